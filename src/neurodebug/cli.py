@@ -1,0 +1,228 @@
+"""Command line: ``neurodebug [NET]`` opens the debugger; ``trace``, ``check``
+and ``convert`` work headless. Bad input exits 2 with one line, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Session, parse_assignment, parse_watches
+from .engine.numbers import fmt
+from .io import NetworkFileError, load_network
+
+COMMANDS = ("trace", "check", "convert")
+DEFAULT_SAMPLE = "coffee_roasting.json"
+
+
+class UsageError(Exception):
+    """A bad option value: reported like a bad file, exit 2."""
+
+
+def bundled_sample(name: str = DEFAULT_SAMPLE) -> Path:
+    """A sample network shipped inside the package (works after pip install)."""
+    return Path(str(resources.files("neurodebug") / "samples" / name))
+
+
+# -- shared option handling ------------------------------------------------------
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--input", metavar="X1,X2,…", help="one input, comma-separated (e.g. 200,17)")
+    g.add_argument("--sample", metavar="NAME", help="a sample of the file, by name or 1-based number")
+    p.add_argument("--inputs", metavar="FILE", help="samples from a .csv (header row; optional label column) or .npy file")
+    p.add_argument("--per-layer", action="store_true", help="step whole layers instead of single neurons")
+
+
+def parse_input(text: str, net: Network) -> np.ndarray:
+    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    values = []
+    for i, part in enumerate(parts):
+        try:
+            values.append(float(part.replace("\u2212", "-")))
+        except ValueError:
+            raise UsageError(f"--input: value {i + 1} {part!r} is not a number (expected e.g. --input 200,17)") from None
+        if not math.isfinite(values[-1]):
+            raise UsageError(f"--input: value {i + 1} {part!r} is not finite")
+    if len(values) != net.n_inputs:
+        raise UsageError(f"--input has {len(values)} values but the network takes {net.n_inputs} inputs")
+    return np.array(values)
+
+
+def _choose_sample(net: Network, name: str) -> int:
+    if name.isdigit() and not any(s.name == name for s in net.samples):
+        i = int(name) - 1
+        if not 0 <= i < len(net.samples):
+            raise UsageError(f"--sample {name}: the file has {len(net.samples)} samples")
+        return i
+    try:
+        return net.sample_index(name)
+    except KeyError as exc:
+        raise UsageError(f"--sample: {exc.args[0]}") from None
+
+
+def open_session(args: argparse.Namespace, path: Path) -> Session:
+    """Load the network and its inputs and build the session the options ask for."""
+    net = load_network(path)
+    if getattr(args, "inputs", None):
+        from .io.inputs import read_inputs
+
+        net.samples = read_inputs(args.inputs, net)
+    index = 0
+    if args.input:
+        net.samples = [Sample("--input", parse_input(args.input, net))] + net.samples
+    elif args.sample:
+        index = _choose_sample(net, args.sample)
+    if not net.samples:
+        raise UsageError(f"{path}: the file has no samples; give one with --input X1,X2,… or --inputs FILE")
+    granularity = PER_LAYER if args.per_layer else PER_NEURON
+    session = Session(net, granularity=granularity, sample_index=index)
+    for text in getattr(args, "set", None) or []:
+        try:
+            target, value = parse_assignment(text)
+            target.check(net)
+            session.edit(target, value)
+        except EditError as exc:
+            raise UsageError(f"--set {text}: {exc}") from None
+    return session
+
+
+# -- trace ---------------------------------------------------------------------
+def _plain(v: Any) -> Any:
+    """NumPy values as JSON-safe Python values (non-finite as strings)."""
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        return [_plain(x) for x in v.tolist()]
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    f = float(v)
+    if math.isfinite(f):
+        return f
+    return "NaN" if math.isnan(f) else ("Infinity" if f > 0 else "-Infinity")
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    session = open_session(args, Path(args.network))
+    net = session.network
+    st = session.sample_trace
+    steps = [st.detail(step, session.saturation_slope) for step in session.plan]
+    if args.format == "json":
+        out = {
+            "network": net.name,
+            "file": args.network,
+            "sample": session.sample.name,
+            "granularity": session.granularity,
+            "edits": [e.target.label() + "=" + repr(e.new) for e in session.journal],
+            "steps": [
+                {
+                    "index": d.step.index,
+                    "kind": d.step.kind,
+                    "layer": d.step.layer + 1 if d.step.layer >= 0 else None,
+                    "layer_name": net.layers[d.step.layer].name if d.step.layer >= 0 else None,
+                    "neuron": d.step.neuron + 1 if d.step.neuron is not None else None,
+                    "title": d.title,
+                    "symbolic": d.symbolic,
+                    "formula": d.formula,
+                    "result": _plain(d.result),
+                    "operands": {k: _plain(v) for k, v in d.operands.items()},
+                    **({"products": _plain(d.products)} if d.products is not None else {}),
+                    "notes": list(d.notes),
+                }
+                for d in steps
+            ],
+            "outputs": _plain(st.outputs),
+        }
+        json.dump(out, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+        return 0
+    w = len(str(len(steps)))
+    print(f"{net.name}: {net.shape_summary()}, sample \"{session.sample.name}\" "
+          f"x = [{', '.join(fmt(v) for v in session.sample.x)}], per {session.granularity}")
+    for e in session.journal:
+        print(f"edit  {e.describe(net)}")
+    for d in steps:
+        print(f"{d.step.index + 1:>{w}}  {d.title}")
+        print(f"{'':>{w}}    {d.formula}")
+        for note in d.notes:
+            print(f"{'':>{w}}    ! {note}")
+    outs = ", ".join(f"{net.output_name(j)} = {fmt(v)}" for j, v in enumerate(st.outputs))
+    print(f"output: {outs}")
+    return 0
+
+
+# -- check ---------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
+    print(
+        f"{args.network}: ok: {len(net.layers)} layers ({net.shape_summary()}), "
+        f"{net.param_count:,} parameters, {len(net.samples)} samples [{shapes}]"
+    )
+    return 0
+
+
+# -- the debugger ----------------------------------------------------------------
+def cmd_debug(args: argparse.Namespace) -> int:
+    path = Path(args.network) if args.network else bundled_sample()
+    watches = []
+    if args.break_on:
+        try:
+            watches = parse_watches(args.break_on)
+        except ValueError as exc:
+            raise UsageError(f"--break-on: {exc}") from None
+    session = open_session(args, path)
+    session.watches = watches
+    from .tui.app import NeurodebugApp
+
+    NeurodebugApp(session, path=path).run()
+    return 0
+
+
+# -- parsing -------------------------------------------------------------------
+def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    main = argparse.ArgumentParser(
+        prog="neurodebug",
+        description="Step through a neural network's forward propagation, one operation at a time.",
+        epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
+        "(see neurodebug COMMAND --help)",
+    )
+    main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx); default: the bundled coffee-roasting sample")
+    _add_input_options(main)
+    main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
+    main.add_argument("--version", action="version", version=f"neurodebug {__version__}")
+
+    cmds = argparse.ArgumentParser(prog="neurodebug")
+    sub = cmds.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("trace", help="print every step of the forward pass")
+    t.add_argument("network")
+    _add_input_options(t)
+    t.add_argument("--format", choices=("text", "json"), default="text")
+    t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
+    c = sub.add_parser("check", help="validate the file and print a summary")
+    c.add_argument("network")
+    return main, cmds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    main_parser, cmd_parser = build_parsers()
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = cmd_parser.parse_args(argv)
+            handler = {"trace": cmd_trace, "check": cmd_check}[args.command]
+        else:
+            args = main_parser.parse_args(argv)
+            handler = cmd_debug
+        return handler(args)
+    except (NetworkFileError, UsageError) as exc:
+        print(f"neurodebug: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,204 @@
+"""Edits as values: which number changes, from what, to what.
+
+Targets use the lesson's 1-based notation: ``L1.N1.w2`` is layer 1, neuron 1,
+weight 2 (the weight on input 2), ``L1.N2.b`` is that layer's neuron 2 bias,
+``x1`` is input feature 1 of the current sample.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import Network
+from .numbers import fmt, parse_number
+
+WEIGHT = "weight"
+BIAS = "bias"
+INPUT = "input"
+
+_TARGET = re.compile(
+    r"^\s*(?:L(?P<layer>\d+)\.N(?P<neuron>\d+)\.(?:(?P<w>w)(?P<wi>\d+)|(?P<b>b))|x(?P<x>\d+))\s*$",
+    re.IGNORECASE,
+)
+
+
+class EditError(ValueError):
+    """An edit that cannot be applied; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # WEIGHT, BIAS or INPUT
+    layer: int = -1  # 0-based; -1 for an input
+    neuron: int = -1  # 0-based; -1 for an input
+    index: int = -1  # weight: the input it multiplies; input: the feature
+
+    def label(self) -> str:
+        if self.kind == INPUT:
+            return f"x{self.index + 1}"
+        head = f"L{self.layer + 1}.N{self.neuron + 1}"
+        return f"{head}.b" if self.kind == BIAS else f"{head}.w{self.index + 1}"
+
+    def describe(self, net: Network) -> str:
+        if self.kind == INPUT:
+            return f"input {net.feature_name(self.index)} ({self.label()})"
+        layer = net.layers[self.layer]
+        who = f"layer {self.layer + 1} ({layer.name}), neuron {self.neuron + 1}"
+        if layer.neuron_names:
+            who += f" ({layer.neuron_name(self.neuron)})"
+        if self.kind == BIAS:
+            return f"bias of {who}"
+        src = net.feature_name(self.index) if self.layer == 0 else f"a{self.layer}_{self.index + 1}"
+        return f"weight {self.index + 1} (on {src}) of {who}"
+
+    @property
+    def first_layer(self) -> int:
+        """The first layer whose values this target changes (-1: normalisation)."""
+        return -1 if self.kind == INPUT else self.layer
+
+    def check(self, net: Network) -> None:
+        """Raise EditError unless the target exists in ``net``."""
+        if self.kind == INPUT:
+            if not 0 <= self.index < net.n_inputs:
+                raise EditError(f"{self.label()}: the network has {net.n_inputs} inputs (x1..x{net.n_inputs})")
+            return
+        if not 0 <= self.layer < len(net.layers):
+            raise EditError(f"{self.label()}: the network has {len(net.layers)} layers (L1..L{len(net.layers)})")
+        layer = net.layers[self.layer]
+        if not 0 <= self.neuron < layer.units:
+            raise EditError(f"{self.label()}: layer {self.layer + 1} has {layer.units} neurons (N1..N{layer.units})")
+        if self.kind == WEIGHT and not 0 <= self.index < layer.n_inputs:
+            raise EditError(f"{self.label()}: each neuron of layer {self.layer + 1} has {layer.n_inputs} weights (w1..w{layer.n_inputs})")
+
+
+def parse_target(text: str) -> Target:
+    m = _TARGET.match(text)
+    if not m:
+        raise EditError(f"{text.strip()!r} is not a target; expected L<layer>.N<neuron>.w<input>, L<layer>.N<neuron>.b or x<feature>, e.g. L1.N1.w2")
+    if m.group("x"):
+        return Target(INPUT, index=int(m.group("x")) - 1)
+    layer, neuron = int(m.group("layer")) - 1, int(m.group("neuron")) - 1
+    if m.group("b"):
+        return Target(BIAS, layer, neuron)
+    return Target(WEIGHT, layer, neuron, int(m.group("wi")) - 1)
+
+
+def parse_assignment(text: str) -> tuple[Target, float]:
+    """``'L1.N1.w2=0'`` → (Target, 0.0)."""
+    if "=" not in text:
+        raise EditError(f"{text.strip()!r}: expected TARGET=VALUE, e.g. L1.N1.w2=0 or x1=190")
+    lhs, rhs = text.split("=", 1)
+    target = parse_target(lhs)
+    try:
+        value = parse_number(rhs)
+    except ValueError as exc:
+        raise EditError(f"{lhs.strip()}: {exc}") from None
+    return target, value
+
+
+@dataclass(frozen=True)
+class Edit:
+    target: Target
+    old: float
+    new: float
+    sample: int = -1  # the sample row, for an input edit
+
+    def inverse(self) -> "Edit":
+        return Edit(self.target, self.new, self.old, self.sample)
+
+    def describe(self, net: Network) -> str:
+        where = self.target.describe(net)
+        if self.target.kind == INPUT and 0 <= self.sample < len(net.samples):
+            where += f" of sample \"{net.samples[self.sample].name}\""
+        return f"{self.target.label()}: {fmt(self.old)} → {fmt(self.new)}  ({where})"
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One value of the current sample that an edit changed."""
+
+    layer: int
+    neuron: int
+    quantity: str  # "z" or "a"
+    old: float
+    new: float
+
+    @property
+    def delta(self) -> float:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return float(self.new - self.old)
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    """One sample's outputs before and after an edit."""
+
+    sample: int
+    old: np.ndarray
+    new: np.ndarray
+    old_class: int | None
+    new_class: int | None
+
+    @property
+    def flipped(self) -> bool:
+        return self.old_class != self.new_class
+
+
+def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Element-wise 'changed', where NaN staying NaN is no change."""
+    return ~((old == new) | (np.isnan(old) & np.isnan(new)))
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """What an edit (or its undo) did: the current sample's z and a rows before
+    and after, per recomputed layer, and every sample's outputs that moved."""
+
+    edit: Edit
+    undone: bool
+    sample: int
+    before: dict[int, tuple[np.ndarray, np.ndarray]]  # layer → (z, a)
+    after: dict[int, tuple[np.ndarray, np.ndarray]]
+    outputs: tuple[OutputChange, ...]
+
+    def changed_mask(self, layer: int, quantity: str) -> np.ndarray | None:
+        if layer not in self.before:
+            return None
+        q = 0 if quantity == "z" else 1
+        return _differs(self.before[layer][q], self.after[layer][q])
+
+    def changed(self, layer: int, neuron: int, quantity: str) -> ValueChange | None:
+        if layer not in self.before:
+            return None
+        q = 0 if quantity == "z" else 1
+        old, new = float(self.before[layer][q][neuron]), float(self.after[layer][q][neuron])
+        if not _differs(np.float64(old), np.float64(new)):
+            return None
+        return ValueChange(layer, neuron, quantity, old, new)
+
+    def changes(self, limit: int | None = None) -> list[ValueChange]:
+        """Changed values of the current sample in step order (z before a)."""
+        out: list[ValueChange] = []
+        for layer in sorted(self.before):
+            zmask, amask = self.changed_mask(layer, "z"), self.changed_mask(layer, "a")
+            assert zmask is not None and amask is not None
+            for j in np.flatnonzero(zmask | amask):
+                for q, mask in (("z", zmask), ("a", amask)):
+                    if mask[j]:
+                        c = self.changed(layer, int(j), q)
+                        assert c is not None
+                        out.append(c)
+                        if limit is not None and len(out) >= limit:
+                            return out
+        return out
+
+    def count(self) -> int:
+        total = 0
+        for layer in self.before:
+            for q in ("z", "a"):
+                mask = self.changed_mask(layer, q)
+                total += int(mask.sum()) if mask is not None else 0
+        return total

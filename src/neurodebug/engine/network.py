@@ -1,0 +1,171 @@
+"""The network model: dense layers, optional input normalisation, samples.
+
+Shapes follow the course's NumPy labs: a layer's ``W`` is (inputs × units) and
+column j holds neuron j's weights, so ``z = x @ W + b`` for a row of inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
+
+if TYPE_CHECKING:
+    from .trace import Trace
+
+
+class ShapeError(ValueError):
+    """Raised when arrays handed to the engine do not fit the network."""
+
+
+@dataclass
+class Layer:
+    name: str
+    activation: str
+    W: np.ndarray  # (inputs, units)
+    b: np.ndarray  # (units,)
+    neuron_names: list[str] | None = None
+    alpha: float = DEFAULT_LEAKY_ALPHA  # leaky_relu slope for z < 0
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}")
+        self.W = np.asarray(self.W)
+        self.b = np.asarray(self.b)
+        if self.W.ndim != 2 or self.b.shape != (self.W.shape[1],):
+            raise ShapeError(f"layer {self.name}: W {self.W.shape} and b {self.b.shape} do not fit")
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.W.shape[0])
+
+    @property
+    def units(self) -> int:
+        return int(self.W.shape[1])
+
+    @property
+    def param_count(self) -> int:
+        return int(self.W.size + self.b.size)
+
+    def neuron_name(self, j: int) -> str:
+        if self.neuron_names:
+            return self.neuron_names[j]
+        return f"n{j + 1}"
+
+
+@dataclass
+class Normalization:
+    """``x' = (x - mean) / std``, applied before the first layer."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+
+@dataclass
+class Sample:
+    name: str
+    x: np.ndarray
+    label: int | None = None  # class index (or 0/1 for one sigmoid output)
+    expected: np.ndarray | None = None  # the output vector the sample should give
+
+
+@dataclass
+class Network:
+    layers: list[Layer]
+    samples: list[Sample] = field(default_factory=list)
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+    normalization: Normalization | None = None
+    name: str = "network"
+    description: str = ""
+    source: str | None = None  # the file it was read from, if any
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise ShapeError("a network needs at least one layer")
+        for prev, layer in zip(self.layers, self.layers[1:]):
+            if layer.n_inputs != prev.units:
+                raise ShapeError(
+                    f"layer {layer.name} takes {layer.n_inputs} inputs "
+                    f"but layer {prev.name} has {prev.units} units"
+                )
+
+    # -- shape -------------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def param_count(self) -> int:
+        return sum(layer.param_count for layer in self.layers)
+
+    @property
+    def param_bytes(self) -> int:
+        return sum(layer.W.nbytes + layer.b.nbytes for layer in self.layers)
+
+    def feature_name(self, i: int) -> str:
+        if self.feature_names:
+            return self.feature_names[i]
+        return f"x{i + 1}"
+
+    def output_name(self, j: int) -> str:
+        if self.output_names:
+            return self.output_names[j]
+        return self.layers[-1].neuron_name(j)
+
+    def shape_summary(self) -> str:
+        sizes = [str(self.n_inputs)] + [str(layer.units) for layer in self.layers]
+        return "-".join(sizes)
+
+    # -- computing -----------------------------------------------------------
+    def as_batch(self, x: np.ndarray | list[float]) -> tuple[np.ndarray, bool]:
+        """Return ``x`` as a 2-D batch and whether it was a single sample."""
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "fiub":
+            raise ShapeError(f"inputs must be numbers, got dtype {arr.dtype}")
+        single = arr.ndim == 1
+        batch = arr[np.newaxis, :] if single else arr
+        if batch.ndim != 2 or batch.shape[1] != self.n_inputs:
+            raise ShapeError(
+                f"the network takes {self.n_inputs} input features, got shape {arr.shape}"
+            )
+        return batch.astype(np.result_type(batch.dtype, np.float32), copy=False), single
+
+    def trace(self, x: np.ndarray | list[float] | None = None) -> "Trace":
+        """Run the forward pass once and keep every intermediate value.
+
+        ``x`` is one sample (1-D), a batch (2-D), or None for the file's samples.
+        """
+        from .trace import Trace
+
+        if x is None:
+            if not self.samples:
+                raise ShapeError("the network has no samples; pass an input")
+            x = np.stack([s.x for s in self.samples])
+        batch, _ = self.as_batch(x)
+        return Trace(self, batch)
+
+    def forward(self, x: np.ndarray | list[float]) -> np.ndarray:
+        """The network's outputs for one sample (1-D) or a batch (2-D)."""
+        batch, single = self.as_batch(x)
+        from .trace import Trace
+
+        out = Trace(self, batch).outputs
+        return out[0] if single else out
+
+    def sample_index(self, name: str) -> int:
+        for i, s in enumerate(self.samples):
+            if s.name == name:
+                return i
+        names = ", ".join(s.name for s in self.samples) or "none"
+        raise KeyError(f"no sample named {name!r} (samples: {names})")

@@ -1,0 +1,68 @@
+"""Numbers written for people: plain strings, no ``repr``, a real minus sign.
+
+The engine hands formulas to the screen and the command line as plain text;
+these helpers are the one place that decides how a number reads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MINUS = "\u2212"
+
+
+def fmt(v: float, digits: int = 6) -> str:
+    """166.5 → '166.5', -2.0 → '−2', 1e-21 → '1e−21', NaN → 'NaN'."""
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "∞" if v > 0 else f"{MINUS}∞"
+    if v == int(v) and abs(v) < 1e15:
+        text = str(int(v))
+    else:
+        text = f"{v:.{digits}g}"
+    return text.replace("-", MINUS)
+
+
+def fmt_operand(v: float) -> str:
+    """A number as an operand in a product: negatives in parentheses."""
+    text = fmt(v)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def fmt_fixed(v: float, places: int = 4) -> str:
+    v = float(v)
+    if not math.isfinite(v):
+        return fmt(v)
+    return f"{v:.{places}f}".replace("-", MINUS)
+
+
+def fmt_vector(values: np.ndarray, limit: int = 6, digits: int = 6) -> str:
+    """A vector in brackets; past ``limit`` entries, its ends and its length."""
+    flat = np.asarray(values).ravel()
+    n = flat.size
+    if n <= limit:
+        return "[" + ", ".join(fmt(v, digits) for v in flat) + "]"
+    head = ", ".join(fmt(v, digits) for v in flat[: limit - 2])
+    tail = ", ".join(fmt(v, digits) for v in flat[-2:])
+    return f"[{head}, …, {tail}] ({n} values)"
+
+
+def parse_number(text: str) -> float:
+    """Parse what a user typed as a finite number; raise ValueError otherwise.
+
+    Accepts the real minus sign too, since the screen shows it.
+    """
+    cleaned = text.strip().replace(MINUS, "-").replace("_", "")
+    if not cleaned:
+        raise ValueError("empty value: type a number such as 0.5 or -2")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is not a finite number (NaN and Inf are refused)")
+    return value

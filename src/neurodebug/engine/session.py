@@ -1,0 +1,303 @@
+"""A debugging session: trace, cursor, breakpoints, watches and edits.
+
+Everything a front end shows is a function of this state. Stepping moves an
+integer cursor over the plan and never recomputes; an edit changes one number,
+recomputes from the edited layer on, and returns what changed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .edits import BIAS, INPUT, WEIGHT, Edit, EditError, EditResult, OutputChange, Target
+from .network import Network, Sample
+from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
+from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail, Trace
+from .watch import Watch, first_firing
+
+START = -1  # the cursor before the first step: inputs loaded, nothing computed
+
+
+def predicted_class(net: Network, outputs: np.ndarray) -> int | None:
+    """The class the outputs vote for: one sigmoid unit thresholds at 0.5."""
+    outputs = np.asarray(outputs)
+    if outputs.size == 1:
+        if net.layers[-1].activation not in ("sigmoid", "softmax", "tanh"):
+            return None
+        cut = 0.0 if net.layers[-1].activation == "tanh" else 0.5
+        v = float(outputs[0])
+        return None if np.isnan(v) else int(v >= cut)
+    if np.isnan(outputs).all():
+        return None
+    return int(np.nanargmax(outputs))
+
+
+@dataclass
+class StopReason:
+    """Why ``continue`` stopped where it did."""
+
+    kind: str  # "breakpoint", "watch" or "end"
+    text: str
+
+
+@dataclass
+class Session:
+    network: Network
+    granularity: str = PER_NEURON
+    sample_index: int = 0
+    saturation_slope: float = DEFAULT_SATURATION_SLOPE
+    watches: list[Watch] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.network.samples:
+            raise ValueError("the session needs at least one sample (an input)")
+        self.trace = self.network.trace()
+        self.plan = Plan(self.network, self.granularity)
+        self.cursor = START
+        # Breakpoints are (layer, neuron); neuron None marks a whole layer.
+        self.breakpoints: set[tuple[int, int | None]] = set()
+        self.journal: list[Edit] = []
+        self.redo_stack: list[Edit] = []
+        self.last_result: EditResult | None = None
+        self._saved: tuple[Edit, ...] = ()
+
+    @property
+    def dirty(self) -> bool:
+        """Do the edits in force differ from what was last saved?"""
+        return tuple(self.journal) != self._saved
+
+    def mark_saved(self) -> None:
+        self._saved = tuple(self.journal)
+
+    # -- what is shown --------------------------------------------------------
+    @property
+    def samples(self) -> list[Sample]:
+        return self.network.samples
+
+    @property
+    def sample(self) -> Sample:
+        return self.network.samples[self.sample_index]
+
+    @property
+    def sample_trace(self) -> SampleTrace:
+        return self.trace.sample(self.sample_index)
+
+    @property
+    def step(self) -> Step | None:
+        return None if self.cursor == START else self.plan[self.cursor]
+
+    def detail(self) -> StepDetail | None:
+        step = self.step
+        return None if step is None else self.sample_trace.detail(step, self.saturation_slope)
+
+    def done(self, layer: int, neuron: int | None, kind: str) -> bool:
+        """Has the step computing (layer, neuron, kind) been executed?"""
+        if self.cursor == START:
+            return False
+        return self.plan.index_of(layer, neuron, kind) <= self.cursor
+
+    @property
+    def at_end(self) -> bool:
+        return self.cursor == len(self.plan) - 1
+
+    # -- moving -----------------------------------------------------------------
+    def goto(self, k: int) -> int:
+        self.cursor = max(START, min(k, len(self.plan) - 1))
+        return self.cursor
+
+    def forward(self, n: int = 1) -> int:
+        return self.goto(self.cursor + n)
+
+    def back(self, n: int = 1) -> int:
+        return self.goto(self.cursor - n)
+
+    def to_start(self) -> int:
+        return self.goto(START)
+
+    def to_end(self) -> int:
+        return self.goto(len(self.plan) - 1)
+
+    def _group_end(self, k: int) -> int:
+        """Last step of the neuron (or layer step) that step k belongs to."""
+        step = self.plan[k]
+        if step.kind == NORMALIZE:
+            return k
+        if step.neuron is None:
+            return k if self.granularity == PER_NEURON else self.plan.layer_end(step.layer)
+        layer = self.network.layers[step.layer]
+        last_kind = "bias" if layer.activation == "softmax" else ACTIVATE
+        return self.plan.index_of(step.layer, step.neuron, last_kind)
+
+    def next_neuron(self) -> int:
+        """Finish the current neuron; if it is finished, finish the next one."""
+        if self.at_end:
+            return self.cursor
+        k = self.cursor + 1
+        return self.goto(self._group_end(k))
+
+    def next_layer(self) -> int:
+        """Finish the current layer; if it is finished, finish the next one."""
+        if self.at_end:
+            return self.cursor
+        step = self.plan[self.cursor + 1]
+        if step.kind == NORMALIZE:
+            return self.goto(0)
+        return self.goto(self.plan.layer_end(step.layer))
+
+    def goto_neuron(self, layer: int, neuron: int | None = None) -> int:
+        """Jump to the first step of a neuron (or of a layer)."""
+        return self.goto(self.plan.index_of(layer, neuron, DOT))
+
+    def set_granularity(self, granularity: str) -> None:
+        """Switch plans, keeping the position: same layer, neuron and kind."""
+        if granularity == self.granularity:
+            return
+        step = self.step
+        self.granularity = granularity
+        self.plan = Plan(self.network, granularity)
+        if step is None:
+            self.cursor = START
+            return
+        neuron = step.neuron
+        if granularity == PER_NEURON and neuron is None and step.kind != NORMALIZE:
+            # A whole-layer step maps to the layer's last neuron of that kind,
+            # so everything the layer step had computed stays computed.
+            neuron = self.network.layers[step.layer].units - 1
+        self.cursor = self.plan.index_of(step.layer, neuron, step.kind)
+
+    def toggle_granularity(self) -> str:
+        self.set_granularity(PER_LAYER if self.granularity == PER_NEURON else PER_NEURON)
+        return self.granularity
+
+    def set_sample(self, i: int) -> None:
+        """Show another sample; the cursor keeps its place in the plan."""
+        self.sample_index = i % len(self.samples)
+
+    # -- breakpoints and continue ----------------------------------------------------
+    def toggle_breakpoint(self, layer: int | None = None, neuron: int | None = None) -> bool:
+        """Toggle a breakpoint (default: the current neuron). True if now set."""
+        if layer is None:
+            step = self.step if self.step is not None else self.plan[0]
+            if step.kind == NORMALIZE:
+                step = self.plan[1] if len(self.plan) > 1 else step
+            layer, neuron = step.layer, step.neuron
+        key = (layer, neuron)
+        if key in self.breakpoints:
+            self.breakpoints.remove(key)
+            return False
+        self.breakpoints.add(key)
+        return True
+
+    def has_breakpoint(self, layer: int, neuron: int | None) -> bool:
+        return (layer, neuron) in self.breakpoints or (layer, None) in self.breakpoints
+
+    def _breakpoint_steps(self) -> list[int]:
+        steps = set()
+        for layer, neuron in self.breakpoints:
+            if layer < len(self.network.layers):
+                steps.add(self.plan.index_of(layer, neuron, DOT))
+        return sorted(steps)
+
+    def continue_(self) -> StopReason:
+        """Run to the next breakpoint or firing watch after the cursor, else the end."""
+        start = self.cursor + 1
+        if start >= len(self.plan):
+            return StopReason("end", "already at the end of the pass")
+        bps = self._breakpoint_steps()
+        i = bisect.bisect_left(bps, start)
+        bp = bps[i] if i < len(bps) else None
+        fired = first_firing(self, start, limit=bp)
+        if fired is not None:
+            self.goto(fired[0])
+            return StopReason("watch", fired[1])
+        if bp is not None:
+            self.goto(bp)
+            step = self.plan[bp]
+            return StopReason("breakpoint", f"breakpoint at {self._where(step)}")
+        self.to_end()
+        return StopReason("end", "reached the end of the pass")
+
+    def _where(self, step: Step) -> str:
+        layer = self.network.layers[step.layer]
+        text = f"layer {step.layer + 1} ({layer.name})"
+        if step.neuron is not None:
+            text += f", neuron {step.neuron + 1}"
+        return text
+
+    # -- edits --------------------------------------------------------------------
+    def value_of(self, target: Target) -> float:
+        target.check(self.network)
+        if target.kind == INPUT:
+            return float(self.trace.x_raw[self.sample_index, target.index])
+        layer = self.network.layers[target.layer]
+        if target.kind == BIAS:
+            return float(layer.b[target.neuron])
+        return float(layer.W[target.index, target.neuron])
+
+    def edit(self, target: Target, value: float) -> EditResult:
+        """Set one number and recompute from its layer on."""
+        value = float(value)
+        if not np.isfinite(value):
+            raise EditError(f"{target.label()}: {value} is not a finite number")
+        old = self.value_of(target)
+        result = self._apply(Edit(target, old, value, self.sample_index if target.kind == INPUT else -1))
+        self.journal.append(result.edit)
+        self.redo_stack.clear()
+        return result
+
+    def undo(self) -> EditResult | None:
+        if not self.journal:
+            return None
+        edit = self.journal.pop()
+        result = self._apply(edit.inverse(), undone=True)
+        self.redo_stack.append(edit)
+        return result
+
+    def redo(self) -> EditResult | None:
+        if not self.redo_stack:
+            return None
+        edit = self.redo_stack.pop()
+        result = self._apply(edit)
+        self.journal.append(result.edit)
+        return result
+
+    def _apply(self, edit: Edit, undone: bool = False) -> EditResult:
+        t = edit.target
+        row = edit.sample if t.kind == INPUT else self.sample_index
+        old_outputs = self.trace.outputs
+        if t.kind == INPUT:
+            self.trace.set_input(row, t.index, edit.new)
+            sample = self.network.samples[row]
+            x = sample.x.copy()
+            x[t.index] = edit.new
+            self.network.samples[row] = replace(sample, x=x)
+            stored = float(self.trace.x_raw[row, t.index])
+        else:
+            layer = self.network.layers[t.layer]
+            arr = layer.b if t.kind == BIAS else layer.W
+            idx = (t.neuron,) if t.kind == BIAS else (t.index, t.neuron)
+            arr[idx] = edit.new
+            stored = float(arr[idx])  # what float32 weights really hold
+        edit = replace(edit, new=stored)
+        snap = self.trace.recompute(t.first_layer)
+        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
+        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
+        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
+        self.last_result = result
+        self.sample_index = row
+        return result
+
+    def _output_changes(self, old_outputs: np.ndarray) -> tuple[OutputChange, ...]:
+        new_outputs = self.trace.outputs
+        changes = []
+        with np.errstate(invalid="ignore"):
+            moved = ~((old_outputs == new_outputs) | (np.isnan(old_outputs) & np.isnan(new_outputs)))
+        for i in np.flatnonzero(moved.any(axis=1)):
+            o, n = old_outputs[i], new_outputs[i]
+            changes.append(
+                OutputChange(int(i), o, n, predicted_class(self.network, o), predicted_class(self.network, n))
+            )
+        return tuple(changes)

@@ -1,0 +1,106 @@
+"""Watchpoints: conditions that stop ``continue`` at the first step they hold.
+
+Each watch is checked layer by layer with whole-vector masks, so continuing
+over a 4096-unit layer costs a few array operations, not 12,288 Python checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .activations import ACTIVATIONS, derivative
+from .numbers import fmt
+from .plan import ACTIVATE, BIAS, DOT
+
+if TYPE_CHECKING:
+    from .session import Session
+
+NAN = "nan"
+SATURATED = "saturated"
+ZABS = "zabs"
+WATCH_KINDS = (NAN, SATURATED, ZABS)
+
+
+@dataclass(frozen=True)
+class Watch:
+    kind: str
+    threshold: float = 0.0  # for ZABS: stop where |z| > threshold
+
+    def label(self) -> str:
+        if self.kind == ZABS:
+            return f"|z| > {fmt(self.threshold)}"
+        return {NAN: "NaN/Inf", SATURATED: "saturation"}[self.kind]
+
+
+def parse_watches(text: str) -> list[Watch]:
+    """``'nan,saturated,z>50'`` → watches. Raises ValueError naming the bad part."""
+    watches = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        if part in ("nan", "inf", "nan/inf", "nonfinite"):
+            watches.append(Watch(NAN))
+        elif part in ("saturated", "saturation", "sat"):
+            watches.append(Watch(SATURATED))
+        elif part.startswith(("z>", "|z|>")):
+            try:
+                k = float(part.split(">", 1)[1])
+            except ValueError:
+                raise ValueError(f"{part!r}: expected z>NUMBER, e.g. z>50") from None
+            if not np.isfinite(k) or k < 0:
+                raise ValueError(f"{part!r}: the threshold must be a finite number ≥ 0")
+            watches.append(Watch(ZABS, k))
+        else:
+            raise ValueError(f"unknown watch {part!r}; expected nan, saturated or z>NUMBER")
+    return watches
+
+
+def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
+    """(step kind, neuron mask, reason) for every watch on layer l."""
+    st = session.sample_trace
+    layer = session.network.layers[l]
+    out = []
+    for w in session.watches:
+        if w.kind == NAN:
+            for kind, vec in ((DOT, st.zdot(l)), (BIAS, st.z(l)), (ACTIVATE, st.a(l))):
+                out.append((kind, ~np.isfinite(vec), "NaN/Inf"))
+        elif w.kind == SATURATED and ACTIVATIONS[layer.activation].can_saturate:
+            z = st.z(l)
+            with np.errstate(all="ignore"):
+                slope = derivative(layer.activation, z, layer.alpha)
+            out.append((ACTIVATE, (slope < session.saturation_slope) & ~np.isnan(z), "saturated"))
+        elif w.kind == ZABS:
+            with np.errstate(invalid="ignore"):
+                out.append((BIAS, np.abs(st.z(l)) > w.threshold, w.label()))
+    return out
+
+
+def first_firing(session: "Session", start: int, limit: int | None = None) -> tuple[int, str] | None:
+    """The first step ≥ start (and < limit) where a watch holds, with why."""
+    if not session.watches:
+        return None
+    plan = session.plan
+    if plan.has_normalize and start == 0 and any(w.kind == NAN for w in session.watches):
+        if not np.isfinite(session.sample_trace.x).all():
+            return 0, "watch NaN/Inf: the normalised input is not finite"
+    first_layer = 0 if start == 0 else plan[start].layer if plan[start].layer >= 0 else 0
+    for l in range(first_layer, plan.n_layers):
+        if limit is not None and plan.layer_start(l) >= limit:
+            return None
+        best: tuple[int, str] | None = None
+        for kind, mask, reason in _masks(session, l):
+            idx = plan.indices(l, kind)[mask]
+            idx = idx[idx >= start]
+            if idx.size and (best is None or idx.min() < best[0]):
+                best = (int(idx.min()), reason)
+        if best is not None:
+            if limit is not None and best[0] >= limit:
+                return None
+            step = plan[best[0]]
+            name = session.network.layers[l].name
+            who = f"layer {l + 1} ({name})" + (f", neuron {step.neuron + 1}" if step.neuron is not None else "")
+            return best[0], f"watch {best[1]} at {who}"
+    return None

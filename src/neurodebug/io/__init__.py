@@ -1,0 +1,91 @@
+"""Readers and writers. Every reader returns a Network or raises NetworkFileError."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from ..engine.network import Network
+from .errors import MissingExtraError, NetworkFileError
+from .files import atomic_write_text, check_readable
+from .json_format import dumps_network, read_json_network, write_json_network
+
+Reader = Callable[[str | os.PathLike[str]], Network]
+
+
+def _readers() -> dict[str, Reader]:
+    readers: dict[str, Reader] = {".json": read_json_network}
+    try:
+        from .npz_format import read_npz_network
+
+        readers[".npz"] = read_npz_network
+    except ImportError:  # pragma: no cover - optional module not present yet
+        pass
+    try:
+        from .keras_format import read_keras_network
+
+        readers[".keras"] = read_keras_network
+        readers[".h5"] = read_keras_network
+        readers[".hdf5"] = read_keras_network
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from .onnx_format import read_onnx_network
+
+        readers[".onnx"] = read_onnx_network
+    except ImportError:  # pragma: no cover
+        pass
+    return readers
+
+
+def supported_extensions() -> list[str]:
+    return sorted(_readers())
+
+
+def load_network(path: str | os.PathLike[str]) -> Network:
+    """Read a network file of any supported format, chosen by its extension."""
+    p = Path(path)
+    check_readable(p)
+    readers = _readers()
+    reader = readers.get(p.suffix.lower())
+    if reader is None:
+        reader = _sniff(p, readers)
+    return reader(p)
+
+
+def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
+    """Pick a reader by content when the extension says nothing."""
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK") and ".npz" in readers:
+        # Both .keras and .npz are zip archives; .keras has config.json.
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            names = set()
+        if "config.json" in names and ".keras" in readers:
+            return readers[".keras"]
+        return readers[".npz"]
+    if head.startswith(b"\x89HDF") and ".h5" in readers:
+        return readers[".h5"]
+    if head.lstrip()[:1] in (b"{", b"[") or not head:
+        return readers[".json"]
+    raise NetworkFileError(
+        p, "", f"unknown file type '{p.suffix or '(none)'}'; supported: {', '.join(sorted(readers))}"
+    )
+
+
+__all__ = [
+    "MissingExtraError",
+    "NetworkFileError",
+    "atomic_write_text",
+    "dumps_network",
+    "load_network",
+    "read_json_network",
+    "supported_extensions",
+    "write_json_network",
+]

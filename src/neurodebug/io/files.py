@@ -1,0 +1,71 @@
+"""Opening files safely and writing them atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import NetworkFileError
+
+MAX_FILE_BYTES = 2 * 1024**3  # 2 GiB: beyond this a file is refused, not read
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a whole file, turning every OS failure into a NetworkFileError."""
+    p = Path(path)
+    check_readable(p, limit)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Path:
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise NetworkFileError(p, "", "no such file") from None
+    except OSError as exc:
+        raise NetworkFileError(p, "", f"cannot open the file ({exc.strerror or exc})") from None
+    if p.is_dir():
+        raise NetworkFileError(p, "", "is a directory, expected a network file")
+    if st.st_size > limit:
+        raise NetworkFileError(
+            p, "", f"the file is {st.st_size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit"
+        )
+    if not os.access(p, os.R_OK):
+        raise NetworkFileError(p, "", "cannot read the file (permission denied)")
+    return p
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    The target is never left half-written: either the old file or the whole
+    new one is there. Raises FileExistsError when ``path`` exists and
+    ``overwrite`` is False, OSError when the write fails (the temporary file is
+    removed and the original is untouched).
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} already exists")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp makes the file private; give it the original's mode, or the
+        # usual one for a new file.
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target

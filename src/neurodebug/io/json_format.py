@@ -1,0 +1,390 @@
+"""Our JSON network format: reading with precise errors, writing losslessly.
+
+The reference is docs/network-format.md. Every problem becomes a
+NetworkFileError that names the file, the place and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.activations import SUPPORTED_ACTIVATIONS
+from ..engine.network import Layer, Network, Normalization, Sample
+from .errors import NetworkFileError
+from .files import atomic_write_text, read_bytes
+
+FORMAT_NAME = "neurodebug-network"
+FORMAT_VERSION = 1
+DTYPES = ("float64", "float32")
+
+TOP_KEYS = (
+    "format", "version", "name", "description", "dtype", "features", "outputs",
+    "normalization", "layers", "samples",
+)
+LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", "alpha")
+NEURON_KEYS = ("name", "w", "b")
+SAMPLE_KEYS = ("name", "x", "label", "expected")
+NORM_KEYS = ("mean", "std")
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return "a number"
+    if isinstance(v, str):
+        return f'the string "{v[:20]}"' if len(v) <= 20 else f'the string "{v[:20]}…"'
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    return "an object"
+
+
+class _Reader:
+    """Walks the parsed JSON, keeping the path for error messages."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+
+    def fail(self, place: str, message: str) -> NetworkFileError:
+        return NetworkFileError(self.path, place, message)
+
+    # -- scalar and array checks ---------------------------------------------
+    def obj(self, v: Any, place: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise self.fail(place, f"expected an object {{...}}, got {_kind(v)}")
+        for key in v:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                also = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
+                raise self.fail(place, f"unknown field '{key}'{also}")
+        return v
+
+    def require(self, d: dict[str, Any], key: str, place: str, what: str) -> Any:
+        if key not in d:
+            raise self.fail(place, f"missing field '{key}' ({what})")
+        return d[key]
+
+    def number(self, v: Any, place: str, finite: bool = True) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(place, f"expected a number, got {_kind(v)}")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf if v > 0 else -math.inf
+        if finite and not math.isfinite(f):
+            raise self.fail(place, f"expected a finite number, got {f} (NaN and Infinity are not allowed)")
+        return f
+
+    def text(self, v: Any, place: str) -> str:
+        if not isinstance(v, str):
+            raise self.fail(place, f"expected a string, got {_kind(v)}")
+        return v
+
+    def names(self, v: Any, place: str, length: int, of: str) -> list[str]:
+        if not isinstance(v, list):
+            raise self.fail(place, f"expected a list of {length} names, got {_kind(v)}")
+        if len(v) != length:
+            raise self.fail(place, f"has {len(v)} names but there are {length} {of}")
+        return [self.text(s, f"{place}[{i}]") for i, s in enumerate(v)]
+
+    def vector(self, v: Any, place: str, length: int | None = None, what: str = "") -> np.ndarray:
+        if not isinstance(v, list):
+            raise self.fail(place, f"expected a list of numbers, got {_kind(v)}")
+        values = [self.number(x, f"{place}[{i}]") for i, x in enumerate(v)]
+        if length is not None and len(values) != length:
+            raise self.fail(place, f"has {len(values)} values, expected {length}{what}")
+        if not values:
+            raise self.fail(place, "is empty, expected at least one number")
+        return np.array(values, dtype=np.float64)
+
+    def matrix(self, v: Any, place: str) -> np.ndarray:
+        if not isinstance(v, list) or not v:
+            raise self.fail(place, f"expected a non-empty list of rows (inputs × units), got {_kind(v)}")
+        rows: list[list[float]] = []
+        for i, row in enumerate(v):
+            if not isinstance(row, list):
+                raise self.fail(f"{place}[{i}]", f"expected a row (a list of numbers), got {_kind(row)}")
+            rows.append([self.number(x, f"{place}[{i}][{k}]") for k, x in enumerate(row)])
+            if len(rows[i]) != len(rows[0]):
+                raise self.fail(
+                    place,
+                    f"ragged matrix: row {i} has {len(rows[i])} values but row 0 has {len(rows[0])}",
+                )
+        if not rows[0]:
+            raise self.fail(place, "rows are empty, expected at least one unit")
+        return np.array(rows, dtype=np.float64)
+
+    # -- the document ----------------------------------------------------------
+    def network(self, doc: Any) -> Network:
+        doc = self.obj(doc, "top level", TOP_KEYS)
+        fmt = doc.get("format", FORMAT_NAME)
+        if fmt != FORMAT_NAME:
+            raise self.fail("format", f"expected \"{FORMAT_NAME}\", got {_kind(fmt)}")
+        if "version" in doc:
+            version = self.number(doc["version"], "version")
+            if version != FORMAT_VERSION:
+                raise self.fail("version", f"version {version:g} is not supported (this neurodebug reads {FORMAT_VERSION})")
+        dtype = doc.get("dtype", "float64")
+        if dtype not in DTYPES:
+            raise self.fail("dtype", f"expected one of {', '.join(DTYPES)}, got {_kind(dtype)}")
+
+        layers_doc = self.require(doc, "layers", "top level", "the list of layers")
+        if not isinstance(layers_doc, list):
+            raise self.fail("layers", f"expected a list of layers, got {_kind(layers_doc)}")
+        if not layers_doc:
+            raise self.fail("layers", "the network has no layers, expected at least one")
+        layers: list[Layer] = []
+        for i, ldoc in enumerate(layers_doc):
+            prev = layers[-1] if layers else None
+            layers.append(self.layer(ldoc, i, prev))
+        n_inputs = layers[0].n_inputs
+
+        features = None
+        if "features" in doc:
+            features = self.names(doc["features"], "features", n_inputs, "inputs (rows of the first layer's W)")
+        outputs = None
+        if "outputs" in doc:
+            outputs = self.names(doc["outputs"], "outputs", layers[-1].units, "output units")
+        norm = None
+        if "normalization" in doc:
+            norm = self.normalization(doc["normalization"], n_inputs)
+        name = self.text(doc.get("name", Path(self.path).stem), "name")
+        description = self.text(doc.get("description", ""), "description")
+
+        samples: list[Sample] = []
+        samples_doc = doc.get("samples", [])
+        if not isinstance(samples_doc, list):
+            raise self.fail("samples", f"expected a list of samples, got {_kind(samples_doc)}")
+        for i, sdoc in enumerate(samples_doc):
+            samples.append(self.sample(sdoc, i, n_inputs, layers[-1], outputs))
+
+        if dtype == "float32":
+            for layer in layers:
+                layer.W = layer.W.astype(np.float32)
+                layer.b = layer.b.astype(np.float32)
+        return Network(
+            layers, samples, features, outputs, norm, name, description, source=os.fspath(self.path)
+        )
+
+    def layer(self, ldoc: Any, i: int, prev: Layer | None) -> Layer:
+        place = f"layers[{i}]"
+        ldoc = self.obj(ldoc, place, LAYER_KEYS)
+        name = self.text(ldoc.get("name", f"layer{i + 1}"), f"{place}.name")
+        place = f"layers[{i}] ({name})"
+        act = self.require(ldoc, "activation", place, f"one of {', '.join(SUPPORTED_ACTIVATIONS)}")
+        if act not in SUPPORTED_ACTIVATIONS:
+            raise self.fail(
+                f"{place}.activation",
+                f"unknown activation {_kind(act)}; supported: {', '.join(SUPPORTED_ACTIVATIONS)}",
+            )
+        alpha = 0.01
+        if "alpha" in ldoc:
+            if act != "leaky_relu":
+                raise self.fail(f"{place}.alpha", "only a leaky_relu layer takes 'alpha'")
+            alpha = self.number(ldoc["alpha"], f"{place}.alpha")
+        n_prev = prev.units if prev else None
+        prev_text = f"layer {prev.name} has {prev.units} units" if prev else ""
+
+        if "W" in ldoc and "neurons" in ldoc:
+            raise self.fail(place, "give either 'W' and 'b' or 'neurons', not both")
+        neuron_names = None
+        if "neurons" in ldoc:
+            W, b, neuron_names = self.neurons(ldoc["neurons"], place, n_prev, prev_text)
+        elif "W" in ldoc:
+            W = self.matrix(ldoc["W"], f"{place}.W")
+            if n_prev is not None and W.shape[0] != n_prev:
+                hint = ""
+                if W.shape[1] == n_prev:
+                    hint = "; W looks transposed: it is (inputs × units), column j holds neuron j's weights"
+                raise self.fail(
+                    f"{place}.W",
+                    f"W has {W.shape[0]} rows but the previous {prev_text}; "
+                    f"expected {n_prev} rows (inputs × units){hint}",
+                )
+            b_doc = self.require(ldoc, "b", place, f"the bias vector, {W.shape[1]} numbers")
+            b = self.vector(b_doc, f"{place}.b", W.shape[1], f" (one per unit: W has {W.shape[1]} columns)")
+        else:
+            raise self.fail(place, "missing field 'W' (inputs × units weights, with 'b') or 'neurons'")
+        if "neuron_names" in ldoc:
+            if neuron_names and any(neuron_names):
+                raise self.fail(f"{place}.neuron_names", "neurons already carry names")
+            neuron_names = self.names(ldoc["neuron_names"], f"{place}.neuron_names", W.shape[1], "units")
+        if neuron_names is not None and not all(neuron_names):
+            neuron_names = None
+        return Layer(name, act, W, b, neuron_names, alpha)
+
+    def neurons(self, v: Any, place: str, n_prev: int | None, prev_text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        if not isinstance(v, list) or not v:
+            raise self.fail(f"{place}.neurons", f"expected a non-empty list of neurons, got {_kind(v)}")
+        ws, bs, names = [], [], []
+        for j, ndoc in enumerate(v):
+            npl = f"{place}.neurons[{j}]"
+            ndoc = self.obj(ndoc, npl, NEURON_KEYS)
+            w = self.vector(self.require(ndoc, "w", npl, "the neuron's weights"), f"{npl}.w")
+            expected = n_prev if n_prev is not None else (len(ws[0]) if ws else None)
+            if expected is not None and w.size != expected:
+                why = f"the previous {prev_text}" if n_prev is not None else "neuron 0 has " + str(expected)
+                raise self.fail(f"{npl}.w", f"has {w.size} weights but {why}; expected {expected}")
+            ws.append(w)
+            bs.append(self.number(self.require(ndoc, "b", npl, "the neuron's bias, a number"), f"{npl}.b"))
+            names.append(self.text(ndoc.get("name", ""), f"{npl}.name"))
+        return np.stack(ws, axis=1), np.array(bs, dtype=np.float64), names
+
+    def normalization(self, v: Any, n_inputs: int) -> Normalization:
+        v = self.obj(v, "normalization", NORM_KEYS)
+        what = " (one per input feature)"
+        mean = self.vector(self.require(v, "mean", "normalization", f"{n_inputs} numbers"), "normalization.mean", n_inputs, what)
+        std = self.vector(self.require(v, "std", "normalization", f"{n_inputs} numbers"), "normalization.std", n_inputs, what)
+        if (std <= 0).any():
+            k = int(np.flatnonzero(std <= 0)[0])
+            raise self.fail(f"normalization.std[{k}]", f"is {std[k]:g}, expected a positive number")
+        return Normalization(mean, std)
+
+    def sample(self, v: Any, i: int, n_inputs: int, last: Layer, outputs: list[str] | None) -> Sample:
+        place = f"samples[{i}]"
+        v = self.obj(v, place, SAMPLE_KEYS)
+        name = self.text(v.get("name", f"sample {i + 1}"), f"{place}.name")
+        place = f'samples[{i}] ("{name}")'
+        x = self.vector(
+            self.require(v, "x", place, f"the input, {n_inputs} numbers"), f"{place}.x", n_inputs,
+            f" (the network takes {n_inputs} inputs)",
+        )
+        label = None
+        if "label" in v and v["label"] is not None:
+            label = self.label(v["label"], f"{place}.label", last, outputs)
+        expected = None
+        if "expected" in v and v["expected"] is not None:
+            e = v["expected"]
+            expected = (
+                np.array([self.number(e, f"{place}.expected")])
+                if not isinstance(e, list)
+                else self.vector(e, f"{place}.expected", last.units, " (one per output unit)")
+            )
+            if expected.size != last.units:
+                raise self.fail(f"{place}.expected", f"has 1 value, expected {last.units} (one per output unit)")
+        return Sample(name, x, label, expected)
+
+    def label(self, v: Any, place: str, last: Layer, outputs: list[str] | None) -> int:
+        n_classes = 2 if last.units == 1 else last.units
+        if isinstance(v, str):
+            if outputs and v in outputs:
+                return outputs.index(v)
+            known = f"one of {', '.join(outputs)}" if outputs else "a class index (the file names no outputs)"
+            raise self.fail(place, f'unknown class "{v}", expected {known}')
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+            raise self.fail(place, f"expected a class index, got {_kind(v)}")
+        if not 0 <= int(v) < n_classes:
+            raise self.fail(place, f"class {int(v)} out of range, expected 0..{n_classes - 1}")
+        return int(v)
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate field '{key}'")
+        out[key] = value
+    return out
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}:{col}"
+
+
+def parse_json_text(path: str | os.PathLike[str], raw: bytes) -> Any:
+    """Decode and parse, reporting bad bytes and syntax with line:column."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", errors="replace")
+        raise NetworkFileError(
+            path, _position(prefix, len(prefix)), f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); expected a JSON file"
+        ) from None
+    if not text.strip():
+        raise NetworkFileError(path, "", "the file is empty, expected a JSON network")
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as exc:
+        raise NetworkFileError(path, f"line {exc.lineno}:{exc.colno}", f"JSON syntax error: {exc.msg}") from None
+    except ValueError as exc:  # a duplicate field
+        raise NetworkFileError(path, "", str(exc)) from None
+    except RecursionError:
+        raise NetworkFileError(path, "", "JSON nested too deeply") from None
+
+
+def network_from_json(doc: Any, path: str | os.PathLike[str] = "<json>") -> Network:
+    return _Reader(path).network(doc)
+
+
+def read_json_network(path: str | os.PathLike[str]) -> Network:
+    return network_from_json(parse_json_text(path, read_bytes(path)), path)
+
+
+# -- writing -----------------------------------------------------------------------
+def _floats(values: np.ndarray) -> list[Any]:
+    # float() of a float32 or float64 gives Python's shortest round-trip repr.
+    return np.asarray(values, dtype=np.float64).tolist()
+
+
+def network_to_json(net: Network) -> dict[str, Any]:
+    doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": net.name}
+    if net.description:
+        doc["description"] = net.description
+    if any(layer.W.dtype == np.float32 for layer in net.layers):
+        doc["dtype"] = "float32"
+    if net.feature_names:
+        doc["features"] = list(net.feature_names)
+    if net.output_names:
+        doc["outputs"] = list(net.output_names)
+    if net.normalization is not None:
+        doc["normalization"] = {"mean": _floats(net.normalization.mean), "std": _floats(net.normalization.std)}
+    layers = []
+    for layer in net.layers:
+        ldoc: dict[str, Any] = {"name": layer.name, "activation": layer.activation}
+        if layer.activation == "leaky_relu":
+            ldoc["alpha"] = layer.alpha
+        ldoc["W"] = _floats(layer.W)
+        ldoc["b"] = _floats(layer.b)
+        if layer.neuron_names:
+            ldoc["neuron_names"] = list(layer.neuron_names)
+        layers.append(ldoc)
+    doc["layers"] = layers
+    samples = []
+    for s in net.samples:
+        sdoc: dict[str, Any] = {"name": s.name, "x": _floats(s.x)}
+        if s.label is not None:
+            sdoc["label"] = s.label
+        if s.expected is not None:
+            sdoc["expected"] = _floats(s.expected)
+        samples.append(sdoc)
+    if samples:
+        doc["samples"] = samples
+    return doc
+
+
+def dumps_network(net: Network) -> str:
+    """JSON text with one matrix row per line, so diffs stay readable."""
+    doc = network_to_json(net)
+    text = json.dumps(doc, indent=2, allow_nan=False)
+    # Collapse innermost lists of numbers onto one line each.
+    return re.sub(
+        r"\[\s*([-0-9.eE+,\s]+?)\s*\]",
+        lambda m: "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]",
+        text,
+    ) + "\n"
+
+
+def write_json_network(net: Network, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    return atomic_write_text(path, dumps_network(net), overwrite=overwrite)
