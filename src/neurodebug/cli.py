@@ -166,6 +166,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- convert -------------------------------------------------------------------
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .io.convert import convert_file
+
+    out = convert_file(args.model, args.output, overwrite=args.force)
+    print(f"wrote {out}")
+    return 0
+
+
 # -- the debugger ----------------------------------------------------------------
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
@@ -205,6 +214,10 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
     c = sub.add_parser("check", help="validate the file and print a summary")
     c.add_argument("network")
+    v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON")
+    v.add_argument("model")
+    v.add_argument("-o", "--output", required=True, help="the .json file to write")
+    v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     return main, cmds
 
 
@@ -214,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = cmd_parser.parse_args(argv)
-            handler = {"trace": cmd_trace, "check": cmd_check}[args.command]
+            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert}[args.command]
         else:
             args = main_parser.parse_args(argv)
             handler = cmd_debug
