@@ -27,8 +27,14 @@ class UsageError(Exception):
 
 
 def bundled_sample(name: str = DEFAULT_SAMPLE) -> Path:
-    """A sample network shipped inside the package (works after pip install)."""
-    return Path(str(resources.files("neurodebug") / "samples" / name))
+    """A sample network shipped inside the package (works after pip install).
+
+    An editable install has no copy inside the package: use the checkout's.
+    """
+    packaged = resources.files("neurodebug") / "samples" / name
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "sample_networks" / name
 
 
 # -- shared option handling ------------------------------------------------------
@@ -184,11 +190,25 @@ def cmd_debug(args: argparse.Namespace) -> int:
             watches = parse_watches(args.break_on)
         except ValueError as exc:
             raise UsageError(f"--break-on: {exc}") from None
-    session = open_session(args, path)
-    session.watches = watches
+    from .io.files import check_readable
     from .tui.app import NeurodebugApp
 
-    NeurodebugApp(session, path=path).run()
+    check_readable(path)  # a missing file fails here, before the screen changes
+
+    def loader(progress) -> Session:
+        progress(f"Reading {path.name} …")
+        session = open_session(args, path)
+        session.watches = watches
+        return session
+
+    app = NeurodebugApp(path=path, loader=loader)
+    app.run()
+    if app.error is not None:
+        failure = getattr(app, "failure", None)
+        if failure is not None and not isinstance(failure, UsageError):
+            raise failure
+        print(f"neurodebug: error: {app.error}", file=sys.stderr)
+        return 2
     return 0
 
 

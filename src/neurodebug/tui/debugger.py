@@ -1,0 +1,293 @@
+"""The debugger screen: four panes over one Session, and the key map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from ..engine import EditError, Session
+from ..io import write_json_network
+from .commands import JumpCommands
+from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
+from .widgets.arrays import ArraysPane
+from .widgets.network_pane import NetworkPane
+from .widgets.operation import OperationPane
+from .widgets.trace_pane import TracePane
+from .widgets.views import ChangesView, JournalView
+
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
+TABS = ("trace", "changes", "journal", "problems")
+
+
+class DebuggerScreen(Screen):
+    COMMANDS = {JumpCommands}
+    BINDINGS = [
+        Binding("n", "step", "Step", id="step", tooltip="Compute the next operation"),
+        Binding("right", "step", "Step", show=False, priority=True),
+        Binding("space", "step", "Step", show=False),
+        Binding("p", "back", "Back", id="back", tooltip="Step back one operation"),
+        Binding("left", "back", "Back", show=False, priority=True),
+        Binding("N", "next_neuron", "Neuron", id="neuron", tooltip="Finish the current neuron"),
+        Binding("L", "next_layer", "Layer", id="layer", tooltip="Finish the current layer"),
+        Binding("c", "continue", "Continue", id="continue", tooltip="Run to a breakpoint or watch"),
+        Binding("G,end", "end", "End", show=False),
+        Binding("g,home", "start", "Start", show=False),
+        Binding("b", "breakpoint", "Break", id="breakpoint"),
+        Binding("left_square_bracket", "sample(-1)", "Prev sample", show=False),
+        Binding("right_square_bracket", "sample(1)", "Sample", key_display="[ ]"),
+        Binding("v", "granularity", "Neuron/Layer", id="granularity"),
+        Binding("e", "edit", "Edit", id="edit", tooltip="Edit the selected value"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("U,ctrl+r", "redo", "Redo", show=False),
+        Binding("s", "save", "Save", id="save"),
+        Binding("f", "next_failing", "Failing", id="failing"),
+        Binding("x", "explain", "Explain", show=False),
+        Binding("a", "show_arrays", "Arrays", show=False),
+        Binding("1", "tab('trace')", "Trace", show=False),
+        Binding("2", "tab('changes')", "Changes", show=False),
+        Binding("3", "tab('journal')", "Journal", show=False),
+        Binding("4", "tab('problems')", "Problems", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, session: Session, path: Path | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        s = self.session
+        yield Static(id="status")
+        with Horizontal(id="main"):
+            yield NetworkPane(s, id="network")
+            with Vertical(id="right"):
+                yield OperationPane(s, id="operation")
+                with Horizontal(id="bottom"):
+                    yield ArraysPane(s, id="arrays")
+                    with TabbedContent(id="views", initial="trace"):
+                        with TabPane("Trace", id="trace"):
+                            yield TracePane(s, id="trace-pane")
+                        with TabPane("Changes", id="changes"):
+                            yield ChangesView(s, id="changes-view")
+                        with TabPane("Journal", id="journal"):
+                            yield JournalView(s, id="journal-view")
+                        with TabPane("Problems", id="problems"):
+                            yield Static("No health report yet.", id="problems-view")
+        yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(NetworkPane).focus()
+        self._check_size(self.size.width, self.size.height)
+        self.refresh_view()
+
+    # -- redrawing ------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        """Redraw every pane from the session: the screen is a function of it."""
+        self.query_one("#status", Static).update(self._status())
+        self.query_one(NetworkPane).show()
+        self.query_one(OperationPane).show()
+        arrays = self.query_one(ArraysPane)
+        arrays.follow_step()
+        arrays.show()
+        self.query_one(TracePane).show()
+        self.query_one(ChangesView).show()
+        self.query_one(JournalView).show()
+
+    def _status(self) -> Text:
+        s = self.session
+        name = self.path.name if self.path else s.network.name
+        text = Text.assemble(
+            (name, "bold cyan"),
+            f" · step {s.cursor + 1}/{len(s.plan)}",
+            f" · per {s.granularity}",
+            f" · sample {s.sample_index + 1}/{len(s.samples)} \"{s.sample.name}\"",
+        )
+        if s.breakpoints:
+            text.append(f" · {len(s.breakpoints)} breakpoint{'s' if len(s.breakpoints) > 1 else ''}", "red")
+        if s.watches:
+            text.append(" · watch " + ", ".join(w.label() for w in s.watches), "magenta")
+        if s.dirty:
+            text.append(f" · ● {len(s.journal)} edit{'s' if len(s.journal) != 1 else ''} unsaved", "yellow")
+        return text
+
+    @on(Resize)
+    def _resized(self, event: Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
+        self.set_class(width < NARROW, "narrow")
+
+    # -- stepping -------------------------------------------------------------------
+    def _moved(self) -> None:
+        self.refresh_view()
+
+    def action_step(self) -> None:
+        self.session.forward()
+        self._moved()
+
+    def action_back(self) -> None:
+        self.session.back()
+        self._moved()
+
+    def action_next_neuron(self) -> None:
+        self.session.next_neuron()
+        self._moved()
+
+    def action_next_layer(self) -> None:
+        self.session.next_layer()
+        self._moved()
+
+    def action_end(self) -> None:
+        self.session.to_end()
+        self._moved()
+
+    def action_start(self) -> None:
+        self.session.to_start()
+        self._moved()
+
+    def action_continue(self) -> None:
+        reason = self.session.continue_()
+        self.notify(reason.text, title="continue", severity="warning" if reason.kind == "watch" else "information")
+        self._moved()
+
+    def action_breakpoint(self) -> None:
+        s = self.session
+        if s.step is None and len(s.plan) == 0:
+            return
+        now = s.toggle_breakpoint()
+        step = s.step or s.plan[0]
+        where = f"layer {step.layer + 1}" + (f", neuron {step.neuron + 1}" if step.neuron is not None else "")
+        self.notify(f"breakpoint {'set' if now else 'cleared'} at {where}")
+        self._moved()
+
+    def action_sample(self, delta: int) -> None:
+        s = self.session
+        s.set_sample(s.sample_index + delta)
+        self._moved()
+
+    def action_granularity(self) -> None:
+        self.session.toggle_granularity()
+        self._moved()
+
+    def jump(self, layer: int, neuron: int | None) -> None:
+        self.session.goto_neuron(layer, neuron)
+        self._moved()
+
+    def pick_sample(self, index: int) -> None:
+        self.session.set_sample(index)
+        self._moved()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.add_class("show-views")
+
+    def action_show_arrays(self) -> None:
+        self.remove_class("show-views")
+        self.query_one(ArraysPane).focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(TextPage("neurodebug keys", HELP))
+
+    # -- editing ------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        s = self.session
+        self.remove_class("show-views")
+        target = self.query_one(ArraysPane).target()
+        try:
+            current = s.value_of(target)
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
+
+        def apply(value: float | None) -> None:
+            if value is None:
+                return
+            try:
+                result = s.edit(target, value)
+            except EditError as exc:
+                self.notify(f"refused: {exc}", severity="error")
+                return
+            self.query_one(TabbedContent).active = "changes"
+            self.notify(self._summary(result), title="edited")
+            self._moved()
+
+        self.app.push_screen(EditDialog(target.label(), target.describe(s.network), current), apply)
+
+    def _summary(self, result) -> str:
+        text = result.edit.describe(self.session.network)
+        flips = [oc for oc in result.outputs if oc.flipped]
+        if flips:
+            text += f"; {len(flips)} decision{'s' if len(flips) > 1 else ''} flipped"
+        return text
+
+    def action_undo(self) -> None:
+        result = self.session.undo()
+        if result is None:
+            self.notify("nothing to undo")
+            return
+        self.notify(f"undone: {result.edit.target.label()} back to {result.edit.new:g}")
+        self._moved()
+
+    def action_redo(self) -> None:
+        result = self.session.redo()
+        if result is None:
+            self.notify("nothing to redo")
+            return
+        self.notify(f"redone: {self._summary(result)}")
+        self._moved()
+
+    def save_path(self) -> Path:
+        base = self.path if self.path is not None else Path(f"{self.session.network.name}.json")
+        return base.with_name(f"{base.stem}.edited.json")
+
+    def action_save(self) -> None:
+        target = self.save_path()
+        if target.exists():
+            self.app.push_screen(
+                ConfirmDialog(f"{target} exists. Overwrite it?", yes="Overwrite", no="Cancel"),
+                lambda ok: self._write(target) if ok else self.notify("not saved"),
+            )
+        else:
+            self._write(target)
+
+    def _write(self, target: Path) -> None:
+        try:
+            write_json_network(self.session.network, target, overwrite=True)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.notify(f"could not save {target}: {reason}. Your edits are kept.", severity="error", timeout=10)
+            return
+        self.session.mark_saved()
+        self.notify(f"saved {target}")
+        self._moved()
+
+    # -- quitting -----------------------------------------------------------------------
+    def action_quit(self) -> None:
+        s = self.session
+        if not s.dirty:
+            self.app.exit()
+            return
+        n = len(s.journal)
+        self.app.push_screen(
+            ConfirmDialog(f"{n} edit{'s are' if n != 1 else ' is'} not saved. Quit anyway?", yes="Quit", no="Stay"),
+            lambda ok: self.app.exit() if ok else None,
+        )
+
+    # -- health (filled in by the health integration) ------------------------------
+    def action_next_failing(self) -> None:
+        self.notify("no health report")
+
+    def action_explain(self) -> None:
+        self.notify("no explanation available")

@@ -1,0 +1,129 @@
+"""Modal screens: edit a value, confirm, help, and a read-only text page."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from ..engine.numbers import fmt, parse_number
+
+
+class EditDialog(ModalScreen[float | None]):
+    """Ask for a new value; refuse anything that is not a finite number."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, label: str, description: str, current: float) -> None:
+        super().__init__()
+        self.label = label
+        self.description = description
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(Text.assemble(("Edit ", "bold"), (self.label, "bold cyan")))
+            yield Static(self.description, classes="dialog-help")
+            yield Static(f"current value: {fmt(self.current, 17)}", classes="dialog-help")
+            yield Input(value=repr(float(self.current)), id="edit-value", select_on_focus=True)
+            yield Static("", id="edit-error", classes="dialog-error")
+            yield Static("Enter applies · Escape cancels", classes="dialog-help")
+
+    @on(Input.Submitted, "#edit-value")
+    def submit(self, event: Input.Submitted) -> None:
+        try:
+            value = parse_number(event.value)
+        except ValueError as exc:
+            self.query_one("#edit-error", Static).update(f"refused: {exc}")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; y or Enter on Yes confirms, n or Escape declines."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes, self.no = yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                yield Button(f"{self.no} (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class TextPage(ModalScreen[None]):
+    """A scrolling page of text (help, an explanation); Escape or q closes."""
+
+    BINDINGS = [Binding("escape,q,question_mark,x", "close", "Close")]
+
+    def __init__(self, title: str, body: Text | str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog page"):
+            yield Label(Text(self.title_text, "bold"))
+            yield Static(self.body)
+            yield Static("Escape closes", classes="dialog-help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+HELP = """\
+Stepping
+  n  →  space    step forward one operation
+  p  ←           step back
+  N              finish the current neuron (again: the next one)
+  L              finish the current layer (again: the next one)
+  c              continue to the next breakpoint or watch, else the end
+  G  End         jump to the end of the pass
+  g  Home        jump to the start
+  v              switch per-neuron / per-layer steps, keeping the position
+
+Inspecting
+  b              breakpoint on the current neuron (per layer: the layer)
+  [  ]           previous / next sample
+  f              jump to the next failing neuron (saturated, dead, NaN/Inf…)
+  x              explain the current neuron: its terms, and why it fails
+  1 2 3 4        show Trace, Changes, Journal or Problems
+  tab            move focus between panes (↑/↓ scroll or select there)
+  ctrl+p         command palette: jump to a layer or neuron, pick a sample
+
+Editing
+  ↑ ↓            (Arrays pane) select a weight, the bias or an input
+  e              edit the selected value; Enter applies, Escape cancels
+  u              undo the last edit
+  U  ctrl+r      redo
+  s              save the edited network as NAME.edited.json (atomic)
+
+  ?              this help
+  q              quit (asks first when edits are unsaved)
+"""

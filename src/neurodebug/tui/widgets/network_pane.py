@@ -1,0 +1,137 @@
+"""The Network pane: inputs, layers and neurons, each with z and a once computed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from ...engine import ACTIVATE, BIAS, NORMALIZE, Session
+from ...engine.numbers import fmt
+from .lines import LineList
+
+INPUTS, INPUT, LAYER, NEURON = "inputs", "input", "layer", "neuron"
+
+
+class NetworkPane(LineList):
+    """Every neuron of the network, one line each (Line API: big layers are cheap)."""
+
+    BORDER_TITLE = "Network"
+    COMPONENT_CLASSES = {
+        "network--current",
+        "network--layer",
+        "network--breakpoint",
+        "network--failing",
+        "network--changed",
+        "network--pending",
+    }
+    DEFAULT_CSS = """
+    NetworkPane .network--current { background: $accent 40%; text-style: bold; }
+    NetworkPane .network--layer { color: $primary; text-style: bold; }
+    NetworkPane .network--breakpoint { color: $error; }
+    NetworkPane .network--failing { color: $warning; text-style: bold; }
+    NetworkPane .network--changed { color: $success; text-style: bold; }
+    NetworkPane .network--pending { color: $text-muted; }
+    """
+
+    def __init__(self, session: Session, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.failing: frozenset[tuple[int, int]] = frozenset()
+        self._rows: list[tuple[str, int, int]] = []
+        self._row_of_neuron: dict[int, int] = {}  # layer → row of its neuron 0
+
+    def on_mount(self) -> None:
+        self._build_rows()
+        self.show()
+
+    def _build_rows(self) -> None:
+        net = self.session.network
+        rows: list[tuple[str, int, int]] = [(INPUTS, -1, -1)]
+        rows += [(INPUT, -1, i) for i in range(net.n_inputs)]
+        for l, layer in enumerate(net.layers):
+            rows.append((LAYER, l, -1))
+            self._row_of_neuron[l] = len(rows)
+            rows += [(NEURON, l, j) for j in range(layer.units)]
+        self._rows = rows
+
+    def show(self, failing: frozenset[tuple[int, int]] | None = None) -> None:
+        """Redraw from the session (call after any change of cursor, sample or values)."""
+        if failing is not None:
+            self.failing = failing
+        self.set_count(len(self._rows))
+        self.keep_visible(self.current_row(), center=True)
+
+    def current_row(self) -> int:
+        step = self.session.step
+        if step is None or step.kind == NORMALIZE:
+            return 0
+        if step.neuron is None:
+            return self._row_of_neuron[step.layer] - 1
+        return self._row_of_neuron[step.layer] + step.neuron
+
+    def row_of(self, layer: int, neuron: int) -> int:
+        return self._row_of_neuron[layer] + neuron
+
+    # -- drawing -------------------------------------------------------------------
+    def _style(self, name: str) -> str:
+        return self.get_component_rich_style(f"network--{name}")
+
+    def line_text(self, index: int) -> Text:
+        kind, l, j = self._rows[index]
+        s = self.session
+        current = index == self.current_row()
+        if kind == INPUTS:
+            norm = " → normalised x'" if s.network.normalization is not None else ""
+            text = Text.assemble(("inputs ", self._style("layer")), f"({s.network.n_inputs}){norm}")
+        elif kind == INPUT:
+            text = self._input_line(j)
+        elif kind == LAYER:
+            layer = s.network.layers[l]
+            bp = "●" if (l, None) in s.breakpoints else " "
+            text = Text.assemble(
+                (bp, self._style("breakpoint")),
+                (f"L{l + 1} {layer.name}", self._style("layer")),
+                f" · {layer.activation} · {layer.units} units",
+            )
+        else:
+            text = self._neuron_line(l, j)
+        if current:
+            text.stylize(self._style("current"))
+        return text
+
+    def _input_line(self, i: int) -> Text:
+        s = self.session
+        st = s.sample_trace
+        name_w = max(4, min(14, self.scrollable_content_region.width - 24))
+        text = Text(f"  {s.network.feature_name(i):<{name_w}.{name_w}} {fmt(st.x_raw[i]):>8}")
+        if s.network.normalization is not None and s.done(-1, None, NORMALIZE):
+            text.append(f" → {fmt(st.x[i], 4)}")
+        result = s.last_result
+        if result is not None and result.edit.target.kind == "input" and result.edit.target.index == i and result.sample == s.sample_index:
+            text.append(f" (was {fmt(result.edit.old)})", self._style("changed"))
+        return text
+
+    def _neuron_line(self, l: int, j: int) -> Text:
+        s = self.session
+        layer = s.network.layers[l]
+        st = s.sample_trace
+        bp = "●" if (l, j) in s.breakpoints else " "
+        flag = "✗" if (l, j) in self.failing else " "
+        text = Text.assemble((bp, self._style("breakpoint")), (flag, self._style("failing")))
+        width = self.scrollable_content_region.width
+        num_w, digits = (7, 4) if width >= 30 else (6, 3)
+        name_w = max(3, min(14, width - 3 - 2 * (3 + num_w)))
+        text.append(f" {layer.neuron_name(j):<{name_w}.{name_w}}")
+        neuron = None if s.granularity == "layer" else j
+        result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
+        for quantity, kind, values in (("z", BIAS, st.z(l)), ("a", ACTIVATE, st.a(l))):
+            # softmax's activation is one step for the whole layer
+            layer_step = kind == ACTIVATE and layer.activation == "softmax"
+            done = s.done(l, None if layer_step else neuron, kind)
+            if not done:
+                text.append(f" {quantity} {'·':>{num_w}}", self._style("pending"))
+                continue
+            text.append(f" {quantity} {fmt(values[j], digits):>{num_w}}")
+            change = result.changed(l, j, quantity) if result is not None else None
+            if change is not None:
+                text.append(f" (was {fmt(change.old, 4)})", self._style("changed"))
+        return text

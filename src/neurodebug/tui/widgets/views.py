@@ -1,0 +1,95 @@
+"""Side views: what the last edit changed, and the journal of edits."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...engine import Session
+from ...engine.numbers import fmt, fmt_vector
+
+MAX_CHANGED = 40
+
+
+class TextView(VerticalScroll, can_focus=True):
+    """A scrolling block of text, redrawn from the session on ``show``."""
+
+    DEFAULT_CSS = """
+    TextView { height: 1fr; }
+    """
+
+    def __init__(self, session: Session, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+
+    def compose(self):
+        yield Static(classes="view-body")
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        self.query_one(".view-body", Static).update(self.render_text())
+
+    def render_text(self) -> Text:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class ChangesView(TextView):
+    """Outputs before and after the last edit, and the values it changed."""
+
+    def render_text(self) -> Text:
+        s = self.session
+        r = s.last_result
+        out = Text()
+        if r is None:
+            out.append("No edits yet.\n", "bold")
+            out.append("Select a weight, bias or input in the Arrays pane (↑/↓) and press e to change it;\n"
+                       "this view then lists every output that moved, old → new.", "dim")
+            return out
+        net = s.network
+        verb = "undone" if r.undone else "edit"
+        out.append(f"{verb}: ", "bold")
+        out.append(r.edit.describe(net) + "\n")
+        out.append("\noutputs, before → after\n", "bold")
+        if not r.outputs:
+            out.append("  no output changed\n", "dim")
+        for oc in r.outputs:
+            name = net.samples[oc.sample].name
+            out.append(f"  {name[:24]:<24} {fmt_vector(oc.old, 4, 4)} → {fmt_vector(oc.new, 4, 4)}")
+            if oc.old.size == 1:
+                out.append(f"  Δ {fmt(float(oc.new[0] - oc.old[0]), 3)}")
+            if oc.flipped:
+                out.append(f"  decision flipped: {oc.old_class} → {oc.new_class}", "bold red")
+            out.append("\n")
+        changes = r.changes(limit=MAX_CHANGED)
+        total = r.count()
+        out.append(f"\nvalues changed in sample \"{net.samples[r.sample].name}\": {total}\n", "bold")
+        for c in changes:
+            layer = net.layers[c.layer]
+            out.append(
+                f"  L{c.layer + 1}.N{c.neuron + 1} {layer.neuron_name(c.neuron)[:10]:<10} {c.quantity}: "
+                f"{fmt(c.old, 5)} → {fmt(c.new, 5)}  (Δ {fmt(c.delta, 3)})\n"
+            )
+        if total > len(changes):
+            out.append(f"  … and {total - len(changes)} more\n", "dim")
+        return out
+
+
+class JournalView(TextView):
+    """Every edit in force, in order, and the ones undone (redo brings them back)."""
+
+    def render_text(self) -> Text:
+        s = self.session
+        out = Text()
+        if not s.journal and not s.redo_stack:
+            out.append("The journal is empty: edits appear here in order; u undoes, U redoes.", "dim")
+            return out
+        for k, e in enumerate(s.journal, 1):
+            out.append(f"{k:>3}. {e.describe(s.network)}\n")
+        for e in reversed(s.redo_stack):
+            out.append(f"  ↶  {e.describe(s.network)}  (undone: U redoes)\n", "dim")
+        if s.dirty:
+            out.append("\nunsaved: s saves to a new file beside the original", "yellow")
+        return out
