@@ -19,7 +19,10 @@ class NetworkFileError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.path, self.place, self.message) if p]
-        return ": ".join(" ".join(p.split()) for p in parts)
+        text = ": ".join(" ".join(p.split()) for p in parts)
+        # A JSON string may hold a lone surrogate ("\ud800"), which no stream
+        # can encode; escape it so the message always prints.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class MissingExtraError(NetworkFileError):

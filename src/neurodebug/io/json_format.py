@@ -281,7 +281,8 @@ class _Reader:
                 return outputs.index(v)
             known = f"one of {', '.join(outputs)}" if outputs else "a class index (the file names no outputs)"
             raise self.fail(place, f'unknown class "{v}", expected {known}')
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+        # is_integer() is False for NaN and ±Infinity, which int() cannot take.
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not v.is_integer()):
             raise self.fail(place, f"expected a class index, got {_kind(v)}")
         if not 0 <= int(v) < n_classes:
             raise self.fail(place, f"class {int(v)} out of range, expected 0..{n_classes - 1}")
