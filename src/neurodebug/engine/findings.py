@@ -1,0 +1,293 @@
+"""What the health checks report: findings and the report, as plain data.
+
+The detectors that fill them are in ``health.py``; the explanation of one
+neuron in ``explanation.py``. Everything here is NumPy-free data a front end
+can show, filter and turn into JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterator
+
+from .network import Network
+from .numbers import fmt
+
+SATURATED = "saturated"
+DEAD = "dead"
+NONFINITE = "nonfinite"
+EXPLODING = "exploding"
+WRONG_OUTPUT = "wrong_output"
+# Severity order: the order of a neuron's findings and of the report's groups.
+KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT)
+KIND_TITLES = {
+    NONFINITE: "NaN/Inf",
+    EXPLODING: "exploding z",
+    SATURATED: "saturated",
+    DEAD: "dead ReLU",
+    WRONG_OUTPUT: "wrong output",
+}
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """The detectors' thresholds.
+
+    ``saturation_slope``: a sigmoid or tanh neuron is saturated where its slope
+    g'(z) is below this, i.e. past |z| = ``saturation_bound(g, slope)``: 9.21
+    for σ and 5.30 for tanh at the default 1e−4. There a change of z moves the
+    activation by less than a ten-thousandth of it: the neuron has stopped
+    listening to its inputs.
+
+    ``exploding_z``: |z| above this is reported whatever the activation. The
+    default, 1e3, is two orders of magnitude past what a healthy network
+    gives (standardised inputs and the usual initialisations, variance ≈
+    1/fan-in, keep z of order 1 to 10), and past the point where exp(z)
+    overflows even in float64 (|z| > 709.8), so any softmax or loss computed
+    naively from such a z breaks. It still leaves the seed's unnormalised
+    example (z = 166.5) to the saturation detector, which explains it better.
+
+    ``output_tolerance``: an output disagrees with the sample's ``expected``
+    vector when |a − e| > tolerance · max(1, |e|): absolute for targets of
+    order 1 (a tenth of a sigmoid's range), relative for large regression
+    targets.
+
+    ``dead_min_samples``: "z ≤ 0 for every sample" only means something when
+    there are several samples; with fewer than this, an inactive ReLU is not
+    called dead (a single input switches off about half of them).
+
+    ``large_input``: for the explanation: a raw input feature whose |x|
+    passes this in some sample is taken to be in its own units (°C, minutes,
+    pixel values), not standardised (standardised features rarely pass 3).
+    """
+
+    saturation_slope: float = 1e-4
+    exploding_z: float = 1e3
+    output_tolerance: float = 0.1
+    dead_min_samples: int = 2
+    large_input: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.saturation_slope < 0.25:
+            raise ValueError("saturation_slope must lie in (0, 0.25): the slope of σ never exceeds 0.25")
+        if not (math.isfinite(self.exploding_z) and self.exploding_z > 0):
+            raise ValueError("exploding_z must be a finite number > 0")
+        if not (math.isfinite(self.output_tolerance) and self.output_tolerance >= 0):
+            raise ValueError("output_tolerance must be a finite number ≥ 0")
+        if self.dead_min_samples < 1:
+            raise ValueError("dead_min_samples must be at least 1")
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "saturation_slope": self.saturation_slope,
+            "exploding_z": self.exploding_z,
+            "output_tolerance": self.output_tolerance,
+            "dead_min_samples": self.dead_min_samples,
+            "large_input": self.large_input,
+        }
+
+
+def where_text(network: Network, layer: int, neuron: int | None) -> str:
+    """'layer 1 (layer1), neuron 2 (too short)', 1-based as the rest of the engine."""
+    lay = network.layers[layer]
+    text = f"layer {layer + 1} ({lay.name})"
+    if neuron is not None:
+        text += f", neuron {neuron + 1}"
+        if lay.neuron_names:
+            text += f" ({lay.neuron_name(neuron)})"
+    return text
+
+
+def input_name(network: Network, layer: int, i: int) -> str:
+    """The name of input i of a layer: a feature name for layer 1, a{l}_{i} after."""
+    return network.feature_name(i) if layer == 0 else f"a{layer}_{i + 1}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of one neuron (or of a whole output), over the samples where it holds.
+
+    ``value`` is the number behind it, taken at sample ``row`` (the worst
+    sample): z for NONFINITE, EXPLODING and SATURATED, the largest z over the
+    samples for DEAD, the output for WRONG_OUTPUT. ``threshold`` is the limit
+    it passed (the saturation bound, the exploding limit, the tolerance).
+    ``origin`` marks, for NONFINITE, the neuron that made a non-finite value
+    from finite operands; ``False`` means it only passed one on.
+    """
+
+    kind: str
+    layer: int
+    neuron: int | None
+    samples: tuple[int, ...]
+    origin: bool = False
+    value: float = math.nan
+    row: int = 0
+    threshold: float = math.nan
+    layer_name: str = ""
+    neuron_name: str | None = None  # only when the layer names its neurons
+    activation: str = ""
+    sample_name: str = ""  # the name of sample ``row``
+    n_samples: int = 1  # how many samples the report checked
+    cause: str = ""  # the words after the kind: "its dot product overflowed", "label 1, class 0"
+
+    @property
+    def where(self) -> str:
+        text = f"layer {self.layer + 1} ({self.layer_name})"
+        if self.neuron is not None:
+            text += f", neuron {self.neuron + 1}"
+            if self.neuron_name:
+                text += f" ({self.neuron_name})"
+        return text
+
+    @property
+    def how_often(self) -> str:
+        k, n = len(self.samples), self.n_samples
+        if n == 1:
+            return ""
+        return f"in all {n} samples" if k == n else f"in {k} of {n} samples"
+
+    @property
+    def message(self) -> str:
+        """One line naming the neuron and the numbers; built on demand, so a
+        report with thousands of findings costs no formatting until shown."""
+        often = self.how_often
+        at = f'"{self.sample_name}"'
+        if self.kind == SATURATED:
+            text = (f"saturated {self.activation}: z = {fmt(self.value, 4)} is past ±{fmt(self.threshold, 3)}"
+                    f" (in {at})")
+        elif self.kind == EXPLODING:
+            text = f"exploding z: |z| = {fmt(abs(self.value), 4)} > {fmt(self.threshold)} (in {at})"
+        elif self.kind == DEAD:
+            text = f"dead ReLU: z ≤ 0 in every sample, largest z = {fmt(self.value, 4)} (in {at})"
+            often = ""
+        elif self.kind == NONFINITE:
+            if self.origin:
+                text = f"produced z = {fmt(self.value)} from finite operands: {self.cause} (in {at})"
+            else:
+                text = f"passes on a non-finite value: z = {fmt(self.value)}, {self.cause} (in {at})"
+        else:
+            text = f"wrong output: {self.cause} (in {at})"
+        return f"{self.where}: {text}" + (f", {often}" if often else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, 1-based like ``neurodebug trace --format json``."""
+        return {
+            "kind": self.kind,
+            "layer": self.layer + 1,
+            "layer_name": self.layer_name,
+            "neuron": None if self.neuron is None else self.neuron + 1,
+            "neuron_name": self.neuron_name,
+            "samples": [r + 1 for r in self.samples],
+            "origin": self.origin,
+            "value": json_number(self.value),
+            "sample": self.row + 1,
+            "sample_name": self.sample_name,
+            "threshold": json_number(self.threshold),
+            "message": self.message,
+        }
+
+
+def json_number(v: float | None) -> float | str | None:
+    """A float for JSON: non-finite values as the strings "NaN", "Infinity", "-Infinity"."""
+    if v is None:
+        return None
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """Every finding of one check, in step order (layer, neuron), severest first."""
+
+    findings: tuple[Finding, ...]
+    sample_names: tuple[str, ...]
+    config: HealthConfig
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.sample_names)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    @cached_property
+    def _by_neuron(self) -> dict[tuple[int, int | None], tuple[Finding, ...]]:
+        out: dict[tuple[int, int | None], list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault((f.layer, f.neuron), []).append(f)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def for_sample(self, row: int) -> tuple[Finding, ...]:
+        """The findings that hold for sample ``row`` (0-based)."""
+        return tuple(f for f in self.findings if row in f.samples)
+
+    def for_neuron(self, layer: int, neuron: int | None) -> tuple[Finding, ...]:
+        """The findings of one neuron (``neuron=None``: whole-output findings of the layer)."""
+        return self._by_neuron.get((layer, neuron), ())
+
+    def of_kind(self, kind: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind == kind)
+
+    def failing_neurons(self, row: int | None = None) -> list[tuple[int, int]]:
+        """(layer, neuron) pairs with a finding for sample ``row`` (any sample if
+        None), sorted in step order: the stops of the ``f`` key. Whole-output
+        findings (neuron None) are not neurons and are left out."""
+        found = {
+            (f.layer, f.neuron)
+            for f in self.findings
+            if f.neuron is not None and (row is None or row in f.samples)
+        }
+        return sorted(found)  # type: ignore[arg-type]
+
+    def next_failing(
+        self, after: tuple[int, int] | None, row: int | None = None
+    ) -> tuple[int, int] | None:
+        """The failing neuron after ``after`` in step order, wrapping round; None if none fails."""
+        stops = self.failing_neurons(row)
+        if not stops:
+            return None
+        if after is not None:
+            for stop in stops:
+                if stop > after:
+                    return stop
+        return stops[0]
+
+    def counts(self) -> dict[str, int]:
+        """Findings per kind, every kind present (zero included)."""
+        out = {k: 0 for k in KINDS}
+        for f in self.findings:
+            out[f.kind] += 1
+        return out
+
+    def summary(self) -> str:
+        """'ok: no problems in 8 samples' or '6 problems in 4 neurons: 3 saturated, …'."""
+        n = self.n_samples
+        samples = f"{n} sample{'s' if n != 1 else ''}"
+        if self.ok:
+            return f"ok: no problems found in {samples}"
+        counts = ", ".join(f"{c} {KIND_TITLES[k]}" for k, c in self.counts().items() if c)
+        neurons = len({(f.layer, f.neuron) for f in self.findings})
+        total = len(self.findings)
+        return (f"{total} problem{'s' if total != 1 else ''} in {neurons} "
+                f"neuron{'s' if neurons != 1 else ''} over {samples}: {counts}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "summary": self.summary(),
+            "samples": list(self.sample_names),
+            "config": self.config.to_dict(),
+            "counts": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+        }

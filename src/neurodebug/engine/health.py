@@ -1,0 +1,271 @@
+"""Health checks: find the neurons that make a forward pass go wrong.
+
+``check_health(trace)`` looks at every neuron of every layer for every sample
+the trace holds and returns a ``HealthReport``: plain data, in step order, for
+the command line, the TUI or a script. The detectors work on whole
+(samples × units) arrays, one layer at a time; Python only loops over the
+neurons that actually fire, and a finding builds its message when asked.
+
+``explain`` says why one neuron of one sample is in trouble. The data types
+live in ``findings.py`` and ``explanation.py``; this module re-exports them,
+so front ends need one import.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Iterable
+
+import numpy as np
+
+from .activations import ACTIVATIONS, saturation_bound
+from .explanation import Explanation, NonFiniteCause, Term, explain
+from .findings import (
+    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, HealthConfig,
+    HealthReport, input_name, json_number, where_text,
+)
+from .network import Layer, Network
+from .numbers import fmt
+from .session import predicted_class
+from .trace import Trace
+
+_QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+def sample_names(network: Network, n: int) -> list[str]:
+    """Names of the trace's rows: the file's samples when the trace holds them."""
+    if len(network.samples) == n:
+        return [s.name for s in network.samples]
+    return [f"sample {r + 1}" for r in range(n)]
+
+
+class _LayerContext:
+    """What every finding of one layer shares."""
+
+    def __init__(self, trace: Trace, l: int, names: list[str]) -> None:
+        self.trace = trace
+        self.l = l
+        self.layer: Layer = trace.network.layers[l]
+        self.names = names
+        self.n = trace.n_samples
+
+    def finding(self, kind: str, j: int | None, rows: Iterable[int], row: int, value: float,
+                threshold: float = math.nan, origin: bool = False, cause: str = "") -> Finding:
+        layer = self.layer
+        return Finding(
+            kind, self.l, j, tuple(int(r) for r in rows), origin, float(value), int(row), float(threshold),
+            layer.name, layer.neuron_name(j) if (j is not None and layer.neuron_names) else None,
+            layer.activation, self.names[row], self.n, cause,
+        )
+
+
+def _per_neuron(mask: np.ndarray, score: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
+    """(neuron, rows where mask holds, worst row by score) for every firing neuron.
+
+    One ``nonzero`` over the transposed mask instead of a loop over all neurons.
+    """
+    cols, rows = np.nonzero(mask.T)
+    if cols.size == 0:
+        return []
+    worst = np.argmax(np.where(mask, score, -np.inf), axis=0)
+    splits = np.flatnonzero(np.diff(cols)) + 1
+    out = []
+    for group in np.split(np.arange(cols.size), splits):
+        j = int(cols[group[0]])
+        out.append((j, rows[group], int(worst[j])))
+    return out
+
+
+def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str]) -> list[Finding]:
+    ctx = _LayerContext(trace, l, names)
+    layer = ctx.layer
+    act = ACTIVATIONS[layer.activation]
+    vals = trace.values[l]
+    z = vals.z
+    zfin = np.isfinite(z)
+    absz = np.abs(z)
+    out: list[Finding] = []
+
+    bad = ~zfin | ~np.isfinite(vals.a)
+    if bad.any():
+        out += _nonfinite(ctx, bad, zfin)
+
+    if act.can_saturate:
+        bound = saturation_bound(layer.activation, config.saturation_slope)
+        for j, rows, worst in _per_neuron(zfin & (absz > bound), absz):
+            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], bound))
+
+    for j, rows, worst in _per_neuron(zfin & (absz > config.exploding_z), absz):
+        out.append(ctx.finding(EXPLODING, j, rows, worst, z[worst, j], config.exploding_z))
+
+    if act.can_die and ctx.n >= config.dead_min_samples:
+        # NaN <= 0 is False: a neuron with a NaN somewhere is not called dead.
+        dead = np.flatnonzero((z <= 0).all(axis=0))
+        if dead.size:
+            best = np.argmax(z[:, dead], axis=0)
+            for j, r in zip(dead.tolist(), best.tolist()):
+                out.append(ctx.finding(DEAD, j, range(ctx.n), r, z[r, j], 0.0))
+    return out
+
+
+def _nonfinite(ctx: _LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Finding]:
+    """Split non-finite neurons into origins (finite operands) and pass-ons."""
+    trace, l, layer = ctx.trace, ctx.l, ctx.layer
+    vals = trace.values[l]
+    xin = trace.layer_input(l)
+    in_ok = np.isfinite(xin).all(axis=1)
+    w_ok = np.isfinite(layer.W).all(axis=0)
+    b_ok = np.isfinite(layer.b)
+    operands_ok = in_ok[:, None] & w_ok[None, :] & b_ok[None, :]
+    origin = ~zfin & operands_ok
+    # A finite z with a non-finite activation: the activation made it, unless a
+    # whole-layer activation (softmax) saw another neuron's non-finite z.
+    afin_bad = bad & zfin
+    if ACTIVATIONS[layer.activation].per_layer:
+        afin_bad &= zfin.all(axis=1, keepdims=True)
+    origin |= afin_bad & operands_ok
+    passon = bad & ~origin
+
+    order = np.arange(ctx.n, dtype=float)[:, None] * -1.0  # the first sample is the "worst"
+    score = np.broadcast_to(order, bad.shape)
+    out: list[Finding] = []
+    for mask, is_origin in ((origin, True), (passon, False)):
+        for j, rows, first in _per_neuron(mask, score):
+            cause = _origin_cause(ctx, first, j) if is_origin else _passon_cause(ctx, first, j)
+            out.append(ctx.finding(NONFINITE, j, rows, first, vals.z[first, j], origin=is_origin, cause=cause))
+    return out
+
+
+def _origin_cause(ctx: _LayerContext, r: int, j: int) -> str:
+    vals = ctx.trace.values[ctx.l]
+    zdot, z = vals.zdot[r, j], vals.z[r, j]
+    if not np.isfinite(zdot):
+        if np.isnan(zdot):
+            return "∞ − ∞ in its dot product (terms overflowed with opposite signs)"
+        return f"its dot product w·x overflowed to {fmt(zdot)}"
+    if not np.isfinite(z):
+        return f"adding the bias overflowed: {fmt(zdot)} + {fmt(ctx.layer.b[j])} = {fmt(z)}"
+    return f"its activation gave {fmt(vals.a[r, j])} for z = {fmt(z)}"
+
+
+def _passon_cause(ctx: _LayerContext, r: int, j: int) -> str:
+    network, l, layer = ctx.trace.network, ctx.l, ctx.layer
+    xin = ctx.trace.layer_input(l)[r]
+    vals = ctx.trace.values[l]
+    bad_in = np.flatnonzero(~np.isfinite(xin))
+    if bad_in.size:
+        i = int(bad_in[0])
+        text = f"its input {input_name(network, l, i)} = {fmt(xin[i])}"
+        if np.isnan(vals.z[r, j]) and not np.isnan(xin).any() and np.isfinite(layer.W[:, j]).all():
+            products = layer.W[:, j] * xin
+            if np.isposinf(products).any() and np.isneginf(products).any():
+                text += "; ∞ − ∞ turned it into NaN here"
+            elif np.isnan(products).any():
+                text += "; 0 × ∞ turned it into NaN here"
+        return text
+    bad_w = np.flatnonzero(~np.isfinite(layer.W[:, j]))
+    if bad_w.size:
+        i = int(bad_w[0])
+        return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}"
+    if not np.isfinite(layer.b[j]):
+        return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])}"
+    return "another neuron of its softmax layer is not finite"
+
+
+def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list[Finding]:
+    """Outputs that disagree with a sample's label or expected vector."""
+    network = trace.network
+    if len(network.samples) != trace.n_samples:
+        return []  # the trace was not run on the file's samples: nothing to compare
+    l = len(network.layers) - 1
+    ctx = _LayerContext(trace, l, names)
+    outputs = trace.outputs
+    units = outputs.shape[1]
+    out: list[Finding] = []
+
+    # Expected vectors: one finding per output neuron that misses.
+    rows = [r for r, s in enumerate(network.samples) if s.expected is not None]
+    if rows:
+        a = outputs[rows].astype(np.float64)
+        e = np.stack([np.asarray(network.samples[r].expected, dtype=np.float64) for r in rows])
+        err = np.abs(a - e)
+        miss = ~(err <= config.output_tolerance * np.maximum(1.0, np.abs(e)))  # NaN misses
+        score = np.where(np.isnan(err), np.inf, err)
+        for j, hit, worst in _per_neuron(miss, score):
+            r = rows[worst]
+            off = (f"off by {fmt(err[worst, j], 3)}, tolerance {fmt(config.output_tolerance)}"
+                   if np.isfinite(err[worst, j]) else "not a finite number")
+            cause = f"output {fmt(outputs[r, j], 4)}, expected {fmt(e[worst, j], 4)} ({off})"
+            out.append(ctx.finding(WRONG_OUTPUT, j, [rows[k] for k in hit], r, outputs[r, j],
+                                   config.output_tolerance, cause=cause))
+
+    # Labels: the class the outputs vote for (``predicted_class``).
+    wrong: list[tuple[int, int | None]] = []
+    for r, s in enumerate(network.samples):
+        if s.label is None:
+            continue
+        cls = predicted_class(network, outputs[r])
+        finite = bool(np.isfinite(outputs[r]).all())
+        if cls is None and finite:
+            continue  # a linear single output votes for no class: cannot judge
+        if cls != s.label or not finite:
+            wrong.append((r, cls))
+    if wrong:
+        j = 0 if units == 1 else None
+        # The first wrong sample is the one quoted: "worst" has no common
+        # measure across sigmoid, tanh and softmax outputs.
+        r, cls = wrong[0]
+        label = network.samples[r].label
+        assert label is not None
+        value = outputs[r, 0] if units == 1 else math.nan
+        got = "no class (not finite)" if cls is None else f"class {_class_name(network, cls)}"
+        shown = fmt(outputs[r, 0], 4) if units == 1 else _vector_text(outputs[r])
+        cause = f"label {_class_name(network, label)}, the output {shown} gives {got}"
+        found = ctx.finding(WRONG_OUTPUT, j, [w[0] for w in wrong], r, value, cause=cause)
+        # Merge with an expected-vector finding of the same output neuron.
+        for k, f in enumerate(out):
+            if f.neuron == j:
+                merged = tuple(sorted(set(f.samples) | set(found.samples)))
+                out[k] = replace(f, samples=merged)
+                break
+        else:
+            out.append(found)
+    return out
+
+
+def _class_name(network: Network, cls: int) -> str:
+    last = network.layers[-1]
+    if last.units == 1:
+        name = network.output_name(0)
+        return f"{cls} ({'not ' if cls == 0 else ''}{name})"
+    return f"{cls} ({network.output_name(cls)})"
+
+
+def _vector_text(v: np.ndarray, limit: int = 6) -> str:
+    parts = [fmt(x, 3) for x in v[:limit]]
+    return "[" + ", ".join(parts) + (", …" if v.size > limit else "") + "]"
+
+
+def _order(f: Finding) -> tuple[int, int, int, int]:
+    # Whole-output findings come after the layer's neurons; origins before pass-ons.
+    neuron = f.neuron if f.neuron is not None else 1 << 62
+    return (f.layer, neuron, KINDS.index(f.kind), 0 if f.origin else 1)
+
+
+def check_health(trace: Trace, config: HealthConfig = HealthConfig()) -> HealthReport:
+    """Run every detector over every layer and sample of ``trace``."""
+    names = sample_names(trace.network, trace.n_samples)
+    findings: list[Finding] = []
+    with np.errstate(**_QUIET):
+        for l in range(len(trace.network.layers)):
+            findings += _check_layer(trace, l, config, names)
+        findings += _check_outputs(trace, config, names)
+    findings.sort(key=_order)
+    return HealthReport(tuple(findings), tuple(names), config)
+
+
+__all__ = [
+    "DEAD", "EXPLODING", "KINDS", "KIND_TITLES", "NONFINITE", "SATURATED", "WRONG_OUTPUT",
+    "Explanation", "Finding", "HealthConfig", "HealthReport", "NonFiniteCause", "Term", "check_health", "explain",
+    "input_name", "json_number", "sample_names", "where_text",
+]
