@@ -138,12 +138,8 @@ class ArraysPane(VerticalScroll, can_focus=True):
         out.append("  b = ")
         out.append(fmt(layer.b[j], 6), "reverse bold" if sel_b else "")
         neuron = None if s.granularity == "layer" else j
-        if s.done(l, neuron, BIAS):
-            out.append(f"  z = {fmt(st.z(l)[j], 6)}")
-        softmax = layer.activation == "softmax"
-        if s.done(l, None if softmax else neuron, "activate"):
-            out.append(f"  a = {fmt(st.a(l)[j], 6)}")
         out.append("\n")
+        softmax = layer.activation == "softmax"
         # the layer's vectors
         for name, values, kind in (("z", st.z(l), BIAS), ("a", st.a(l), "activate")):
             layer_step = s.granularity == "layer" or (softmax and kind == "activate")

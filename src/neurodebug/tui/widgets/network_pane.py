@@ -8,7 +8,7 @@ from ...engine import ACTIVATE, BIAS, NORMALIZE, Session
 from ...engine.numbers import fmt
 from .lines import LineList
 
-INPUTS, INPUT, LAYER, NEURON = "inputs", "input", "layer", "neuron"
+INPUTS, INPUT, LAYER, NEURON, CHANGE = "inputs", "input", "layer", "neuron", "change"
 
 
 class NetworkPane(LineList):
@@ -37,26 +37,45 @@ class NetworkPane(LineList):
         self.session = session
         self.failing: frozenset[tuple[int, int]] = frozenset()
         self._rows: list[tuple[str, int, int]] = []
-        self._row_of_neuron: dict[int, int] = {}  # layer → row of its neuron 0
+        self._row_of_neuron: dict[tuple[int, int], int] = {}
+        self._rows_for: tuple[int, int] | None = None  # (edit result id, sample) the rows show
 
     def on_mount(self) -> None:
         self._build_rows()
         self.show()
 
     def _build_rows(self) -> None:
-        net = self.session.network
+        """One row per input, layer and neuron, plus an old → new row under
+        each neuron the last edit changed in this sample."""
+        s = self.session
+        net = s.network
+        result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
+        self._rows_for = (id(result), s.sample_index)
         rows: list[tuple[str, int, int]] = [(INPUTS, -1, -1)]
         rows += [(INPUT, -1, i) for i in range(net.n_inputs)]
+        self._row_of_neuron = {}
         for l, layer in enumerate(net.layers):
             rows.append((LAYER, l, -1))
-            self._row_of_neuron[l] = len(rows)
-            rows += [(NEURON, l, j) for j in range(layer.units)]
+            self._row_of_neuron[(l, -1)] = len(rows) - 1
+            changed = set()
+            if result is not None and l in result.before:
+                mask = result.changed_mask(l, "z") | result.changed_mask(l, "a")
+                changed = set(int(j) for j in mask.nonzero()[0])
+            for j in range(layer.units):
+                self._row_of_neuron[(l, j)] = len(rows)
+                rows.append((NEURON, l, j))
+                if j in changed:
+                    rows.append((CHANGE, l, j))
         self._rows = rows
 
     def show(self, failing: frozenset[tuple[int, int]] | None = None) -> None:
         """Redraw from the session (call after any change of cursor, sample or values)."""
         if failing is not None:
             self.failing = failing
+        s = self.session
+        result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
+        if self._rows_for != (id(result), s.sample_index):
+            self._build_rows()
         self.set_count(len(self._rows))
         self.keep_visible(self.current_row(), center=True)
 
@@ -64,12 +83,10 @@ class NetworkPane(LineList):
         step = self.session.step
         if step is None or step.kind == NORMALIZE:
             return 0
-        if step.neuron is None:
-            return self._row_of_neuron[step.layer] - 1
-        return self._row_of_neuron[step.layer] + step.neuron
+        return self._row_of_neuron[(step.layer, -1 if step.neuron is None else step.neuron)]
 
     def row_of(self, layer: int, neuron: int) -> int:
-        return self._row_of_neuron[layer] + neuron
+        return self._row_of_neuron[(layer, neuron)]
 
     # -- drawing -------------------------------------------------------------------
     def _style(self, name: str) -> str:
@@ -92,6 +109,8 @@ class NetworkPane(LineList):
                 (f"L{l + 1} {layer.name}", self._style("layer")),
                 f" · {layer.activation} · {layer.units} units",
             )
+        elif kind == CHANGE:
+            text = self._change_line(l, j)
         else:
             text = self._neuron_line(l, j)
         if current:
@@ -107,7 +126,7 @@ class NetworkPane(LineList):
             text.append(f" → {fmt(st.x[i], 4)}")
         result = s.last_result
         if result is not None and result.edit.target.kind == "input" and result.edit.target.index == i and result.sample == s.sample_index:
-            text.append(f" (was {fmt(result.edit.old)})", self._style("changed"))
+            text.append(f" was {fmt(result.edit.old)}", self._style("changed"))
         return text
 
     def _neuron_line(self, l: int, j: int) -> Text:
@@ -122,7 +141,7 @@ class NetworkPane(LineList):
         name_w = max(3, min(14, width - 3 - 2 * (3 + num_w)))
         text.append(f" {layer.neuron_name(j):<{name_w}.{name_w}}")
         neuron = None if s.granularity == "layer" else j
-        result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
+        changed = any(r == (CHANGE, l, j) for r in self._rows[self._row_of_neuron[(l, j)] + 1 : self._row_of_neuron[(l, j)] + 2])
         for quantity, kind, values in (("z", BIAS, st.z(l)), ("a", ACTIVATE, st.a(l))):
             # softmax's activation is one step for the whole layer
             layer_step = kind == ACTIVATE and layer.activation == "softmax"
@@ -130,8 +149,19 @@ class NetworkPane(LineList):
             if not done:
                 text.append(f" {quantity} {'·':>{num_w}}", self._style("pending"))
                 continue
-            text.append(f" {quantity} {fmt(values[j], digits):>{num_w}}")
-            change = result.changed(l, j, quantity) if result is not None else None
-            if change is not None:
-                text.append(f" (was {fmt(change.old, 4)})", self._style("changed"))
+            text.append(f" {quantity} {fmt(values[j], digits):>{num_w}}", self._style("changed") if changed else "")
+        return text
+
+    def _change_line(self, l: int, j: int) -> Text:
+        """'was z 166.5 a 1 · Δz −166' under a neuron the last edit changed."""
+        result = self.session.last_result
+        assert result is not None
+        text = Text("     was", self._style("changed"))
+        deltas = []
+        for quantity in ("z", "a"):
+            c = result.changed(l, j, quantity)
+            if c is not None:
+                text.append(f" {quantity} {fmt(c.old, 4)}", self._style("changed"))
+                deltas.append(f"Δ{quantity} {fmt(c.delta, 3)}")
+        text.append("  " + " ".join(deltas), "dim")
         return text

@@ -57,20 +57,21 @@ class ChangesView(TextView):
             out.append("  no output changed\n", "dim")
         for oc in r.outputs:
             name = net.samples[oc.sample].name
-            out.append(f"  {name[:24]:<24} {fmt_vector(oc.old, 4, 4)} → {fmt_vector(oc.new, 4, 4)}")
             if oc.old.size == 1:
-                out.append(f"  Δ {fmt(float(oc.new[0] - oc.old[0]), 3)}")
+                old, new = fmt(oc.old[0], 4), fmt(oc.new[0], 4)
+                delta = f"  Δ {fmt(float(oc.new[0] - oc.old[0]), 3)}"
+            else:
+                old, new, delta = fmt_vector(oc.old, 4, 4), fmt_vector(oc.new, 4, 4), ""
+            out.append(f"  {name[:18]:<18} {old} → {new}{delta}\n")
             if oc.flipped:
-                out.append(f"  decision flipped: {oc.old_class} → {oc.new_class}", "bold red")
-            out.append("\n")
+                out.append(f"    decision flipped: class {oc.old_class} → {oc.new_class}\n", "bold red")
         changes = r.changes(limit=MAX_CHANGED)
         total = r.count()
         out.append(f"\nvalues changed in sample \"{net.samples[r.sample].name}\": {total}\n", "bold")
         for c in changes:
-            layer = net.layers[c.layer]
             out.append(
-                f"  L{c.layer + 1}.N{c.neuron + 1} {layer.neuron_name(c.neuron)[:10]:<10} {c.quantity}: "
-                f"{fmt(c.old, 5)} → {fmt(c.new, 5)}  (Δ {fmt(c.delta, 3)})\n"
+                f"  L{c.layer + 1}.N{c.neuron + 1} {c.quantity} {fmt(c.old, 5)} → {fmt(c.new, 5)}"
+                f"  Δ {fmt(c.delta, 3)}\n"
             )
         if total > len(changes):
             out.append(f"  … and {total - len(changes)} more\n", "dim")

@@ -1,0 +1,332 @@
+"""Every key binding, driven through Pilot, checked on the session and the screen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurodebug import load_network
+from neurodebug.engine import START
+from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, TextPage
+from tui_helpers import make_app, screen_text
+
+SIZE = (120, 40)
+
+
+async def test_n_steps_through_neuron_one_and_shows_166_5():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        s = app.session
+        assert s.cursor == START
+        await pilot.press("n")
+        assert s.cursor == 0
+        assert "z = 1×200 + (−2)×17 = 166" in screen_text(app)
+        await pilot.press("n")
+        assert "z = 166 + 0.5 = 166.5" in screen_text(app)
+        await pilot.press("n")
+        text = screen_text(app)
+        assert "a = σ(166.5) ≈ 1.0000" in text
+        assert "saturated" in text
+
+
+@pytest.mark.parametrize("key", ["right", "space"])
+async def test_right_and_space_also_step(key):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key, key)
+        assert app.session.cursor == 1
+        assert "step 2/9" in screen_text(app)
+
+
+@pytest.mark.parametrize("key", ["p", "left"])
+async def test_step_back(key):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n", key)
+        assert app.session.cursor == 1
+        assert "step 2/9" in screen_text(app)
+        await pilot.press(key, key, key)  # past the start stays at the start
+        assert app.session.cursor == START
+        assert "Ready." in screen_text(app)
+
+
+async def test_N_finishes_a_neuron_then_the_next():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        assert app.session.step.kind == "activate" and app.session.step.neuron == 0
+        assert "σ(166.5)" in screen_text(app)
+        await pilot.press("N")
+        assert app.session.step.neuron == 1
+        assert "σ(−48)" in screen_text(app)
+
+
+async def test_L_finishes_a_layer_then_the_next():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        assert app.session.cursor == 5  # layer 1's last step
+        await pilot.press("L")
+        assert app.session.at_end
+        assert "σ(0.8)" in screen_text(app)
+
+
+@pytest.mark.parametrize("keys", [("G",), ("end",)])
+async def test_jump_to_end(keys):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*keys)
+        assert app.session.at_end
+        assert "step 9/9" in screen_text(app)
+
+
+@pytest.mark.parametrize("key", ["g", "home"])
+async def test_jump_to_start(key):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("G", key)
+        assert app.session.cursor == START
+        assert "step 0/9" in screen_text(app)
+
+
+async def test_breakpoint_and_continue():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "n")  # neuron 2's dot product
+        await pilot.press("b")
+        assert (0, 1) in app.session.breakpoints
+        assert "●" in screen_text(app)
+        assert "1 breakpoint" in screen_text(app)
+        await pilot.press("g", "c")
+        assert app.session.cursor == 3  # stopped at neuron 2's first step
+        await pilot.press("c")
+        assert app.session.at_end
+        await pilot.press("b")  # toggling on the output neuron
+        await pilot.press("g", "N", "n", "b")  # clear neuron 2's
+        assert (0, 1) not in app.session.breakpoints
+
+
+async def test_samples_switch_with_brackets():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket")
+        assert app.session.sample_index == 1
+        assert 'sample 2/8 "city roast"' in screen_text(app)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.session.sample_index == 7  # wraps around
+        assert "scorched" in screen_text(app)
+
+
+async def test_v_switches_granularity_keeping_the_position():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")  # neuron 1, add bias
+        await pilot.press("v")
+        s = app.session
+        assert s.granularity == "layer"
+        assert (s.step.layer, s.step.kind) == (0, "bias")
+        assert "per layer" in screen_text(app)
+        assert "z = [166, −49] + [0.5, 1] = [166.5, −48]" in screen_text(app)
+        await pilot.press("v")
+        assert s.granularity == "neuron" and s.step.kind == "bias"
+
+
+async def test_tab_cycles_focus_between_panes():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = set()
+        for _ in range(6):
+            seen.add(app.focused.id if app.focused else None)
+            await pilot.press("tab")
+        assert {"network", "operation", "arrays"} <= seen
+
+
+async def test_help_screen_opens_and_closes():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, TextPage)
+        assert "continue to the next breakpoint" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextPage)
+
+
+async def test_q_quits_without_edits():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def _edit_first_weight(pilot, app, value: str):
+    """Select neuron 1's w1 in the Arrays pane and type a new value."""
+    await pilot.press("n")  # dot product of neuron 1: w1 is selected
+    await pilot.press("e")
+    assert isinstance(app.screen, EditDialog)
+    await pilot.press("ctrl+a", "ctrl+k", *list(value), "enter")
+    await pilot.pause()
+
+
+async def test_edit_recomputes_and_shows_old_and_new():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        s = app.session
+        assert s.network.layers[0].W[0, 0] == 0.17
+        assert s.sample_trace.z(0)[0] == pytest.approx(0.5)
+        assert s.sample_trace.a(0)[0] == pytest.approx(0.6224593)
+        await pilot.press("n", "n")  # to the activation of neuron 1
+        text = screen_text(app)
+        assert "σ(0.5)" in text
+        assert "was z 166.5 a 1" in text
+        assert "L1.N1.w1: 1 → 0.17" in text  # the changes view
+        assert "0.69 → 0.6" in text  # the output, before and after
+
+
+async def test_escape_cancels_an_edit():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "e", "ctrl+a", "5", "escape")
+        assert app.session.network.layers[0].W[0, 0] == 1.0
+        assert not app.session.journal
+
+
+@pytest.mark.parametrize("bad", ["abc", "nan", "inf", ""])
+async def test_a_bad_value_is_refused_and_nothing_changes(bad):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.session.trace.outputs.copy()
+        await pilot.press("n", "e", "ctrl+a", "ctrl+k", *list(bad), "enter")
+        assert isinstance(app.screen, EditDialog)  # still open
+        assert "refused" in screen_text(app)
+        await pilot.press("escape")
+        assert app.session.network.layers[0].W[0, 0] == 1.0
+        np.testing.assert_array_equal(app.session.trace.outputs, before)
+
+
+async def test_undo_and_redo():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        await pilot.press("u")
+        assert app.session.network.layers[0].W[0, 0] == 1.0
+        assert app.session.sample_trace.z(0)[0] == 166.5
+        await pilot.press("U")
+        assert app.session.network.layers[0].W[0, 0] == 0.17
+        await pilot.press("u", "ctrl+r")
+        assert app.session.network.layers[0].W[0, 0] == 0.17
+        await pilot.press("3")
+        assert "L1.N1.w1: 1 → 0.17" in screen_text(app)
+
+
+async def test_select_bias_and_input_with_arrows():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "a", "down", "down")  # w1 → w2 → b
+        assert app.screen.query_one("#arrays").target().label() == "L1.N1.b"
+        await pilot.press("down")
+        assert app.screen.query_one("#arrays").target().label() == "x1"
+        await pilot.press("e", "ctrl+a", "ctrl+k", *"190", "enter")
+        assert app.session.sample.x[0] == 190
+        assert app.session.sample_trace.z(0)[0] == pytest.approx(156.5)
+
+
+async def test_save_writes_an_edited_copy_that_reproduces_the_values(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        await pilot.press("s")
+        await pilot.pause()
+        saved = tmp_path / "seed_example.edited.json"
+        assert saved.exists()
+        assert not app.session.dirty
+        again = load_network(saved)
+        np.testing.assert_array_equal(again.trace().outputs, app.session.trace.outputs)
+        # a second save asks before overwriting
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_a_failed_save_keeps_the_edits(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        tmp_path.chmod(0o500)
+        try:
+            import neurodebug.tui.debugger as debugger
+
+            def refuse(*args, **kwargs):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(debugger, "write_json_network", refuse)
+            await pilot.press("s")
+            await pilot.pause()
+        finally:
+            tmp_path.chmod(0o700)
+        assert app.session.dirty
+        assert app.session.network.layers[0].W[0, 0] == 0.17
+        assert not (tmp_path / "seed_example.edited.json").exists()
+
+
+async def test_quit_with_unsaved_edits_asks_first():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "2")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert app.is_running
+        await pilot.press("q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("key,tab", [("1", "trace"), ("2", "changes"), ("3", "journal"), ("4", "problems")])
+async def test_number_keys_show_views(key, tab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        assert app.screen.query_one("#views").active == tab
+
+
+async def test_command_palette_jumps_to_a_neuron():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"L1.N3")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        step = app.session.step
+        assert (step.layer, step.neuron, step.kind) == (0, 2, "dot")
+        assert "burnt" in screen_text(app)
+
+
+async def test_narrow_terminal_is_usable():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "n")
+        text = screen_text(app)
+        assert "166.5" in text
+        assert "Arrays" in text
+        await pilot.press("1")
+        assert "Trace" in screen_text(app)
+        await pilot.press("a")
+        assert "Arrays" in screen_text(app)
+
+
+async def test_resizing_to_tiny_and_back_never_raises():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        for size in [(40, 12), (20, 5), (60, 16), (80, 24), (40, 12), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            if size[0] < 60 or size[1] < 16:
+                assert "too small" in " ".join(screen_text(app).split())
+        assert "166.5" in screen_text(app)
