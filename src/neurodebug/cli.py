@@ -163,13 +163,58 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 # -- check ---------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the file, then run the health checks: exit 1 on findings, 0 on none."""
+    from .engine.health import HealthConfig, check_health, explain, report_lines, worst_findings
+
+    options = {"saturation_slope": args.saturation_slope, "exploding_z": args.exploding_z}
+    try:
+        config = HealthConfig(**{k: v for k, v in options.items() if v is not None})
+    except ValueError as exc:
+        text = str(exc)
+        for key in options:
+            text = text.replace(key, "--" + key.replace("_", "-"))
+        raise UsageError(text) from None
     net = load_network(args.network)
+    if args.inputs:
+        from .io.inputs import read_inputs
+
+        net.samples = read_inputs(args.inputs, net)
     shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
-    print(
+    summary = (
         f"{args.network}: ok: {len(net.layers)} layers ({net.shape_summary()}), "
         f"{net.param_count:,} parameters, {len(net.samples)} samples [{shapes}]"
     )
-    return 0
+    trace = net.trace() if net.samples else None
+    report = check_health(trace, config) if trace is not None else None
+    if args.format == "json":
+        out: dict[str, Any] = {
+            "file": args.network,
+            "network": net.name,
+            "shape": net.shape_summary(),
+            "layers": [
+                {"name": l.name, "inputs": l.n_inputs, "units": l.units, "activation": l.activation}
+                for l in net.layers
+            ],
+            "parameters": net.param_count,
+            "checked": report is not None,
+        }
+        if trace is None or report is None:
+            out.update(ok=True, summary="not checked: the file has no samples", findings=[])
+        else:
+            out.update(report.to_dict())
+            out["explanations"] = [
+                explain(trace, f.row, f.layer, f.neuron, config).to_dict()
+                for f in worst_findings(report) if f.neuron is not None
+            ]
+        json.dump(out, sys.stdout, indent=2, allow_nan=False, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(summary)
+        if trace is None or report is None:
+            print("health: not checked: the file has no samples (give some with --inputs FILE)")
+        else:
+            print("\n".join(report_lines(report, trace)))
+    return 0 if report is None or report.ok else 1
 
 
 # -- convert -------------------------------------------------------------------
@@ -232,8 +277,19 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _add_input_options(t)
     t.add_argument("--format", choices=("text", "json"), default="text")
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
-    c = sub.add_parser("check", help="validate the file and print a summary")
+    c = sub.add_parser(
+        "check", help="validate the file and report unhealthy neurons (exit 1 if any)",
+        description="Validate the network file, print a summary, then check every neuron on every sample: "
+        "saturated sigmoid/tanh, dead ReLU, NaN/Inf (where it was produced and where it was passed on), "
+        "exploding |z|, outputs that disagree with a label or expected vector. "
+        "Exit 0: healthy; 1: problems found; 2: a bad file or option.",
+    )
     c.add_argument("network")
+    c.add_argument("--inputs", metavar="FILE", help="check on these samples (.csv or .npy) instead of the file's")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--saturation-slope", type=float, metavar="S",
+                   help="saturated where the slope g′(z) < S (default 1e-4: |z| > 9.21 for sigmoid, 5.30 for tanh)")
+    c.add_argument("--exploding-z", type=float, metavar="K", help="report |z| > K (default 1000)")
     v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON")
     v.add_argument("model")
     v.add_argument("-o", "--output", required=True, help="the .json file to write")

@@ -402,8 +402,11 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
         slope = _slope(layer.activation, z)
         fields.update(slope=slope, saturation_bound=bound)
         if SATURATED in kinds:
+            # Past |z| ≈ 745 the slope underflows even float64: write its size as a power of e.
+            here = f"= {fmt(slope, 2)}" if slope > 1e-300 else (
+                f"≈ e^−{fmt(abs(z), 4)}" if layer.activation == "sigmoid" else f"≈ 4·e^−{fmt(2 * abs(z), 4)}")
             lines.append(f"saturated: |z| = {fmt(abs(z), 4)} > {fmt(bound, 3)}, where {g}′(z) < "
-                         f"{fmt(config.saturation_slope)} (here {g}′(z) = {fmt(slope, 2)}): "
+                         f"{fmt(config.saturation_slope)} (here {g}′(z) {here}): "
                          "changing the inputs barely moves the output")
     if SATURATED in kinds or EXPLODING in kinds:
         norm = _normalized(trace, row, l, j, config.large_input)
