@@ -1,0 +1,92 @@
+"""Checks shared by the binary readers (.npz, Keras, ONNX).
+
+Arrays from these files arrive already shaped, so the work is checking their
+kind and values and turning every failure into a NetworkFileError.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..engine.network import Layer, Network, ShapeError
+from .errors import NetworkFileError
+
+Path = str | os.PathLike[str]
+
+
+def numeric(path: Path, place: str, value: Any, ndim: int | None = None, what: str = "") -> np.ndarray:
+    """A real-valued array, float32 kept as float32 so weights stay bit-exact.
+
+    float16 widens to float32 and integers to float64; anything else (text,
+    complex, records) is refused. Every value must be finite, as in the JSON
+    format: a NaN weight would otherwise survive into a converted file.
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiub":
+        raise NetworkFileError(path, place, f"expected numbers, got an array of dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        shape = "×".join(str(n) for n in arr.shape) or "a single value"
+        kind = {0: "a single number", 1: "a vector", 2: "a matrix"}.get(ndim, f"{ndim}-D")
+        raise NetworkFileError(path, place, f"expected {kind}{what}, got shape {shape}")
+    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 2:
+        arr = arr.astype(np.float32)
+    elif arr.dtype.kind == "f" and arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind in "iub":
+        arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        index = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape) if arr.ndim else ()
+        at = "[" + ",".join(str(int(i)) for i in index) + "]" if index else ""
+        v = float(arr[index] if index else arr[()])
+        shown = "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+        raise NetworkFileError(path, f"{place}{at}", f"is {shown}, expected a finite number")
+    return arr
+
+
+def text(path: Path, place: str, value: Any) -> str:
+    """A single string stored as a NumPy scalar (unicode or UTF-8 bytes)."""
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "US":
+        raise NetworkFileError(path, place, f"expected a single string, got an array of dtype {arr.dtype}, shape {arr.shape}")
+    item = arr[()]
+    return item.decode("utf-8", errors="replace") if isinstance(item, bytes) else str(item)
+
+
+def texts(path: Path, place: str, value: Any, length: int, of: str) -> list[str]:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.dtype.kind not in "US":
+        raise NetworkFileError(path, place, f"expected a list of {length} strings, got dtype {arr.dtype}, shape {arr.shape}")
+    if arr.size != length:
+        raise NetworkFileError(path, place, f"has {arr.size} names but there are {length} {of}")
+    return [s.decode("utf-8", errors="replace") if isinstance(s, bytes) else str(s) for s in arr.tolist()]
+
+
+def make_network(path: Path, layers: list[Layer], **kwargs: Any) -> Network:
+    """Build the Network, reporting a shape the readers missed as a file error."""
+    try:
+        return Network(layers, source=os.fspath(path), **kwargs)
+    except (ShapeError, ValueError) as exc:
+        raise NetworkFileError(path, "", str(exc)) from None
+
+
+def make_layer(path: Path, place: str, name: str, activation: str, W: np.ndarray, b: np.ndarray,
+               alpha: float | None = None, neuron_names: list[str] | None = None) -> Layer:
+    try:
+        if alpha is None:
+            return Layer(name, activation, W, b, neuron_names)
+        return Layer(name, activation, W, b, neuron_names, float(alpha))
+    except (ShapeError, ValueError) as exc:
+        raise NetworkFileError(path, place, str(exc)) from None
+
+
+def check_chain(path: Path, place: str, W: np.ndarray, prev: Layer | None, prev_label: str) -> None:
+    """The layer's weight rows must match the previous layer's units."""
+    if prev is not None and W.shape[0] != prev.units:
+        raise NetworkFileError(
+            path, place,
+            f"the weights take {W.shape[0]} inputs but {prev_label} {prev.name} has {prev.units} units",
+        )

@@ -1,0 +1,277 @@
+"""NumPy ``.npz`` networks: one array per key, for networks too big for JSON.
+
+The key layout (docs/formats.md has the full table)::
+
+    format                  "neurodebug-network"   optional
+    version                 1                      optional
+    name, description       strings                optional
+    features                n_inputs strings       optional
+    outputs                 n_outputs strings      optional
+    normalization/mean      n_inputs numbers       optional, with …/std
+    normalization/std       n_inputs numbers
+    layers/<i>/W            inputs × units         i = 0, 1, … with no gaps
+    layers/<i>/b            units
+    layers/<i>/activation   string
+    layers/<i>/name         string                 optional (default layer<i+1>)
+    layers/<i>/alpha        number                 optional, leaky_relu only
+    layers/<i>/neuron_names units strings          optional
+    samples/x               samples × inputs       optional
+    samples/names           samples strings        optional
+    samples/labels          samples integers, -1 = no label
+    samples/expected        samples × outputs, a row of NaN = none
+
+Arrays keep their dtype: float32 weights stay float32. Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.activations import SUPPORTED_ACTIVATIONS
+from ..engine.network import Layer, Network, Normalization, Sample
+from .arrays import check_chain, make_layer, make_network, numeric, text, texts
+from .errors import NetworkFileError
+from .files import MAX_FILE_BYTES, check_readable
+
+FORMAT_NAME = "neurodebug-network"
+FORMAT_VERSION = 1
+
+TOP_KEYS = ("format", "version", "name", "description", "features", "outputs",
+            "normalization/mean", "normalization/std",
+            "samples/x", "samples/names", "samples/labels", "samples/expected")
+LAYER_FIELDS = ("W", "b", "activation", "name", "alpha", "neuron_names")
+_LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]*)/([A-Za-z_]+)")
+
+
+def _known_keys(n_layers: int) -> list[str]:
+    return list(TOP_KEYS) + [f"layers/{i}/{f}" for i in range(max(n_layers, 1)) for f in LAYER_FIELDS]
+
+
+class _NpzReader:
+    def __init__(self, path: Path, arrays: dict[str, Any]) -> None:
+        self.path = path
+        self.arrays = arrays
+
+    def fail(self, place: str, message: str) -> NetworkFileError:
+        return NetworkFileError(self.path, place, message)
+
+    def network(self) -> Network:
+        layer_keys: dict[int, dict[str, Any]] = {}
+        for key, value in self.arrays.items():
+            m = _LAYER_KEY.fullmatch(key)
+            if m and m.group(2) in LAYER_FIELDS:
+                layer_keys.setdefault(int(m.group(1)), {})[m.group(2)] = value
+            elif key not in TOP_KEYS:
+                hint = difflib.get_close_matches(key, _known_keys(len(layer_keys)), n=1)
+                also = f" (did you mean '{hint[0]}'?)" if hint else " (expected keys like layers/0/W; see docs/formats.md)"
+                raise self.fail(key, f"unknown key{also}")
+        self.header()
+        if not layer_keys:
+            raise self.fail("", "no layers: expected arrays layers/0/W, layers/0/b and layers/0/activation")
+        missing = [i for i in range(max(layer_keys) + 1) if i not in layer_keys]
+        if missing:
+            raise self.fail(f"layers/{missing[0]}", f"missing, but layers/{max(layer_keys)} exists; number layers 0, 1, 2, … without gaps")
+        layers: list[Layer] = []
+        for i in range(len(layer_keys)):
+            layers.append(self.layer(i, layer_keys[i], layers[-1] if layers else None))
+        n_in, n_out = layers[0].n_inputs, layers[-1].units
+        a = self.arrays
+        features = texts(self.path, "features", a["features"], n_in, "inputs") if "features" in a else None
+        outputs = texts(self.path, "outputs", a["outputs"], n_out, "output units") if "outputs" in a else None
+        return make_network(
+            self.path, layers,
+            samples=self.samples(n_in, n_out),
+            feature_names=features,
+            output_names=outputs,
+            normalization=self.normalization(n_in),
+            name=text(self.path, "name", a["name"]) if "name" in a else Path(self.path).stem,
+            description=text(self.path, "description", a["description"]) if "description" in a else "",
+        )
+
+    def header(self) -> None:
+        if "format" in self.arrays:
+            fmt = text(self.path, "format", self.arrays["format"])
+            if fmt != FORMAT_NAME:
+                raise self.fail("format", f'expected "{FORMAT_NAME}", got "{fmt}"')
+        if "version" in self.arrays:
+            version = numeric(self.path, "version", self.arrays["version"], 0)
+            if float(version) != FORMAT_VERSION:
+                raise self.fail("version", f"version {float(version):g} is not supported (this neurodebug reads {FORMAT_VERSION})")
+
+    def layer(self, i: int, fields: dict[str, Any], prev: Layer | None) -> Layer:
+        place = f"layers/{i}"
+        for required in ("W", "b", "activation"):
+            if required not in fields:
+                raise self.fail(f"{place}/{required}", "missing")
+        name = text(self.path, f"{place}/name", fields["name"]) if "name" in fields else f"layer{i + 1}"
+        W = numeric(self.path, f"{place}/W", fields["W"], 2, " (inputs × units)")
+        if W.size == 0:
+            raise self.fail(f"{place}/W", f"is empty (shape {W.shape[0]}×{W.shape[1]})")
+        check_chain(self.path, f"{place}/W", W, prev, "the previous layer")
+        b = numeric(self.path, f"{place}/b", fields["b"], 1, f" of {W.shape[1]} biases")
+        if b.shape != (W.shape[1],):
+            raise self.fail(f"{place}/b", f"has {b.size} values, expected {W.shape[1]} (one per unit: W has {W.shape[1]} columns)")
+        activation = text(self.path, f"{place}/activation", fields["activation"])
+        if activation not in SUPPORTED_ACTIVATIONS:
+            raise self.fail(f"{place}/activation", f'unknown activation "{activation}"; supported: {", ".join(SUPPORTED_ACTIVATIONS)}')
+        alpha = None
+        if "alpha" in fields:
+            if activation != "leaky_relu":
+                raise self.fail(f"{place}/alpha", "only a leaky_relu layer takes an alpha")
+            alpha = float(numeric(self.path, f"{place}/alpha", fields["alpha"], 0))
+        neuron_names = None
+        if "neuron_names" in fields:
+            neuron_names = texts(self.path, f"{place}/neuron_names", fields["neuron_names"], W.shape[1], "units")
+        return make_layer(self.path, place, name, activation, W, b, alpha, neuron_names)
+
+    def normalization(self, n_in: int) -> Normalization | None:
+        a = self.arrays
+        if "normalization/mean" not in a and "normalization/std" not in a:
+            return None
+        for k in ("mean", "std"):
+            if f"normalization/{k}" not in a:
+                raise self.fail(f"normalization/{k}", "missing (mean and std come together)")
+        mean = numeric(self.path, "normalization/mean", a["normalization/mean"], 1)
+        std = numeric(self.path, "normalization/std", a["normalization/std"], 1)
+        for k, v in (("mean", mean), ("std", std)):
+            if v.size != n_in:
+                raise self.fail(f"normalization/{k}", f"has {v.size} values, expected {n_in} (one per input feature)")
+        if (std <= 0).any():
+            k = int(np.flatnonzero(std <= 0)[0])
+            raise self.fail(f"normalization/std[{k}]", f"is {std[k]:g}, expected a positive number")
+        return Normalization(mean, std)
+
+    def samples(self, n_in: int, n_out: int) -> list[Sample]:
+        a = self.arrays
+        if "samples/x" not in a:
+            others = [k for k in ("samples/names", "samples/labels", "samples/expected") if k in a]
+            if others:
+                raise self.fail(others[0], "given without samples/x")
+            return []
+        x = numeric(self.path, "samples/x", a["samples/x"], 2, " (samples × inputs)")
+        if x.shape[1] != n_in:
+            raise self.fail("samples/x", f"has {x.shape[1]} columns but the network takes {n_in} inputs")
+        n = x.shape[0]
+        names = texts(self.path, "samples/names", a["samples/names"], n, "samples") if "samples/names" in a else [f"sample {i + 1}" for i in range(n)]
+        labels: list[int | None] = [None] * n
+        if "samples/labels" in a:
+            raw = np.asarray(a["samples/labels"])
+            if raw.dtype.kind not in "iu" or raw.shape != (n,):
+                raise self.fail("samples/labels", f"expected {n} integers (-1 for none), got dtype {raw.dtype}, shape {raw.shape}")
+            n_classes = 2 if n_out == 1 else n_out
+            for i, v in enumerate(raw.tolist()):
+                if v == -1:
+                    continue
+                if not 0 <= v < n_classes:
+                    raise self.fail(f"samples/labels[{i}]", f"class {v} out of range, expected 0..{n_classes - 1} or -1 for none")
+                labels[i] = int(v)
+        expected: list[np.ndarray | None] = [None] * n
+        if "samples/expected" in a:
+            e = np.asarray(a["samples/expected"])
+            if e.dtype.kind != "f" or e.shape != (n, n_out):
+                raise self.fail("samples/expected", f"expected {n}×{n_out} numbers (samples × outputs), got dtype {e.dtype}, shape {e.shape}")
+            for i in range(n):
+                if not np.isnan(e[i]).all():
+                    expected[i] = numeric(self.path, f"samples/expected[{i}]", e[i], 1)
+        return [Sample(names[i], x[i], labels[i], expected[i]) for i in range(n)]
+
+
+def _check_archive(path: Path, limit: int) -> None:
+    """Refuse a file that is not a zip, or one that would unpack beyond the limit."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise NetworkFileError(path, "", "not an .npz archive (a zip of .npy arrays, as np.savez writes)") from None
+    except OSError as exc:
+        raise NetworkFileError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if total > limit:
+        raise NetworkFileError(path, "", f"the arrays unpack to {total / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
+
+
+def read_npz_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
+    """Read a network from an .npz file laid out as described above."""
+    check_readable(path, limit)
+    _check_archive(path, limit)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        why = "it holds Python objects, which are never unpickled" if "pickle" in str(exc) else str(exc)
+        raise NetworkFileError(path, "", f"cannot read the arrays: {why}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise NetworkFileError(path, "", f"cannot read the arrays: {exc}") from None
+    return _NpzReader(path, arrays).network()
+
+
+def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
+    """The .npz arrays of a network, keyed as in the layout above."""
+    a: dict[str, np.ndarray] = {
+        "format": np.array(FORMAT_NAME),
+        "version": np.array(FORMAT_VERSION),
+        "name": np.array(net.name),
+    }
+    if net.description:
+        a["description"] = np.array(net.description)
+    if net.feature_names:
+        a["features"] = np.array(net.feature_names, dtype=str)
+    if net.output_names:
+        a["outputs"] = np.array(net.output_names, dtype=str)
+    if net.normalization is not None:
+        a["normalization/mean"] = np.asarray(net.normalization.mean)
+        a["normalization/std"] = np.asarray(net.normalization.std)
+    for i, layer in enumerate(net.layers):
+        a[f"layers/{i}/name"] = np.array(layer.name)
+        a[f"layers/{i}/activation"] = np.array(layer.activation)
+        a[f"layers/{i}/W"] = np.asarray(layer.W)
+        a[f"layers/{i}/b"] = np.asarray(layer.b)
+        if layer.activation == "leaky_relu":
+            a[f"layers/{i}/alpha"] = np.array(float(layer.alpha))
+        if layer.neuron_names:
+            a[f"layers/{i}/neuron_names"] = np.array(layer.neuron_names, dtype=str)
+    if net.samples:
+        a["samples/x"] = np.stack([np.asarray(s.x) for s in net.samples])
+        a["samples/names"] = np.array([s.name for s in net.samples], dtype=str)
+        if any(s.label is not None for s in net.samples):
+            a["samples/labels"] = np.array([-1 if s.label is None else s.label for s in net.samples], dtype=np.int64)
+        if any(s.expected is not None for s in net.samples):
+            rows = [np.full(net.n_outputs, np.nan) if s.expected is None else np.asarray(s.expected, dtype=np.float64)
+                    for s in net.samples]
+            a["samples/expected"] = np.stack(rows)
+    return a
+
+
+def write_npz_network(net: Network, path: str | os.PathLike[str], overwrite: bool = False,
+                      compressed: bool = False) -> Path:
+    """Write ``net`` as .npz through a temporary file and a rename.
+
+    Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} already exists")
+    arrays = network_to_arrays(net)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target
