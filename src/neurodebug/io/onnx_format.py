@@ -1,0 +1,352 @@
+"""ONNX models, as PyTorch (``torch.onnx.export``) and other tools write them.
+
+The graph must be one straight path from its single input to its single
+output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
+layer and the activation node after it becomes that layer's activation.
+``Gemm``'s ``alpha`` is folded into the weights and ``beta`` into the bias, so
+the layer shows the numbers the graph really multiplies by. The ``onnx``
+package parses the file; nothing else from it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from ..engine.network import Layer, Network
+from .arrays import check_chain, make_layer, make_network, numeric
+from .errors import MissingExtraError, NetworkFileError
+from .files import MAX_FILE_BYTES, check_readable, read_bytes
+
+SUPPORTED_OPS = (
+    "Gemm", "MatMul", "Add (after Gemm or MatMul)", "Sigmoid", "Relu", "LeakyRelu", "Tanh",
+    "Softmax", "Identity", "Dropout", "Flatten or Reshape (at the input)", "Constant",
+)
+ACTIVATION_OPS = {"Sigmoid": "sigmoid", "Relu": "relu", "LeakyRelu": "leaky_relu", "Tanh": "tanh", "Softmax": "softmax"}
+ONNX_LEAKY_RELU_ALPHA = 0.01  # LeakyRelu's default alpha in the ONNX spec
+EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
+
+
+def _onnx(path: Path) -> Any:
+    try:
+        import onnx
+        from onnx import numpy_helper  # noqa: F401  (fails early if the install is broken)
+    except ImportError:
+        raise MissingExtraError(path, "onnx", "onnx") from None
+    return onnx
+
+
+def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
+    """Read an ONNX model made of dense layers and activations."""
+    p = check_readable(path, limit)
+    onnx = _onnx(p)
+    raw = read_bytes(p, limit)
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(raw)
+    except Exception as exc:  # protobuf's DecodeError and friends
+        raise NetworkFileError(p, "", f"not an ONNX model ({type(exc).__name__}: {exc})") from None
+    if not model.graph.node:
+        raise NetworkFileError(p, "", "not an ONNX model, or one whose graph has no nodes")
+    _load_external_data(p, model, onnx, limit)
+    try:
+        return _GraphReader(p, model, onnx).network()
+    except NetworkFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
+        raise NetworkFileError(p, "", f"cannot read the model ({type(exc).__name__}: {exc})") from None
+
+
+# -- external data ---------------------------------------------------------------
+def _tensors(model: Any) -> list[Any]:
+    tensors = list(model.graph.initializer)
+    for node in model.graph.node:
+        tensors.extend(a.t for a in node.attribute if a.HasField("t"))
+    return tensors
+
+
+def _load_external_data(path: Path, model: Any, onnx: Any, limit: int) -> None:
+    """Read tensors stored beside the model, only from files inside its folder."""
+    folder = path.resolve().parent
+    total = 0
+    for tensor in _tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in tensor.external_data}
+        place = f"initializer '{tensor.name}'"
+        location = info.get("location", "")
+        pure = PurePosixPath(location.replace("\\", "/"))
+        if not location or pure.is_absolute() or ".." in pure.parts or (len(location) > 1 and location[1] == ":"):
+            raise NetworkFileError(path, place, f"external data at '{location}' is outside the model's folder; refusing it")
+        target = (folder / pure).resolve()
+        if not target.is_relative_to(folder):
+            raise NetworkFileError(path, place, f"external data at '{location}' leads outside the model's folder; refusing it")
+        check_readable(target, limit)
+        try:
+            offset = int(info.get("offset", 0))
+            length = int(info["length"]) if "length" in info else target.stat().st_size - offset
+        except ValueError:
+            raise NetworkFileError(path, place, "external data has a bad offset or length") from None
+        total += max(length, 0)
+        if offset < 0 or length < 0 or offset + length > target.stat().st_size or total > limit:
+            raise NetworkFileError(path, place, f"external data range {offset}+{length} does not fit '{location}' or the size limit")
+        with open(target, "rb") as fh:
+            fh.seek(offset)
+            tensor.raw_data = fh.read(length)
+        del tensor.external_data[:]
+        tensor.data_location = onnx.TensorProto.DEFAULT
+
+
+# -- the graph ---------------------------------------------------------------------
+@dataclass
+class _Tensor:
+    """The tensor flowing along the chain."""
+
+    name: str
+    dims: list[int | None] | None  # non-batch dims when known
+    feature_major: bool = False  # (features × batch) after a Gemm with the data as B
+
+
+def _layer_name(node: Any, weight_name: str, index: int) -> str:
+    name = node.name.strip("/")
+    for suffix in ("/Gemm", "/MatMul"):
+        name = name.removesuffix(suffix)
+    if name and name != node.op_type:
+        return name
+    if weight_name.endswith(".weight"):
+        return weight_name.removesuffix(".weight")
+    return f"layer{index + 1}"
+
+
+class _GraphReader:
+    def __init__(self, path: Path, model: Any, onnx: Any) -> None:
+        self.path = path
+        self.model = model
+        self.onnx = onnx
+        self.graph = model.graph
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+        self.constants: dict[str, Any] = {t.name: t for t in self.graph.initializer}
+        for node in self.graph.node:
+            if node.op_type == "Constant":
+                value = next((a.t for a in node.attribute if a.name == "value"), None)
+                if value is None:
+                    raise self.fail(node, "a Constant without a tensor 'value' is not supported")
+                self.constants[node.output[0]] = value
+        self.layers: list[Layer] = []
+        self.bias_open = False  # an Add may still fold into the last layer's bias
+
+    def fail(self, node: Any, message: str) -> NetworkFileError:
+        return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
+
+    def const(self, node: Any, name: str) -> np.ndarray:
+        if name not in self.constants:
+            raise self.fail(node, f"input '{name}' is computed, not stored; only one computed input per node is supported (a branching graph)")
+        try:
+            arr = self.onnx.numpy_helper.to_array(self.constants[name])
+        except Exception as exc:  # unsupported tensor encodings
+            raise self.fail(node, f"cannot read tensor '{name}' ({exc})") from None
+        if arr.dtype.kind not in "fiub" and arr.dtype.itemsize == 2:
+            arr = arr.astype(np.float32)  # bfloat16 and friends
+        return np.asarray(arr)
+
+    def attr(self, node: Any, name: str, default: Any) -> Any:
+        for a in node.attribute:
+            if a.name == name:
+                return self.onnx.helper.get_attribute_value(a)
+        return default
+
+    # -- walking ---------------------------------------------------------------------
+    def network(self) -> Network:
+        inputs = [i for i in self.graph.input if i.name not in self.constants]
+        outputs = list(self.graph.output)
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(outputs)} outputs; only one of each is supported")
+        consumers: dict[str, list[Any]] = {}
+        for node in self.graph.node:
+            if node.op_type == "Constant":
+                continue
+            for name in node.input:
+                if name and name not in self.constants:
+                    consumers.setdefault(name, []).append(node)
+        current = _Tensor(inputs[0].name, self.input_dims(inputs[0]))
+        visited = 0
+        while current.name != outputs[0].name:
+            nodes = consumers.get(current.name, [])
+            if len(nodes) != 1:
+                what = "is used by no node and is not the graph's output" if not nodes else (
+                    f"feeds {len(nodes)} nodes ({', '.join(n.name or n.op_type for n in nodes)}): a branching graph")
+                raise NetworkFileError(self.path, f"tensor '{current.name}'", f"{what}; only a plain chain is supported")
+            node = nodes[0]
+            current = self.step(node, current)
+            visited += 1
+            if visited > len(self.graph.node):
+                raise NetworkFileError(self.path, "graph", "the nodes form a cycle")
+        stray = len([n for n in self.graph.node if n.op_type != "Constant"]) - visited
+        if stray:
+            raise NetworkFileError(self.path, "graph", f"{stray} node(s) are not on the path from the input to the output; only a plain chain is supported")
+        if not self.layers:
+            raise NetworkFileError(self.path, "graph", "has no Gemm or MatMul: no layer to step through")
+        name = self.graph.name if self.graph.name not in EXPORTER_GRAPH_NAMES else self.path.stem
+        producer = " ".join(s for s in (self.model.producer_name, self.model.producer_version) if s)
+        return make_network(self.path, self.layers, name=name,
+                            description=f"ONNX model from {producer}" if producer else "ONNX model")
+
+    def input_dims(self, value_info: Any) -> list[int | None] | None:
+        shape = value_info.type.tensor_type.shape if value_info.type.HasField("tensor_type") else None
+        if shape is None or not shape.dim:
+            return None
+        return [d.dim_value if d.HasField("dim_value") else None for d in shape.dim][1:]
+
+    def step(self, node: Any, x: _Tensor) -> _Tensor:
+        data = [i for i in node.input if i and i not in self.constants]
+        if data != [x.name]:
+            raise self.fail(node, "takes more than one computed input (a branching graph); only a plain chain is supported")
+        op = node.op_type
+        out = node.output[0]
+        for extra in node.output[1:]:
+            if extra and (any(extra in n.input for n in self.graph.node) or extra in (o.name for o in self.graph.output)):
+                raise self.fail(node, f"its second output '{extra}' is used; only a plain chain is supported")
+        if op in ("Identity", "Dropout"):
+            return _Tensor(out, x.dims, x.feature_major)
+        if op in ("Flatten", "Reshape"):
+            return self.reshape(node, x, out)
+        if op == "Gemm":
+            self.bias_open = True
+            return self.gemm(node, x, out)
+        if op == "MatMul":
+            self.bias_open = True
+            return self.matmul(node, x, out)
+        if op == "Add":
+            return self.add(node, x, out)
+        if op in ACTIVATION_OPS:
+            self.activate(node, x)
+            self.bias_open = False
+            return _Tensor(out, x.dims, x.feature_major)
+        raise self.fail(node, f"op {op} is not supported; supported: {', '.join(SUPPORTED_OPS)}")
+
+    # -- ops -------------------------------------------------------------------------
+    def reshape(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        if x.feature_major:
+            raise self.fail(node, "reshaping a transposed (features × batch) tensor is not supported")
+        dims = x.dims
+        n = int(np.prod(dims)) if dims is not None and all(d is not None for d in dims) else None
+        if node.op_type == "Flatten":
+            axis = self.attr(node, "axis", 1)
+            if axis != 1:
+                raise self.fail(node, f"Flatten with axis={axis} is not supported (only axis=1, keeping the batch)")
+            target = n
+        else:
+            shape = self.const(node, node.input[1]).astype(np.int64).ravel().tolist() if len(node.input) > 1 else []
+            if len(shape) != 2 or shape[1] < -1 or shape == [-1, -1]:
+                raise self.fail(node, f"Reshape to {shape} is not supported (only to [batch, features])")
+            if shape[1] > 0:
+                target = int(shape[1])
+            elif shape[1] == 0:  # 0 copies the input's dim
+                target = dims[0] if dims is not None and len(dims) == 1 else None
+            else:
+                target = n
+            if n is not None and target is not None and target != n:
+                raise self.fail(node, f"Reshape to {shape} does not keep the {n} features of a sample")
+        if self.layers and (dims is None or len(dims) != 1):
+            raise self.fail(node, "a Flatten or Reshape after the first layer is supported only when it changes nothing")
+        return _Tensor(out, [target], False)
+
+    def weights(self, node: Any, name: str) -> np.ndarray:
+        arr = self.const(node, name)
+        return numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) weight '{name}'", arr, 2)
+
+    def gemm(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        alpha = float(self.attr(node, "alpha", 1.0))
+        beta = float(self.attr(node, "beta", 1.0))
+        trans_a = int(self.attr(node, "transA", 0))
+        trans_b = int(self.attr(node, "transB", 0))
+        if len(node.input) < 2:
+            raise self.fail(node, "Gemm needs two inputs")
+        if node.input[0] == x.name:
+            # Y = x' · op(B): the data is A, batch-first after its transpose.
+            if bool(trans_a) != x.feature_major:
+                raise self.fail(node, "the data arrives with its samples as columns (transA) where rows are expected")
+            B = self.weights(node, node.input[1])
+            W, weight_name, feature_major = (B.T if trans_b else B), node.input[1], False
+        else:
+            # Y = op(A) · x': the data is B and samples come out as columns.
+            if bool(trans_b) == x.feature_major:
+                raise self.fail(node, "the data arrives with its samples as rows (transB) where columns are expected")
+            A = self.weights(node, node.input[0])
+            W, weight_name, feature_major = (A if trans_a else A.T), node.input[0], True
+        if alpha != 1.0:
+            W = W * W.dtype.type(alpha)
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            bias = self.bias(node, node.input[2], W.shape[1], feature_major)
+            if beta != 1.0:
+                bias = bias * bias.dtype.type(beta)
+        self.add_layer(node, x, W, bias, weight_name)
+        return _Tensor(out, [W.shape[1]], feature_major)
+
+    def matmul(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        if node.input[0] == x.name:
+            if x.feature_major:
+                raise self.fail(node, "the data arrives with its samples as columns where rows are expected")
+            W, weight_name = self.weights(node, node.input[1]), node.input[1]
+            self.add_layer(node, x, W, None, weight_name)
+            return _Tensor(out, [W.shape[1]], False)
+        if not x.feature_major:
+            raise self.fail(node, "the data arrives with its samples as rows where columns are expected")
+        A, weight_name = self.weights(node, node.input[0]), node.input[0]
+        self.add_layer(node, x, A.T, None, weight_name)
+        return _Tensor(out, [A.shape[0]], True)
+
+    def bias(self, node: Any, name: str, units: int, feature_major: bool) -> np.ndarray:
+        c = numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) bias '{name}'", self.const(node, name))
+        if c.size == 1:
+            return np.full(units, c.ravel()[0], dtype=c.dtype)
+        fits = c.shape in ((units, 1),) if feature_major else c.shape in ((units,), (1, units))
+        if not fits:
+            raise self.fail(node, f"the bias '{name}' has shape {c.shape}, which does not give one value per unit ({units})")
+        return c.ravel()
+
+    def add_layer(self, node: Any, x: _Tensor, W: np.ndarray, b: np.ndarray | None, weight_name: str) -> None:
+        place = f"node '{node.name or node.op_type}' ({node.op_type})"
+        prev = self.layers[-1] if self.layers else None
+        check_chain(self.path, place, W, prev, "the previous layer")
+        if prev is None and x.dims is not None and len(x.dims) != 1:
+            raise self.fail(node, f"the input has shape {x.dims}; add a Flatten before the first Gemm or MatMul")
+        if prev is None and x.dims and x.dims[0] is not None and x.dims[0] != W.shape[0]:
+            raise self.fail(node, f"the weights take {W.shape[0]} inputs but the graph input has {x.dims[0]} features")
+        if b is None:
+            b = np.zeros(W.shape[1], dtype=W.dtype)
+        name = _layer_name(node, weight_name, len(self.layers))
+        self.layers.append(make_layer(self.path, place, name, "linear", W, b))
+
+    def add(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        if not self.layers or not self.bias_open:
+            raise self.fail(node, "an Add is supported only right after a Gemm or MatMul (as its bias)")
+        last = self.layers[-1]
+        other = next(i for i in node.input if i != x.name)
+        extra = self.bias(node, other, last.units, x.feature_major)
+        b = last.b + extra.astype(last.b.dtype, copy=False)
+        self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b)
+        return _Tensor(out, x.dims, x.feature_major)
+
+    def activate(self, node: Any, x: _Tensor) -> None:
+        if not self.layers:
+            raise self.fail(node, "an activation before the first Gemm or MatMul is not supported")
+        last = self.layers[-1]
+        if last.activation != "linear":
+            raise self.fail(node, f"follows layer '{last.name}', which already applies {last.activation}; a neurodebug layer applies one activation")
+        activation = ACTIVATION_OPS[node.op_type]
+        alpha = float(self.attr(node, "alpha", ONNX_LEAKY_RELU_ALPHA)) if activation == "leaky_relu" else None
+        if activation == "softmax":
+            default = -1 if self.opset >= 13 else 1
+            axis = int(self.attr(node, "axis", default))
+            units_axis = (0, -2) if x.feature_major else (1, -1)
+            if axis not in units_axis:
+                raise self.fail(node, f"Softmax over axis {axis} is not supported (only over the units)")
+            if self.opset < 13 and x.feature_major:
+                raise self.fail(node, "a Softmax before opset 13 over a transposed tensor is not supported")
+        self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, activation, last.W, last.b, alpha)
