@@ -169,12 +169,30 @@ class _Reader:
             samples.append(self.sample(sdoc, i, n_inputs, layers[-1], outputs))
 
         if dtype == "float32":
-            for layer in layers:
-                layer.W = layer.W.astype(np.float32)
-                layer.b = layer.b.astype(np.float32)
+            for i, layer in enumerate(layers):
+                self.to_float32(layer, i, "neurons" in layers_doc[i])
         return Network(
             layers, samples, features, outputs, norm, name, description, source=os.fspath(self.path)
         )
+
+    def to_float32(self, layer: Layer, i: int, neurons: bool) -> None:
+        """Store the layer as float32, refusing numbers float32 cannot hold."""
+        with np.errstate(over="ignore"):
+            W, b = layer.W.astype(np.float32), layer.b.astype(np.float32)
+        place = f"layers[{i}] ({layer.name})"
+        bad_w, bad_b = np.argwhere(~np.isfinite(W)), np.flatnonzero(~np.isfinite(b))
+        if bad_w.size or bad_b.size:
+            if bad_w.size:
+                r, c = (int(k) for k in bad_w[0])
+                value = layer.W[r, c]
+                place += f".neurons[{c}].w[{r}]" if neurons else f".W[{r}][{c}]"
+            else:
+                j = int(bad_b[0])
+                value = layer.b[j]
+                place += f".neurons[{j}].b" if neurons else f".b[{j}]"
+            limit = float(np.finfo(np.float32).max)
+            raise self.fail(place, f"{value:g} does not fit dtype float32, expected a number within ±{limit:g}")
+        layer.W, layer.b = W, b
 
     def layer(self, ldoc: Any, i: int, prev: Layer | None) -> Layer:
         place = f"layers[{i}]"
