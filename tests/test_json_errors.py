@@ -97,6 +97,21 @@ def test_unreadable_file(tmp_path, capsys) -> None:
         path.chmod(0o644)
 
 
+def test_unreadable_file_as_root_too(tmp_path, capsys, monkeypatch) -> None:
+    # Root reads a mode-000 file, so fake the two ways reading can be refused.
+    path = write(tmp_path, GOOD)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if Path(p) == path else real_access(p, mode, *a, **k))
+    assert_reported(capsys, path, "cannot read the file", "permission denied")
+    monkeypatch.setattr(os, "access", real_access)
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert_reported(capsys, path, "cannot read the file", "Permission denied")
+
+
 def test_not_utf8(tmp_path, capsys) -> None:
     path = write(tmp_path, b'{"layers": [\xff]}')
     assert_reported(capsys, path, "line 1:13", "not UTF-8", "0xff", "expected a JSON file")
@@ -338,3 +353,14 @@ def test_neurons_style_and_w_style_load_the_same(tmp_path) -> None:
 def test_neurons_must_agree_on_their_length_in_the_first_layer(tmp_path, capsys) -> None:
     first = {"name": "h", "activation": "relu", "neurons": [{"w": [1, 2], "b": 0}, {"w": [1], "b": 0}]}
     assert_reported(capsys, write(tmp_path, layers(first)), "layers[0] (h).neurons[1].w", "1 weight", "expected 2")
+
+
+def test_float32_file_with_a_number_float32_cannot_hold(tmp_path, capsys) -> None:
+    doc = {"dtype": "float32", "layers": [{**HIDDEN, "W": [[1, -0.5], [-2, 1e39]]}, OUT]}
+    assert_reported(capsys, write(tmp_path, doc), "layers[0] (hidden).W[1][1]", "1e+39", "float32")
+    out = {"name": "out", "activation": "relu", "neurons": [{"w": [1, 2], "b": -4e38}]}
+    doc = {"dtype": "float32", "layers": [HIDDEN, out]}
+    assert_reported(capsys, write(tmp_path, doc), "layers[1] (out).neurons[0].b", "float32")
+    # The largest float32 itself is fine.
+    doc = {"dtype": "float32", "layers": [{**HIDDEN, "b": [float(np.finfo(np.float32).max), 0]}]}
+    assert load_network(write(tmp_path, doc)).layers[0].b[0] == np.finfo(np.float32).max
