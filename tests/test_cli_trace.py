@@ -1,0 +1,206 @@
+"""The headless command line: ``neurodebug trace`` and ``neurodebug check``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from neurodebug import load_network
+from neurodebug.cli import main
+from neurodebug.engine import PER_LAYER, PER_NEURON, Plan
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
+SEED = str(SAMPLES / "seed_example.json")
+COFFEE = str(SAMPLES / "coffee_roasting.json")
+XOR = str(SAMPLES / "xor.json")
+STEP_FIELDS = {"index", "kind", "layer", "layer_name", "neuron", "title", "symbolic", "formula", "result",
+               "operands", "notes"}
+
+
+def run(capsys, *argv: str) -> str:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err == ""
+    return captured.out
+
+
+def run_json(capsys, *argv: str) -> dict:
+    def strict(name: str) -> float:
+        raise AssertionError(f"bare {name} in the JSON output")
+
+    return json.loads(run(capsys, *argv, "--format", "json"), parse_constant=strict)
+
+
+def step(doc: dict, layer: int, neuron: int | None, kind: str) -> dict:
+    """The JSON step at (1-based layer, 1-based neuron or None, kind)."""
+    (found,) = [s for s in doc["steps"] if (s["layer"], s["neuron"], s["kind"]) == (layer, neuron, kind)]
+    return found
+
+
+# -- text -----------------------------------------------------------------------------
+def test_text_trace_of_the_seed(capsys) -> None:
+    out = run(capsys, "trace", SEED)
+    lines = out.splitlines()
+    assert lines[0].startswith("seed example: 2-2-1")
+    assert 'sample "seed example"' in lines[0] and "x = [200, 17]" in lines[0]
+    for text in ("z = 1×200 + (−2)×17 = 166", "z = 166 + 0.5 = 166.5", "a = σ(166.5) ≈ 1.0000",
+                 "z = (−0.5)×200 + 3×17 = −49", "z = −49 + 1 = −48", "a = σ(−48) ≈ 0.0000"):
+        assert text in out, text
+    # Every step appears, numbered from 1, in plan order.
+    n_steps = len(Plan(load_network(SEED), PER_NEURON))
+    numbered = [line.split()[0] for line in lines if line[:1].isdigit() or line[:2].strip().isdigit()]
+    assert numbered == [str(k) for k in range(1, n_steps + 1)]
+    assert lines[-1].startswith("output: good roast = 0.68997")
+
+
+def test_text_trace_per_layer(capsys) -> None:
+    out = run(capsys, "trace", SEED, "--per-layer")
+    assert "per layer" in out.splitlines()[0]
+    assert "z = [166, −49] + [0.5, 1] = [166.5, −48]" in out
+    assert "neuron" not in "".join(line for line in out.splitlines()[1:] if "·" in line)
+
+
+# -- JSON -------------------------------------------------------------------------------
+def test_json_trace_has_one_object_per_step(capsys) -> None:
+    doc = run_json(capsys, "trace", SEED)
+    net = load_network(SEED)
+    plan = Plan(net, PER_NEURON)
+    assert doc["network"] == "seed example"
+    assert doc["sample"] == "seed example"
+    assert doc["granularity"] == PER_NEURON
+    assert doc["edits"] == []
+    assert len(doc["steps"]) == len(plan)
+    for k, (obj, planned) in enumerate(zip(doc["steps"], plan)):
+        assert STEP_FIELDS <= set(obj), set(obj)
+        assert obj["index"] == k
+        assert obj["kind"] == planned.kind
+        assert obj["layer"] == planned.layer + 1
+        assert obj["neuron"] == planned.neuron + 1
+        assert obj["layer_name"] == net.layers[planned.layer].name
+        assert ("products" in obj) == (planned.kind == "dot")
+    n1_dot, n1_bias, n1_act = (step(doc, 1, 1, kind) for kind in ("dot", "bias", "activate"))
+    assert n1_dot["result"] == 166.0
+    assert n1_dot["products"] == [200.0, -34.0]
+    assert n1_dot["operands"] == {"w": [1.0, -2.0], "x": [200.0, 17.0]}
+    assert n1_dot["formula"] == "z = 1×200 + (−2)×17 = 166"
+    assert n1_bias["result"] == 166.5
+    assert n1_act["result"] == pytest.approx(1.0)
+    assert step(doc, 1, 2, "bias")["result"] == -48.0
+    assert doc["outputs"] == [pytest.approx(0.689974, abs=1e-6)]
+
+
+def test_json_trace_per_layer(capsys) -> None:
+    doc = run_json(capsys, "trace", SEED, "--per-layer")
+    assert doc["granularity"] == PER_LAYER
+    assert len(doc["steps"]) == len(Plan(load_network(SEED), PER_LAYER)) == 6
+    assert all(s["neuron"] is None for s in doc["steps"])
+    assert step(doc, 1, None, "bias")["result"] == [166.5, -48.0]
+
+
+def test_json_trace_with_normalisation_step(capsys) -> None:
+    doc = run_json(capsys, "trace", COFFEE, "--per-layer")
+    first = doc["steps"][0]
+    assert first["kind"] == "normalize" and first["layer"] is None and first["neuron"] is None
+    assert first["result"] == [pytest.approx((215 - 220) / 35), pytest.approx((13.8 - 13.5) / 1.2)]
+
+
+def test_json_trace_keeps_infinity_valid_json(capsys) -> None:
+    doc = run_json(capsys, "trace", SEED, "--input", "1e308,-1e308")
+    assert step(doc, 1, 1, "dot")["result"] == "Infinity"
+    assert step(doc, 1, 1, "activate")["result"] == 1.0
+
+
+# -- choosing the input ---------------------------------------------------------------------
+def test_sample_by_name(capsys) -> None:
+    out = run(capsys, "trace", COFFEE, "--sample", "scorched")
+    assert 'sample "scorched"' in out.splitlines()[0]
+    doc = run_json(capsys, "trace", COFFEE, "--sample", "scorched")
+    assert doc["sample"] == "scorched"
+    net = load_network(COFFEE)
+    expected = net.forward(net.samples[net.sample_index("scorched")].x)
+    assert doc["outputs"] == [pytest.approx(float(expected[0]), rel=1e-12)]
+
+
+def test_sample_by_number(capsys) -> None:
+    doc = run_json(capsys, "trace", COFFEE, "--sample", "2")
+    assert doc["sample"] == load_network(COFFEE).samples[1].name
+
+
+def test_input_option(capsys) -> None:
+    given = run_json(capsys, "trace", SEED, "--input", "200,17")
+    default = run_json(capsys, "trace", SEED)
+    assert given["steps"] == default["steps"]
+    doc = run_json(capsys, "trace", SEED, "--input", "0,0")
+    assert step(doc, 1, 1, "dot")["result"] == 0.0
+    assert step(doc, 1, 1, "bias")["result"] == 0.5
+    assert step(doc, 1, 1, "activate")["formula"].startswith("a = σ(0.5)")
+
+
+def test_input_option_on_xor(capsys) -> None:
+    for x, y in (("0,0", 0.0), ("0,1", 1.0), ("1,0", 1.0), ("1,1", 0.0)):
+        assert run_json(capsys, "trace", XOR, "--input", x)["outputs"] == [y]
+
+
+# -- edits -----------------------------------------------------------------------------------
+def test_set_a_weight(capsys) -> None:
+    doc = run_json(capsys, "trace", SEED, "--set", "L1.N1.w1=0.17")
+    # 0.17×200 + (−2)×17 = 34 − 34 = 0, and the bias makes it 0.5.
+    assert step(doc, 1, 1, "bias")["result"] == 0.5
+    assert step(doc, 1, 1, "dot")["formula"] == "z = 0.17×200 + (−2)×17 = 0"
+    assert doc["edits"] == ["L1.N1.w1=0.17"]
+    # Neuron 2 is untouched.
+    assert step(doc, 1, 2, "bias")["result"] == -48.0
+    out = run(capsys, "trace", SEED, "--set", "L1.N1.w1=0.17")
+    assert "edit  L1.N1.w1: 1 → 0.17" in out
+    assert "z = 0 + 0.5 = 0.5" in out
+
+
+def test_set_several(capsys) -> None:
+    doc = run_json(capsys, "trace", SEED, "--set", "L1.N1.w2=0", "--set", "L1.N2.b=1.5", "--set", "x1=190")
+    assert step(doc, 1, 1, "dot")["result"] == 190.0
+    assert step(doc, 1, 2, "bias")["result"] == -0.5 * 190 + 3 * 17 + 1.5
+    assert len(doc["edits"]) == 3
+
+
+@pytest.mark.parametrize("assignment", ["L9.N1.w1=0", "L1.N1.w1=abc", "L1.N1.w1", "L1.N1.w1=nan", "bogus=1"])
+def test_bad_set_exits_2(capsys, assignment) -> None:
+    code = main(["trace", SEED, "--set", assignment])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and "--set" in lines[0] and "Traceback" not in captured.err
+
+
+# -- as a program ------------------------------------------------------------------------------
+def test_python_dash_m(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "neurodebug", "trace", SEED], capture_output=True, text=True,
+                          timeout=60, encoding="utf-8")
+    assert proc.returncode == 0, proc.stderr
+    assert "z = 166 + 0.5 = 166.5" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "neurodebug", "trace", SEED, "--format", "json", "--per-layer"],
+                          capture_output=True, text=True, timeout=60, encoding="utf-8")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["steps"]) == 6
+
+
+# -- check -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", [COFFEE, XOR])
+def test_check_good_files(capsys, path) -> None:
+    assert main(["check", path]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip()
+    assert captured.err == ""
+
+
+def test_check_bad_file(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"layers": [{"activation": "relu", "W": [[1, 2], [3]], "b": [0, 0]}]}')
+    assert main(["check", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1
+    assert str(bad) in captured.err and "ragged" in captured.err
