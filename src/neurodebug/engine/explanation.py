@@ -168,8 +168,11 @@ def _terms(trace: Trace, row: int, l: int, j: int) -> tuple[Term, ...]:
         for i in order.tolist()
     ]
     bias = Term("b", None, None, None, b, abs(b) / total if finite else math.nan)
-    # Insert the bias by size (ties: after the inputs).
-    k = next((n for n, t in enumerate(terms) if not abs(t.value) >= abs(b)), len(terms))
+    # Insert the bias by size (ties: after the inputs; a NaN term counts as largest).
+    def size(v: float) -> float:
+        return math.inf if math.isnan(v) else abs(v)
+
+    k = next((n for n, t in enumerate(terms) if size(t.value) < size(b)), len(terms))
     terms.insert(k, bias)
     return tuple(terms)
 

@@ -55,8 +55,10 @@ class HealthConfig:
     targets.
 
     ``dead_min_samples``: "z ≤ 0 for every sample" only means something when
-    there are several samples; with fewer than this, an inactive ReLU is not
-    called dead (a single input switches off about half of them).
+    there are several samples. A healthy ReLU that fires for half the inputs
+    looks dead in n samples with probability 2⁻ⁿ: one in two for a single
+    input, one in four for two. From three samples on the finding is made
+    (and its message gives the count, so the reader can weigh it).
 
     ``large_input``: for the explanation: a raw input feature whose |x|
     passes this in some sample is taken to be in its own units (°C, minutes,
@@ -66,7 +68,7 @@ class HealthConfig:
     saturation_slope: float = 1e-4
     exploding_z: float = 1e3
     output_tolerance: float = 0.1
-    dead_min_samples: int = 2
+    dead_min_samples: int = 3
     large_input: float = 10.0
 
     def __post_init__(self) -> None:

@@ -129,10 +129,13 @@ def _nonfinite(ctx: _LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Fi
     order = np.arange(ctx.n, dtype=float)[:, None] * -1.0  # the first sample is the "worst"
     score = np.broadcast_to(order, bad.shape)
     out: list[Finding] = []
-    for mask, is_origin in ((origin, True), (passon, False)):
-        for j, rows, first in _per_neuron(mask, score):
-            cause = _origin_cause(ctx, first, j) if is_origin else _passon_cause(ctx, first, j)
-            out.append(ctx.finding(NONFINITE, j, rows, first, vals.z[first, j], origin=is_origin, cause=cause))
+    for j, rows, first in _per_neuron(origin, score):
+        out.append(ctx.finding(NONFINITE, j, rows, first, vals.z[first, j], origin=True,
+                               cause=_origin_cause(ctx, first, j)))
+    passons = _per_neuron(passon, score)
+    causes = _PassOnCauses(ctx, w_ok)
+    for j, rows, first in passons:
+        out.append(ctx.finding(NONFINITE, j, rows, first, vals.z[first, j], cause=causes(first, j)))
     return out
 
 
@@ -148,28 +151,57 @@ def _origin_cause(ctx: _LayerContext, r: int, j: int) -> str:
     return f"its activation gave {fmt(vals.a[r, j])} for z = {fmt(z)}"
 
 
-def _passon_cause(ctx: _LayerContext, r: int, j: int) -> str:
-    network, l, layer = ctx.trace.network, ctx.l, ctx.layer
-    xin = ctx.trace.layer_input(l)[r]
-    vals = ctx.trace.values[l]
-    bad_in = np.flatnonzero(~np.isfinite(xin))
-    if bad_in.size:
-        i = int(bad_in[0])
-        text = f"its input {input_name(network, l, i)} = {fmt(xin[i])}"
-        if np.isnan(vals.z[r, j]) and not np.isnan(xin).any() and np.isfinite(layer.W[:, j]).all():
-            products = layer.W[:, j] * xin
-            if np.isposinf(products).any() and np.isneginf(products).any():
-                text += "; ∞ − ∞ turned it into NaN here"
-            elif np.isnan(products).any():
-                text += "; 0 × ∞ turned it into NaN here"
-        return text
-    bad_w = np.flatnonzero(~np.isfinite(layer.W[:, j]))
-    if bad_w.size:
-        i = int(bad_w[0])
-        return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}"
-    if not np.isfinite(layer.b[j]):
-        return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])}"
-    return "another neuron of its softmax layer is not finite"
+class _PassOnCauses:
+    """Why a neuron passes a non-finite value on, with the per-sample work
+    (which input is bad, which neurons turn ∞ into NaN) done once per sample
+    for the whole layer rather than once per neuron."""
+
+    def __init__(self, ctx: _LayerContext, w_ok: np.ndarray) -> None:
+        self.ctx = ctx
+        self.w_ok = w_ok
+        self.rows: dict[int, tuple[str, np.ndarray, np.ndarray]] = {}
+
+    def _row(self, r: int) -> tuple[str, np.ndarray, np.ndarray]:
+        if r in self.rows:
+            return self.rows[r]
+        ctx = self.ctx
+        W = ctx.layer.W
+        xin = ctx.trace.layer_input(ctx.l)[r]
+        bad_in = np.flatnonzero(~np.isfinite(xin))
+        text = ""
+        units = W.shape[1]
+        minus_inf = zero_inf = np.zeros(units, dtype=bool)
+        if bad_in.size:
+            i = int(bad_in[0])
+            text = f"its input {input_name(ctx.trace.network, ctx.l, i)} = {fmt(xin[i])}"
+            if not np.isnan(xin).any():
+                # Only ±∞ comes in: a NaN here is made by this neuron, from a
+                # +∞ term and a −∞ term, or from 0 × ∞.
+                pos, neg = xin == np.inf, xin == -np.inf
+                up = (W[pos] > 0).any(axis=0) | (W[neg] < 0).any(axis=0)
+                down = (W[pos] < 0).any(axis=0) | (W[neg] > 0).any(axis=0)
+                minus_inf = up & down
+                zero_inf = (W[pos | neg] == 0).any(axis=0)
+        self.rows[r] = (text, minus_inf, zero_inf)
+        return self.rows[r]
+
+    def __call__(self, r: int, j: int) -> str:
+        ctx = self.ctx
+        layer, l = ctx.layer, ctx.l
+        text, minus_inf, zero_inf = self._row(r)
+        if text:
+            if np.isnan(ctx.trace.values[l].z[r, j]) and self.w_ok[j]:
+                if minus_inf[j]:
+                    text += "; ∞ − ∞ turned it into NaN here"
+                elif zero_inf[j]:
+                    text += "; 0 × ∞ turned it into NaN here"
+            return text
+        if not self.w_ok[j]:
+            i = int(np.flatnonzero(~np.isfinite(layer.W[:, j]))[0])
+            return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}"
+        if not np.isfinite(layer.b[j]):
+            return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])}"
+        return "another neuron of its softmax layer is not finite"
 
 
 def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list[Finding]:
