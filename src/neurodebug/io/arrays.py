@@ -86,7 +86,8 @@ def make_layer(path: Path, place: str, name: str, activation: str, W: np.ndarray
 def check_chain(path: Path, place: str, W: np.ndarray, prev: Layer | None, prev_label: str) -> None:
     """The layer's weight rows must match the previous layer's units."""
     if prev is not None and W.shape[0] != prev.units:
+        hint = "; they look transposed: W is (inputs × units)" if W.shape[1] == prev.units else ""
         raise NetworkFileError(
             path, place,
-            f"the weights take {W.shape[0]} inputs but {prev_label} {prev.name} has {prev.units} units",
+            f"the weights take {W.shape[0]} inputs but {prev_label} {prev.name} has {prev.units} units{hint}",
         )
