@@ -37,8 +37,9 @@ class Watch:
 
 def parse_watches(text: str) -> list[Watch]:
     """``'nan,saturated,z>50'`` → watches. Raises ValueError naming the bad part."""
-    watches = []
-    for part in (p.strip().lower() for p in text.split(",")):
+    watches: list[Watch] = []
+    # "z > 50" and "| z |>50" read the same as "z>50"; the real minus sign too.
+    for part in ("".join(p.split()).lower().replace("\u2212", "-") for p in text.split(",")):
         if not part:
             continue
         if part in ("nan", "inf", "nan/inf", "nonfinite"):
@@ -55,7 +56,7 @@ def parse_watches(text: str) -> list[Watch]:
             watches.append(Watch(ZABS, k))
         else:
             raise ValueError(f"unknown watch {part!r}; expected nan, saturated or z>NUMBER")
-    return watches
+    return list(dict.fromkeys(watches))  # a watch named twice is checked once
 
 
 def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
