@@ -397,10 +397,11 @@ def dumps_network(net: Network) -> str:
     """JSON text with one matrix row per line, so diffs stay readable."""
     doc = network_to_json(net)
     text = json.dumps(doc, indent=2, allow_nan=False)
-    # Collapse innermost lists of numbers onto one line each.
+    # Collapse innermost lists of numbers onto one line each. Strings are
+    # matched first and kept as they are: "[1,2]" in a name is text, not a list.
     return re.sub(
-        r"\[\s*([-0-9.eE+,\s]+?)\s*\]",
-        lambda m: "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]",
+        r'"(?:[^"\\]|\\.)*"|\[\s*([-0-9.eE+,\s]+?)\s*\]',
+        lambda m: m.group(0) if m.group(1) is None else "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]",
         text,
     ) + "\n"
 
