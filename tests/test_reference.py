@@ -589,3 +589,46 @@ def test_an_infinite_input_propagates() -> None:
         warnings.simplefilter("error")
         out = net.forward([np.inf])
     np.testing.assert_array_equal(out, [1.0, -1.0, np.nan])
+
+
+# -- recomputing after an edit -------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(cases(max_layers=4, max_units=16), st.data())
+def test_recompute_redoes_only_the_edited_layer_and_after(case: Case, data) -> None:
+    net, x = case.network, case.x
+    trace = net.trace(x)
+    l = data.draw(st.integers(0, len(net.layers) - 1))
+    layer = net.layers[l]
+    i, j = data.draw(st.integers(0, layer.n_inputs - 1)), data.draw(st.integers(0, layer.units - 1))
+    before = list(trace.values)
+    W = layer.W.copy()
+    W[i, j] = data.draw(st.floats(-10, 10))
+    layer.W = W
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        snap = trace.recompute(l)
+    # Layers before the edit keep their very arrays; the replaced ones are handed back.
+    for k in range(l):
+        assert trace.values[k] is before[k]
+    assert sorted(snap.layers) == list(range(l, len(net.layers)))
+    for k in snap.layers:
+        assert snap.layers[k] is before[k]
+        assert trace.values[k] is not before[k]
+    fresh = net.trace(x)
+    for k in range(len(net.layers)):
+        for name in ("zdot", "z", "a"):
+            np.testing.assert_array_equal(getattr(trace.values[k], name), getattr(fresh.values[k], name))
+
+
+def test_recompute_after_an_input_change() -> None:
+    rng = np.random.default_rng(1)
+    net = Network([Layer("l", "sigmoid", rng.normal(size=(2, 3)), rng.normal(size=3))],
+                  normalization=Normalization(np.array([1.0, 2.0]), np.array([2.0, 4.0])))
+    x = np.array([[3.0, 4.0], [5.0, 6.0]])
+    trace = net.trace(x)
+    trace.set_input(1, 0, 7.0)
+    trace.recompute(-1)
+    np.testing.assert_array_equal(x, [[3.0, 4.0], [5.0, 6.0]])  # the caller's array is untouched
+    fresh = net.trace([[3.0, 4.0], [7.0, 6.0]])
+    np.testing.assert_array_equal(trace.x, fresh.x)
+    np.testing.assert_array_equal(trace.outputs, fresh.outputs)
