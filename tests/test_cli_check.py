@@ -27,7 +27,7 @@ def test_healthy_samples_exit_0(capsys, name):
     assert code == 0, out
     assert err == ""
     first, second = out.splitlines()[:2]
-    assert ": ok: 2 layers" in first and "parameters" in first
+    assert ": valid: 2 layers" in first and "parameters" in first
     assert second.startswith("health: ok")
 
 

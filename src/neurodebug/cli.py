@@ -180,8 +180,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         net.samples = read_inputs(args.inputs, net)
     shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
+    # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
-        f"{args.network}: ok: {len(net.layers)} layers ({net.shape_summary()}), "
+        f"{args.network}: valid: {len(net.layers)} layers ({net.shape_summary()}), "
         f"{net.param_count:,} parameters, {len(net.samples)} samples [{shapes}]"
     )
     trace = net.trace() if net.samples else None
