@@ -213,8 +213,9 @@ class _Reader:
         n_prev = prev.units if prev else None
         prev_text = f"layer {prev.name} has {prev.units} units" if prev else ""
 
-        if "W" in ldoc and "neurons" in ldoc:
-            raise self.fail(place, "give either 'W' and 'b' or 'neurons', not both")
+        if "neurons" in ldoc and ("W" in ldoc or "b" in ldoc):
+            # A layer-level 'b' beside 'neurons' would otherwise be silently ignored.
+            raise self.fail(place, "give either 'W' and 'b' or 'neurons' (each with its own 'w' and 'b'), not both")
         neuron_names = None
         if "neurons" in ldoc:
             W, b, neuron_names = self.neurons(ldoc["neurons"], place, n_prev, prev_text)
@@ -237,8 +238,9 @@ class _Reader:
             if neuron_names and any(neuron_names):
                 raise self.fail(f"{place}.neuron_names", "neurons already carry names")
             neuron_names = self.names(ldoc["neuron_names"], f"{place}.neuron_names", W.shape[1], "units")
-        if neuron_names is not None and not all(neuron_names):
-            neuron_names = None
+        if neuron_names is not None:
+            # Name the unnamed ones as the engine would, rather than drop every name.
+            neuron_names = [n or f"n{j + 1}" for j, n in enumerate(neuron_names)] if any(neuron_names) else None
         return Layer(name, act, W, b, neuron_names, alpha)
 
     def neurons(self, v: Any, place: str, n_prev: int | None, prev_text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
