@@ -364,3 +364,19 @@ def test_float32_file_with_a_number_float32_cannot_hold(tmp_path, capsys) -> Non
     # The largest float32 itself is fine.
     doc = {"dtype": "float32", "layers": [{**HIDDEN, "b": [float(np.finfo(np.float32).max), 0]}]}
     assert load_network(write(tmp_path, doc)).layers[0].b[0] == np.finfo(np.float32).max
+
+
+def test_a_layer_bias_beside_neurons_is_refused(tmp_path, capsys) -> None:
+    # Each neuron carries its own b; a layer-level b here would be ignored.
+    hidden = {"name": "hidden", "activation": "relu", "neurons": [{"w": [1, 2], "b": 0}], "b": [5]}
+    assert_reported(capsys, write(tmp_path, layers(hidden)), "layers[0] (hidden)", "'neurons'", "not both")
+
+
+def test_some_neurons_named_keeps_those_names(tmp_path) -> None:
+    hidden = {"name": "hidden", "activation": "relu",
+              "neurons": [{"name": "hot", "w": [1, 2], "b": 0}, {"w": [3, 4], "b": 0}]}
+    net = load_network(write(tmp_path, layers(hidden)))
+    assert net.layers[0].neuron_names == ["hot", "n2"]
+    w_style = {**HIDDEN, "neuron_names": ["", "cold"]}
+    net = load_network(write(tmp_path, layers(w_style), "w.json"))
+    assert net.layers[0].neuron_names == ["n1", "cold"]
