@@ -438,3 +438,17 @@ def test_the_engine_imports_no_textual_or_rich():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_float32_overflow_is_explained_in_float32():
+    # 1e30 × 1e10 = 1e40 overflows float32 (max 3.4e38) but not float64: the
+    # explanation must redo the product in the precision the trace used.
+    layer = Layer("l", "linear", np.array([[1e30]], dtype=np.float32), np.zeros(1, np.float32))
+    net = net_of([layer], [[1e10]])
+    trace = net.trace(np.array([[1e10]], dtype=np.float32))
+    assert trace.values[0].z.dtype == np.float32
+    (f,) = check_health(trace).findings
+    assert f.kind == NONFINITE and f.origin
+    e = explain(trace, 0, 0, 0)
+    assert e.nonfinite is not None and e.nonfinite.kind == OVERFLOW
+    assert "float32" in e.nonfinite.text

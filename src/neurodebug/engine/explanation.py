@@ -149,10 +149,10 @@ def round_up(v: float) -> float:
 def _terms(trace: Trace, row: int, l: int, j: int) -> tuple[Term, ...]:
     network = trace.network
     layer = network.layers[l]
-    xin = np.asarray(trace.layer_input(l)[row], dtype=np.float64)
-    w = np.asarray(layer.W[:, j], dtype=np.float64)
+    xin, w = _operands(trace, row, l, j)
     b = float(layer.b[j])
-    products = w * xin
+    # In the trace's own precision, so a float32 overflow shows as it happened.
+    products = (w * xin).astype(np.float64)
     mags = np.abs(products)
     total = float(mags.sum() + abs(b))
     finite = math.isfinite(total) and total > 0
@@ -175,6 +175,14 @@ def _terms(trace: Trace, row: int, l: int, j: int) -> tuple[Term, ...]:
     k = next((n for n, t in enumerate(terms) if size(t.value) < size(b)), len(terms))
     terms.insert(k, bias)
     return tuple(terms)
+
+
+def _operands(trace: Trace, row: int, l: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Neuron j's input row and weights in the dtype the trace computed in."""
+    dtype = trace.values[l].zdot.dtype
+    xin = np.asarray(trace.layer_input(l)[row]).astype(dtype, copy=False)
+    w = np.asarray(trace.network.layers[l].W[:, j]).astype(dtype, copy=False)
+    return xin, w
 
 
 def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> tuple[str, ...]:
@@ -234,8 +242,7 @@ def _nonfinite_cause(trace: Trace, row: int, l: int, j: int) -> NonFiniteCause:
     network = trace.network
     layer = network.layers[l]
     vals = trace.values[l]
-    xin = np.asarray(trace.layer_input(l)[row], dtype=np.float64)
-    w = np.asarray(layer.W[:, j], dtype=np.float64)
+    xin, w = _operands(trace, row, l, j)
     products = w * xin
     zdot, z = float(vals.zdot[row, j]), float(vals.z[row, j])
     inf_pos = np.flatnonzero(np.isposinf(products))
@@ -284,7 +291,7 @@ def _nonfinite_cause(trace: Trace, row: int, l: int, j: int) -> NonFiniteCause:
         if overflowed.size:
             k = int(overflowed.min())
             text = (f"the term {name(k)} = {fmt_operand(w[k])} × {fmt_operand(xin[k])} overflowed to "
-                    f"{fmt(products[k])} (past ±{fmt(np.finfo(np.float64).max, 3)})")
+                    f"{fmt(products[k])} (past ±{fmt(np.finfo(products.dtype).max, 3)} in {products.dtype})")
             return NonFiniteCause(OVERFLOW, text, k, float(products[k]), origin=here)
         return NonFiniteCause(SUM, f"every term is finite but their sum overflowed to {fmt(zdot)}",
                               None, zdot, origin=here)
@@ -302,7 +309,7 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> dict:
         return {}  # only layer 1 sees inputs, and these were normalised already
     x_raw = np.asarray(trace.x_raw, dtype=np.float64)
     with np.errstate(**_QUIET):
-        big = np.flatnonzero(np.nanmax(np.abs(x_raw), axis=0) > large)
+        big = np.flatnonzero((np.abs(x_raw) > large).any(axis=0))
     out: dict = {"large_features": tuple(network.feature_name(int(i)) for i in big)}
     if not big.size:
         return out
@@ -323,7 +330,7 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> dict:
     return out
 
 
-def explain(trace: Trace, row: int, layer: int, neuron: int, config: HealthConfig = HealthConfig()):
+def explain(trace: Trace, row: int, layer: int, neuron: int, config: HealthConfig = HealthConfig()) -> Explanation:
     """Explain neuron ``neuron`` of layer ``layer`` (0-based) for sample ``row``."""
     network = trace.network
     if not 0 <= row < trace.n_samples:
