@@ -32,6 +32,7 @@ from .trace import Trace
 
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
+
 def sample_names(network: Network, n: int) -> list[str]:
     """Names of the trace's rows: the file's samples when the trace holds them."""
     if len(network.samples) == n:
