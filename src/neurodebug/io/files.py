@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -16,9 +17,14 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> byt
     p = Path(path)
     check_readable(p, limit)
     try:
-        return p.read_bytes()
+        # Read at most one byte past the limit: a pipe reports no size up front.
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise NetworkFileError(p, "", f"the file is over the {limit / 1e6:.0f} MB limit")
+    return data
 
 
 def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Path:
@@ -29,8 +35,13 @@ def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) ->
         raise NetworkFileError(p, "", "no such file") from None
     except OSError as exc:
         raise NetworkFileError(p, "", f"cannot open the file ({exc.strerror or exc})") from None
-    if p.is_dir():
+    except ValueError:  # a NUL byte in the path
+        raise NetworkFileError(p, "", "is not a valid file name") from None
+    if stat.S_ISDIR(st.st_mode):
         raise NetworkFileError(p, "", "is a directory, expected a network file")
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        # /dev/zero and the like never end; a pipe (/dev/stdin) is fine.
+        raise NetworkFileError(p, "", "is a device, not a file; expected a network file")
     if st.st_size > limit:
         raise NetworkFileError(
             p, "", f"the file is {st.st_size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit"
