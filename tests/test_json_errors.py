@@ -7,6 +7,7 @@ exits 2, with no traceback.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import subprocess
@@ -105,10 +106,15 @@ def test_unreadable_file_as_root_too(tmp_path, capsys, monkeypatch) -> None:
     assert_reported(capsys, path, "cannot read the file", "permission denied")
     monkeypatch.setattr(os, "access", real_access)
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = builtins.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: refuse(self))
     assert_reported(capsys, path, "cannot read the file", "Permission denied")
 
 
@@ -380,3 +386,47 @@ def test_some_neurons_named_keeps_those_names(tmp_path) -> None:
     w_style = {**HIDDEN, "neuron_names": ["", "cold"]}
     net = load_network(write(tmp_path, layers(w_style), "w.json"))
     assert net.layers[0].neuron_names == ["n1", "cold"]
+
+
+def test_a_device_is_not_read(tmp_path, capsys) -> None:
+    # /dev/zero never ends: reading it whole would exhaust memory.
+    link = tmp_path / "net.json"
+    link.symlink_to("/dev/zero")
+    assert_reported(capsys, link, "is a device", "expected a network file")
+
+
+def test_a_nul_in_the_path(tmp_path) -> None:
+    with pytest.raises(NetworkFileError, match="not a valid file name"):
+        load_network(str(tmp_path / "a\0b.json"))
+
+
+def _feed_fifo(path: Path, data: bytes) -> "threading.Thread":
+    import threading
+
+    def feed() -> None:
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except BrokenPipeError:
+            pass
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_is_read_and_bounded(tmp_path) -> None:
+    from neurodebug.io.files import read_bytes
+
+    fifo = tmp_path / "net.json"
+    os.mkfifo(fifo)
+    thread = _feed_fifo(fifo, json.dumps(GOOD).encode())
+    net = load_network(fifo)
+    thread.join(5)
+    assert net.shape_summary() == "2-2-1"
+    # A pipe has no size up front, so the limit is enforced while reading.
+    thread = _feed_fifo(fifo, b"x" * 100)
+    with pytest.raises(NetworkFileError, match="over the"):
+        read_bytes(fifo, limit=10)
+    thread.join(5)
