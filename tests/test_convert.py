@@ -95,3 +95,11 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["convert", str(FIXTURES / "keras_sequential.keras"), "-o", str(out), "--force"]) == 0
     net = load_network(out)
     assert [l.name for l in net.layers] == ["hidden", "probs"] and net.normalization is not None
+
+
+@pytest.mark.parametrize(("name", "words"), [("model.pt", "torch.onnx.export"), ("weights.pkl", "never loaded")])
+def test_pickle_based_files_are_explained_not_opened(tmp_path: Path, name: str, words: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 a torch zip or a pickle")
+    with pytest.raises(NetworkFileError, match=words):
+        load_network(path)

@@ -39,6 +39,24 @@ def _readers() -> dict[str, Reader]:
     return readers
 
 
+_TORCH_HINT = (
+    "a PyTorch checkpoint is pickled Python and is never loaded; export the model with "
+    "torch.onnx.export(model, example_input, 'model.onnx') and open the .onnx file"
+)
+# Formats people try first, refused with what to do instead (before any sniffing:
+# a modern .pt file is a zip and would otherwise be mistaken for an .npz).
+UNSUPPORTED_HINTS = {
+    ".pt": _TORCH_HINT,
+    ".pth": _TORCH_HINT,
+    ".pkl": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
+    ".pickle": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
+    ".joblib": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
+    ".pb": "a TensorFlow graph is not supported; save the Keras model with model.save('model.keras')",
+    ".tflite": "TensorFlow Lite is not supported; save the Keras model with model.save('model.keras')",
+    ".safetensors": "safetensors holds weights without the architecture; export to ONNX or write an .npz (docs/formats.md)",
+}
+
+
 def supported_extensions() -> list[str]:
     return sorted(_readers())
 
@@ -47,6 +65,8 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     """Read a network file of any supported format, chosen by its extension."""
     p = Path(path)
     check_readable(p)
+    if p.suffix.lower() in UNSUPPORTED_HINTS:
+        raise NetworkFileError(p, "", UNSUPPORTED_HINTS[p.suffix.lower()])
     readers = _readers()
     reader = readers.get(p.suffix.lower())
     if reader is None:

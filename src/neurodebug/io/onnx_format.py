@@ -112,13 +112,14 @@ class _Tensor:
 
 
 def _layer_name(node: Any, weight_name: str, index: int) -> str:
+    """PyTorch's module path ("fc1.weight" → "fc1"), else the node's name."""
+    if weight_name.endswith(".weight") and weight_name != ".weight":
+        return weight_name.removesuffix(".weight")
     name = node.name.strip("/")
     for suffix in ("/Gemm", "/MatMul"):
         name = name.removesuffix(suffix)
     if name and name != node.op_type:
         return name
-    if weight_name.endswith(".weight"):
-        return weight_name.removesuffix(".weight")
     return f"layer{index + 1}"
 
 
