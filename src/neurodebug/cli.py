@@ -183,7 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
         f"{args.network}: valid: {len(net.layers)} layers ({net.shape_summary()}), "
-        f"{net.param_count:,} parameters, {len(net.samples)} samples [{shapes}]"
+        f"{net.param_count:,} parameters, {len(net.samples)} sample{'' if len(net.samples) == 1 else 's'} [{shapes}]"
     )
     trace = net.trace() if net.samples else None
     report = check_health(trace, config) if trace is not None else None
