@@ -430,3 +430,16 @@ def test_a_pipe_is_read_and_bounded(tmp_path) -> None:
     with pytest.raises(NetworkFileError, match="over the"):
         read_bytes(fifo, limit=10)
     thread.join(5)
+
+
+def test_the_format_reference_examples_load(tmp_path) -> None:
+    # Every complete document in docs/network-format.md is a valid file.
+    import re
+
+    doc_text = (SAMPLES.parent / "docs" / "network-format.md").read_text(encoding="utf-8")
+    complete = [b for b in re.findall(r"```json\n(.*?)```", doc_text, re.S) if b.lstrip().startswith('{\n  "')]
+    assert len(complete) >= 3
+    for k, block in enumerate(complete):
+        net = load_network(write(tmp_path, block, f"example{k}.json"))
+        assert net.samples
+        assert np.isfinite(net.forward(net.samples[0].x)).all()
