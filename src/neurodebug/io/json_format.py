@@ -363,7 +363,9 @@ def network_to_json(net: Network) -> dict[str, Any]:
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": net.name}
     if net.description:
         doc["description"] = net.description
-    if any(layer.W.dtype == np.float32 for layer in net.layers):
+    # float32 only when every array is: a float64 layer written as float32 would
+    # lose digits, while float32 values read back as float64 keep every bit.
+    if all(a.dtype == np.float32 for layer in net.layers for a in (layer.W, layer.b)):
         doc["dtype"] = "float32"
     if net.feature_names:
         doc["features"] = list(net.feature_names)
