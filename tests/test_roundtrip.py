@@ -212,3 +212,17 @@ def test_failure_writing_a_new_file_leaves_nothing(tmp_path, monkeypatch) -> Non
         write_json_network(load_network(SAMPLES / "xor.json"), tmp_path / "new.json")
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mixed_float32_and_float64_layers_keep_their_values(tmp_path) -> None:
+    rng = np.random.default_rng(7)
+    net = Network([
+        Layer("f32", "tanh", rng.normal(size=(2, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)),
+        Layer("f64", "linear", rng.normal(size=(3, 1)), rng.normal(size=1)),
+    ], samples=[Sample("s", np.array([0.5, -1.0]))])
+    again = roundtrip(net, tmp_path / "mixed.json")
+    for la, lb in zip(net.layers, again.layers):
+        # Written as float64, the float32 values survive exactly, and so do the float64 ones.
+        np.testing.assert_array_equal(la.W.astype(np.float64), lb.W)
+        np.testing.assert_array_equal(la.b.astype(np.float64), lb.b)
+    assert bits(net.forward([0.5, -1.0])) == bits(again.forward([0.5, -1.0]))
