@@ -66,6 +66,7 @@ def test_label_by_output_name(tmp_path: Path) -> None:
         ("temperature,\n1,2\n", "line 1 (header)", "column 2 has no name"),
         ("temperature,duration\n", "", "no rows of inputs"),
         ("\n\n", "", "the file is empty"),
+        ('""\n', "", "the file has no values"),
     ],
 )
 def test_bad_csv_names_line_and_column(tmp_path: Path, text: str, place: str, words: str) -> None:
@@ -144,6 +145,14 @@ def test_npy_objects_are_never_unpickled(tmp_path: Path) -> None:
     path = tmp_path / "x.npy"
     np.save(path, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
     with pytest.raises(NetworkFileError, match="never unpickled"):
+        read_inputs(path, net())
+
+
+@pytest.mark.parametrize("header", [b"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2", b"{'descr': '06f8'}"])
+def test_npy_with_a_broken_header_is_a_file_error(tmp_path: Path, header: bytes) -> None:
+    path = tmp_path / "x.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+    with pytest.raises(NetworkFileError, match="cannot read the array"):
         read_inputs(path, net())
 
 

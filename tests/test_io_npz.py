@@ -211,6 +211,19 @@ def test_corrupt_member(tmp_path: Path) -> None:
         read_npz_network(path)
 
 
+def test_unknown_compression_method(tmp_path: Path) -> None:
+    path = save(tmp_path / "net.npz", **two_layers())
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + offset] = 99  # a compression method no one implements
+            at = data.find(signature, at + 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetworkFileError):
+        read_npz_network(path)
+
+
 def test_file_over_the_limit_is_refused(tmp_path: Path) -> None:
     path = save(tmp_path / "net.npz", **two_layers())
     with pytest.raises(NetworkFileError, match="over the"):

@@ -203,6 +203,12 @@ def test_add_after_an_activation_is_refused(tmp_path: Path) -> None:
     assert "only right after a Gemm or MatMul" in str(err)
 
 
+def test_add_without_a_constant_is_refused(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Add", ["m"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2)})
+    assert "an Add needs the layer's output and one constant bias" in str(err)
+
+
 def test_softmax_over_the_batch_is_refused(tmp_path: Path) -> None:
     err = refused(tmp_path, [node("MatMul", ["x", "W"], "m"), node("Softmax", ["m"], "y", axis=0)], {"W": f32(2, 2)})
     assert "Softmax over axis 0 is not supported" in str(err)

@@ -85,7 +85,7 @@ def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
         try:
             with zipfile.ZipFile(p) as zf:
                 names = set(zf.namelist())
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError):
             names = set()
         if "config.json" in names and ".keras" in readers:
             return readers[".keras"]

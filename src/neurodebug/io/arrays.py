@@ -7,6 +7,7 @@ kind and values and turning every failure into a NetworkFileError.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -91,3 +92,21 @@ def check_chain(path: Path, place: str, W: np.ndarray, prev: Layer | None, prev_
             path, place,
             f"the weights take {W.shape[0]} inputs but {prev_label} {prev.name} has {prev.units} units{hint}",
         )
+
+
+def numpy_load(path: Path, what: str) -> Any:
+    """``np.load`` of an .npy (an array) or .npz (a dict of arrays), never unpickling."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # notices about old headers are not the user's problem
+            loaded = np.load(path, allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded:
+                    return {key: loaded[key] for key in loaded.files}
+            return loaded
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise NetworkFileError(path, "", f"cannot read the {what}: it holds Python objects, which are never unpickled") from None
+        raise NetworkFileError(path, "", f"cannot read the {what}: {exc}") from None
+    except Exception as exc:  # NumPy parses the untrusted header with ast and tokenize: anything can come out
+        raise NetworkFileError(path, "", f"cannot read the {what} ({type(exc).__name__}: {exc})") from None

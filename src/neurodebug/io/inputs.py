@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.network import Network, Sample
+from .arrays import numpy_load
 from .errors import NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
 
@@ -58,13 +59,7 @@ def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FIL
 
 # -- .npy ------------------------------------------------------------------------
 def _read_npy(path: Path, net: Network) -> list[Sample]:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        why = "it holds Python objects, which are never unpickled" if "pickle" in str(exc) else str(exc)
-        raise NetworkFileError(path, "", f"cannot read the array: {why}") from None
-    except (OSError, EOFError) as exc:
-        raise NetworkFileError(path, "", f"cannot read the array: {exc}") from None
+    arr = numpy_load(path, "array")
     if not isinstance(arr, np.ndarray):
         raise NetworkFileError(path, "", "expected a single .npy array")
     if arr.dtype.kind not in "fiu":
@@ -151,6 +146,8 @@ def _read_csv(path: Path, raw: bytes, net: Network) -> InputTable:
     except csv.Error as exc:
         raise NetworkFileError(path, "", f"not a readable CSV table ({exc})") from None
     rows_with_lines = [(i + 1, row) for i, row in enumerate(rows) if any(c.strip() for c in row)]
+    if not rows_with_lines:
+        raise NetworkFileError(path, "", "the file has no values; expected a header row naming the features, then one row per sample")
     header_line, header = rows_with_lines[0]
     names = [h.strip() for h in header]
     if all(_is_number(n) for n in names):

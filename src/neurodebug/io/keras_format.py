@@ -12,10 +12,7 @@ Read with h5py and the standard library only; Keras itself is never imported.
   ``model_config`` and the weights under ``model_weights/<layer name>``, whose
   ``weight_names`` attribute lists the datasets in order (kernel, bias).
 
-A Dense layer followed by an Activation (or ReLU, LeakyReLU, Softmax) layer
-becomes one neurodebug layer; Dropout-like layers do nothing at inference
-and are skipped; a Normalization before the first Dense becomes the
-network's input normalisation.
+keras_layers.py turns the chain of layers into neurodebug layers.
 """
 
 from __future__ import annotations
@@ -26,28 +23,15 @@ import os
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ..engine.network import Layer, Network, Normalization
-from .arrays import check_chain, make_layer, make_network, numeric
+from ..engine.network import Network
 from .errors import MissingExtraError, NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable
 from .keras_config import KerasLayer, KerasModel, parse_model, snake_case
-
-SUPPORTED_LAYERS = (
-    "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax",
-    "Normalization (at the input)", "Flatten", "Dropout",
-)
-# Keras names of the activations neurodebug computes the same way.
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu")
-INFERENCE_NO_OPS = ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization")
-LEAKY_RELU_FUNCTION_SLOPE = 0.2  # keras.activations.leaky_relu's default
-LEAKY_RELU_LAYER_SLOPE = 0.3  # keras.layers.LeakyReLU's default
-KERAS_EPSILON = 1e-7  # Normalization divides by max(sqrt(variance), epsilon)
-
-Weights = Callable[[KerasLayer], list[np.ndarray]]
+from .keras_layers import Builder
 
 
 def _h5py(path: Path) -> Any:
@@ -122,7 +106,7 @@ def _read_archive(path: Path, h5py: Any, limit: int) -> Network:
     except OSError as exc:
         raise NetworkFileError(path, "model.weights.h5", f"is not a readable HDF5 file ({exc})") from None
     with h5:
-        return _Builder(path, model, _Keras3Weights(path, h5, model, h5py)).network(_description(version))
+        return Builder(path, model, _Keras3Weights(path, h5, model, h5py)).network(_description(version))
 
 
 class _Keras3Weights:
@@ -181,7 +165,7 @@ def _read_legacy_h5(path: Path, h5py: Any) -> Network:
         if not isinstance(weights, h5py.Group):
             raise NetworkFileError(path, "", "no model_weights group: the model was saved without weights")
         version = f.attrs.get("keras_version")
-        return _Builder(path, model, _LegacyWeights(path, weights, h5py)).network(
+        return Builder(path, model, _LegacyWeights(path, weights, h5py)).network(
             _description(_str(version) if version is not None else None)
         )
 
@@ -216,196 +200,3 @@ def _dataset(path: Path, group: Any, name: str, h5py: Any) -> np.ndarray:
 
 def _description(version: str | None) -> str:
     return f"Keras {version} model" if version else "Keras model"
-
-
-def _keras_activation(path: Path, layer: KerasLayer, value: Any) -> tuple[str, float | None]:
-    name = value
-    if isinstance(value, dict):  # a serialized function: {"class_name": "function", "config": "relu"}
-        name = value.get("config") if isinstance(value.get("config"), str) else value.get("class_name")
-    if name is None:
-        return "linear", None
-    if name == "leaky_relu":
-        return "leaky_relu", LEAKY_RELU_FUNCTION_SLOPE
-    if name in ACTIVATIONS:
-        return str(name), None
-    raise NetworkFileError(path, layer.label, f"activation '{name}' is not supported; supported: {', '.join(ACTIVATIONS)}")
-
-
-class _Builder:
-    """Turns the chain of Keras layers into neurodebug layers."""
-
-    def __init__(self, path: Path, model: KerasModel, weights: Weights) -> None:
-        self.path = path
-        self.model = model
-        self.weights = weights
-        self.layers: list[Layer] = []
-        self.shape: tuple[int | None, ...] | None = None  # the tensor's non-batch dims, when known
-        self.norm: tuple[np.ndarray, np.ndarray] | None = None
-        self.norm_layer: KerasLayer | None = None
-
-    def fail(self, layer: KerasLayer, message: str) -> NetworkFileError:
-        return NetworkFileError(self.path, layer.label, message)
-
-    def network(self, description: str) -> Network:
-        handlers = {
-            "InputLayer": self.input_layer, "Dense": self.dense, "Activation": self.activation,
-            "ReLU": self.relu, "LeakyReLU": self.leaky_relu, "Softmax": self.softmax,
-            "Normalization": self.normalization, "Flatten": self.flatten,
-        }
-        for layer in self.model.chain:
-            if self.shape is None and not self.layers:
-                self.input_layer(layer)  # Keras 2 puts batch_input_shape on the first layer
-            if layer.class_name in INFERENCE_NO_OPS:
-                continue
-            handler = handlers.get(layer.class_name)
-            if handler is None:
-                raise self.fail(layer, f"is not supported; supported layers: {', '.join(SUPPORTED_LAYERS)}")
-            handler(layer)
-        if not self.layers:
-            raise NetworkFileError(self.path, "", "the model has no Dense layer")
-        return make_network(
-            self.path, self.layers, normalization=self.input_normalization(),
-            name=self.model.name, description=description,
-        )
-
-    # -- shapes and the input ------------------------------------------------
-    def input_layer(self, layer: KerasLayer) -> None:
-        shape = layer.config.get("batch_shape", layer.config.get("batch_input_shape"))
-        if isinstance(shape, list) and len(shape) >= 2:
-            self.shape = tuple(d if isinstance(d, int) else None for d in shape[1:])
-
-    def flatten(self, layer: KerasLayer) -> None:
-        if self.shape is None or len(self.shape) <= 1:
-            return
-        if layer.config.get("data_format") == "channels_first":
-            raise self.fail(layer, "Flatten with data_format channels_first is not supported")
-        known = all(d is not None for d in self.shape)
-        self.shape = (int(np.prod(self.shape)),) if known else (None,)
-
-    def normalization(self, layer: KerasLayer) -> None:
-        if self.layers:
-            raise self.fail(layer, f"Normalization is supported only at the input, before the first Dense layer (it follows '{self.layers[-1].name}')")
-        if self.norm is not None:
-            raise self.fail(layer, "a second Normalization at the input is not supported")
-        if layer.config.get("invert"):
-            raise self.fail(layer, "Normalization with invert=True is not supported")
-        if layer.config.get("mean") is not None and layer.config.get("variance") is not None:
-            mean = np.asarray(layer.config["mean"], dtype=np.float64)
-            variance = np.asarray(layer.config["variance"], dtype=np.float64)
-        else:
-            stored = self.weights(layer)
-            if len(stored) < 2:
-                raise self.fail(layer, "has no mean and variance (was adapt() called before saving?)")
-            mean, variance = stored[0], stored[1]
-        place = layer.label
-        mean = numeric(self.path, f"{place} mean", mean)
-        variance = numeric(self.path, f"{place} variance", variance)
-        if (variance < 0).any():
-            raise self.fail(layer, "a variance is negative")
-        std = np.maximum(np.sqrt(variance), variance.dtype.type(KERAS_EPSILON))
-        axis = layer.config.get("axis", -1)
-        self.norm = (self.per_feature(layer, mean, axis), self.per_feature(layer, std, axis))
-        self.norm_layer = layer
-
-    def per_feature(self, layer: KerasLayer, values: np.ndarray, axis: Any) -> np.ndarray:
-        """Spread per-axis statistics over every element of the input, flattened."""
-        if values.size == 1 or self.shape is None or any(d is None for d in self.shape):
-            return values.ravel()
-        axes = [] if axis is None else ([axis] if isinstance(axis, int) else list(axis))
-        rank = len(self.shape) + 1
-        try:
-            keep = {a % rank for a in axes}
-        except TypeError:
-            raise self.fail(layer, f"cannot read axis {axis!r}") from None
-        if 0 in keep:
-            raise self.fail(layer, "normalising over the batch axis is not supported")
-        dims = tuple(d if i + 1 in keep else 1 for i, d in enumerate(self.shape))
-        if values.size != int(np.prod(dims)):
-            raise self.fail(layer, f"has {values.size} statistics, which do not fit the input shape {self.shape}")
-        return np.broadcast_to(values.reshape(dims), self.shape).ravel()
-
-    def input_normalization(self) -> Normalization | None:
-        if self.norm is None:
-            return None
-        n = self.layers[0].n_inputs
-        mean, std = self.norm
-        if mean.size == 1:
-            mean, std = np.full(n, mean[0], mean.dtype), np.full(n, std[0], std.dtype)
-        if mean.size != n or std.size != n:
-            assert self.norm_layer is not None
-            raise self.fail(self.norm_layer, f"has {mean.size} means but the first Dense layer takes {n} inputs")
-        return Normalization(mean, std)
-
-    # -- layers ----------------------------------------------------------------
-    def dense(self, layer: KerasLayer) -> None:
-        cfg = layer.config
-        policy = cfg.get("dtype")
-        policy_name = policy.get("config", {}).get("name", "") if isinstance(policy, dict) else str(policy or "")
-        if cfg.get("quantization_config") or any(q in str(policy_name) for q in ("int8", "int4", "float8", "gptq", "awq")):
-            raise self.fail(layer, "a quantized Dense layer is not supported")
-        if self.shape is not None and len(self.shape) > 1:
-            raise self.fail(layer, f"Dense on a {'×'.join(str(d) for d in self.shape)} input is not supported; put a Flatten before it")
-        units = cfg.get("units")
-        use_bias = cfg.get("use_bias", True)
-        stored = self.weights(layer)
-        expected = 2 if use_bias else 1
-        if len(stored) != expected:
-            raise self.fail(layer, f"has {len(stored)} stored arrays, expected {expected} ({'kernel and bias' if use_bias else 'kernel'})")
-        if stored[0].dtype.kind not in "f":
-            raise self.fail(layer, f"the kernel has dtype {stored[0].dtype}; only float weights are supported")
-        W = numeric(self.path, f"{layer.label} kernel", stored[0], 2, " (inputs × units)")
-        if isinstance(units, int) and W.shape[1] != units:
-            raise self.fail(layer, f"the kernel has {W.shape[1]} columns but the layer has {units} units")
-        prev = self.layers[-1] if self.layers else None
-        check_chain(self.path, layer.label, W, prev, "the previous Dense layer")
-        if prev is None and self.shape is not None and self.shape[0] is not None and self.shape[0] != W.shape[0]:
-            raise self.fail(layer, f"the kernel takes {W.shape[0]} inputs but the input has {self.shape[0]} features")
-        if use_bias:
-            b = numeric(self.path, f"{layer.label} bias", stored[1], 1)
-            if b.shape != (W.shape[1],):
-                raise self.fail(layer, f"the bias has {b.size} values, expected {W.shape[1]}")
-        else:
-            b = np.zeros(W.shape[1], dtype=W.dtype)
-        activation, alpha = _keras_activation(self.path, layer, cfg.get("activation"))
-        self.layers.append(make_layer(self.path, layer.label, layer.name, activation, W, b, alpha))
-        self.shape = (W.shape[1],)
-
-    def apply(self, layer: KerasLayer, activation: str, alpha: float | None = None) -> None:
-        if activation == "linear":
-            return
-        if not self.layers:
-            raise self.fail(layer, "an activation before the first Dense layer is not supported")
-        last = self.layers[-1]
-        if last.activation != "linear":
-            raise self.fail(
-                layer,
-                f"follows '{last.name}', which already applies {last.activation}; "
-                "a neurodebug layer applies one activation (use a linear Dense before it)",
-            )
-        self.layers[-1] = make_layer(self.path, layer.label, last.name, activation, last.W, last.b, alpha)
-
-    def activation(self, layer: KerasLayer) -> None:
-        self.apply(layer, *_keras_activation(self.path, layer, layer.config.get("activation")))
-
-    def relu(self, layer: KerasLayer) -> None:
-        cfg = layer.config
-        slope = float(cfg.get("negative_slope") or 0.0)
-        if cfg.get("max_value") is not None or float(cfg.get("threshold") or 0.0) != 0.0:
-            raise self.fail(layer, "ReLU with max_value or threshold is not supported (only plain and leaky ReLU)")
-        if slope:
-            self.apply(layer, "leaky_relu", slope)
-        else:
-            self.apply(layer, "relu")
-
-    def leaky_relu(self, layer: KerasLayer) -> None:
-        cfg = layer.config
-        slope = cfg.get("negative_slope", cfg.get("alpha", LEAKY_RELU_LAYER_SLOPE))
-        self.apply(layer, "leaky_relu", float(slope))
-
-    def softmax(self, layer: KerasLayer) -> None:
-        axis = layer.config.get("axis", -1)
-        if isinstance(axis, list) and len(axis) == 1:
-            axis = axis[0]
-        if axis not in (-1, 1):
-            raise self.fail(layer, f"Softmax over axis {axis} is not supported (only over the units, axis -1)")
-        self.apply(layer, "softmax")

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..engine.activations import SUPPORTED_ACTIVATIONS
 from ..engine.network import Layer, Network, Normalization, Sample
-from .arrays import check_chain, make_layer, make_network, numeric, text, texts
+from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, text, texts
 from .errors import NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable
 
@@ -189,7 +189,7 @@ def _check_archive(path: Path, limit: int) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError):
         raise NetworkFileError(path, "", "not an .npz archive (a zip of .npy arrays, as np.savez writes)") from None
     except OSError as exc:
         raise NetworkFileError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
@@ -201,14 +201,9 @@ def read_npz_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) 
     """Read a network from an .npz file laid out as described above."""
     check_readable(path, limit)
     _check_archive(path, limit)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except ValueError as exc:
-        why = "it holds Python objects, which are never unpickled" if "pickle" in str(exc) else str(exc)
-        raise NetworkFileError(path, "", f"cannot read the arrays: {why}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise NetworkFileError(path, "", f"cannot read the arrays: {exc}") from None
+    arrays = numpy_load(path, "arrays")
+    if not isinstance(arrays, dict):
+        raise NetworkFileError(path, "", "not an .npz archive (a zip of .npy arrays, as np.savez writes)")
     return _NpzReader(path, arrays).network()
 
 

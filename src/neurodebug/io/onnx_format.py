@@ -34,7 +34,7 @@ EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
 def _onnx(path: Path) -> Any:
     try:
         import onnx
-        from onnx import numpy_helper  # noqa: F401  (fails early if the install is broken)
+        import onnx.numpy_helper  # the submodule this reader uses; fails early if the install is broken
     except ImportError:
         raise MissingExtraError(path, "onnx", "onnx") from None
     return onnx
@@ -290,6 +290,8 @@ class _GraphReader:
         return _Tensor(out, [W.shape[1]], feature_major)
 
     def matmul(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        if len(node.input) != 2:
+            raise self.fail(node, "a MatMul needs two inputs")
         if node.input[0] == x.name:
             if x.feature_major:
                 raise self.fail(node, "the data arrives with its samples as columns where rows are expected")
@@ -328,7 +330,10 @@ class _GraphReader:
         if not self.layers or not self.bias_open:
             raise self.fail(node, "an Add is supported only right after a Gemm or MatMul (as its bias)")
         last = self.layers[-1]
-        other = next(i for i in node.input if i != x.name)
+        others = [i for i in node.input if i != x.name]
+        if len(node.input) != 2 or len(others) != 1:
+            raise self.fail(node, "an Add needs the layer's output and one constant bias")
+        other = others[0]
         extra = self.bias(node, other, last.units, x.feature_major)
         b = last.b + extra.astype(last.b.dtype, copy=False)
         self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b)
