@@ -2,7 +2,7 @@
 
 Keras 3 ``.keras``: a zip of metadata.json, config.json and model.weights.h5,
 where a layer's variables sit in ``layers/<class in snake case>[_k]/vars/<i>``
-(Keras 3.10+ also puts the layer's name in the ``name`` attribute of vars).
+(recent Keras 3 releases also put the layer's name in the ``name`` attribute of vars).
 Legacy ``.h5``: ``model_config`` JSON as a root attribute and weights in
 ``model_weights/<layer>/``, listed by the group's ``weight_names`` attribute.
 The real files made by Keras itself are in tests/fixtures/.
@@ -150,7 +150,7 @@ def test_keras3_sequential(tmp_path: Path) -> None:
 
 
 def test_keras3_functional_chain_without_name_attributes(tmp_path: Path) -> None:
-    """Keras before 3.10 wrote no name attribute: groups are found by class and count."""
+    """Without the name attribute (older Keras 3), groups are found by class and count."""
     mean, var = f32(6), np.abs(f32(6)) + 0.1
     k1, b1, k2, k3, b3 = f32(6, 4), f32(4), f32(4, 3), f32(3, 1), f32(1)
     layers = [

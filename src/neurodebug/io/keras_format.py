@@ -6,7 +6,7 @@ Read with h5py and the standard library only; Keras itself is never imported.
   ``model.weights.h5``, where a layer's variables sit under
   ``layers/<group>/vars/0, 1, …``. The group is named after the layer's
   class (``dense``, ``dense_1``, …, counted in the order the config lists the
-  layers); Keras 3.10 and later also record the layer's own name in the
+  layers); recent Keras 3 releases (3.15 does) also record the layer's name in the
   ``name`` attribute of ``vars``.
 - A legacy ``.h5`` holds the model as JSON in the root attribute
   ``model_config`` and the weights under ``model_weights/<layer name>``, whose
