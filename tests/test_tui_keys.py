@@ -330,3 +330,50 @@ async def test_resizing_to_tiny_and_back_never_raises():
             if size[0] < 60 or size[1] < 16:
                 assert "too small" in " ".join(screen_text(app).split())
         assert "166.5" in screen_text(app)
+
+
+async def test_f_lands_on_a_saturated_neuron_and_names_the_raw_input():
+    app = make_app("coffee_unnormalized.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        s = app.session
+        step = s.step
+        assert (step.layer, step.kind) == (0, "activate")
+        assert (0, step.neuron) in s.health().failing_neurons(s.sample_index)
+        text = " ".join(screen_text(app).split())
+        assert "saturated" in text
+        assert "dominant term: temperature" in text
+        assert "✗" in text
+        await pilot.press("f")
+        assert s.step.neuron == step.neuron + 1
+
+
+async def test_f_on_a_healthy_network_says_so():
+    app = make_app("xor.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert app.session.cursor == START
+        await pilot.press("4")
+        assert "ok: no problems" in screen_text(app)
+
+
+async def test_x_explains_the_current_neuron():
+    app = make_app("coffee_unnormalized.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")  # nothing to explain before the first step
+        assert not isinstance(app.screen, TextPage)
+        await pilot.press("N", "x")
+        assert isinstance(app.screen, TextPage)
+        text = " ".join(screen_text(app).split())
+        assert "dominant term: temperature" in text
+        assert "would be" in text  # z with the inputs normalised
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextPage)
+
+
+async def test_problems_view_lists_findings():
+    app = make_app("coffee_unnormalized.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        text = " ".join(screen_text(app).split())
+        assert "saturated" in text and "this sample" in text

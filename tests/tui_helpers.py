@@ -19,3 +19,22 @@ def screen_text(app: NeurodebugApp) -> str:
     """Everything on the screen now, as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+async def type_fast(pilot, keys, burst: int = 50) -> None:
+    """Send keys the way a fast typist does: a burst at a time, then let the
+    app catch up. Pilot.press waits for idle after every key (~40 ms each)."""
+    from textual import events
+    from textual.app import _character_to_key  # noqa: PLC2701 - same mapping Pilot uses
+
+    app = pilot.app
+    keys = list(keys)
+    for start in range(0, len(keys), burst):
+        for key in keys[start : start + burst]:
+            if len(key) == 1 and not key.isalnum():
+                key = _character_to_key(key)
+            char = key if len(key) == 1 else {"space": " "}.get(key)
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause()

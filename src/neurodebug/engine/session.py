@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .findings import HealthConfig, HealthReport
 from .edits import BIAS, INPUT, WEIGHT, Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample
 from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
@@ -43,13 +44,14 @@ class StopReason:
     text: str
 
 
-@dataclass
+@dataclass(eq=False)
 class Session:
     network: Network
     granularity: str = PER_NEURON
     sample_index: int = 0
     saturation_slope: float = DEFAULT_SATURATION_SLOPE
     watches: list[Watch] = field(default_factory=list)
+    health_config: HealthConfig = field(default_factory=HealthConfig)
 
     def __post_init__(self) -> None:
         if not self.network.samples:
@@ -63,6 +65,8 @@ class Session:
         self.redo_stack: list[Edit] = []
         self.last_result: EditResult | None = None
         self._saved: tuple[Edit, ...] = ()
+        self.values_version = 0  # bumped by every edit, undo and redo
+        self._health: tuple[int, HealthReport] | None = None
 
     @property
     def dirty(self) -> bool:
@@ -102,6 +106,41 @@ class Session:
     @property
     def at_end(self) -> bool:
         return self.cursor == len(self.plan) - 1
+
+    # -- health ---------------------------------------------------------------
+    def health(self) -> HealthReport:
+        """The health report for the current values (recomputed after edits)."""
+        if self._health is None or self._health[0] != self.values_version:
+            from .health import check_health
+
+            self._health = (self.values_version, check_health(self.trace, self.health_config))
+        return self._health[1]
+
+    def explain(self, layer: int, neuron: int):
+        """Why neuron (layer, neuron) of the current sample computes what it does."""
+        from .health import explain
+
+        return explain(self.trace, self.sample_index, layer, neuron, self.health_config)
+
+    def next_failing(self) -> tuple[int, int] | None:
+        """Move to the next failing neuron of this sample after the cursor, in step
+        order (wrapping round), standing on its last step so z and a show."""
+        step = self.step
+        after = None
+        if step is not None and step.layer >= 0:
+            after = (step.layer, step.neuron if step.neuron is not None else -1)
+            # standing before the neuron's last step, it is still "next"
+            if step.neuron is not None and self.cursor < self._group_end(self.cursor):
+                after = (step.layer, step.neuron - 1)
+        stop = self.health().next_failing(after, self.sample_index)
+        if stop is None:
+            return None
+        l, j = stop
+        if self.granularity == PER_LAYER:
+            self.goto(self.plan.layer_end(l))
+        else:
+            self.goto(self._group_end(self.plan.index_of(l, j, DOT)))
+        return stop
 
     # -- moving -----------------------------------------------------------------
     def goto(self, k: int) -> int:
@@ -287,6 +326,7 @@ class Session:
         after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
         result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
         self.last_result = result
+        self.values_version += 1
         self.sample_index = row
         return result
 

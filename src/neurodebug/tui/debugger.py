@@ -21,7 +21,7 @@ from .widgets.arrays import ArraysPane
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
 from .widgets.trace_pane import TracePane
-from .widgets.views import ChangesView, JournalView
+from .widgets.views import ChangesView, JournalView, ProblemsView
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
@@ -82,7 +82,7 @@ class DebuggerScreen(Screen):
                         with TabPane("Journal", id="journal"):
                             yield JournalView(s, id="journal-view")
                         with TabPane("Problems", id="problems"):
-                            yield Static("No health report yet.", id="problems-view")
+                            yield ProblemsView(s, id="problems-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield Footer()
 
@@ -94,15 +94,30 @@ class DebuggerScreen(Screen):
     # -- redrawing ------------------------------------------------------------------
     def refresh_view(self) -> None:
         """Redraw every pane from the session: the screen is a function of it."""
+        s = self.session
         self.query_one("#status", Static).update(self._status())
-        self.query_one(NetworkPane).show()
-        self.query_one(OperationPane).show()
+        self.query_one(NetworkPane).show(frozenset(s.health().failing_neurons(s.sample_index)))
+        self.query_one(OperationPane).show(self._why_lines())
         arrays = self.query_one(ArraysPane)
         arrays.follow_step()
         arrays.show()
         self.query_one(TracePane).show()
         self.query_one(ChangesView).show()
         self.query_one(JournalView).show()
+        self.query_one(ProblemsView).show()
+
+    def _why_lines(self) -> list[Text]:
+        """The explanation of the current neuron, when it fails for this sample."""
+        s = self.session
+        step = s.step
+        if step is None or step.neuron is None or step.layer < 0:
+            return []
+        if not any(s.sample_index in f.samples for f in s.health().for_neuron(step.layer, step.neuron)):
+            return []
+        lines = s.explain(step.layer, step.neuron).lines
+        out = [Text("why this neuron fails (x for the full explanation):", "bold yellow")]
+        out += [Text("  " + line) for line in lines[1:] if not line.startswith("  ")]
+        return out
 
     def _status(self) -> Text:
         s = self.session
@@ -115,6 +130,10 @@ class DebuggerScreen(Screen):
         )
         if s.breakpoints:
             text.append(f" · {len(s.breakpoints)} breakpoint{'s' if len(s.breakpoints) > 1 else ''}", "red")
+        report = s.health()
+        if not report.ok:
+            n = len(report.failing_neurons(s.sample_index))
+            text.append(f" · ✗ {n} failing here" if n else " · ✗ problems in other samples", "yellow")
         if s.watches:
             text.append(" · watch " + ", ".join(w.label() for w in s.watches), "magenta")
         if s.dirty:
@@ -285,9 +304,28 @@ class DebuggerScreen(Screen):
             lambda ok: self.app.exit() if ok else None,
         )
 
-    # -- health (filled in by the health integration) ------------------------------
+    # -- health --------------------------------------------------------------------
     def action_next_failing(self) -> None:
-        self.notify("no health report")
+        s = self.session
+        stop = s.next_failing()
+        if stop is None:
+            other = "" if s.health().ok else " (other samples have some: see Problems, 4)"
+            self.notify(f"no failing neuron in this sample{other}")
+            return
+        l, j = stop
+        kinds = sorted({f.kind for f in s.health().for_neuron(l, j) if s.sample_index in f.samples})
+        self.notify(f"{s.network.layers[l].name} neuron {j + 1}: {', '.join(kinds)}", title="failing neuron")
+        self._moved()
 
     def action_explain(self) -> None:
-        self.notify("no explanation available")
+        s = self.session
+        step = s.step
+        if step is None or step.layer < 0:
+            self.notify("step to a neuron first (n, N or f)")
+            return
+        if step.neuron is None:
+            neuron = self.query_one(ArraysPane).sel_neuron
+        else:
+            neuron = step.neuron
+        e = s.explain(step.layer, neuron)
+        self.app.push_screen(TextPage(f"Explain {e.where}", "\n".join(e.lines)))

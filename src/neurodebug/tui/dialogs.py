@@ -13,7 +13,22 @@ from textual.widgets import Button, Input, Label, Static
 from ..engine.numbers import fmt, parse_number
 
 
-class EditDialog(ModalScreen[float | None]):
+class Dialog(ModalScreen):
+    """A modal that closes once: a second quick key (Enter, Escape, y) that
+    arrives before the screen is gone must not pop the screen below it."""
+
+    _answered = False
+
+    def finish(self, result=None) -> None:
+        if self._answered:
+            return
+        if not self.is_current:
+            return
+        self._answered = True
+        self.dismiss(result)
+
+
+class EditDialog(Dialog):
     """Ask for a new value; refuse anything that is not a finite number."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -40,13 +55,13 @@ class EditDialog(ModalScreen[float | None]):
         except ValueError as exc:
             self.query_one("#edit-error", Static).update(f"refused: {exc}")
             return
-        self.dismiss(value)
+        self.finish(value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.finish(None)
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(Dialog):
     """A yes/no question; y or Enter on Yes confirms, n or Escape declines."""
 
     BINDINGS = [
@@ -71,13 +86,13 @@ class ConfirmDialog(ModalScreen[bool]):
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.finish(event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+        self.finish(answer)
 
 
-class TextPage(ModalScreen[None]):
+class TextPage(Dialog):
     """A scrolling page of text (help, an explanation); Escape or q closes."""
 
     BINDINGS = [Binding("escape,q,question_mark,x", "close", "Close")]
@@ -94,7 +109,7 @@ class TextPage(ModalScreen[None]):
             yield Static("Escape closes", classes="dialog-help")
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.finish(None)
 
 
 HELP = """\

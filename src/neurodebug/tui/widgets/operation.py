@@ -56,13 +56,13 @@ class OperationPane(VerticalScroll, can_focus=True):
         out.append(f"  {d.formula}\n", "bold cyan")
         for note in d.notes:
             out.append(f"  ⚠ {note}\n", "bold yellow")
+        for line in self.extra:
+            out.append(line)
+            out.append("\n")
         if d.products is not None and d.step.kind == DOT:
             out.append(self._terms(d))
         elif d.step.kind == "activate" and d.step.neuron is not None:
             out.append(self._plot(d))
-        for line in self.extra:
-            out.append("\n")
-            out.append(line)
         return out
 
     def _terms(self, d) -> Text:

@@ -94,3 +94,29 @@ class JournalView(TextView):
         if s.dirty:
             out.append("\nunsaved: s saves to a new file beside the original", "yellow")
         return out
+
+
+class ProblemsView(TextView):
+    """The health report: this sample's findings first, then the others."""
+
+    MAX_LINES = 60
+
+    def render_text(self) -> Text:
+        s = self.session
+        report = s.health()
+        out = Text()
+        out.append(report.summary() + "\n", "bold green" if report.ok else "bold yellow")
+        if report.ok:
+            out.append("No saturated, dead, NaN/Inf, exploding or wrong-output neuron in any sample.", "dim")
+            return out
+        mine = report.for_sample(s.sample_index)
+        others = [f for f in report.findings if s.sample_index not in f.samples]
+        out.append(f"\nthis sample (\"{s.sample.name}\"): {len(mine)}\n", "bold")
+        for f in mine[: self.MAX_LINES]:
+            out.append(f"  ✗ {f.message}\n")
+        if others:
+            out.append(f"\nother samples only: {len(others)}\n", "bold")
+            for f in others[: self.MAX_LINES // 2]:
+                out.append(f"  · {f.message}\n", "dim")
+        out.append("\nf jumps to the next failing neuron · x explains the current one", "dim")
+        return out
