@@ -290,8 +290,7 @@ def test_error_text_is_safe_to_print(tmp_path, capsys) -> None:
         ("200,17,3", ["--input", "3 values", "takes 2 inputs"]),
         ("200,nan", ["--input", "value 2", "not finite"]),
         ("200,,17", ["--input", "value 2", "not a number"]),
-        pytest.param("", ["--input"], marks=pytest.mark.xfail(
-            strict=True, reason="cli.py treats an empty --input as absent and traces the file's sample")),
+        ("", ["--input", "empty"]),
     ],
 )
 def test_malformed_input_option(capsys, value, fragments) -> None:

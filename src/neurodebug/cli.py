@@ -47,6 +47,8 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
 
 
 def parse_input(text: str, net: Network) -> np.ndarray:
+    if not text.strip():
+        raise UsageError("--input is empty: give the input values, e.g. --input 200,17")
     parts = [p.strip() for p in text.replace(";", ",").split(",")]
     values = []
     for i, part in enumerate(parts):
@@ -73,20 +75,26 @@ def _choose_sample(net: Network, name: str) -> int:
         raise UsageError(f"--sample: {exc.args[0]}") from None
 
 
-def open_session(args: argparse.Namespace, path: Path) -> Session:
+def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = False) -> Session:
     """Load the network and its inputs and build the session the options ask for."""
     net = load_network(path)
     if getattr(args, "inputs", None):
-        from .io.inputs import read_inputs
+        from .io.inputs import load_inputs
 
-        net.samples = read_inputs(args.inputs, net)
+        table = load_inputs(args.inputs, net)
+        net.samples = table.samples
+        if not net.feature_names and table.feature_names:
+            net.feature_names = table.feature_names
     index = 0
-    if args.input:
+    if args.input is not None:
         net.samples = [Sample("--input", parse_input(args.input, net))] + net.samples
     elif args.sample:
         index = _choose_sample(net, args.sample)
     if not net.samples:
-        raise UsageError(f"{path}: the file has no samples; give one with --input X1,X2,… or --inputs FILE")
+        if not zeros_if_empty:
+            raise UsageError(f"{path}: the file has no samples; give one with --input X1,X2,… or --inputs FILE")
+        # Model files (Keras, ONNX) carry no inputs: start the debugger on zeros.
+        net.samples = [Sample("zeros (the file has no samples: use --input or --inputs)", np.zeros(net.n_inputs))]
     granularity = PER_LAYER if args.per_layer else PER_NEURON
     session = Session(net, granularity=granularity, sample_index=index)
     for text in getattr(args, "set", None) or []:
@@ -243,7 +251,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
     def loader(progress) -> Session:
         progress(f"Reading {path.name} …")
-        session = open_session(args, path)
+        session = open_session(args, path, zeros_if_empty=True)
         session.watches = watches
         return session
 
@@ -293,7 +301,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     c.add_argument("--exploding-z", type=float, metavar="K", help="report |z| > K (default 1000)")
     v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON")
     v.add_argument("model")
-    v.add_argument("-o", "--output", required=True, help="the .json file to write")
+    v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     return main, cmds
 

@@ -85,8 +85,12 @@ SUPPORTED_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
 def derivative(name: str, z: np.ndarray, alpha: float = DEFAULT_LEAKY_ALPHA) -> np.ndarray:
     """Slope g'(z) of an element-wise activation (softmax: the diagonal term)."""
     z = np.asarray(z, dtype=float)
-    if name in ("sigmoid", "softmax"):
-        s = sigmoid(z) if name == "sigmoid" else z  # softmax: pass a, not z
+    if name == "sigmoid":
+        # σ'(z) = e^−|z| / (1 + e^−|z|)²: no 1 − σ(z) that rounds to 0 past |z| ≈ 37
+        e = np.exp(-np.abs(z))
+        return e / (1.0 + e) ** 2
+    if name == "softmax":
+        s = z  # softmax: pass a, not z
         return s * (1.0 - s)
     if name == "tanh":
         t = np.tanh(z)

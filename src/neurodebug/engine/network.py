@@ -139,7 +139,13 @@ class Network:
             raise ShapeError(
                 f"the network takes {self.n_inputs} input features, got shape {arr.shape}"
             )
-        return batch.astype(np.result_type(batch.dtype, np.float32), copy=False), single
+        # Compute in the weights' precision, as the framework that made them
+        # does: a float32 model sees float32 inputs.
+        return batch.astype(self.compute_dtype, copy=False), single
+
+    @property
+    def compute_dtype(self) -> np.dtype:
+        return np.result_type(np.float32, *(layer.W.dtype for layer in self.layers), *(layer.b.dtype for layer in self.layers))
 
     def trace(self, x: np.ndarray | list[float] | None = None) -> "Trace":
         """Run the forward pass once and keep every intermediate value.

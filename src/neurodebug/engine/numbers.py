@@ -23,7 +23,7 @@ def fmt(v: float, digits: int = 6) -> str:
     if v == int(v) and abs(v) < 1e15:
         text = str(int(v))
     else:
-        text = f"{v:.{digits}g}"
+        text = f"{v:.{digits}g}".replace("e+", "e")
     return text.replace("-", MINUS)
 
 

@@ -308,6 +308,10 @@ class Session:
         row = edit.sample if t.kind == INPUT else self.sample_index
         old_outputs = self.trace.outputs
         if t.kind == INPUT:
+            with np.errstate(over="ignore"):
+                stored_x = float(self.trace.x_raw.dtype.type(edit.new))
+            if not np.isfinite(stored_x):
+                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {self.trace.x_raw.dtype}")
             self.trace.set_input(row, t.index, edit.new)
             sample = self.network.samples[row]
             x = sample.x.copy()
@@ -318,8 +322,11 @@ class Session:
             layer = self.network.layers[t.layer]
             arr = layer.b if t.kind == BIAS else layer.W
             idx = (t.neuron,) if t.kind == BIAS else (t.index, t.neuron)
-            arr[idx] = edit.new
-            stored = float(arr[idx])  # what float32 weights really hold
+            with np.errstate(over="ignore"):
+                stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
+            if not np.isfinite(stored):
+                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
+            arr[idx] = stored
         edit = replace(edit, new=stored)
         snap = self.trace.recompute(t.first_layer)
         before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}

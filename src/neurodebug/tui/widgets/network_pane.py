@@ -137,8 +137,8 @@ class NetworkPane(LineList):
         flag = "✗" if (l, j) in self.failing else " "
         text = Text.assemble((bp, self._style("breakpoint")), (flag, self._style("failing")))
         width = self.scrollable_content_region.width
-        num_w, digits = (7, 4) if width >= 30 else (6, 3)
-        name_w = max(3, min(14, width - 3 - 2 * (3 + num_w)))
+        num_w, digits = 7, 4  # never round 166.5 to 166: shrink the name instead
+        name_w = max(3, min(14, width - 3 - 2 * (2 + num_w)))
         text.append(f" {layer.neuron_name(j):<{name_w}.{name_w}}")
         neuron = None if s.granularity == "layer" else j
         changed = any(r == (CHANGE, l, j) for r in self._rows[self._row_of_neuron[(l, j)] + 1 : self._row_of_neuron[(l, j)] + 2])
@@ -147,9 +147,9 @@ class NetworkPane(LineList):
             layer_step = kind == ACTIVATE and layer.activation == "softmax"
             done = s.done(l, None if layer_step else neuron, kind)
             if not done:
-                text.append(f" {quantity} {'·':>{num_w}}", self._style("pending"))
+                text.append(f" {quantity}{'·':>{num_w}}", self._style("pending"))
                 continue
-            text.append(f" {quantity} {fmt(values[j], digits):>{num_w}}", self._style("changed") if changed else "")
+            text.append(f" {quantity}{fmt(values[j], digits):>{num_w}}", self._style("changed") if changed else "")
         return text
 
     def _change_line(self, l: int, j: int) -> Text:

@@ -1,0 +1,34 @@
+"""SVG snapshots of the main screen (plain def tests, as pytest-textual-snapshot needs).
+
+Update with `pytest tests/test_snapshots.py --snapshot-update`, then look at
+the SVGs under tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_helpers import make_app
+
+CASES = {
+    # name: (network, keys)
+    "seed_start": ("seed_example.json", []),
+    "seed_dot_product": ("seed_example.json", ["n"]),
+    "seed_saturated_activation": ("seed_example.json", ["N"]),
+    "seed_end": ("seed_example.json", ["G"]),
+    "coffee_start": ("coffee_roasting.json", []),
+    "coffee_dot_product": ("coffee_roasting.json", ["n", "N", "n"]),
+    "coffee_end": ("coffee_roasting.json", ["G"]),
+    "coffee_per_layer": ("coffee_roasting.json", ["v", "n", "n"]),
+    "unnormalized_failing": ("coffee_unnormalized.json", ["f", "4"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_main_screen(case, snap_compare):
+    network, keys = CASES[case]
+    assert snap_compare(make_app(network), press=keys, terminal_size=(120, 40))
+
+
+def test_main_screen_at_80x24(snap_compare):
+    assert snap_compare(make_app("seed_example.json"), press=["N"], terminal_size=(80, 24))
