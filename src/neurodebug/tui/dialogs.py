@@ -31,6 +31,8 @@ class Dialog(ModalScreen):
 class EditDialog(Dialog):
     """Ask for a new value; refuse anything that is not a finite number."""
 
+    AUTO_FOCUS = "#edit-value"
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, label: str, description: str, current: float) -> None:
