@@ -113,12 +113,13 @@ class ArraysPane(VerticalScroll, can_focus=True):
             xin = st.layer_input(l)
             w = layer.W[:, j]
             src = "x" if l == 0 else f"a{l}"
-            out.append(f"{'i':>3} {'input':<10} {src + '_i':>9} {f'w{l + 1}_{j + 1}[i]':>9}\n", "bold")
+            name_w = max(3, min(12, self.scrollable_content_region.width - 24))
+            out.append(f"{'i':>3} {'input':<{name_w}} {src + '_i':>9} {f'w{l + 1}_{j + 1}[i]':>9}\n", "bold")
             center = self.sel_index if self.sel_kind in (WEIGHT, INPUT) else 0
             rows = window(xin.size, center, ROWS)
             for i in rows:
                 name = net.feature_name(i) if l == 0 else f"a{l}_{i + 1}"
-                out.append(f"{i + 1:>3} {name:<10.10} ")
+                out.append(f"{i + 1:>3} {name:<{name_w}.{name_w}} ")
                 xs = fmt(st.x_raw[i] if l == 0 and self.sel_kind == INPUT else xin[i], 5)
                 sel_x = self.sel_kind == INPUT and self.sel_index == i and l == 0
                 out.append(f"{xs:>9}", "reverse bold" if sel_x else "")
@@ -160,7 +161,8 @@ class ArraysPane(VerticalScroll, can_focus=True):
     def _column(self, out: Text, values, sel: int, label, selected: bool) -> None:
         rows = window(values.size, sel, ROWS)
         for i in rows:
-            out.append(f"{i + 1:>3} {label(i):<10.10} ")
+            name_w = max(3, min(12, self.scrollable_content_region.width - 16))
+            out.append(f"{i + 1:>3} {label(i):<{name_w}.{name_w}} ")
             out.append(f"{fmt(values[i], 6):>10}", "reverse bold" if selected and i == sel else "")
             out.append("\n")
         if values.size > len(rows):
