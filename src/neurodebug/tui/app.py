@@ -88,4 +88,4 @@ class NeurodebugApp(App[int]):
     def _failed(self, message: str, exc: BaseException | None = None) -> None:
         self.error = message
         self.failure = exc
-        self.exit(2)
+        self.exit(return_code=2)
