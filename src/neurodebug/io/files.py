@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .errors import NetworkFileError
 
@@ -51,21 +52,24 @@ def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) ->
     return p
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False
+) -> Path:
+    """Write a file through a temporary file beside it and a rename.
 
-    The target is never left half-written: either the old file or the whole
-    new one is there. Raises FileExistsError when ``path`` exists and
-    ``overwrite`` is False, OSError when the write fails (the temporary file is
-    removed and the original is untouched).
+    ``write`` receives the open binary file. The target is never left
+    half-written: either the old file or the whole new one is there. Raises
+    FileExistsError when ``path`` exists and ``overwrite`` is False, OSError
+    when the write fails (the temporary file is removed and the original is
+    untouched).
     """
     target = Path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp makes the file private; give it the original's mode, or the
@@ -80,3 +84,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, overwrite: bool =
             pass
         raise
     return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, overwrite: bool = False) -> Path:
+    """``atomic_write`` of UTF-8 text with Unix line endings."""
+    data = text.encode("utf-8")
+    return atomic_write(path, lambda fh: fh.write(data), overwrite)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from ..engine.activations import SUPPORTED_ACTIVATIONS
 from ..engine.network import Layer, Network, Normalization, Sample
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, text, texts
 from .errors import NetworkFileError
-from .files import MAX_FILE_BYTES, check_readable
+from .files import MAX_FILE_BYTES, atomic_write, check_readable
 
 FORMAT_NAME = "neurodebug-network"
 FORMAT_VERSION = 1
@@ -250,23 +249,6 @@ def write_npz_network(net: Network, path: str | os.PathLike[str], overwrite: boo
 
     Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
     """
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} already exists")
     arrays = network_to_arrays(net)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
+    save = np.savez_compressed if compressed else np.savez
+    return atomic_write(path, lambda fh: save(fh, **arrays), overwrite)
