@@ -442,3 +442,28 @@ def test_the_format_reference_examples_load(tmp_path) -> None:
         net = load_network(write(tmp_path, block, f"example{k}.json"))
         assert net.samples
         assert np.isfinite(net.forward(net.samples[0].x)).all()
+
+
+def test_a_pipe_and_a_bom_file_without_extension_load(tmp_path) -> None:
+    import os
+
+    from neurodebug import load_network
+
+    text = (SAMPLES / "xor.json").read_bytes()
+    bom = tmp_path / "net"
+    bom.write_bytes(b"\xef\xbb\xbf" + text)
+    assert load_network(bom).name == "xor"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    def feed() -> None:  # the writer end of the pipe
+        with open(fifo, "wb") as fh:
+            fh.write(text)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert load_network(fifo).name == "xor"
+    finally:
+        writer.join(timeout=10)

@@ -8,8 +8,8 @@ from typing import Callable
 
 from ..engine.network import Network
 from .errors import MissingExtraError, NetworkFileError
-from .files import atomic_write_text, check_readable
-from .json_format import dumps_network, read_json_network, write_json_network
+from .files import atomic_write_text, check_readable, read_bytes
+from .json_format import dumps_network, network_from_json, parse_json_text, read_json_network, write_json_network
 
 Reader = Callable[[str | os.PathLike[str]], Network]
 
@@ -70,6 +70,10 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     readers = _readers()
     reader = readers.get(p.suffix.lower())
     if reader is None:
+        if not p.is_file():
+            # A pipe can be read once only: sniffing would eat its first
+            # bytes. Only JSON comes through a pipe.
+            return network_from_json(parse_json_text(p, read_bytes(p)), p)
         reader = _sniff(p, readers)
     return reader(p)
 
@@ -92,7 +96,7 @@ def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
         return readers[".npz"]
     if head.startswith(b"\x89HDF") and ".h5" in readers:
         return readers[".h5"]
-    if head.lstrip()[:1] in (b"{", b"[") or not head:
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") or not head:
         return readers[".json"]
     raise NetworkFileError(
         p, "", f"unknown file type '{p.suffix or '(none)'}'; supported: {', '.join(sorted(readers))}"
