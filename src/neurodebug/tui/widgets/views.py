@@ -22,6 +22,7 @@ class TextView(VerticalScroll, can_focus=True):
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
+        self._shown: object = None
 
     def compose(self):
         yield Static(classes="view-body")
@@ -30,7 +31,17 @@ class TextView(VerticalScroll, can_focus=True):
         self.show()
 
     def show(self) -> None:
+        """Redraw, unless nothing this view shows has changed (stepping alone
+        changes none of them, and a redraw costs a layout pass)."""
+        key = self.content_key()
+        if key is not None and key == self._shown:
+            return
+        self._shown = key
         self.query_one(".view-body", Static).update(self.render_text())
+
+    def content_key(self) -> object:
+        s = self.session
+        return (s.values_version, s.sample_index, len(s.journal), len(s.redo_stack), s.dirty)
 
     def render_text(self) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
