@@ -123,8 +123,14 @@ def ref_normalize(x, norm):
 
 
 def ref_forward(net, x):
-    """The whole pass: (normalised input, [(zdot, z, a) per layer])."""
-    x = np.atleast_2d(x)
+    """The whole pass: (normalised input, [(zdot, z, a) per layer]).
+
+    Like the engine, it computes in the parameters' precision (float32 weights:
+    float32 inputs), or a sigmoid that underflows to 0 in one and not in the
+    other turns 0 × inf into NaN on one side only.
+    """
+    dtype = np.result_type(np.float32, *(l.W.dtype for l in net.layers), *(l.b.dtype for l in net.layers))
+    x = np.atleast_2d(x).astype(dtype)
     xin = ref_normalize(x, net.normalization) if net.normalization is not None else x
     layers, h = [], xin
     for layer in net.layers:

@@ -159,13 +159,17 @@ def _terms(trace: Trace, row: int, l: int, j: int) -> tuple[Term, ...]:
     # NaN sorts as the largest: a NaN term is the one to see first.
     order = np.argsort(-np.where(np.isnan(mags), np.inf, mags), kind="stable")
     raw = trace.x_raw[row] if l == 0 and trace.x is not trace.x_raw else None
+    # Every term, in bulk: one tolist() per column instead of a NumPy scalar
+    # per value (a 4096-input neuron is explained on every step the screen
+    # stands on it).
+    index = order.tolist()
+    names = [input_name(network, l, i) for i in index] if l == 0 else [f"a{l}_{i + 1}" for i in index]
+    shares = (mags[order] / total).tolist() if finite else [math.nan] * len(index)
+    raws = raw[order].astype(np.float64).tolist() if raw is not None else [None] * len(index)
     terms = [
-        Term(
-            input_name(network, l, int(i)), int(i), float(w[i]), float(xin[i]), float(products[i]),
-            float(mags[i] / total) if finite else math.nan,
-            float(raw[i]) if raw is not None else None,
-        )
-        for i in order.tolist()
+        Term(name, i, wi, xi, value, share, r)
+        for name, i, wi, xi, value, share, r in zip(
+            names, index, w[order].tolist(), xin[order].tolist(), products[order].tolist(), shares, raws)
     ]
     bias = Term("b", None, None, None, b, abs(b) / total if finite else math.nan)
     # Insert the bias by size (ties: after the inputs; a NaN term counts as largest).

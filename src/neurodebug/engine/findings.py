@@ -230,9 +230,23 @@ class HealthReport:
             out.setdefault((f.layer, f.neuron), []).append(f)
         return {k: tuple(v) for k, v in out.items()}
 
+    @cached_property
+    def _per_row(self) -> dict[int | None, tuple[tuple[Finding, ...], tuple[tuple[int, int], ...]]]:
+        # The screen asks for the same sample's findings on every step: a
+        # report with thousands of findings is scanned once per sample.
+        return {}
+
+    def _row(self, row: int | None) -> tuple[tuple[Finding, ...], tuple[tuple[int, int], ...]]:
+        hit = self._per_row.get(row)
+        if hit is None:
+            mine = self.findings if row is None else tuple(f for f in self.findings if row in f.samples)
+            failing = tuple(sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None}))
+            hit = self._per_row[row] = (mine, failing)  # type: ignore[assignment]
+        return hit
+
     def for_sample(self, row: int) -> tuple[Finding, ...]:
         """The findings that hold for sample ``row`` (0-based)."""
-        return tuple(f for f in self.findings if row in f.samples)
+        return self._row(row)[0]
 
     def for_neuron(self, layer: int, neuron: int | None) -> tuple[Finding, ...]:
         """The findings of one neuron (``neuron=None``: whole-output findings of the layer)."""
@@ -245,12 +259,7 @@ class HealthReport:
         """(layer, neuron) pairs with a finding for sample ``row`` (any sample if
         None), sorted in step order: the stops of the ``f`` key. Whole-output
         findings (neuron None) are not neurons and are left out."""
-        found = {
-            (f.layer, f.neuron)
-            for f in self.findings
-            if f.neuron is not None and (row is None or row in f.samples)
-        }
-        return sorted(found)  # type: ignore[arg-type]
+        return list(self._row(row)[1])
 
     def next_failing(
         self, after: tuple[int, int] | None, row: int | None = None

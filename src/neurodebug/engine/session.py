@@ -20,6 +20,7 @@ from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail, Trace
 from .watch import Watch, first_firing
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
+EXPLAINED_KEPT = 8  # explanations Session.explain remembers
 
 
 def predicted_class(net: Network, outputs: np.ndarray) -> int | None:
@@ -67,6 +68,7 @@ class Session:
         self._saved: tuple[Edit, ...] = ()
         self.values_version = 0  # bumped by every edit, undo and redo
         self._health: tuple[int, HealthReport] | None = None
+        self._explained: dict[tuple, object] = {}  # Session.explain's recent answers
 
     @property
     def dirty(self) -> bool:
@@ -120,7 +122,16 @@ class Session:
         """Why neuron (layer, neuron) of the current sample computes what it does."""
         from .health import explain
 
-        return explain(self.trace, self.sample_index, layer, neuron, self.health_config)
+        # The screen explains the neuron it stands on at each of its steps:
+        # keep the last few, until the values change.
+        key = (self.values_version, self.sample_index, layer, neuron, self.health_config)
+        cached = self._explained.get(key)
+        if cached is None:
+            cached = explain(self.trace, self.sample_index, layer, neuron, self.health_config)
+            if len(self._explained) >= EXPLAINED_KEPT:
+                self._explained.pop(next(iter(self._explained)))
+            self._explained[key] = cached
+        return cached
 
     def next_failing(self) -> tuple[int, int] | None:
         """Move to the next failing neuron of this sample after the cursor, in step

@@ -95,7 +95,8 @@ class DebuggerScreen(Screen):
     def refresh_view(self) -> None:
         """Redraw every pane from the session: the screen is a function of it."""
         s = self.session
-        self.query_one("#status", Static).update(self._status())
+        # one line, always: no layout pass for a new status
+        self.query_one("#status", Static).update(self._status(), layout=False)
         self.query_one(NetworkPane).show(frozenset(s.health().failing_neurons(s.sample_index)))
         self.query_one(OperationPane).show(self._why_lines())
         arrays = self.query_one(ArraysPane)

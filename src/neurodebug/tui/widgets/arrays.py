@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import BIAS, DOT, NORMALIZE, Session, Target
 from ...engine.curves import array_stats, window
 from ...engine.edits import INPUT, WEIGHT
 from ...engine.edits import BIAS as BIAS_TARGET
 from ...engine.numbers import fmt
+from .lines import TextBlock
 
 ROWS = 9  # rows of a windowed array
 
 
-class ArraysPane(VerticalScroll, can_focus=True):
+class ArraysPane(TextBlock):
     BORDER_TITLE = "Arrays"
     BINDINGS = [
         Binding("up", "select(-1)", "Select previous", show=False),
@@ -28,9 +27,6 @@ class ArraysPane(VerticalScroll, can_focus=True):
         Binding("pageup", "select(-8)", show=False),
         Binding("pagedown", "select(8)", show=False),
     ]
-    DEFAULT_CSS = """
-    ArraysPane { height: 1fr; }
-    """
 
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -40,9 +36,6 @@ class ArraysPane(VerticalScroll, can_focus=True):
         self.sel_kind = WEIGHT  # what is selected: a weight, the bias, or an input
         self.sel_index = 0
         self._followed: int | None = None  # the cursor the selection last followed
-
-    def compose(self):
-        yield Static(id="arrays-body")
 
     def on_mount(self) -> None:
         self.show()
@@ -97,7 +90,7 @@ class ArraysPane(VerticalScroll, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------
     def show(self) -> None:
-        self.query_one("#arrays-body", Static).update(self._render_text())
+        self.set_text(self._render_text())
 
     def _render_text(self) -> Text:
         s = self.session

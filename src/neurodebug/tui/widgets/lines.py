@@ -1,7 +1,10 @@
-"""A scrolling list of text lines drawn with Textual's Line API.
+"""Scrolling text drawn with Textual's Line API.
 
 Only the visible lines are rendered, and each rendered line is cached until
 the content changes, so a list of 12,000 neurons costs what a screenful does.
+A new line count updates the scroll range without a layout pass unless the
+scrollbar has to appear or go: a step redraws the panes, it does not reflow
+the screen.
 """
 
 from __future__ import annotations
@@ -37,8 +40,29 @@ class LineList(ScrollView, can_focus=True):
         """Declare how many lines there are and drop every cached line."""
         self._count = count
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, count)
+        self._set_virtual_height(count)
         self.refresh()
+
+    def _set_virtual_height(self, count: int) -> None:
+        new = Size(self.size.width, count)
+        old = self.virtual_size
+        if new == old:
+            return
+        height = self.scrollable_content_region.height
+        overflow = self.styles.overflow_y
+        toggles = overflow == "auto" and (old.height > height) != (count > height)
+        if not self.is_mounted or height <= 0 or toggles or old.width != new.width:
+            # The scrollbar appears or goes (or the size is not known yet):
+            # the screen must lay out again.
+            self.virtual_size = new
+            return
+        # Same scrollbars: a new scroll range and thumb, no reflow.
+        self.set_reactive(ScrollView.virtual_size, new)
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = count
+            bar.refresh()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     @property
     def line_count(self) -> int:
@@ -79,3 +103,48 @@ class LineList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._cache.clear()
         self.virtual_size = Size(self.size.width, self._count)
+
+
+class TextBlock(LineList):
+    """A block of Rich text wrapped to the pane's width, drawn line by line.
+
+    The scrollbar is always there, so the wrap width stays put and a redraw
+    whose text is longer or shorter than the pane needs no layout pass.
+    """
+
+    DEFAULT_CSS = """
+    TextBlock {
+        overflow-y: scroll;
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._text = Text()
+        self._lines: list[Text] = []
+
+    def set_text(self, text: Text) -> None:
+        """Show ``text`` (newlines and wrapping make the lines)."""
+        self._text = text
+        self._wrap()
+
+    @property
+    def text(self) -> Text:
+        return self._text
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or not self.is_mounted:
+            self._lines = []
+        else:
+            text = self._text.copy()
+            text.rstrip()
+            self._lines = list(text.wrap(self.app.console, width, overflow="fold"))
+        self.set_count(len(self._lines))
+
+    def line_text(self, index: int) -> Text:
+        return self._lines[index].copy()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self._wrap()

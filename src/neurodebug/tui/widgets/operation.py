@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import DOT, Session
 from ...engine.curves import activation_curve, rank_terms
 from ...engine.numbers import fmt
+from .lines import TextBlock
 
 BAR = 18
 TERMS = 12
 PLOT_ROWS = 7
 
 
-class OperationPane(VerticalScroll, can_focus=True):
+class OperationPane(TextBlock):
     BORDER_TITLE = "Operation"
-    DEFAULT_CSS = """
-    OperationPane { height: 1fr; }
-    OperationPane > Static { width: 1fr; }
-    """
 
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.extra: list[Text] = []  # explanation lines the screen adds
-
-    def compose(self):
-        yield Static(id="operation-body")
 
     def on_mount(self) -> None:
         self.show()
@@ -36,7 +28,7 @@ class OperationPane(VerticalScroll, can_focus=True):
     def show(self, extra: list[Text] | None = None) -> None:
         if extra is not None:
             self.extra = extra
-        self.query_one("#operation-body", Static).update(self._render_text())
+        self.set_text(self._render_text())
 
     def _render_text(self) -> Text:
         s = self.session

@@ -3,41 +3,33 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import Session
 from ...engine.numbers import fmt, fmt_vector
+from .lines import TextBlock
 
 MAX_CHANGED = 40
 
 
-class TextView(VerticalScroll, can_focus=True):
+class TextView(TextBlock):
     """A scrolling block of text, redrawn from the session on ``show``."""
-
-    DEFAULT_CSS = """
-    TextView { height: 1fr; }
-    """
 
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
         self._shown: object = None
 
-    def compose(self):
-        yield Static(classes="view-body")
-
     def on_mount(self) -> None:
         self.show()
 
     def show(self) -> None:
         """Redraw, unless nothing this view shows has changed (stepping alone
-        changes none of them, and a redraw costs a layout pass)."""
+        changes none of them)."""
         key = self.content_key()
         if key is not None and key == self._shown:
             return
         self._shown = key
-        self.query_one(".view-body", Static).update(self.render_text())
+        self.set_text(self.render_text())
 
     def content_key(self) -> object:
         s = self.session
