@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from neurodebug.tui.widgets.lines import LineList
 from tui_helpers import SAMPLES, make_app, type_fast
 
 KEYS = [
@@ -39,3 +40,28 @@ async def test_resizes_never_raise():
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.is_running
+
+
+@pytest.mark.parametrize("name", ["seed_example.json", "coffee_unnormalized.json", "nan_overflow.json"])
+async def test_redrawing_only_changed_lines_never_leaves_a_stale_one(name, tmp_path, monkeypatch):
+    """The panes redraw only the lines a step, an edit or a sample switch
+    changed; after every key, each line they keep must equal a fresh drawing."""
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(name)
+    moves = ["n", "n", "n", "p", "N", "L", "g", "G", "c", "b", "v", "f", "u", "U", "right_square_bracket",
+             "left_square_bracket", "up", "down", "1", "2", "3", "4"]
+    app = make_app(name)
+    async with app.run_test(size=(110, 36)) as pilot:
+        panes = list(app.screen.query(LineList))
+        assert len(panes) >= 6  # Network, Operation, Arrays, Trace and the side views
+        checked = 0
+        for k in range(100):
+            key = rng.choice(moves)
+            if k % 25 == 10:  # an edit of the selected value now and then
+                await pilot.press("e", *"0.25", "enter")
+            else:
+                await pilot.press(key)
+            for pane in panes:
+                assert pane.stale_lines() == [], f"{pane.id} after {key!r} (key {k})"
+                checked += len(pane._cache)
+        assert checked > 500  # lines were drawn and compared

@@ -255,7 +255,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
         session.watches = watches
         return session
 
-    app = NeurodebugApp(path=path, loader=loader)
+    app = NeurodebugApp(path=path, loader=loader, freeze_gc=True)
     app.run()
     if app.error is not None:
         failure = getattr(app, "failure", None)

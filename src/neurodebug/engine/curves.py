@@ -44,7 +44,8 @@ def activation_curve(name: str, z: float, points: int, alpha: float = DEFAULT_LE
         g_hi = g_lo + 1.0
     column = None
     if np.isfinite(z):
-        column = int(round((z + reach) / (2 * reach) * (points - 1)))
+        # |z| past 1e300 is beyond the widest window: it sits at the edge.
+        column = int(round(min(max((z + reach) / (2 * reach), 0.0), 1.0) * (points - 1)))
     return Curve(zs, gs, -reach, reach, g_lo, g_hi, column)
 
 

@@ -20,7 +20,7 @@ from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail, Trace
 from .watch import Watch, first_firing
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
-EXPLAINED_KEPT = 8  # explanations Session.explain remembers
+EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are thousands of terms)
 
 
 def predicted_class(net: Network, outputs: np.ndarray) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Callable
 
@@ -45,7 +46,14 @@ class NeurodebugApp(App[int]):
         session: Session | None = None,
         path: Path | None = None,
         loader: Callable[[Callable[[str], None]], Session] | None = None,
+        freeze_gc: bool = False,
     ) -> None:
+        """``freeze_gc``: once the debugger is on screen, move everything alive
+        (the network, the plan, the widgets) out of the garbage collector's
+        reach with ``gc.freeze()``, so that a full collection scans only what
+        later steps allocate instead of pausing a keypress for tens of
+        milliseconds on a big network. Meant for the command line, where the
+        app is the process; tests that run many apps leave it off."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("NeurodebugApp needs a session or a loader")
@@ -53,10 +61,12 @@ class NeurodebugApp(App[int]):
         self.path = path
         self.loader = loader
         self.error: str | None = None
+        self.freeze_gc = freeze_gc
 
     def on_mount(self) -> None:
         if self.session is not None:
             self.push_screen(DebuggerScreen(self.session, self.path))
+            self.call_after_refresh(self._settle)
         else:
             what = self.path.name if self.path else "the network"
             self.push_screen(LoadingScreen(what))
@@ -84,6 +94,12 @@ class NeurodebugApp(App[int]):
     def _loaded(self, session: Session) -> None:
         self.session = session
         self.switch_screen(DebuggerScreen(session, self.path))
+        self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        if self.freeze_gc:
+            gc.collect()
+            gc.freeze()
 
     def _failed(self, message: str, exc: BaseException | None = None) -> None:
         self.error = message

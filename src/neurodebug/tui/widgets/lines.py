@@ -10,9 +10,11 @@ the screen.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
+from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -30,18 +32,33 @@ class LineList(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._count = 0
-        self._cache: OrderedDict[tuple[int, int], Strip] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[int, Strip]] = OrderedDict()  # line → (width, strip)
+        self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
 
     # -- for subclasses ------------------------------------------------------------
     def line_text(self, index: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def set_count(self, count: int) -> None:
-        """Declare how many lines there are and drop every cached line."""
+        """Declare how many lines there are and redraw them all."""
         self._count = count
         self._cache.clear()
         self._set_virtual_height(count)
         self.refresh()
+
+    def update_lines(self, count: int, changed: Iterable[int]) -> None:
+        """Declare how many lines there are, and that only the lines
+        ``changed`` differ from what is on screen: only those are drawn again."""
+        self._count = count
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        for index in changed:
+            self._cache.pop(index, None)
+            if top <= index < top + height:
+                self.refresh_line(index)
+        for index in [i for i in self._cache if i >= count]:
+            del self._cache[index]
+        self._set_virtual_height(count)
 
     def _set_virtual_height(self, count: int) -> None:
         new = Size(self.size.width, count)
@@ -80,25 +97,50 @@ class LineList(ScrollView, can_focus=True):
             self.scroll_to(y=index - height + 1, animate=False)
 
     # -- Line API ------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The width and the base style, once per paint rather than once per line.
+        self._paint = (self.scrollable_content_region.width, self.rich_style)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width, style = self._paint or (self.scrollable_content_region.width, self.rich_style)
         if index >= self._count or width <= 0:
-            return Strip.blank(width, self.rich_style)
-        key = (index, width)
-        strip = self._cache.get(key)
-        if strip is None:
-            text = self.line_text(index)
-            text.no_wrap = True
-            text.truncate(width, overflow="ellipsis")
-            segments = list(text.render(self.app.console))
-            strip = Strip(segments).extend_cell_length(width).crop(0, width).apply_style(self.rich_style)
-            self._cache[key] = strip
-            if len(self._cache) > CACHE_LINES:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            return Strip.blank(width, style)
+        hit = self._cache.get(index)
+        if hit is not None and hit[0] == width:
+            self._cache.move_to_end(index)
+            return hit[1]
+        strip = self.draw_line(index, width, style)
+        self._cache[index] = (width, strip)
+        if len(self._cache) > CACHE_LINES:
+            self._cache.popitem(last=False)
         return strip
+
+    def draw_line(self, index: int, width: int, style: Style) -> Strip:
+        """Line ``index`` drawn now, bypassing the cache."""
+        text = self.line_text(index)
+        text.no_wrap = True
+        text.truncate(width, overflow="ellipsis")
+        segments = list(text.render(self.app.console))
+        return Strip(segments).extend_cell_length(width).crop(0, width).apply_style(style)
+
+    def stale_lines(self) -> list[int]:
+        """Cached lines that differ from what the content now says (for tests:
+        a redraw that skipped a changed line leaves it here)."""
+        style = self.rich_style
+        return [
+            index for index, (width, strip) in self._cache.items()
+            if index >= self._count or list(strip) != list(self.draw_line(index, width, style))
+        ]
+
+    def notify_style_update(self) -> None:
+        # New CSS or a new theme: the cached lines carry the old colours.
+        super().notify_style_update()
+        self._cache.clear()
 
     def on_resize(self) -> None:
         self._cache.clear()
@@ -122,6 +164,7 @@ class TextBlock(LineList):
         super().__init__(name=name, id=id, classes=classes)
         self._text = Text()
         self._lines: list[Text] = []
+        self._wrapped_width = -1  # the width self._lines were wrapped to
 
     def set_text(self, text: Text) -> None:
         """Show ``text`` (newlines and wrapping make the lines)."""
@@ -135,12 +178,19 @@ class TextBlock(LineList):
     def _wrap(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0 or not self.is_mounted:
-            self._lines = []
+            lines: list[Text] = []
         else:
             text = self._text.copy()
             text.rstrip()
-            self._lines = list(text.wrap(self.app.console, width, overflow="fold"))
-        self.set_count(len(self._lines))
+            lines = list(text.wrap(self.app.console, width, overflow="fold"))
+        old, self._lines = self._lines, lines
+        if self._wrapped_width != width:
+            self._wrapped_width = width
+            self.set_count(len(lines))
+            return
+        # Redraw only the lines that differ: most of a pane stays put between steps.
+        changed = [i for i in range(max(len(old), len(lines))) if i >= len(old) or i >= len(lines) or old[i] != lines[i]]
+        self.update_lines(len(lines), changed)
 
     def line_text(self, index: int) -> Text:
         return self._lines[index].copy()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
 
 from ...engine import ACTIVATE, BIAS, NORMALIZE, Session
 from ...engine.numbers import fmt
 from .lines import LineList
 
-INPUTS, INPUT, LAYER, NEURON, CHANGE = "inputs", "input", "layer", "neuron", "change"
+INPUTS, INPUT, LAYER, NEURON, CHANGE = range(5)  # the kinds of row
+STEPS_REDRAWN = 64  # a move over more steps than this redraws the whole pane
 
 
 class NetworkPane(LineList):
@@ -36,9 +38,14 @@ class NetworkPane(LineList):
         super().__init__(**kwargs)
         self.session = session
         self.failing: frozenset[tuple[int, int]] = frozenset()
-        self._rows: list[tuple[str, int, int]] = []
-        self._row_of_neuron: dict[tuple[int, int], int] = {}
+        self._kind = np.zeros(0, np.int8)  # per row: INPUTS, INPUT, LAYER, NEURON or CHANGE
+        self._layer = np.zeros(0, np.int32)
+        self._index = np.zeros(0, np.int32)  # the input or neuron of the row
+        self._layer_row: list[int] = []  # the header row of each layer
+        self._neuron_row: list[np.ndarray] = []  # per layer: the row of each neuron
         self._rows_for: tuple[int, int] | None = None  # (edit result id, sample) the rows show
+        self._shown: tuple | None = None  # what the lines on screen were drawn from
+        self._shown_cursor: int | None = None
 
     def on_mount(self) -> None:
         self._build_rows()
@@ -46,27 +53,35 @@ class NetworkPane(LineList):
 
     def _build_rows(self) -> None:
         """One row per input, layer and neuron, plus an old → new row under
-        each neuron the last edit changed in this sample."""
+        each neuron the last edit changed in this sample. Rows are NumPy
+        columns (kind, layer, index): a 4096-unit layer costs no Python loop."""
         s = self.session
         net = s.network
         result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
         self._rows_for = (id(result), s.sample_index)
-        rows: list[tuple[str, int, int]] = [(INPUTS, -1, -1)]
-        rows += [(INPUT, -1, i) for i in range(net.n_inputs)]
-        self._row_of_neuron = {}
+        kinds = [np.array([INPUTS], np.int8), np.full(net.n_inputs, INPUT, np.int8)]
+        layers = [np.array([-1], np.int32), np.full(net.n_inputs, -1, np.int32)]
+        indices = [np.array([-1], np.int32), np.arange(net.n_inputs, dtype=np.int32)]
+        offset = 1 + net.n_inputs
+        self._layer_row = []
+        self._neuron_row = []
         for l, layer in enumerate(net.layers):
-            rows.append((LAYER, l, -1))
-            self._row_of_neuron[(l, -1)] = len(rows) - 1
-            changed = set()
+            self._layer_row.append(offset)
+            changed = np.zeros(layer.units, bool)
             if result is not None and l in result.before:
-                mask = result.changed_mask(l, "z") | result.changed_mask(l, "a")
-                changed = set(int(j) for j in mask.nonzero()[0])
-            for j in range(layer.units):
-                self._row_of_neuron[(l, j)] = len(rows)
-                rows.append((NEURON, l, j))
-                if j in changed:
-                    rows.append((CHANGE, l, j))
-        self._rows = rows
+                changed = result.changed_mask(l, "z") | result.changed_mask(l, "a")
+            counts = 1 + changed.astype(np.int32)  # a changed neuron has a "was …" row under it
+            starts = np.cumsum(counts) - counts
+            kind = np.full(int(counts.sum()), CHANGE, np.int8)
+            kind[starts] = NEURON
+            kinds += [np.array([LAYER], np.int8), kind]
+            layers += [np.full(1 + kind.size, l, np.int32)]
+            indices += [np.array([-1], np.int32), np.repeat(np.arange(layer.units, dtype=np.int32), counts)]
+            self._neuron_row.append(offset + 1 + starts)
+            offset += 1 + kind.size
+        self._kind = np.concatenate(kinds)
+        self._layer = np.concatenate(layers)
+        self._index = np.concatenate(indices)
 
     def show(self, failing: frozenset[tuple[int, int]] | None = None) -> None:
         """Redraw from the session (call after any change of cursor, sample or values)."""
@@ -76,24 +91,57 @@ class NetworkPane(LineList):
         result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
         if self._rows_for != (id(result), s.sample_index):
             self._build_rows()
-        self.set_count(len(self._rows))
+        shown = (self._rows_for, s.values_version, s.granularity, id(s.plan), frozenset(s.breakpoints), self.failing)
+        touched = self._rows_touched(self._shown_cursor, s.cursor) if shown == self._shown else None
+        self._shown, self._shown_cursor = shown, s.cursor
+        if touched is None:
+            self.set_count(self._kind.size)
+        else:
+            self.update_lines(self._kind.size, touched)
         self.keep_visible(self.current_row(), center=True)
 
+    def _rows_touched(self, old: int | None, new: int) -> set[int] | None:
+        """The rows a move of the cursor from ``old`` to ``new`` redraws: the
+        old and new current rows and the neurons of the steps in between
+        (None: too many, or a step of a whole layer or of the inputs)."""
+        if old is None:
+            return None
+        lo, hi = sorted((old, new))
+        if hi - lo > STEPS_REDRAWN:
+            return None
+        plan = self.session.plan
+        rows = {self._row_at(old), self._row_at(new)}
+        for k in range(max(lo, 0), hi + 1):
+            step = plan[k]
+            if step.layer < 0 or step.neuron is None:
+                return None
+            rows.add(self.row_of(step.layer, step.neuron))
+        return rows
+
     def current_row(self) -> int:
-        step = self.session.step
-        if step is None or step.kind == NORMALIZE:
+        return self._row_at(self.session.cursor)
+
+    def _row_at(self, cursor: int) -> int:
+        """The row highlighted when the cursor is at step ``cursor``."""
+        if cursor < 0:
             return 0
-        return self._row_of_neuron[(step.layer, -1 if step.neuron is None else step.neuron)]
+        step = self.session.plan[cursor]
+        if step.kind == NORMALIZE:
+            return 0
+        return self.row_of(step.layer, -1 if step.neuron is None else step.neuron)
 
     def row_of(self, layer: int, neuron: int) -> int:
-        return self._row_of_neuron[(layer, neuron)]
+        """The row of a neuron (-1: of the layer's header)."""
+        if neuron < 0:
+            return self._layer_row[layer]
+        return int(self._neuron_row[layer][neuron])
 
     # -- drawing -------------------------------------------------------------------
     def _style(self, name: str) -> str:
         return self.get_component_rich_style(f"network--{name}")
 
     def line_text(self, index: int) -> Text:
-        kind, l, j = self._rows[index]
+        kind, l, j = int(self._kind[index]), int(self._layer[index]), int(self._index[index])
         s = self.session
         current = index == self.current_row()
         if kind == INPUTS:
@@ -141,7 +189,8 @@ class NetworkPane(LineList):
         name_w = max(3, min(14, width - 3 - 2 * (2 + num_w)))
         text.append(f" {layer.neuron_name(j):<{name_w}.{name_w}}")
         neuron = None if s.granularity == "layer" else j
-        changed = any(r == (CHANGE, l, j) for r in self._rows[self._row_of_neuron[(l, j)] + 1 : self._row_of_neuron[(l, j)] + 2])
+        below = self.row_of(l, j) + 1
+        changed = below < self._kind.size and self._kind[below] == CHANGE
         for quantity, kind, values in (("z", BIAS, st.z(l)), ("a", ACTIVATE, st.a(l))):
             # softmax's activation is one step for the whole layer
             layer_step = kind == ACTIVATE and layer.activation == "softmax"

@@ -7,6 +7,7 @@ from rich.text import Text
 from ...engine import Session
 from .lines import LineList
 
+STEPS_REDRAWN = 64  # more new lines than this: redraw the whole pane
 KIND_SHORT = {"normalize": "norm", "dot": "dot ", "bias": "bias", "activate": "act "}
 
 
@@ -16,13 +17,22 @@ class TracePane(LineList):
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
+        self._shown: tuple | None = None  # what the lines on screen were drawn from
 
     def on_mount(self) -> None:
         self.show()
 
     def show(self) -> None:
-        count = self.session.cursor + 1
-        self.set_count(count)
+        s = self.session
+        count = s.cursor + 1
+        shown = (s.values_version, s.sample_index, s.granularity, id(s.plan))
+        old = self.line_count
+        if shown == self._shown and abs(count - old) <= STEPS_REDRAWN:
+            # The lines that differ: the newest (bold) before and after, and any new ones.
+            self.update_lines(count, {old - 1, count - 1, *range(old, count)})
+        else:
+            self.set_count(count)
+        self._shown = shown
         if count:
             self.keep_visible(count - 1)
 
