@@ -106,19 +106,24 @@ class ArraysPane(TextBlock):
             xin = st.layer_input(l)
             w = layer.W[:, j]
             src = "x" if l == 0 else f"a{l}"
-            name_w = max(3, min(12, self.scrollable_content_region.width - 24))
-            out.append(f"{'i':>3} {'input':<{name_w}} {src + '_i':>9} {f'w{l + 1}_{j + 1}[i]':>9}\n", "bold")
             center = self.sel_index if self.sel_kind in (WEIGHT, INPUT) else 0
             rows = window(xin.size, center, ROWS)
-            for i in rows:
+            raw_x = l == 0 and self.sel_kind == INPUT
+            xs = [fmt(st.x_raw[i] if raw_x else xin[i], 5) for i in rows]
+            ws = [fmt(w[i], 5) for i in rows]
+            # Columns as wide as their widest number; the name gives way first.
+            num_w = max(9, *(len(v) for v in xs + ws))
+            name_w = max(3, min(12, self.scrollable_content_region.width - 6 - 2 * num_w))
+            head_w = f"w{l + 1}_{j + 1}[i]"
+            out.append(f"{'i':>3} {'input':<{name_w}} {src + '_i':>{num_w}} {head_w:>{num_w}}\n", "bold")
+            for i, x_text, w_text in zip(rows, xs, ws):
                 name = net.feature_name(i) if l == 0 else f"a{l}_{i + 1}"
                 out.append(f"{i + 1:>3} {name:<{name_w}.{name_w}} ")
-                xs = fmt(st.x_raw[i] if l == 0 and self.sel_kind == INPUT else xin[i], 5)
                 sel_x = self.sel_kind == INPUT and self.sel_index == i and l == 0
-                out.append(f"{xs:>9}", "reverse bold" if sel_x else "")
+                out.append(f"{x_text:>{num_w}}", "reverse bold" if sel_x else "")
                 out.append(" ")
                 sel_w = self.sel_kind == WEIGHT and self.sel_index == i
-                out.append(f"{fmt(w[i], 5):>9}", "reverse bold" if sel_w else "")
+                out.append(f"{w_text:>{num_w}}", "reverse bold" if sel_w else "")
                 out.append("\n")
             if xin.size > len(rows):
                 self._stats(out, "w", w)

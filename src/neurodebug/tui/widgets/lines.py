@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
@@ -124,9 +125,8 @@ class LineList(ScrollView, can_focus=True):
         """Line ``index`` drawn now, bypassing the cache."""
         text = self.line_text(index)
         text.no_wrap = True
-        text.truncate(width, overflow="ellipsis")
-        segments = list(text.render(self.app.console))
-        return Strip(segments).extend_cell_length(width).crop(0, width).apply_style(style)
+        text.truncate(width, overflow="ellipsis", pad=True)  # exactly `width` cells
+        return Strip(Segment.apply_style(text.render(self.app.console), style), width)
 
     def stale_lines(self) -> list[int]:
         """Cached lines that differ from what the content now says (for tests:

@@ -198,7 +198,10 @@ class NetworkPane(LineList):
             if not done:
                 text.append(f" {quantity}{'·':>{num_w}}", self._style("pending"))
                 continue
-            text.append(f" {quantity}{fmt(values[j], digits):>{num_w}}", self._style("changed") if changed else "")
+            value = fmt(values[j], digits)
+            # a number wider than its column still stands apart from its letter
+            cell = value.rjust(num_w) if len(value) < num_w else " " + value
+            text.append(f" {quantity}{cell}", self._style("changed") if changed else "")
         return text
 
     def _change_line(self, l: int, j: int) -> Text:

@@ -13,6 +13,10 @@ KIND_SHORT = {"normalize": "norm", "dot": "dot ", "bias": "bias", "activate": "a
 
 class TracePane(LineList):
     BORDER_TITLE = "Trace"
+    # The scrollbar is always there: a trace that grows past the pane needs no layout pass.
+    DEFAULT_CSS = """
+    TracePane { overflow-y: scroll; }
+    """
 
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
