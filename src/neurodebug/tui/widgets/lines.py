@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -20,6 +21,33 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 CACHE_LINES = 512
+
+
+def pieces_strip(
+    pieces: list[tuple[str, Style | None]], width: int, base: Style, overlay: Style | None = None
+) -> Strip:
+    """The Strip Rich would render for ``Text`` made of ``pieces`` (then
+    ``stylize(overlay)``, ``truncate(width, overflow="ellipsis", pad=True)``
+    and the widget's ``base`` style), built without the Text: a neuron or a
+    trace row is drawn several times faster this way."""
+    plain = "".join(text for text, _ in pieces)
+    length = cell_len(plain)
+    if length > width:
+        plain = set_cell_size(plain, width - 1) + "…" if width > 0 else ""
+    end = len(plain)
+    segments = []
+    offset = 0
+    for text, style in pieces:
+        start, offset = offset, offset + len(text)
+        if start >= end or not text:
+            continue
+        combined = style + overlay if style and overlay else style or overlay
+        segments.append(Segment(plain[start:min(offset, end)], base + combined if combined else base))
+    if offset < end:  # set_cell_size padded a split wide character, or the ellipsis: the last style goes on
+        segments.append(Segment(plain[offset:], segments[-1].style if segments else base))
+    if length < width:
+        segments.append(Segment(" " * (width - length), base))
+    return Strip(segments, width)
 
 
 class LineList(ScrollView, can_focus=True):

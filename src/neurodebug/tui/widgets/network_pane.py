@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from ...engine import ACTIVATE, BIAS, NORMALIZE, Session
 from ...engine.numbers import fmt
-from .lines import LineList
+from .lines import LineList, pieces_strip
 
 INPUTS, INPUT, LAYER, NEURON, CHANGE = range(5)  # the kinds of row
 STEPS_REDRAWN = 64  # a move over more steps than this redraws the whole pane
@@ -46,6 +48,7 @@ class NetworkPane(LineList):
         self._rows_for: tuple[int, int] | None = None  # (edit result id, sample) the rows show
         self._shown: tuple | None = None  # what the lines on screen were drawn from
         self._shown_cursor: int | None = None
+        self._current = 0  # the highlighted row
 
     def on_mount(self) -> None:
         self._build_rows()
@@ -98,7 +101,8 @@ class NetworkPane(LineList):
             self.set_count(self._kind.size)
         else:
             self.update_lines(self._kind.size, touched)
-        self.keep_visible(self.current_row(), center=True)
+        self._current = self._row_at(s.cursor)
+        self.keep_visible(self._current, center=True)
 
     def _rows_touched(self, old: int | None, new: int) -> set[int] | None:
         """The rows a move of the cursor from ``old`` to ``new`` redraws: the
@@ -119,7 +123,8 @@ class NetworkPane(LineList):
         return rows
 
     def current_row(self) -> int:
-        return self._row_at(self.session.cursor)
+        """The highlighted row (as of the last ``show``)."""
+        return self._current
 
     def _row_at(self, cursor: int) -> int:
         """The row highlighted when the cursor is at step ``cursor``."""
@@ -143,7 +148,7 @@ class NetworkPane(LineList):
     def line_text(self, index: int) -> Text:
         kind, l, j = int(self._kind[index]), int(self._layer[index]), int(self._index[index])
         s = self.session
-        current = index == self.current_row()
+        current = index == self._current
         if kind == INPUTS:
             norm = " → normalised x'" if s.network.normalization is not None else ""
             text = Text.assemble(("inputs ", self._style("layer")), f"({s.network.n_inputs}){norm}")
@@ -177,32 +182,46 @@ class NetworkPane(LineList):
             text.append(f" was {fmt(result.edit.old)}", self._style("changed"))
         return text
 
-    def _neuron_line(self, l: int, j: int) -> Text:
+    def _neuron_pieces(self, l: int, j: int, width: int) -> list[tuple[str, Style | None]]:
+        """A neuron's row as (text, style) pieces: breakpoint, failing flag,
+        name, then z and a (or · while not computed)."""
         s = self.session
         layer = s.network.layers[l]
         st = s.sample_trace
-        bp = "●" if (l, j) in s.breakpoints else " "
-        flag = "✗" if (l, j) in self.failing else " "
-        text = Text.assemble((bp, self._style("breakpoint")), (flag, self._style("failing")))
-        width = self.scrollable_content_region.width
+        pieces: list[tuple[str, Style | None]] = [
+            ("●" if (l, j) in s.breakpoints else " ", self._style("breakpoint")),
+            ("✗" if (l, j) in self.failing else " ", self._style("failing")),
+        ]
         num_w, digits = 7, 4  # never round 166.5 to 166: shrink the name instead
         name_w = max(3, min(14, width - 3 - 2 * (2 + num_w)))
-        text.append(f" {layer.neuron_name(j):<{name_w}.{name_w}}")
+        pieces.append((f" {layer.neuron_name(j):<{name_w}.{name_w}}", None))
         neuron = None if s.granularity == "layer" else j
         below = self.row_of(l, j) + 1
         changed = below < self._kind.size and self._kind[below] == CHANGE
         for quantity, kind, values in (("z", BIAS, st.z(l)), ("a", ACTIVATE, st.a(l))):
             # softmax's activation is one step for the whole layer
             layer_step = kind == ACTIVATE and layer.activation == "softmax"
-            done = s.done(l, None if layer_step else neuron, kind)
-            if not done:
-                text.append(f" {quantity}{'·':>{num_w}}", self._style("pending"))
+            if not s.done(l, None if layer_step else neuron, kind):
+                pieces.append((f" {quantity}{'·':>{num_w}}", self._style("pending")))
                 continue
             value = fmt(values[j], digits)
             # a number wider than its column still stands apart from its letter
             cell = value.rjust(num_w) if len(value) < num_w else " " + value
-            text.append(f" {quantity}{cell}", self._style("changed") if changed else "")
+            pieces.append((f" {quantity}{cell}", self._style("changed") if changed else None))
+        return pieces
+
+    def _neuron_line(self, l: int, j: int) -> Text:
+        text = Text()
+        for piece, style in self._neuron_pieces(l, j, self.scrollable_content_region.width):
+            text.append(piece, style)
         return text
+
+    def draw_line(self, index: int, width: int, style: Style) -> Strip:
+        """Neuron rows (most rows of a big network) go straight to segments."""
+        if self._kind[index] != NEURON:
+            return super().draw_line(index, width, style)
+        pieces = self._neuron_pieces(int(self._layer[index]), int(self._index[index]), width)
+        return pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
 
     def _change_line(self, l: int, j: int) -> Text:
         """'was z 166.5 a 1 · Δz −166' under a neuron the last edit changed."""

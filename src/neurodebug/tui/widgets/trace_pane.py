@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from ...engine import Session
-from .lines import LineList
+from .lines import LineList, pieces_strip
 
 STEPS_REDRAWN = 64  # more new lines than this: redraw the whole pane
 KIND_SHORT = {"normalize": "norm", "dot": "dot ", "bias": "bias", "activate": "act "}
@@ -40,19 +42,23 @@ class TracePane(LineList):
         if count:
             self.keep_visible(count - 1)
 
-    def line_text(self, index: int) -> Text:
+    def _pieces(self, index: int) -> list[tuple[str, str]]:
         s = self.session
         step = s.plan[index]
         d = s.sample_trace.detail(step, s.saturation_slope)
         where = "" if step.layer < 0 else f"L{step.layer + 1}" + (f".N{step.neuron + 1}" if step.neuron is not None else "")
-        text = Text.assemble(
-            (f"{index + 1:>5} ", "dim"),
-            (f"{KIND_SHORT[step.kind]} ", "bold"),
-            (f"{where:<9} ", "cyan"),
-            d.formula,
-        )
+        pieces = [(f"{index + 1:>5} ", "dim"), (f"{KIND_SHORT[step.kind]} ", "bold"), (f"{where:<9} ", "cyan"), (d.formula, "")]
         if d.notes:
-            text.append(" ⚠", "bold yellow")
-        if index == s.cursor:
+            pieces.append((" ⚠", "bold yellow"))
+        return pieces
+
+    def line_text(self, index: int) -> Text:
+        text = Text.assemble(*self._pieces(index))
+        if index == self.session.cursor:
             text.stylize("bold")
         return text
+
+    def draw_line(self, index: int, width: int, style: Style) -> Strip:
+        get_style = self.app.console.get_style
+        pieces = [(text, get_style(name) if name else None) for text, name in self._pieces(index)]
+        return pieces_strip(pieces, width, style, get_style("bold") if index == self.session.cursor else None)
