@@ -396,6 +396,27 @@ def test_terms_include_the_bias_sorted_by_size():
     assert temperature.input == pytest.approx((215 - 220) / 35)
 
 
+def test_terms_of_a_wide_neuron_behave_as_a_tuple():
+    """Terms are made when asked for (a wide layer's explanation reads the
+    first few); as a sequence they are the tuple they stand for."""
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((300, 2))
+    net = Network([Layer("wide", "relu", W, np.array([0.05, -40.0]))])
+    trace = net.trace(rng.standard_normal(300))
+    for j in (0, 1):
+        terms = explain(trace, 0, 0, j).terms
+        whole = tuple(terms)
+        assert len(terms) == len(whole) == 301
+        assert terms == whole and hash(terms) == hash(whole)
+        assert terms[:5] == whole[:5] and terms[-1] == whole[-1] and terms[299:] == whole[299:]
+        assert [t.value for t in whole if t.index is not None] == sorted(
+            (float(x) for x in W[:, j] * trace.x[0]), key=abs, reverse=True)
+        assert terms.shares(5) == [t.share for t in whole[5:]]
+        with pytest.raises(IndexError):
+            terms[301]
+    assert explain(trace, 0, 0, 1).terms[0].name == "b"  # b = −40 outweighs every input
+
+
 # -- quiet and fast ----------------------------------------------------------------------
 def test_no_warning_escapes_on_nasty_values():
     # Run with warnings as errors (pytest config): overflow, inf − inf, 0 × inf.

@@ -11,6 +11,7 @@ that wants to draw it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +78,7 @@ class Explanation:
     bias: float
     z: float
     a: float
-    terms: tuple[Term, ...]  # every term, the bias included, largest |value| first
+    terms: Sequence[Term]  # every term, the bias included, largest |value| first (a Terms)
     dominant: Term
     kinds: tuple[str, ...]  # the findings that hold for this neuron and sample
     dominant_upstream: tuple[int, int] | None = None  # (layer, neuron) that made the dominant input
@@ -146,39 +147,76 @@ def round_up(v: float) -> float:
     return r
 
 
-def _terms(trace: Trace, row: int, l: int, j: int) -> tuple[Term, ...]:
-    network = trace.network
-    layer = network.layers[l]
-    xin, w = _operands(trace, row, l, j)
-    b = float(layer.b[j])
-    # In the trace's own precision, so a float32 overflow shows as it happened.
-    products = (w * xin).astype(np.float64)
-    mags = np.abs(products)
-    total = float(mags.sum() + abs(b))
-    finite = math.isfinite(total) and total > 0
-    # NaN sorts as the largest: a NaN term is the one to see first.
-    order = np.argsort(-np.where(np.isnan(mags), np.inf, mags), kind="stable")
-    raw = trace.x_raw[row] if l == 0 and trace.x is not trace.x_raw else None
-    # Every term, in bulk: one tolist() per column instead of a NumPy scalar
-    # per value (a 4096-input neuron is explained on every step the screen
-    # stands on it).
-    index = order.tolist()
-    names = [input_name(network, l, i) for i in index] if l == 0 else [f"a{l}_{i + 1}" for i in index]
-    shares = (mags[order] / total).tolist() if finite else [math.nan] * len(index)
-    raws = raw[order].astype(np.float64).tolist() if raw is not None else [None] * len(index)
-    terms = [
-        Term(name, i, wi, xi, value, share, r)
-        for name, i, wi, xi, value, share, r in zip(
-            names, index, w[order].tolist(), xin[order].tolist(), products[order].tolist(), shares, raws)
-    ]
-    bias = Term("b", None, None, None, b, abs(b) / total if finite else math.nan)
-    # Insert the bias by size (ties: after the inputs; a NaN term counts as largest).
-    def size(v: float) -> float:
-        return math.inf if math.isnan(v) else abs(v)
+class Terms(Sequence[Term]):
+    """Every term of z, the bias included, largest |value| first.
 
-    k = next((n for n, t in enumerate(terms) if size(t.value) < size(b)), len(terms))
-    terms.insert(k, bias)
-    return tuple(terms)
+    A Term is made when it is asked for: the screen explains the neuron it
+    stands on at every step and reads the first few terms, and a 4096-input
+    neuron's 4097 Term objects took milliseconds to build. Indexing, slicing,
+    iterating and comparing behave as on the tuple it stands for.
+    """
+
+    def __init__(self, trace: Trace, row: int, l: int, j: int) -> None:
+        network = trace.network
+        layer = network.layers[l]
+        xin, w = _operands(trace, row, l, j)
+        b = float(layer.b[j])
+        # In the trace's own precision, so a float32 overflow shows as it happened.
+        products = (w * xin).astype(np.float64)
+        mags = np.abs(products)
+        total = float(mags.sum() + abs(b))
+        finite = math.isfinite(total) and total > 0
+        # NaN sorts as the largest: a NaN term is the one to see first.
+        sizes = np.where(np.isnan(mags), np.inf, mags)
+        order = np.argsort(-sizes, kind="stable")
+        self._network, self._l = network, l
+        self._order, self._w, self._xin, self._products = order, w, xin, products
+        self._shares = mags[order] / total if finite else np.full(order.size, math.nan)
+        self._raw = trace.x_raw[row] if l == 0 and trace.x is not trace.x_raw else None
+        self._bias = Term("b", None, None, None, b, abs(b) / total if finite else math.nan)
+        # The bias goes in by size (ties: after the inputs; a NaN term counts as largest).
+        b_size = math.inf if math.isnan(b) else abs(b)
+        smaller = np.flatnonzero(sizes[order] < b_size)
+        self._bias_at = int(smaller[0]) if smaller.size else int(order.size)
+        self._len = int(order.size) + 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(*k.indices(self._len)))
+        if k < 0:
+            k += self._len
+        if not 0 <= k < self._len:
+            raise IndexError("term index out of range")
+        if k == self._bias_at:
+            return self._bias
+        n = k if k < self._bias_at else k - 1
+        i = int(self._order[n])
+        l = self._l
+        return Term(
+            input_name(self._network, l, i) if l == 0 else f"a{l}_{i + 1}", i,
+            float(self._w[i]), float(self._xin[i]), float(self._products[i]), float(self._shares[n]),
+            float(self._raw[i]) if self._raw is not None else None,
+        )
+
+    def shares(self, start: int = 0) -> list[float]:
+        """The shares of terms ``start``… in order, without making the Terms."""
+        shares = self._shares.tolist()
+        shares.insert(self._bias_at, self._bias.share)
+        return shares[start:]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Terms({len(self)} terms, first {self[0]!r})"
 
 
 def _operands(trace: Trace, row: int, l: int, j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -353,7 +391,7 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     vals = trace.values[l]
     zdot, z, a = float(vals.zdot[row, j]), float(vals.z[row, j]), float(vals.a[row, j])
     b = float(layer.b[j])
-    terms = _terms(trace, row, l, j)
+    terms = Terms(trace, row, l, j)
     dominant = terms[0]
     kinds = _kinds(trace, row, l, j, config)
     names = [s.name for s in network.samples] if len(network.samples) == trace.n_samples else []
@@ -382,10 +420,9 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
         share = f"{t.share:7.1%}" if math.isfinite(t.share) else ""
         lines.append(f"  {t.name:<{width}}  {body:<{body_width}}  {share}".rstrip())
     if len(terms) > SHOWN_TERMS:
-        rest = terms[SHOWN_TERMS:]
-        shares = [t.share for t in rest]
+        shares = terms.shares(SHOWN_TERMS)
         share = f", {sum(shares):.1%} together" if all(math.isfinite(s) for s in shares) else ""
-        lines.append(f"  … {len(rest)} more terms{share}")
+        lines.append(f"  … {len(shares)} more terms{share}")
     if math.isfinite(dominant.share):
         lines.append(f"dominant term: {dominant.name} ({fmt(dominant.value)}), "
                      f"{dominant.share:.1%} of Σ|w_i·x_i| + |b|")

@@ -210,7 +210,13 @@ class TextBlock(LineList):
         else:
             text = self._text.copy()
             text.rstrip()
-            lines = list(text.wrap(self.app.console, width, overflow="fold"))
+            # Most lines fit: only the long ones go through Rich's word wrap.
+            lines = []
+            for line in text.split("\n", allow_blank=True):
+                if cell_len(line.plain) <= width:
+                    lines.append(line)
+                else:
+                    lines.extend(line.wrap(self.app.console, width, overflow="fold"))
         old, self._lines = self._lines, lines
         if self._wrapped_width != width:
             self._wrapped_width = width
