@@ -192,7 +192,9 @@ class NetworkPane(LineList):
             ("●" if (l, j) in s.breakpoints else " ", self._style("breakpoint")),
             ("✗" if (l, j) in self.failing else " ", self._style("failing")),
         ]
-        num_w, digits = 7, 4  # never round 166.5 to 166: shrink the name instead
+        # never round 166.5 to 166: shrink the name instead; room for "−0.7587"
+        # plus a space when the pane is wide enough
+        num_w, digits = (8 if width >= 31 else 7), 4
         name_w = max(3, min(14, width - 3 - 2 * (2 + num_w)))
         pieces.append((f" {layer.neuron_name(j):<{name_w}.{name_w}}", None))
         neuron = None if s.granularity == "layer" else j

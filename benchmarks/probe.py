@@ -1,0 +1,163 @@
+"""Clocks inside a headless Textual app: when frames are painted, and where
+the time between a key and its frame goes.
+
+Headless, Textual still lays out and composes every frame (the widgets'
+``render_line`` runs) but skips turning it into terminal escape codes; the
+probe does that encoding itself, so a frame costs what it would in a real
+terminal minus the write. Hooks are instance attributes on the app, the
+screen and the session: no class is patched, no project file is touched.
+
+Each frame's text is read back (to tell when the screen first showed its final
+content); the time that takes is subtracted from every later stamp.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any, Callable
+
+from textual.pilot import Pilot
+
+
+def screen_text(app: Any) -> str:
+    """Everything on the screen, as plain text."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+@dataclass
+class Window:
+    """What happened between ``Probe.start()`` and now."""
+
+    t0: float
+    frames: list[tuple[float, Any, str]] = field(default_factory=list)  # (stamp, screen, text)
+    action_ms: float = 0.0  # the screen's action, refresh_view included
+    view_ms: float = 0.0  # refresh_view alone
+    edit_ms: float = 0.0  # Session.edit (the engine's re-run)
+    paint_ms: float = 0.0  # Textual layout + compositor render + escape codes, every frame
+    paint_first_ms: float = 0.0  # the same for the first frame only
+
+
+class Probe:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.window = Window(perf_counter())
+        self._overhead = 0.0  # reading frames back, since the window started
+        self._painting = False
+        self.on_frame: Callable[[float, Any, str], None] | None = None
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                encode = getattr(renderable, "render_segments", None)
+                if encode is not None:
+                    encode(app.console)  # the escape codes a terminal would be sent
+                now = perf_counter()
+                text = screen_text(app)
+                stamp = now - self._overhead
+                self._overhead += perf_counter() - now
+                self.window.frames.append((stamp, screen, text))
+                if self.on_frame is not None:
+                    self.on_frame(stamp, screen, text)
+            return original(screen, renderable)
+
+        app._display = display
+
+    def start(self) -> Window:
+        self._overhead = 0.0
+        self.window = Window(perf_counter())
+        return self.window
+
+    # -- hooks on the debugger screen ----------------------------------------------
+    def watch(self, screen: Any) -> None:
+        """Time the screen's actions, its refresh_view, Session.edit and every paint."""
+        for name in ("action_step", "action_next_neuron", "action_next_layer", "action_end"):
+            self._wrap(screen, name, "action_ms")
+        self._wrap(screen, "refresh_view", "view_ms")
+        self._wrap(screen.session, "edit", "edit_ms")
+        for name in ("_refresh_layout", "_compositor_refresh"):
+            self._wrap_paint(screen, name)
+
+    def _wrap(self, obj: Any, name: str, slot: str) -> None:
+        original = getattr(obj, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                w = self.window
+                setattr(w, slot, getattr(w, slot) + (perf_counter() - t) * 1e3)
+
+        setattr(obj, name, timed)
+
+    def _wrap_paint(self, screen: Any, name: str) -> None:
+        original = getattr(screen, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._painting:  # _refresh_layout calls _compositor_refresh
+                return original(*args, **kwargs)
+            self._painting = True
+            before = self._overhead
+            first = not self.window.frames
+            t = perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._painting = False
+                ms = (perf_counter() - t - (self._overhead - before)) * 1e3
+                self.window.paint_ms += ms
+                if first:
+                    self.window.paint_first_ms += ms
+
+        setattr(screen, name, timed)
+
+
+@dataclass
+class KeyTiming:
+    complete_ms: float  # key sent → the first frame already showing the final screen
+    first_frame_ms: float  # key sent → the first frame painted in response
+    last_frame_ms: float  # key sent → the last frame painted in response
+    pilot_ms: float  # the whole ``await pilot.press(key)``, Pilot's idle waits included
+    frames: int
+    action_ms: float
+    view_ms: float
+    edit_ms: float
+    paint_ms: float
+    paint_first_ms: float
+
+
+async def time_key(pilot: Pilot, probe: Probe, key: str) -> KeyTiming:
+    """Press ``key`` through Pilot; time it from the key to the frames it caused."""
+    w = probe.start()
+    await pilot.press(key)
+    pilot_ms = (perf_counter() - w.t0) * 1e3 - probe._overhead * 1e3
+    frames = w.frames
+    if not frames:
+        nan = math.nan
+        return KeyTiming(nan, nan, nan, pilot_ms, 0, w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms)
+    final = frames[-1][2]
+    complete = next(t for t, _, text in frames if text == final)
+    return KeyTiming(
+        (complete - w.t0) * 1e3, (frames[0][0] - w.t0) * 1e3, (frames[-1][0] - w.t0) * 1e3, pilot_ms, len(frames),
+        w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms,
+    )
+
+
+async def time_call(pilot: Pilot, probe: Probe, fn: Callable[[], None]) -> KeyTiming:
+    """Call ``fn`` (which changes what the screen shows), then let the app paint."""
+    w = probe.start()
+    fn()
+    await pilot.pause()
+    pilot_ms = (perf_counter() - w.t0) * 1e3 - probe._overhead * 1e3
+    frames = w.frames
+    final = frames[-1][2] if frames else ""
+    complete = next((t for t, _, text in frames if text == final), math.nan)
+    first = frames[0][0] if frames else math.nan
+    last = frames[-1][0] if frames else math.nan
+    return KeyTiming(
+        (complete - w.t0) * 1e3, (first - w.t0) * 1e3, (last - w.t0) * 1e3, pilot_ms, len(frames),
+        w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms,
+    )
