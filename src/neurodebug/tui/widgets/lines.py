@@ -199,10 +199,6 @@ class TextBlock(LineList):
         self._text = text
         self._wrap()
 
-    @property
-    def text(self) -> Text:
-        return self._text
-
     def _wrap(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0 or not self.is_mounted:

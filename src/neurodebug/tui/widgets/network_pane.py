@@ -95,26 +95,26 @@ class NetworkPane(LineList):
         if self._rows_for != (id(result), s.sample_index):
             self._build_rows()
         shown = (self._rows_for, s.values_version, s.granularity, id(s.plan), frozenset(s.breakpoints), self.failing)
-        touched = self._rows_touched(self._shown_cursor, s.cursor) if shown == self._shown else None
-        self._shown, self._shown_cursor = shown, s.cursor
+        current = self._row_at(s.cursor)
+        touched = self._rows_touched(self._shown_cursor, s.cursor, current) if shown == self._shown else None
+        self._shown, self._shown_cursor, self._current = shown, s.cursor, current
         if touched is None:
             self.set_count(self._kind.size)
         else:
             self.update_lines(self._kind.size, touched)
-        self._current = self._row_at(s.cursor)
-        self.keep_visible(self._current, center=True)
+        self.keep_visible(current, center=True)
 
-    def _rows_touched(self, old: int | None, new: int) -> set[int] | None:
+    def _rows_touched(self, old: int | None, new: int, new_row: int) -> set[int] | None:
         """The rows a move of the cursor from ``old`` to ``new`` redraws: the
-        old and new current rows and the neurons of the steps in between
-        (None: too many, or a step of a whole layer or of the inputs)."""
+        rows highlighted before and after and the neurons of the steps in
+        between (None: too many, or a step of a whole layer or of the inputs)."""
         if old is None:
             return None
         lo, hi = sorted((old, new))
         if hi - lo > STEPS_REDRAWN:
             return None
         plan = self.session.plan
-        rows = {self._row_at(old), self._row_at(new)}
+        rows = {self._current, new_row}
         for k in range(max(lo, 0), hi + 1):
             step = plan[k]
             if step.layer < 0 or step.neuron is None:
