@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from neurodebug import load_network
+from neurodebug import Session, load_network
 from neurodebug.engine import START
-from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, TextPage
-from tui_helpers import make_app, screen_text
+from neurodebug.tui.app import NeurodebugApp
+from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, QuitDialog, TextPage
+from tui_helpers import make_app, press, screen_text
 
 SIZE = (120, 40)
 
@@ -18,12 +21,12 @@ async def test_n_steps_through_neuron_one_and_shows_166_5():
     async with app.run_test(size=SIZE) as pilot:
         s = app.session
         assert s.cursor == START
-        await pilot.press("n")
+        await press(pilot, "n")
         assert s.cursor == 0
         assert "z = 1×200 + (−2)×17 = 166" in screen_text(app)
-        await pilot.press("n")
+        await press(pilot, "n")
         assert "z = 166 + 0.5 = 166.5" in screen_text(app)
-        await pilot.press("n")
+        await press(pilot, "n")
         text = screen_text(app)
         assert "a = σ(166.5) ≈ 1.0000" in text
         assert "saturated" in text
@@ -33,7 +36,7 @@ async def test_n_steps_through_neuron_one_and_shows_166_5():
 async def test_right_and_space_also_step(key):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(key, key)
+        await press(pilot, key, key)
         assert app.session.cursor == 1
         assert "step 2/9" in screen_text(app)
 
@@ -42,10 +45,10 @@ async def test_right_and_space_also_step(key):
 async def test_step_back(key):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "n", "n", key)
+        await press(pilot, "n", "n", "n", key)
         assert app.session.cursor == 1
         assert "step 2/9" in screen_text(app)
-        await pilot.press(key, key, key)  # past the start stays at the start
+        await press(pilot, key, key, key)  # past the start stays at the start
         assert app.session.cursor == START
         assert "Ready." in screen_text(app)
 
@@ -53,10 +56,10 @@ async def test_step_back(key):
 async def test_N_finishes_a_neuron_then_the_next():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("N")
+        await press(pilot, "N")
         assert app.session.step.kind == "activate" and app.session.step.neuron == 0
         assert "σ(166.5)" in screen_text(app)
-        await pilot.press("N")
+        await press(pilot, "N")
         assert app.session.step.neuron == 1
         assert "σ(−48)" in screen_text(app)
 
@@ -64,9 +67,9 @@ async def test_N_finishes_a_neuron_then_the_next():
 async def test_L_finishes_a_layer_then_the_next():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("L")
+        await press(pilot, "L")
         assert app.session.cursor == 5  # layer 1's last step
-        await pilot.press("L")
+        await press(pilot, "L")
         assert app.session.at_end
         assert "σ(0.8)" in screen_text(app)
 
@@ -75,7 +78,7 @@ async def test_L_finishes_a_layer_then_the_next():
 async def test_jump_to_end(keys):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*keys)
+        await press(pilot, *keys)
         assert app.session.at_end
         assert "step 9/9" in screen_text(app)
 
@@ -84,7 +87,7 @@ async def test_jump_to_end(keys):
 async def test_jump_to_start(key):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("G", key)
+        await press(pilot, "G", key)
         assert app.session.cursor == START
         assert "step 0/9" in screen_text(app)
 
@@ -92,27 +95,27 @@ async def test_jump_to_start(key):
 async def test_breakpoint_and_continue():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("N", "n")  # neuron 2's dot product
-        await pilot.press("b")
+        await press(pilot, "N", "n")  # neuron 2's dot product
+        await press(pilot, "b")
         assert (0, 1) in app.session.breakpoints
         assert "●" in screen_text(app)
         assert "1 breakpoint" in screen_text(app)
-        await pilot.press("g", "c")
+        await press(pilot, "g", "c")
         assert app.session.cursor == 3  # stopped at neuron 2's first step
-        await pilot.press("c")
+        await press(pilot, "c")
         assert app.session.at_end
-        await pilot.press("b")  # toggling on the output neuron
-        await pilot.press("g", "N", "n", "b")  # clear neuron 2's
+        await press(pilot, "b")  # toggling on the output neuron
+        await press(pilot, "g", "N", "n", "b")  # clear neuron 2's
         assert (0, 1) not in app.session.breakpoints
 
 
 async def test_samples_switch_with_brackets():
     app = make_app("coffee_roasting.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("right_square_bracket")
+        await press(pilot, "right_square_bracket")
         assert app.session.sample_index == 1
         assert 'sample 2/8 "city roast"' in screen_text(app)
-        await pilot.press("left_square_bracket", "left_square_bracket")
+        await press(pilot, "left_square_bracket", "left_square_bracket")
         assert app.session.sample_index == 7  # wraps around
         assert "scorched" in screen_text(app)
 
@@ -120,14 +123,14 @@ async def test_samples_switch_with_brackets():
 async def test_v_switches_granularity_keeping_the_position():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "n")  # neuron 1, add bias
-        await pilot.press("v")
+        await press(pilot, "n", "n")  # neuron 1, add bias
+        await press(pilot, "v")
         s = app.session
         assert s.granularity == "layer"
         assert (s.step.layer, s.step.kind) == (0, "bias")
         assert "per layer" in screen_text(app)
         assert "z = [166, −49] + [0.5, 1] = [166.5, −48]" in screen_text(app)
-        await pilot.press("v")
+        await press(pilot, "v")
         assert s.granularity == "neuron" and s.step.kind == "bias"
 
 
@@ -137,34 +140,34 @@ async def test_tab_cycles_focus_between_panes():
         seen = set()
         for _ in range(6):
             seen.add(app.focused.id if app.focused else None)
-            await pilot.press("tab")
+            await press(pilot, "tab")
         assert {"network", "operation", "arrays"} <= seen
 
 
 async def test_help_screen_opens_and_closes():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         assert isinstance(app.screen, TextPage)
         assert "continue to the next breakpoint" in screen_text(app)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert not isinstance(app.screen, TextPage)
 
 
 async def test_q_quits_without_edits():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await press(pilot, "q")
         await pilot.pause()
     assert app.return_code == 0
 
 
 async def _edit_first_weight(pilot, app, value: str):
     """Select neuron 1's w1 in the Arrays pane and type a new value."""
-    await pilot.press("n")  # dot product of neuron 1: w1 is selected
-    await pilot.press("e")
+    await press(pilot, "n")  # dot product of neuron 1: w1 is selected
+    await press(pilot, "e")
     assert isinstance(app.screen, EditDialog)
-    await pilot.press("ctrl+a", "ctrl+k", *list(value), "enter")
+    await press(pilot, "ctrl+a", "ctrl+k", *list(value), "enter")
     await pilot.pause()
 
 
@@ -176,7 +179,7 @@ async def test_edit_recomputes_and_shows_old_and_new():
         assert s.network.layers[0].W[0, 0] == 0.17
         assert s.sample_trace.z(0)[0] == pytest.approx(0.5)
         assert s.sample_trace.a(0)[0] == pytest.approx(0.6224593)
-        await pilot.press("n", "n")  # to the activation of neuron 1
+        await press(pilot, "n", "n")  # to the activation of neuron 1
         text = screen_text(app)
         assert "σ(0.5)" in text
         assert "was z 166.5 a 1" in text
@@ -187,7 +190,7 @@ async def test_edit_recomputes_and_shows_old_and_new():
 async def test_escape_cancels_an_edit():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "e", "ctrl+a", "5", "escape")
+        await press(pilot, "n", "e", "ctrl+a", "5", "escape")
         assert app.session.network.layers[0].W[0, 0] == 1.0
         assert not app.session.journal
 
@@ -197,10 +200,10 @@ async def test_a_bad_value_is_refused_and_nothing_changes(bad):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         before = app.session.trace.outputs.copy()
-        await pilot.press("n", "e", "ctrl+a", "ctrl+k", *list(bad), "enter")
+        await press(pilot, "n", "e", "ctrl+a", "ctrl+k", *list(bad), "enter")
         assert isinstance(app.screen, EditDialog)  # still open
         assert "refused" in screen_text(app)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert app.session.network.layers[0].W[0, 0] == 1.0
         np.testing.assert_array_equal(app.session.trace.outputs, before)
 
@@ -209,25 +212,25 @@ async def test_undo_and_redo():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _edit_first_weight(pilot, app, "0.17")
-        await pilot.press("u")
+        await press(pilot, "u")
         assert app.session.network.layers[0].W[0, 0] == 1.0
         assert app.session.sample_trace.z(0)[0] == 166.5
-        await pilot.press("U")
+        await press(pilot, "U")
         assert app.session.network.layers[0].W[0, 0] == 0.17
-        await pilot.press("u", "ctrl+r")
+        await press(pilot, "u", "ctrl+r")
         assert app.session.network.layers[0].W[0, 0] == 0.17
-        await pilot.press("3")
+        await press(pilot, "3")
         assert "L1.N1.w1: 1 → 0.17" in screen_text(app)
 
 
 async def test_select_bias_and_input_with_arrows():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "a", "down", "down")  # w1 → w2 → b
+        await press(pilot, "n", "a", "down", "down")  # w1 → w2 → b
         assert app.screen.query_one("#arrays").target().label() == "L1.N1.b"
-        await pilot.press("down")
+        await press(pilot, "down")
         assert app.screen.query_one("#arrays").target().label() == "x1"
-        await pilot.press("e", "ctrl+a", "ctrl+k", *"190", "enter")
+        await press(pilot, "e", "ctrl+a", "ctrl+k", *"190", "enter")
         assert app.session.sample.x[0] == 190
         assert app.session.sample_trace.z(0)[0] == pytest.approx(156.5)
 
@@ -237,7 +240,7 @@ async def test_save_writes_an_edited_copy_that_reproduces_the_values(tmp_path, m
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _edit_first_weight(pilot, app, "0.17")
-        await pilot.press("s")
+        await press(pilot, "s")
         await pilot.pause()
         saved = tmp_path / "seed_example.edited.json"
         assert saved.exists()
@@ -245,9 +248,9 @@ async def test_save_writes_an_edited_copy_that_reproduces_the_values(tmp_path, m
         again = load_network(saved)
         np.testing.assert_array_equal(again.trace().outputs, app.session.trace.outputs)
         # a second save asks before overwriting
-        await pilot.press("s")
+        await press(pilot, "s")
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")
+        await press(pilot, "n")
         assert not isinstance(app.screen, ConfirmDialog)
 
 
@@ -264,7 +267,7 @@ async def test_a_failed_save_keeps_the_edits(tmp_path, monkeypatch):
                 raise PermissionError(13, "Permission denied")
 
             monkeypatch.setattr(debugger, "write_json_network", refuse)
-            await pilot.press("s")
+            await press(pilot, "s")
             await pilot.pause()
         finally:
             tmp_path.chmod(0o700)
@@ -273,34 +276,108 @@ async def test_a_failed_save_keeps_the_edits(tmp_path, monkeypatch):
         assert not (tmp_path / "seed_example.edited.json").exists()
 
 
-async def test_quit_with_unsaved_edits_asks_first():
+QUIT_WAYS = {
+    "q": ("q",),
+    "ctrl+q": ("ctrl+q",),
+    "ctrl+c": ("ctrl+c",),
+    "palette": ("ctrl+p", *"Quit", "enter"),
+}
+
+
+@pytest.mark.parametrize("way", sorted(QUIT_WAYS))
+async def test_every_way_out_asks_first_while_edits_are_unsaved(way, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await _edit_first_weight(pilot, app, "2")
-        await pilot.press("q")
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")
+        await press(pilot, *QUIT_WAYS[way])
+        assert isinstance(app.screen, QuitDialog), way
+        await press(pilot, *QUIT_WAYS[way])  # asking again does not stack a second question
+        assert sum(isinstance(s, QuitDialog) for s in app.screen_stack) == 1
+        await press(pilot, "n")
+        assert app.is_running and app.session.dirty
+        await press(pilot, *QUIT_WAYS[way])
+        await press(pilot, "escape")
         assert app.is_running
-        await pilot.press("q", "y")
-        await pilot.pause()
+        await press(pilot, *QUIT_WAYS[way])
+        await press(pilot, "y")
     assert app.return_code == 0
+    assert not list(tmp_path.iterdir())  # quitting without saving wrote nothing
+
+
+@pytest.mark.parametrize("way", sorted(QUIT_WAYS))
+async def test_every_way_out_quits_at_once_without_edits(way):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n", *QUIT_WAYS[way])
+    assert app.return_code == 0
+
+
+async def test_save_and_quit_writes_the_edits_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        await press(pilot, "q", "s")
+    assert app.return_code == 0
+    saved = load_network(tmp_path / "seed_example.edited.json")
+    assert saved.layers[0].W[0, 0] == 0.17
+
+
+async def test_save_and_quit_over_an_existing_copy_asks_and_stays_if_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed_example.edited.json").write_text("an older copy")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        await press(pilot, "q", "s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await press(pilot, "n")  # do not overwrite: the edits stay, and so does the app
+        assert app.is_running and app.session.dirty
+    assert (tmp_path / "seed_example.edited.json").read_text() == "an older copy"
+
+
+async def test_closing_the_terminal_writes_unsaved_edits_to_a_recovery_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed_example.recovered.json").write_text("an earlier recovery")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        app.terminal_closed()  # what SIGHUP and SIGTERM call
+        await pilot.pause()
+    assert app.recovered == Path("seed_example.recovered-2.json")
+    assert load_network(tmp_path / app.recovered).layers[0].W[0, 0] == 0.17
+    assert (tmp_path / "seed_example.recovered.json").read_text() == "an earlier recovery"
+
+
+async def test_the_bundled_sample_saves_to_the_current_directory(tmp_path, monkeypatch):
+    from neurodebug.cli import bundled_sample
+
+    monkeypatch.chdir(tmp_path)
+    sample = bundled_sample()
+    app = NeurodebugApp(Session(load_network(sample)), path=sample, save_dir=Path.cwd())
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n", "e", "ctrl+a", "ctrl+k", *"0.5", "enter", "s")
+    assert (tmp_path / "coffee_roasting.edited.json").exists()
+    assert not (sample.parent / "coffee_roasting.edited.json").exists()
 
 
 @pytest.mark.parametrize("key,tab", [("1", "trace"), ("2", "changes"), ("3", "journal"), ("4", "problems")])
 async def test_number_keys_show_views(key, tab):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(key)
+        await press(pilot, key)
         assert app.screen.query_one("#views").active == tab
 
 
 async def test_command_palette_jumps_to_a_neuron():
     app = make_app("coffee_roasting.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.press(*"L1.N3")
+        await press(pilot, "ctrl+p")
+        await press(pilot, *"L1.N3")
         await pilot.pause(0.3)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         step = app.session.step
         assert (step.layer, step.neuron, step.kind) == (0, 2, "dot")
@@ -310,20 +387,20 @@ async def test_command_palette_jumps_to_a_neuron():
 async def test_narrow_terminal_is_usable():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n", "n")
+        await press(pilot, "n", "n")
         text = screen_text(app)
         assert "166.5" in text
         assert "Arrays" in text
-        await pilot.press("1")
+        await press(pilot, "1")
         assert "Trace" in screen_text(app)
-        await pilot.press("a")
+        await press(pilot, "a")
         assert "Arrays" in screen_text(app)
 
 
 async def test_resizing_to_tiny_and_back_never_raises():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "n")
+        await press(pilot, "n", "n")
         for size in [(40, 12), (20, 5), (60, 16), (80, 24), (40, 12), (120, 40)]:
             await pilot.resize_terminal(*size)
             await pilot.pause()
@@ -335,7 +412,7 @@ async def test_resizing_to_tiny_and_back_never_raises():
 async def test_f_lands_on_a_saturated_neuron_and_names_the_raw_input():
     app = make_app("coffee_unnormalized.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
+        await press(pilot, "f")
         s = app.session
         step = s.step
         assert (step.layer, step.kind) == (0, "activate")
@@ -344,36 +421,36 @@ async def test_f_lands_on_a_saturated_neuron_and_names_the_raw_input():
         assert "saturated" in text
         assert "dominant term: temperature" in text
         assert "✗" in text
-        await pilot.press("f")
+        await press(pilot, "f")
         assert s.step.neuron == step.neuron + 1
 
 
 async def test_f_on_a_healthy_network_says_so():
     app = make_app("xor.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
+        await press(pilot, "f")
         assert app.session.cursor == START
-        await pilot.press("4")
+        await press(pilot, "4")
         assert "ok: no problems" in screen_text(app)
 
 
 async def test_x_explains_the_current_neuron():
     app = make_app("coffee_unnormalized.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("x")  # nothing to explain before the first step
+        await press(pilot, "x")  # nothing to explain before the first step
         assert not isinstance(app.screen, TextPage)
-        await pilot.press("N", "x")
+        await press(pilot, "N", "x")
         assert isinstance(app.screen, TextPage)
         text = " ".join(screen_text(app).split())
         assert "dominant term: temperature" in text
         assert "would be" in text  # z with the inputs normalised
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert not isinstance(app.screen, TextPage)
 
 
 async def test_problems_view_lists_findings():
     app = make_app("coffee_unnormalized.json")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
+        await press(pilot, "4")
         text = " ".join(screen_text(app).split())
         assert "saturated" in text and "this sample" in text

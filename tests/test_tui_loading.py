@@ -8,7 +8,7 @@ from neurodebug import NetworkFileError, Session, load_network
 from neurodebug.engine import parse_watches
 from neurodebug.tui.app import LoadingScreen, NeurodebugApp
 from neurodebug.tui.debugger import DebuggerScreen
-from tui_helpers import SAMPLES, screen_text
+from tui_helpers import SAMPLES, press, screen_text
 
 
 async def test_the_loader_runs_in_a_worker_and_opens_the_debugger():
@@ -25,7 +25,7 @@ async def test_the_loader_runs_in_a_worker_and_opens_the_debugger():
         await pilot.pause()
         assert steps == ["loaded"]
         assert isinstance(app.screen, DebuggerScreen)
-        await pilot.press("n")
+        await press(pilot, "n")
         assert "normalise" in screen_text(app)
 
 
@@ -51,7 +51,7 @@ async def test_continue_stops_at_a_watch():
     session.set_sample(session.network.sample_index("spike"))
     app = NeurodebugApp(session, path=Path("nan_overflow.json"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("c")
+        await press(pilot, "c")
         step = session.step
         assert step is not None and not session.at_end
         assert (step.layer, step.neuron, step.kind) == (0, 0, "dot")  # the overflow

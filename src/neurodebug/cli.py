@@ -238,6 +238,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 # -- the debugger ----------------------------------------------------------------
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
+    # The bundled sample lives inside the installed package: its edited copy
+    # goes to the current directory instead.
+    save_dir = None if args.network else Path.cwd()
     watches = []
     if args.break_on:
         try:
@@ -255,8 +258,13 @@ def cmd_debug(args: argparse.Namespace) -> int:
         session.watches = watches
         return session
 
-    app = NeurodebugApp(path=path, loader=loader, freeze_gc=True)
+    app = NeurodebugApp(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
     app.run()
+    if app.recovered is not None:
+        try:
+            print(f"neurodebug: the terminal closed with unsaved edits; they are in {app.recovered}", file=sys.stderr)
+        except OSError:  # no terminal left to tell
+            pass
     if app.error is not None:
         failure = getattr(app, "failure", None)
         if failure is not None and not isinstance(failure, UsageError):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import signal
 from pathlib import Path
 from typing import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
@@ -15,6 +19,7 @@ from textual.widgets import LoadingIndicator, Static
 from ..engine import Session
 from ..io import NetworkFileError
 from .debugger import DebuggerScreen
+from .dialogs import QuitDialog
 
 
 class LoadingScreen(Screen):
@@ -40,6 +45,11 @@ class NeurodebugApp(App[int]):
     CSS_PATH = "styles.tcss"
     TITLE = "neurodebug"
     ENABLE_COMMAND_PALETTE = True
+    # Every way out goes through action_quit, which asks while edits are
+    # unsaved: q (the screen), ctrl+q (Textual's own), the palette's Quit,
+    # and ctrl+c, which Textual would only answer with a hint. (Not a
+    # priority binding: in the edit box ctrl+c still copies.)
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False)]
 
     def __init__(
         self,
@@ -47,13 +57,24 @@ class NeurodebugApp(App[int]):
         path: Path | None = None,
         loader: Callable[[Callable[[str], None]], Session] | None = None,
         freeze_gc: bool = False,
+        save_dir: Path | None = None,
+        catch_hangup: bool = False,
     ) -> None:
         """``freeze_gc``: once the debugger is on screen, move everything alive
         (the network, the plan, the widgets) out of the garbage collector's
         reach with ``gc.freeze()``, so that a full collection scans only what
         later steps allocate instead of pausing a keypress for tens of
         milliseconds on a big network. Meant for the command line, where the
-        app is the process; tests that run many apps leave it off."""
+        app is the process; tests that run many apps leave it off.
+
+        ``save_dir``: where edited copies are saved; None means beside the
+        original (the command line passes the current directory for the
+        bundled sample, which lives inside the installed package).
+
+        ``catch_hangup``: when the terminal closes (SIGHUP) or the process is
+        asked to stop (SIGTERM) there is nobody left to ask: unsaved edits are
+        written to a recovery file first. The command line turns it on;
+        tests call ``terminal_closed`` themselves."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("NeurodebugApp needs a session or a loader")
@@ -62,15 +83,67 @@ class NeurodebugApp(App[int]):
         self.loader = loader
         self.error: str | None = None
         self.freeze_gc = freeze_gc
+        self.save_dir = save_dir
+        self.catch_hangup = catch_hangup
+        self.recovered: Path | None = None  # where terminal_closed wrote unsaved edits
+        self.debugger: DebuggerScreen | None = None
 
     def on_mount(self) -> None:
+        if self.catch_hangup:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self.terminal_closed, True)
+            loop.add_signal_handler(signal.SIGTERM, self.terminal_closed)
         if self.session is not None:
-            self.push_screen(DebuggerScreen(self.session, self.path))
-            self.call_after_refresh(self._settle)
+            self._open(self.session, self.push_screen)
         else:
             what = self.path.name if self.path else "the network"
             self.push_screen(LoadingScreen(what))
             self.load()
+
+    def _open(self, session: Session, show: Callable) -> None:
+        self.session = session
+        self.debugger = DebuggerScreen(session, self.path, self.save_dir)
+        show(self.debugger)
+        self.call_after_refresh(self._settle)
+
+    # -- ways out ---------------------------------------------------------------------
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Quit, asking first while edits are unsaved (save, discard, or stay)."""
+        debugger = self.debugger
+        if debugger is None or not debugger.session.dirty:
+            self.exit()
+            return
+        if any(isinstance(screen, QuitDialog) for screen in self.screen_stack):
+            return  # already asking
+        n = len(debugger.session.journal)
+        question = f"{n} edit{'s are' if n != 1 else ' is'} not saved. Quit anyway?"
+        self.push_screen(QuitDialog(question, str(debugger.save_path())), self._quit_answer)
+
+    def _quit_answer(self, answer: str | None) -> None:
+        if answer == "quit":
+            self.exit()
+        elif answer == "save" and self.debugger is not None:
+            self.debugger.save(then=self.exit)
+
+    def terminal_closed(self, hangup: bool = False) -> None:
+        """The terminal went away (``hangup``) or the process was asked to
+        stop: keep unsaved edits in a recovery file, then exit.
+
+        After a hangup there is no terminal to restore, and writing to it can
+        block Textual's shutdown for ever (its output thread dies on the
+        first failed write): the process ends at once instead."""
+        debugger = self.debugger
+        if debugger is not None and debugger.session.dirty and self.recovered is None:
+            self.recovered = debugger.write_recovery()
+        if hangup:
+            os._exit(128 + signal.SIGHUP)
+        self.exit()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed ahead of q are still queued while the screens are torn down.
+        if isinstance(event, events.Key) and self._exit:
+            return
+        await super().on_event(event)
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
@@ -92,9 +165,7 @@ class NeurodebugApp(App[int]):
         self.call_from_thread(self._loaded, session)
 
     def _loaded(self, session: Session) -> None:
-        self.session = session
-        self.switch_screen(DebuggerScreen(session, self.path))
-        self.call_after_refresh(self._settle)
+        self._open(session, self.switch_screen)
 
     def _settle(self) -> None:
         if self.freeze_gc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -18,6 +19,7 @@ from ..io import write_json_network
 from .commands import JumpCommands
 from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
 from .widgets.arrays import ArraysPane
+from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
 from .widgets.trace_pane import TracePane
@@ -57,13 +59,24 @@ class DebuggerScreen(Screen):
         Binding("3", "tab('journal')", "Journal", show=False),
         Binding("4", "tab('problems')", "Problems", show=False),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("ctrl+l", "redraw", "Redraw", show=False),
     ]
 
-    def __init__(self, session: Session, path: Path | None = None) -> None:
+    def __init__(self, session: Session, path: Path | None = None, save_dir: Path | None = None) -> None:
         super().__init__()
         self.session = session
         self.path = path
+        self.save_dir = save_dir
+
+    @property
+    def alive(self) -> bool:
+        """Is the screen up, with its panes? Keys typed ahead of a quit arrive
+        while it is being torn down: they must do nothing."""
+        return self.is_attached and not (self._closing or self._closed or self._pruning)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.alive
 
     def compose(self) -> ComposeResult:
         s = self.session
@@ -94,6 +107,8 @@ class DebuggerScreen(Screen):
     # -- redrawing ------------------------------------------------------------------
     def refresh_view(self) -> None:
         """Redraw every pane from the session: the screen is a function of it."""
+        if not self.alive:
+            return
         s = self.session
         # one line, always: no layout pass for a new status
         self.query_one("#status", Static).update(self._status(), layout=False)
@@ -269,20 +284,29 @@ class DebuggerScreen(Screen):
         self._moved()
 
     def save_path(self) -> Path:
+        """NAME.edited.json beside the original (or in ``save_dir``)."""
         base = self.path if self.path is not None else Path(f"{self.session.network.name}.json")
-        return base.with_name(f"{base.stem}.edited.json")
+        folder = self.save_dir if self.save_dir is not None else base.parent
+        return folder / f"{base.stem}.edited.json"
 
     def action_save(self) -> None:
+        self.save()
+
+    def save(self, then: Callable[[], object] | None = None) -> None:
+        """Save the edited network (asking before overwriting), then call ``then``."""
         target = self.save_path()
         if target.exists():
-            self.app.push_screen(
-                ConfirmDialog(f"{target} exists. Overwrite it?", yes="Overwrite", no="Cancel"),
-                lambda ok: self._write(target) if ok else self.notify("not saved"),
-            )
-        else:
-            self._write(target)
+            def answer(ok: bool | None) -> None:
+                if ok:
+                    self._write(target, then)
+                else:
+                    self.notify("not saved")
 
-    def _write(self, target: Path) -> None:
+            self.app.push_screen(ConfirmDialog(f"{target} exists. Overwrite it?", yes="Overwrite", no="Cancel"), answer)
+        else:
+            self._write(target, then)
+
+    def _write(self, target: Path, then: Callable[[], object] | None = None) -> None:
         try:
             write_json_network(self.session.network, target, overwrite=True)
         except OSError as exc:
@@ -292,18 +316,32 @@ class DebuggerScreen(Screen):
         self.session.mark_saved()
         self.notify(f"saved {target}")
         self._moved()
+        if then is not None:
+            then()
 
-    # -- quitting -----------------------------------------------------------------------
-    def action_quit(self) -> None:
-        s = self.session
-        if not s.dirty:
-            self.app.exit()
-            return
-        n = len(s.journal)
-        self.app.push_screen(
-            ConfirmDialog(f"{n} edit{'s are' if n != 1 else ' is'} not saved. Quit anyway?", yes="Quit", no="Stay"),
-            lambda ok: self.app.exit() if ok else None,
-        )
+    def write_recovery(self) -> Path | None:
+        """Write the edited network to a new NAME.recovered[-N].json (never over
+        an existing file); None if even that fails."""
+        first = self.save_path()
+        stem = first.name.removesuffix(".edited.json")
+        for k in range(1, 1000):
+            target = first.with_name(f"{stem}.recovered{'' if k == 1 else f'-{k}'}.json")
+            try:
+                return write_json_network(self.session.network, target, overwrite=False)
+            except FileExistsError:
+                continue
+            except OSError:
+                return None
+        return None
+
+    def action_redraw(self) -> None:
+        """Rebuild every pane from the session and repaint the whole screen."""
+        for pane in self.query(LineList):
+            pane.forget()
+        self.refresh_view()
+        for widget in self.query("*"):
+            widget.refresh()
+        self.refresh(layout=True)
 
     # -- health --------------------------------------------------------------------
     def action_next_failing(self) -> None:

@@ -94,6 +94,43 @@ class ConfirmDialog(Dialog):
         self.finish(answer)
 
 
+class QuitDialog(Dialog):
+    """Unsaved edits at a way out: save them and quit, quit without them, or stay.
+
+    Answers "save", "quit", or None (stay). Stay is focused: Enter alone never
+    throws edits away."""
+
+    BINDINGS = [
+        Binding("s", "answer('save')", "Save and quit"),
+        Binding("y", "answer('quit')", "Quit without saving"),
+        Binding("n,escape", "answer(None)", "Stay"),
+    ]
+
+    def __init__(self, question: str, target: str) -> None:
+        super().__init__()
+        self.question = question
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            yield Static(f"s saves them to {self.target} first.", classes="dialog-help")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save and quit (s)", id="save", variant="success")
+                yield Button("Quit without saving (y)", id="quit", variant="error")
+                yield Button("Stay (n)", id="stay", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.finish({"save": "save", "quit": "quit"}.get(event.button.id or ""))
+
+    def action_answer(self, answer: str | None) -> None:
+        self.finish(answer)
+
+
 class TextPage(Dialog):
     """A scrolling page of text (help, an explanation); Escape or q closes."""
 

@@ -63,6 +63,7 @@ class LineList(ScrollView, can_focus=True):
         self._count = 0
         self._cache: OrderedDict[int, tuple[int, Strip]] = OrderedDict()  # line → (width, strip)
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
+        self._shown: object = None  # what the lines on screen were drawn from (subclasses)
 
     # -- for subclasses ------------------------------------------------------------
     def line_text(self, index: int) -> Text:  # pragma: no cover - abstract
@@ -76,18 +77,29 @@ class LineList(ScrollView, can_focus=True):
         self.refresh()
 
     def update_lines(self, count: int, changed: Iterable[int]) -> None:
-        """Declare how many lines there are, and that only the lines
-        ``changed`` differ from what is on screen: only those are drawn again."""
-        self._count = count
+        """Declare how many lines there are, and that among the lines both the
+        old and the new count hold only ``changed`` differ from what is on
+        screen: only those, and the lines gained or lost at the end, are
+        drawn again."""
+        old, self._count = self._count, count
         top = int(self.scroll_y)
         height = self.scrollable_content_region.height
-        for index in changed:
+        # Lines past the shorter count appear or go: blank ↔ text.
+        ends = range(max(min(old, count), top), min(max(old, count), top + height))
+        for index in (*changed, *ends):
             self._cache.pop(index, None)
             if top <= index < top + height:
                 self.refresh_line(index)
         for index in [i for i in self._cache if i >= count]:
             del self._cache[index]
         self._set_virtual_height(count)
+
+    def forget(self) -> None:
+        """Drop every line drawn and everything remembered about what is on
+        screen: the next ``show`` draws the pane from scratch."""
+        self._cache.clear()
+        self._shown = None
+        self.refresh()
 
     def _set_virtual_height(self, count: int) -> None:
         new = Size(self.size.width, count)
@@ -225,6 +237,17 @@ class TextBlock(LineList):
     def line_text(self, index: int) -> Text:
         return self._lines[index].copy()
 
+    def forget(self) -> None:
+        super().forget()
+        self._wrapped_width = -1
+
+    def show(self) -> None:
+        """Build the text from what the pane shows (subclasses)."""
+
     def on_resize(self) -> None:
-        super().on_resize()
+        # The text itself may depend on the width (column widths, bar and
+        # plot sizes): build it again, not only wrap it again.
+        self._cache.clear()
+        self._shown = None
+        self.show()
         self._wrap()

@@ -104,6 +104,11 @@ class NetworkPane(LineList):
             self.update_lines(self._kind.size, touched)
         self.keep_visible(current, center=True)
 
+    def forget(self) -> None:
+        super().forget()
+        self._rows_for = None
+        self._shown_cursor = None
+
     def _rows_touched(self, old: int | None, new: int, new_row: int) -> set[int] | None:
         """The rows a move of the cursor from ``old`` to ``new`` redraws: the
         rows highlighted before and after and the neurons of the steps in

@@ -34,8 +34,9 @@ class TracePane(LineList):
         shown = (s.values_version, s.sample_index, s.granularity, id(s.plan))
         old = self.line_count
         if shown == self._shown and abs(count - old) <= STEPS_REDRAWN:
-            # The lines that differ: the newest (bold) before and after, and any new ones.
-            self.update_lines(count, {old - 1, count - 1, *range(old, count)})
+            # The lines that differ: the newest (bold) before and after (lines
+            # gained or lost at the end are update_lines' business).
+            self.update_lines(count, {old - 1, count - 1})
         else:
             self.set_count(count)
         self._shown = shown
