@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neurodebug.engine.network import Layer, Network, Normalization, Sample
-from neurodebug.io import NetworkFileError, load_network
+from neurodebug.io import NetworkFileError, load_network, write_json_network
 from neurodebug.io.npz_format import read_npz_network, write_npz_network
 
 RNG = np.random.default_rng(3)
@@ -147,7 +147,8 @@ def test_write_refuses_existing_file_and_leaves_no_temp(tmp_path: Path) -> None:
         ({"layers/1/W": np.ones((3, 1))}, "layers/1/W", "take 3 inputs but the previous layer layer1 has 2 units"),
         ({"layers/1/b": np.ones(2)}, "layers/1/b", "has 2 values, expected 1"),
         ({"layers/0/W": np.ones(4)}, "layers/0/W", "expected a matrix"),
-        ({"layers/0/W": np.array([[1.0, np.nan], [0, 0]])}, "layers/0/W[0,1]", "is NaN"),
+        ({"normalization/mean": np.array([np.nan, 0]), "normalization/std": np.ones(2)},
+         "normalization/mean[0]", "is NaN"),
         ({"layers/0/W": np.array([["a", "b"], ["c", "d"]])}, "layers/0/W", "expected numbers"),
         ({"layers/3/W": np.ones((1, 1))}, "layers/2", "without gaps"),
         ({"format": np.array("something-else")}, "format", "expected \"neurodebug-network\""),
@@ -237,3 +238,17 @@ def test_archive_that_unpacks_over_the_limit_is_refused(tmp_path: Path) -> None:
     size = path.stat().st_size
     with pytest.raises(NetworkFileError, match="unpack"):
         read_npz_network(path, limit=size * 4)
+
+
+def test_non_finite_weights_load_and_round_trip(tmp_path: Path) -> None:
+    """A broken network opens: the health check, not the reader, names the neuron."""
+    arrays = two_layers()
+    arrays["layers/0/W"] = np.array([[1.0, np.nan], [np.inf, 0]])
+    path = tmp_path / "broken.npz"
+    np.savez(path, **arrays)
+    net = load_network(path)
+    assert np.isnan(net.layers[0].W[0, 1]) and net.layers[0].W[1, 0] == np.inf
+    out = tmp_path / "broken.json"
+    write_json_network(net, out)
+    again = load_network(out)
+    np.testing.assert_array_equal(again.layers[0].W, net.layers[0].W)

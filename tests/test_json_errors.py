@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import math
 import os
 import subprocess
 import sys
@@ -215,17 +216,33 @@ def test_unknown_activation(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     ("text", "place", "value"),
     [
-        ('{"layers": [{"name": "h", "activation": "relu", "W": [[NaN]], "b": [0]}]}', "layers[0] (h).W[0][0]", "nan"),
-        ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [Infinity]}]}', "layers[0] (h).b[0]", "inf"),
-        ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [-Infinity]}]}', "layers[0] (h).b[0]", "-inf"),
-        ('{"layers": [{"name": "h", "activation": "relu", "neurons": [{"w": [1e999], "b": 0}]}]}',
-         "layers[0] (h).neurons[0].w[0]", "inf"),
         ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [0]}],'
          ' "normalization": {"mean": [NaN], "std": [1]}}', "normalization.mean[0]", "nan"),
+        ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [0]}],'
+         ' "samples": [{"x": [Infinity]}]}', "samples[0] (\"sample 1\").x[0]", "inf"),
     ],
 )
-def test_non_finite_parameters(tmp_path, capsys, text, place, value) -> None:
+def test_non_finite_inputs_and_normalisation(tmp_path, capsys, text, place, value) -> None:
     assert_reported(capsys, write(tmp_path, text), place, f"expected a finite number, got {value}")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expected"),
+    [
+        ('{"layers": [{"name": "h", "activation": "relu", "W": [[NaN]], "b": [0]}]}', ("W", (0, 0)), math.nan),
+        ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": ["Infinity"]}]}', ("b", (0,)), math.inf),
+        ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [-Infinity]}]}', ("b", (0,)), -math.inf),
+        ('{"layers": [{"name": "h", "activation": "relu", "neurons": [{"w": ["-Infinity"], "b": "NaN"}]}]}',
+         ("W", (0, 0)), -math.inf),
+    ],
+)
+def test_non_finite_weights_and_biases_load(tmp_path, text, where, expected) -> None:
+    """A broken network is what the debugger is for: NaN and ±∞ parameters
+    load (as strings, as neurodebug writes them, or as Python's extensions)."""
+    net = load_network(write(tmp_path, text))
+    field, index = where
+    value = float(getattr(net.layers[0], field)[index])
+    assert value == expected or (math.isnan(expected) and math.isnan(value))
 
 
 def test_no_layers(tmp_path, capsys) -> None:

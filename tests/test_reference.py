@@ -69,18 +69,14 @@ def ref_leaky_relu(z, alpha):
 def ref_softmax(z):
     """Row-wise softmax with the limits spelled out.
 
-    NaN anywhere makes the row NaN; +inf entries share the mass equally; a row
-    whose entries are all equal (even all -inf) is uniform.
+    As the frameworks compute it (checked against torch.softmax): NaN or +inf
+    anywhere, or -inf everywhere, makes the row NaN; a -inf entry is 0.
     """
     z = np.atleast_2d(z)
     out = np.empty(z.shape, dtype=np.result_type(z.dtype, np.float32))
     for r, row in enumerate(z):
-        if np.isnan(row).any():
+        if np.isnan(row).any() or np.isposinf(row).any() or np.isneginf(row).all():
             out[r] = np.nan
-        elif np.isposinf(row).any():
-            out[r] = np.isposinf(row) / np.isposinf(row).sum()
-        elif np.isneginf(row).all():
-            out[r] = 1.0 / row.size
         else:
             with np.errstate(over="ignore", under="ignore"):
                 e = np.exp(row - row.max())

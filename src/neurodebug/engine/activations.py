@@ -42,13 +42,15 @@ def linear(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax over ``axis``; +Inf entries share the mass, NaN poisons the row."""
+    """Softmax over ``axis``, shifted by the row's maximum so nothing overflows.
+
+    As PyTorch, TensorFlow and ONNX Runtime compute it: a −∞ entry gets 0; a
+    row holding NaN or +∞, or only −∞, is NaN (∞ − ∞), so the debugger shows
+    what the framework that made the model shows.
+    """
     z = np.asarray(z)
     with np.errstate(invalid="ignore", over="ignore"):
-        m = np.max(z, axis=axis, keepdims=True)
-        # z == m keeps inf - inf from becoming NaN when the maximum is infinite.
-        shifted = np.where(z == m, 0.0, z - m)
-        e = np.exp(shifted)
+        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
         return e / np.sum(e, axis=axis, keepdims=True)
 
 

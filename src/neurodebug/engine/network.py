@@ -141,7 +141,27 @@ class Network:
             )
         # Compute in the weights' precision, as the framework that made them
         # does: a float32 model sees float32 inputs.
+        too_big = self.first_unrepresentable(batch)
+        if too_big is not None:
+            (row, col), value = too_big
+            where = f"input {col + 1}" if single else f"sample {row + 1}, input {col + 1}"
+            raise ShapeError(f"{where} = {value:g} does not fit the network's {self.compute_dtype} "
+                             f"(at most ±{float(np.finfo(self.compute_dtype).max):.4g})")
         return batch.astype(self.compute_dtype, copy=False), single
+
+    def first_unrepresentable(self, x: np.ndarray) -> tuple[tuple[int, int], float] | None:
+        """The first finite input value (row, column) that the network's
+        precision cannot hold (1e39 in a float32 network), or None."""
+        x = np.atleast_2d(np.asarray(x))
+        dtype = self.compute_dtype
+        if x.dtype.kind != "f" or np.finfo(x.dtype).max <= np.finfo(dtype).max:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = np.isfinite(x) & (np.abs(x) > np.finfo(dtype).max)
+        if not bad.any():
+            return None
+        row, col = (int(k) for k in np.argwhere(bad)[0])
+        return (row, col), float(x[row, col])
 
     @property
     def compute_dtype(self) -> np.dtype:

@@ -18,12 +18,15 @@ from .errors import NetworkFileError
 Path = str | os.PathLike[str]
 
 
-def numeric(path: Path, place: str, value: Any, ndim: int | None = None, what: str = "") -> np.ndarray:
+def numeric(path: Path, place: str, value: Any, ndim: int | None = None, what: str = "",
+            finite: bool = True) -> np.ndarray:
     """A real-valued array, float32 kept as float32 so weights stay bit-exact.
 
     float16 widens to float32 and integers to float64; anything else (text,
-    complex, records) is refused. Every value must be finite, as in the JSON
-    format: a NaN weight would otherwise survive into a converted file.
+    complex, records) is refused. Every value must be finite unless
+    ``finite`` is False: weights and biases may be NaN or ±∞ (a broken
+    network is what the debugger is for, and the health check names the
+    neuron); inputs, normalisation and the like may not.
     """
     arr = np.asarray(value)
     if arr.dtype.kind not in "fiub":
@@ -38,7 +41,7 @@ def numeric(path: Path, place: str, value: Any, ndim: int | None = None, what: s
         arr = arr.astype(np.float64)
     elif arr.dtype.kind in "iub":
         arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr)
+    bad = ~np.isfinite(arr) if finite else np.zeros(arr.shape, dtype=bool)
     if bad.any():
         index = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape) if arr.ndim else ()
         at = "[" + ",".join(str(int(i)) for i in index) + "]" if index else ""

@@ -51,10 +51,17 @@ def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FIL
     except OSError as exc:
         raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
     if p.suffix.lower() == ".npy" or head == b"\x93NUMPY":
-        return InputTable(_read_npy(p, net), None)
-    if p.suffix.lower() == ".npz" or head.startswith(b"PK"):
+        table = InputTable(_read_npy(p, net), None)
+    elif p.suffix.lower() == ".npz" or head.startswith(b"PK"):
         raise NetworkFileError(p, "", "inputs must be a .csv table or a .npy array (not an archive)")
-    return _read_csv(p, read_bytes(p, limit), net)
+    else:
+        table = _read_csv(p, read_bytes(p, limit), net)
+    too_big = net.first_unrepresentable(np.stack([s.x for s in table.samples]))
+    if too_big is not None:
+        (row, col), value = too_big
+        raise NetworkFileError(p, f"sample {row + 1}, input {col + 1}",
+                               f"{value:g} does not fit the network's {net.compute_dtype}")
+    return table
 
 
 # -- .npy ------------------------------------------------------------------------

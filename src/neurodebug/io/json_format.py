@@ -33,6 +33,9 @@ LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", "alpha"
 NEURON_KEYS = ("name", "w", "b")
 SAMPLE_KEYS = ("name", "x", "label", "expected")
 NORM_KEYS = ("mean", "std")
+# Weights and biases may be non-finite (a broken network is what a debugger
+# opens); strict JSON has no literal for them, so they are written as strings.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def _kind(v: Any) -> str:
@@ -75,6 +78,11 @@ class _Reader:
         return d[key]
 
     def number(self, v: Any, place: str, finite: bool = True) -> float:
+        """A number; with ``finite`` False (weights and biases) also NaN and
+        ±∞, written as the strings "NaN", "Infinity", "-Infinity" (strict
+        JSON, as neurodebug writes them) or as Python's bare extensions."""
+        if not finite and isinstance(v, str) and v in NON_FINITE:
+            return NON_FINITE[v]
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.fail(place, f"expected a number, got {_kind(v)}")
         try:
@@ -97,10 +105,11 @@ class _Reader:
             raise self.fail(place, f"has {len(v)} names but there are {length} {of}")
         return [self.text(s, f"{place}[{i}]") for i, s in enumerate(v)]
 
-    def vector(self, v: Any, place: str, length: int | None = None, what: str = "") -> np.ndarray:
+    def vector(self, v: Any, place: str, length: int | None = None, what: str = "",
+               finite: bool = True) -> np.ndarray:
         if not isinstance(v, list):
             raise self.fail(place, f"expected a list of numbers, got {_kind(v)}")
-        values = [self.number(x, f"{place}[{i}]") for i, x in enumerate(v)]
+        values = [self.number(x, f"{place}[{i}]", finite) for i, x in enumerate(v)]
         if length is not None and len(values) != length:
             raise self.fail(place, f"has {len(values)} values, expected {length}{what}")
         if not values:
@@ -114,7 +123,7 @@ class _Reader:
         for i, row in enumerate(v):
             if not isinstance(row, list):
                 raise self.fail(f"{place}[{i}]", f"expected a row (a list of numbers), got {_kind(row)}")
-            rows.append([self.number(x, f"{place}[{i}][{k}]") for k, x in enumerate(row)])
+            rows.append([self.number(x, f"{place}[{i}][{k}]", finite=False) for k, x in enumerate(row)])
             if len(rows[i]) != len(rows[0]):
                 raise self.fail(
                     place,
@@ -171,16 +180,24 @@ class _Reader:
         if dtype == "float32":
             for i, layer in enumerate(layers):
                 self.to_float32(layer, i, "neurons" in layers_doc[i])
-        return Network(
-            layers, samples, features, outputs, norm, name, description, source=os.fspath(self.path)
-        )
+        net = Network(layers, samples, features, outputs, norm, name, description, source=os.fspath(self.path))
+        for i, sample in enumerate(samples):
+            too_big = net.first_unrepresentable(sample.x)
+            if too_big is not None:
+                (_, k), value = too_big
+                raise self.fail(f'samples[{i}] ("{sample.name}").x[{k}]',
+                                f"{value:g} does not fit dtype {dtype}, expected a number within "
+                                f"±{float(np.finfo(net.compute_dtype).max):g}")
+        return net
 
     def to_float32(self, layer: Layer, i: int, neurons: bool) -> None:
         """Store the layer as float32, refusing numbers float32 cannot hold."""
         with np.errstate(over="ignore"):
             W, b = layer.W.astype(np.float32), layer.b.astype(np.float32)
         place = f"layers[{i}] ({layer.name})"
-        bad_w, bad_b = np.argwhere(~np.isfinite(W)), np.flatnonzero(~np.isfinite(b))
+        # Only what float32 made non-finite: a weight already NaN or ±∞ stays so.
+        bad_w = np.argwhere(~np.isfinite(W) & np.isfinite(layer.W))
+        bad_b = np.flatnonzero(~np.isfinite(b) & np.isfinite(layer.b))
         if bad_w.size or bad_b.size:
             if bad_w.size:
                 r, c = (int(k) for k in bad_w[0])
@@ -231,7 +248,16 @@ class _Reader:
                     f"expected {n_prev} rows (inputs × units){hint}",
                 )
             b_doc = self.require(ldoc, "b", place, f"the bias vector, {W.shape[1]} numbers")
-            b = self.vector(b_doc, f"{place}.b", W.shape[1], f" (one per unit: W has {W.shape[1]} columns)")
+            rows, cols = W.shape
+            if prev is None and isinstance(b_doc, list) and len(b_doc) == rows != cols:
+                # The first layer has no previous one to check W's rows against: b tells.
+                raise self.fail(
+                    f"{place}.W",
+                    f"W is {rows}×{cols} but b has {rows} values, one per unit; W looks transposed: "
+                    f"it is (inputs × units), column j holds neuron j's weights, so expected {cols}×{rows}",
+                )
+            b = self.vector(b_doc, f"{place}.b", W.shape[1], f" (one per unit: W has {W.shape[1]} columns)",
+                            finite=False)
         else:
             raise self.fail(place, "missing field 'W' (inputs × units weights, with 'b') or 'neurons'")
         if "neuron_names" in ldoc:
@@ -250,13 +276,13 @@ class _Reader:
         for j, ndoc in enumerate(v):
             npl = f"{place}.neurons[{j}]"
             ndoc = self.obj(ndoc, npl, NEURON_KEYS)
-            w = self.vector(self.require(ndoc, "w", npl, "the neuron's weights"), f"{npl}.w")
+            w = self.vector(self.require(ndoc, "w", npl, "the neuron's weights"), f"{npl}.w", finite=False)
             expected = n_prev if n_prev is not None else (len(ws[0]) if ws else None)
             if expected is not None and w.size != expected:
                 why = f"the previous {prev_text}" if n_prev is not None else "neuron 0 has " + str(expected)
                 raise self.fail(f"{npl}.w", f"has {w.size} weights but {why}; expected {expected}")
             ws.append(w)
-            bs.append(self.number(self.require(ndoc, "b", npl, "the neuron's bias, a number"), f"{npl}.b"))
+            bs.append(self.number(self.require(ndoc, "b", npl, "the neuron's bias, a number"), f"{npl}.b", finite=False))
             names.append(self.text(ndoc.get("name", ""), f"{npl}.name"))
         return np.stack(ws, axis=1), np.array(bs, dtype=np.float64), names
 
@@ -356,7 +382,18 @@ def read_json_network(path: str | os.PathLike[str]) -> Network:
 # -- writing -----------------------------------------------------------------------
 def _floats(values: np.ndarray) -> list[Any]:
     # float() of a float32 or float64 gives Python's shortest round-trip repr.
-    return np.asarray(values, dtype=np.float64).tolist()
+    out = np.asarray(values, dtype=np.float64).tolist()
+    if np.isfinite(values).all():
+        return out
+    return _strings_for_non_finite(out)
+
+
+def _strings_for_non_finite(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_strings_for_non_finite(x) for x in v]
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def network_to_json(net: Network) -> dict[str, Any]:
@@ -397,14 +434,19 @@ def network_to_json(net: Network) -> dict[str, Any]:
     return doc
 
 
+# A string (kept as it is: "[1,2]" in a name is text, not a list), or an
+# innermost list of numbers, the non-finite ones written as strings.
+_NUMBER = r'-?[0-9.eE+-]+|"(?:NaN|-?Infinity)"'
+_INNER_LIST = re.compile(rf'"(?:[^"\\]|\\.)*"|\[\s*((?:{_NUMBER})(?:\s*,\s*(?:{_NUMBER}))*)\s*\]')
+
+
 def dumps_network(net: Network) -> str:
     """JSON text with one matrix row per line, so diffs stay readable."""
     doc = network_to_json(net)
     text = json.dumps(doc, indent=2, allow_nan=False)
     # Collapse innermost lists of numbers onto one line each. Strings are
     # matched first and kept as they are: "[1,2]" in a name is text, not a list.
-    return re.sub(
-        r'"(?:[^"\\]|\\.)*"|\[\s*([-0-9.eE+,\s]+?)\s*\]',
+    return _INNER_LIST.sub(
         lambda m: m.group(0) if m.group(1) is None else "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]",
         text,
     ) + "\n"

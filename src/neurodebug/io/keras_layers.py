@@ -167,7 +167,7 @@ class Builder:
             raise self.fail(layer, f"has {len(stored)} stored arrays, expected {expected} ({'kernel and bias' if use_bias else 'kernel'})")
         if stored[0].dtype.kind not in "f":
             raise self.fail(layer, f"the kernel has dtype {stored[0].dtype}; only float weights are supported")
-        W = numeric(self.path, f"{layer.label} kernel", stored[0], 2, " (inputs × units)")
+        W = numeric(self.path, f"{layer.label} kernel", stored[0], 2, " (inputs × units)", finite=False)
         if isinstance(units, int) and W.shape[1] != units:
             raise self.fail(layer, f"the kernel has {W.shape[1]} columns but the layer has {units} units")
         prev = self.layers[-1] if self.layers else None
@@ -175,7 +175,7 @@ class Builder:
         if prev is None and self.shape is not None and self.shape[0] is not None and self.shape[0] != W.shape[0]:
             raise self.fail(layer, f"the kernel takes {W.shape[0]} inputs but the input has {self.shape[0]} features")
         if use_bias:
-            b = numeric(self.path, f"{layer.label} bias", stored[1], 1)
+            b = numeric(self.path, f"{layer.label} bias", stored[1], 1, finite=False)
             if b.shape != (W.shape[1],):
                 raise self.fail(layer, f"the bias has {b.size} values, expected {W.shape[1]}")
         else:

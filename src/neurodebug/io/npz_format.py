@@ -111,12 +111,16 @@ class _NpzReader:
             if required not in fields:
                 raise self.fail(f"{place}/{required}", "missing")
         name = text(self.path, f"{place}/name", fields["name"]) if "name" in fields else f"layer{i + 1}"
-        W = numeric(self.path, f"{place}/W", fields["W"], 2, " (inputs × units)")
+        W = numeric(self.path, f"{place}/W", fields["W"], 2, " (inputs × units)", finite=False)
         if W.size == 0:
             raise self.fail(f"{place}/W", f"is empty (shape {W.shape[0]}×{W.shape[1]})")
         check_chain(self.path, f"{place}/W", W, prev, "the previous layer")
-        b = numeric(self.path, f"{place}/b", fields["b"], 1, f" of {W.shape[1]} biases")
+        b = numeric(self.path, f"{place}/b", fields["b"], 1, f" of {W.shape[1]} biases", finite=False)
         if b.shape != (W.shape[1],):
+            rows, cols = W.shape
+            if prev is None and b.size == rows:
+                raise self.fail(f"{place}/W", f"W is {rows}×{cols} but b has {rows} values, one per unit; W looks "
+                                f"transposed: it is (inputs × units), so expected {cols}×{rows}")
             raise self.fail(f"{place}/b", f"has {b.size} values, expected {W.shape[1]} (one per unit: W has {W.shape[1]} columns)")
         activation = text(self.path, f"{place}/activation", fields["activation"])
         if activation not in SUPPORTED_ACTIVATIONS:

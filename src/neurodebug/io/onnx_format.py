@@ -258,7 +258,7 @@ class _GraphReader:
 
     def weights(self, node: Any, name: str) -> np.ndarray:
         arr = self.const(node, name)
-        return numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) weight '{name}'", arr, 2)
+        return numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) weight '{name}'", arr, 2, finite=False)
 
     def gemm(self, node: Any, x: _Tensor, out: str) -> _Tensor:
         alpha = float(self.attr(node, "alpha", 1.0))
@@ -305,7 +305,8 @@ class _GraphReader:
         return _Tensor(out, [A.shape[0]], True)
 
     def bias(self, node: Any, name: str, units: int, feature_major: bool) -> np.ndarray:
-        c = numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) bias '{name}'", self.const(node, name))
+        c = numeric(self.path, f"node '{node.name or node.op_type}' ({node.op_type}) bias '{name}'", self.const(node, name),
+                    finite=False)
         if c.size == 1:
             return np.full(units, c.ravel()[0], dtype=c.dtype)
         fits = c.shape in ((units, 1),) if feature_major else c.shape in ((units,), (1, units))
