@@ -59,6 +59,26 @@ def parse_watches(text: str) -> list[Watch]:
     return list(dict.fromkeys(watches))  # a watch named twice is checked once
 
 
+def _badness(values: np.ndarray) -> np.ndarray:
+    """0 for a finite value, 1 for ±∞, 2 for NaN: how far a value has fallen."""
+    return np.where(np.isnan(values), 2, np.where(np.isinf(values), 1, 0))
+
+
+def _first_appears(st, l: int, per_layer_activation: bool) -> list[tuple[str, np.ndarray]]:
+    """(step kind, neuron mask) where a step makes a value worse than what it
+    was given from the trace: a non-finite result from finite values, or a
+    NaN from ±∞ (∞ − ∞, 0 × ∞). A weight or bias the file holds as NaN or ∞
+    shows up first in the step that uses it. A value only passed on does not
+    count: continuing goes to the next place something new goes wrong."""
+    # The raw inputs come from outside the trace: the first step to use them
+    # (the normalisation, else layer 1's dot products) shows what they hold.
+    from_outside = l == 0 and st.trace.x is st.trace.x_raw
+    given = 0 if from_outside else int(_badness(st.layer_input(l)).max(initial=0))
+    zdot, z, a = _badness(st.zdot(l)), _badness(st.z(l)), _badness(st.a(l))
+    act_given = np.full_like(z, z.max(initial=0)) if per_layer_activation else z
+    return [(DOT, zdot > given), (BIAS, z > zdot), (ACTIVATE, a > act_given)]
+
+
 def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
     """(step kind, neuron mask, reason) for every watch on layer l."""
     st = session.sample_trace
@@ -66,8 +86,9 @@ def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
     out = []
     for w in session.watches:
         if w.kind == NAN:
-            for kind, vec in ((DOT, st.zdot(l)), (BIAS, st.z(l)), (ACTIVATE, st.a(l))):
-                out.append((kind, ~np.isfinite(vec), "NaN/Inf"))
+            per_layer = ACTIVATIONS[layer.activation].per_layer
+            for kind, mask in _first_appears(st, l, per_layer):
+                out.append((kind, mask, "NaN/Inf first appears"))
         elif w.kind == SATURATED and ACTIVATIONS[layer.activation].can_saturate:
             z = st.z(l)
             with np.errstate(all="ignore"):
@@ -86,7 +107,7 @@ def first_firing(session: "Session", start: int, limit: int | None = None) -> tu
     plan = session.plan
     if plan.has_normalize and start == 0 and any(w.kind == NAN for w in session.watches):
         if not np.isfinite(session.sample_trace.x).all():
-            return 0, "watch NaN/Inf: the normalised input is not finite"
+            return 0, "watch NaN/Inf first appears: the normalised input is not finite"
     first_layer = 0 if start == 0 else plan[start].layer if plan[start].layer >= 0 else 0
     for l in range(first_layer, plan.n_layers):
         if limit is not None and plan.layer_start(l) >= limit:
