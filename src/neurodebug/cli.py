@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -60,6 +61,10 @@ def parse_input(text: str, net: Network) -> np.ndarray:
             raise UsageError(f"--input: value {i + 1} {part!r} is not finite")
     if len(values) != net.n_inputs:
         raise UsageError(f"--input has {len(values)} values but the network takes {net.n_inputs} inputs")
+    too_big = net.first_unrepresentable(np.array(values))
+    if too_big is not None:
+        (_, k), value = too_big
+        raise UsageError(f"--input: value {k + 1} ({value:g}) does not fit the network's {net.compute_dtype}")
     return np.array(values)
 
 
@@ -187,6 +192,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .io.inputs import read_inputs
 
         net.samples = read_inputs(args.inputs, net)
+    elif args.input is not None:
+        net.samples = [Sample("--input", parse_input(args.input, net))]
     shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
     # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
@@ -276,8 +283,9 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
 # -- parsing -------------------------------------------------------------------
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    # No abbreviated options: `check --input` must not quietly mean `--inputs`.
     main = argparse.ArgumentParser(
-        prog="neurodebug",
+        prog="neurodebug", allow_abbrev=False,
         description="Step through a neural network's forward propagation, one operation at a time.",
         epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
         "(see neurodebug COMMAND --help)",
@@ -287,35 +295,58 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
     main.add_argument("--version", action="version", version=f"neurodebug {__version__}")
 
-    cmds = argparse.ArgumentParser(prog="neurodebug")
+    cmds = argparse.ArgumentParser(prog="neurodebug", allow_abbrev=False)
     sub = cmds.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("trace", help="print every step of the forward pass")
+    t = sub.add_parser("trace", help="print every step of the forward pass", allow_abbrev=False)
     t.add_argument("network")
     _add_input_options(t)
     t.add_argument("--format", choices=("text", "json"), default="text")
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
     c = sub.add_parser(
-        "check", help="validate the file and report unhealthy neurons (exit 1 if any)",
+        "check", help="validate the file and report unhealthy neurons (exit 1 if any)", allow_abbrev=False,
         description="Validate the network file, print a summary, then check every neuron on every sample: "
         "saturated sigmoid/tanh, dead ReLU, NaN/Inf (where it was produced and where it was passed on), "
         "exploding |z|, outputs that disagree with a label or expected vector. "
         "Exit 0: healthy; 1: problems found; 2: a bad file or option.",
     )
     c.add_argument("network")
-    c.add_argument("--inputs", metavar="FILE", help="check on these samples (.csv or .npy) instead of the file's")
+    given = c.add_mutually_exclusive_group()
+    given.add_argument("--inputs", metavar="FILE", help="check on these samples (.csv or .npy) instead of the file's")
+    given.add_argument("--input", metavar="X1,X2,…", help="check on this one input, comma-separated (e.g. -0.47,0.42)")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--saturation-slope", type=float, metavar="S",
                    help="saturated where the slope g′(z) < S (default 1e-4: |z| > 9.21 for sigmoid, 5.30 for tanh)")
     c.add_argument("--exploding-z", type=float, metavar="K", help="report |z| > K (default 1000)")
-    v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON")
+    v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON",
+                       allow_abbrev=False)
     v.add_argument("model")
     v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     return main, cmds
 
 
+# A value that starts with a minus sign, "-0.467,0.416", looks like an option
+# to argparse: joined to its option with "=", it is read as the value it is.
+_NUMBERS = re.compile(r"^[-−+]?[\d.][\d.eE+\-−,;\s]*$")
+_VALUE_OPTIONS = ("--input",)
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    k = 0
+    while k < len(argv):
+        if argv[k] in _VALUE_OPTIONS and k + 1 < len(argv) and argv[k + 1][:1] in "-−" \
+                and _NUMBERS.match(argv[k + 1]):
+            out.append(f"{argv[k]}={argv[k + 1]}")
+            k += 2
+            continue
+        out.append(argv[k])
+        k += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     main_parser, cmd_parser = build_parsers()
     try:
         if argv and argv[0] in COMMANDS:

@@ -272,10 +272,8 @@ def _origin_of(trace: Trace, row: int, l: int, i: int) -> tuple[int, int] | None
     while l > 0:
         l, j = l - 1, i  # input i of layer l is neuron i of layer l − 1
         k = _first_bad_input(trace, row, l)
-        layer = trace.network.layers[l]
-        params_ok = bool(np.isfinite(layer.W[:, j]).all() and np.isfinite(layer.b[j]))
         if k is None:
-            return (l, j) if params_ok else None
+            return (l, j)  # finite inputs: it overflowed, or its own parameter is not finite
         i = k
     return None  # it came in with the inputs
 
@@ -314,15 +312,15 @@ def _nonfinite_cause(trace: Trace, row: int, l: int, j: int) -> NonFiniteCause:
         if origin is not None and origin != (l - 1, i):
             text += f", which passed on what {where_text(network, *origin)} produced"
         return NonFiniteCause(UPSTREAM, text, i, float(xin[i]), (l - 1, i), origin, made_nan)
+    here = (l, j)  # its inputs are finite: whatever follows starts in this neuron
     bad_w = np.flatnonzero(~np.isfinite(w))
     if bad_w.size:
         k = int(bad_w[0])
         return NonFiniteCause(WEIGHT, f"its weight L{l + 1}.N{j + 1}.w{k + 1} = {fmt(w[k])} is not finite",
-                              k, float(w[k]), made_nan=made_nan)
+                              k, float(w[k]), origin=here, made_nan=made_nan)
     if not math.isfinite(float(layer.b[j])):
         return NonFiniteCause(BIAS, f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])} is not finite",
-                              None, float(layer.b[j]), made_nan=made_nan)
-    here = (l, j)
+                              None, float(layer.b[j]), origin=here, made_nan=made_nan)
     if not math.isfinite(zdot):
         if inf_pos.size and inf_neg.size:
             p, n = int(inf_pos[0]), int(inf_neg[0])
@@ -440,7 +438,9 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     if NONFINITE in kinds:
         cause = _nonfinite_cause(trace, row, l, j)
         fields["nonfinite"] = cause
-        if cause.origin == (l, j):
+        if cause.origin == (l, j) and cause.kind in (WEIGHT, BIAS):
+            lines.append(f"not finite: z = {fmt(z)} starts HERE: {cause.text}")
+        elif cause.origin == (l, j):
             lines.append(f"not finite: z = {fmt(z)} was produced HERE from finite operands: {cause.text}")
         else:
             lines.append(f"not finite: z = {fmt(z)} is passed on: {cause.text}")

@@ -22,6 +22,11 @@ EXPLODING = "exploding"
 WRONG_OUTPUT = "wrong_output"
 # Severity order: the order of a neuron's findings and of the report's groups.
 KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT)
+
+# What a finding costs the model: a problem fails ``check`` (exit 1), a note
+# is shown and leaves the verdict alone (docs/health-checks.md says which is which).
+PROBLEM = "problem"
+NOTE = "note"
 KIND_TITLES = {
     NONFINITE: "NaN/Inf",
     EXPLODING: "exploding z",
@@ -63,6 +68,23 @@ class HealthConfig:
     ``large_input``: for the explanation: a raw input feature whose |x|
     passes this in some sample is taken to be in its own units (°C, minutes,
     pixel values), not standardised (standardised features rarely pass 3).
+
+    ``dataset_samples``: "in every sample" means something by its count
+    alone from this many samples on: a neuron that is dead, or saturated on
+    the same side, in every one of 30 samples is a problem (a healthy one
+    that responds to one input in ten would look so with probability 0.04).
+    Wrong outputs among this many labelled samples are weighed as an error
+    rate, not one by one.
+
+    ``stuck_margin``: with fewer samples (at least ``dead_min_samples``), a
+    neuron dead or saturated in every sample is still a problem when the
+    samples sit so far past the limit, so close together, that only an
+    input this many standard deviations away would bring it back:
+    (|mean z| − limit) / std z ≥ 3.
+
+    ``max_error_rate``: on a dataset, wrong outputs are a problem when more
+    than this share of the labelled samples is wrong (a trained model gets
+    some wrong: that alone is a note).
     """
 
     saturation_slope: float = 1e-4
@@ -70,6 +92,9 @@ class HealthConfig:
     output_tolerance: float = 0.1
     dead_min_samples: int = 3
     large_input: float = 10.0
+    dataset_samples: int = 30
+    stuck_margin: float = 3.0
+    max_error_rate: float = 0.2
 
     def __post_init__(self) -> None:
         if not 0 < self.saturation_slope < 0.25:
@@ -80,6 +105,12 @@ class HealthConfig:
             raise ValueError("output_tolerance must be a finite number ≥ 0")
         if self.dead_min_samples < 1:
             raise ValueError("dead_min_samples must be at least 1")
+        if self.dataset_samples < 1:
+            raise ValueError("dataset_samples must be at least 1")
+        if not (math.isfinite(self.stuck_margin) and self.stuck_margin >= 0):
+            raise ValueError("stuck_margin must be a finite number ≥ 0")
+        if not 0 <= self.max_error_rate <= 1:
+            raise ValueError("max_error_rate must lie in [0, 1]")
 
     def to_dict(self) -> dict[str, float]:
         return {
@@ -88,6 +119,9 @@ class HealthConfig:
             "output_tolerance": self.output_tolerance,
             "dead_min_samples": self.dead_min_samples,
             "large_input": self.large_input,
+            "dataset_samples": self.dataset_samples,
+            "stuck_margin": self.stuck_margin,
+            "max_error_rate": self.max_error_rate,
         }
 
 
@@ -133,6 +167,12 @@ class Finding:
     sample_name: str = ""  # the name of sample ``row``
     n_samples: int = 1  # how many samples the report checked
     cause: str = ""  # the words after the kind: "its dot product overflowed", "label 1, class 0"
+    severity: str = PROBLEM  # PROBLEM fails the check; NOTE is shown only
+    verdict: str = ""  # why it is a problem or only a note: "stuck on one side in every sample"
+
+    @property
+    def is_problem(self) -> bool:
+        return self.severity == PROBLEM
 
     @property
     def where(self) -> str:
@@ -148,7 +188,9 @@ class Finding:
         k, n = len(self.samples), self.n_samples
         if n == 1:
             return ""
-        return f"in all {n} samples" if k == n else f"in {k} of {n} samples"
+        if k == n:
+            return "in both samples" if n == 2 else f"in all {n} samples"
+        return f"in {k} of {n} samples"
 
     @property
     def message(self) -> str:
@@ -165,18 +207,22 @@ class Finding:
             text = f"dead ReLU: z ≤ 0 in every sample, largest z = {fmt(self.value, 4)} (in {at})"
             often = ""
         elif self.kind == NONFINITE:
-            if self.origin:
+            if self.origin and self.cause.startswith(("its weight", "its bias")):
+                text = f"z = {fmt(self.value)} starts here: {self.cause} (in {at})"
+            elif self.origin:
                 text = f"produced z = {fmt(self.value)} from finite operands: {self.cause} (in {at})"
             else:
                 text = f"passes on a non-finite value: z = {fmt(self.value)}, {self.cause} (in {at})"
         else:
             text = f"wrong output: {self.cause} (in {at})"
-        return f"{self.where}: {text}" + (f", {often}" if often else "")
+        text = f"{self.where}: {text}" + (f", {often}" if often else "")
+        return f"{text} — {self.verdict}" if self.verdict else text
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, 1-based like ``neurodebug trace --format json``."""
         return {
             "kind": self.kind,
+            "severity": self.severity,
             "layer": self.layer + 1,
             "layer_name": self.layer_name,
             "neuron": None if self.neuron is None else self.neuron + 1,
@@ -187,6 +233,7 @@ class Finding:
             "sample": self.row + 1,
             "sample_name": self.sample_name,
             "threshold": json_number(self.threshold),
+            "verdict": self.verdict,
             "message": self.message,
         }
 
@@ -215,7 +262,16 @@ class HealthReport:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """No problems (notes may remain)."""
+        return not self.problems
+
+    @cached_property
+    def problems(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_problem)
+
+    @cached_property
+    def notes(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.is_problem)
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -240,7 +296,7 @@ class HealthReport:
         hit = self._per_row.get(row)
         if hit is None:
             mine = self.findings if row is None else tuple(f for f in self.findings if row in f.samples)
-            failing = tuple(sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None}))
+            failing = tuple(sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None and f.is_problem}))
             hit = self._per_row[row] = (mine, failing)  # type: ignore[assignment]
         return hit
 
@@ -256,10 +312,16 @@ class HealthReport:
         return tuple(f for f in self.findings if f.kind == kind)
 
     def failing_neurons(self, row: int | None = None) -> list[tuple[int, int]]:
-        """(layer, neuron) pairs with a finding for sample ``row`` (any sample if
-        None), sorted in step order: the stops of the ``f`` key. Whole-output
-        findings (neuron None) are not neurons and are left out."""
+        """(layer, neuron) pairs with a problem for sample ``row`` (any sample if
+        None), sorted in step order: the stops of the ``f`` key. Notes, and
+        whole-output findings (neuron None), which are not neurons, are left out."""
         return list(self._row(row)[1])
+
+    def noted_neurons(self, row: int | None = None) -> list[tuple[int, int]]:
+        """(layer, neuron) pairs with only notes for sample ``row``, in step order."""
+        failing = set(self._row(row)[1])
+        mine = self._row(row)[0]
+        return sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None} - failing)  # type: ignore[misc]
 
     def next_failing(
         self, after: tuple[int, int] | None, row: int | None = None
@@ -274,24 +336,30 @@ class HealthReport:
                     return stop
         return stops[0]
 
-    def counts(self) -> dict[str, int]:
-        """Findings per kind, every kind present (zero included)."""
+    def counts(self, severity: str = PROBLEM) -> dict[str, int]:
+        """Problems (or notes) per kind, every kind present (zero included)."""
         out = {k: 0 for k in KINDS}
         for f in self.findings:
-            out[f.kind] += 1
+            if f.severity == severity:
+                out[f.kind] += 1
         return out
 
     def summary(self) -> str:
-        """'ok: no problems in 8 samples' or '6 problems in 4 neurons: 3 saturated, …'."""
+        """'ok: no problems found in 8 samples', '… ; 3 notes (3 saturated)' or
+        '6 problems in 4 neurons over 8 samples: 3 saturated, …'."""
         n = self.n_samples
         samples = f"{n} sample{'s' if n != 1 else ''}"
+        notes = ""
+        if self.notes:
+            kinds = ", ".join(f"{c} {KIND_TITLES[k]}" for k, c in self.counts(NOTE).items() if c)
+            notes = f"; {len(self.notes)} note{'s' if len(self.notes) != 1 else ''} ({kinds})"
         if self.ok:
-            return f"ok: no problems found in {samples}"
+            return f"ok: no problems found in {samples}{notes}"
         counts = ", ".join(f"{c} {KIND_TITLES[k]}" for k, c in self.counts().items() if c)
-        neurons = len({(f.layer, f.neuron) for f in self.findings})
-        total = len(self.findings)
+        neurons = len({(f.layer, f.neuron) for f in self.problems})
+        total = len(self.problems)
         return (f"{total} problem{'s' if total != 1 else ''} in {neurons} "
-                f"neuron{'s' if neurons != 1 else ''} over {samples}: {counts}")
+                f"neuron{'s' if neurons != 1 else ''} over {samples}: {counts}{notes}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -299,6 +367,9 @@ class HealthReport:
             "summary": self.summary(),
             "samples": list(self.sample_names),
             "config": self.config.to_dict(),
+            "problems": len(self.problems),
+            "notes": len(self.notes),
             "counts": self.counts(),
+            "note_counts": self.counts(NOTE),
             "findings": [f.to_dict() for f in self.findings],
         }

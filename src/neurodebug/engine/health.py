@@ -22,8 +22,8 @@ import numpy as np
 from .activations import ACTIVATIONS, saturation_bound
 from .explanation import Explanation, NonFiniteCause, Term, explain
 from .findings import (
-    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, HealthConfig,
-    HealthReport, input_name, json_number, where_text,
+    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
+    HealthConfig, HealthReport, input_name, json_number, where_text,
 )
 from .network import Layer, Network
 from .numbers import fmt
@@ -51,13 +51,68 @@ class _LayerContext:
         self.n = trace.n_samples
 
     def finding(self, kind: str, j: int | None, rows: Iterable[int], row: int, value: float,
-                threshold: float = math.nan, origin: bool = False, cause: str = "") -> Finding:
+                threshold: float = math.nan, origin: bool = False, cause: str = "",
+                severity: str = PROBLEM, verdict: str = "") -> Finding:
         layer = self.layer
         return Finding(
             kind, self.l, j, tuple(int(r) for r in rows), origin, float(value), int(row), float(threshold),
             layer.name, layer.neuron_name(j) if (j is not None and layer.neuron_names) else None,
-            layer.activation, self.names[row], self.n, cause,
+            layer.activation, self.names[row], self.n, cause, severity, verdict,
         )
+
+    @property
+    def is_output(self) -> bool:
+        return self.l == len(self.trace.network.layers) - 1
+
+
+def _margin(z: np.ndarray, limit: float) -> float:
+    """How many standard deviations of z (over the samples) its mean lies past
+    ±limit: a neuron on one side in every sample, with a large margin, would
+    need an input far from every one seen to come back."""
+    z = np.asarray(z, dtype=np.float64)
+    past = abs(float(z.mean())) - limit
+    spread = float(z.std(ddof=1)) if z.size > 1 else math.nan
+    if past <= 0 or math.isnan(spread):
+        return 0.0
+    return math.inf if spread == 0 else past / spread
+
+
+def _on_every_sample(ctx: _LayerContext, z: np.ndarray, limit: float, config: HealthConfig) -> str:
+    """PROBLEM when "on one side of ``limit`` in every sample" is evidence
+    (enough samples, or a wide margin), else NOTE."""
+    if ctx.n >= config.dataset_samples:
+        return PROBLEM
+    if ctx.n >= config.dead_min_samples and _margin(z, limit) >= config.stuck_margin:
+        return PROBLEM
+    return NOTE
+
+
+def _raw_input_dominates(ctx: _LayerContext, j: int, row: int, config: HealthConfig) -> bool:
+    """Layer 1, inputs nobody normalised, and z's largest term a feature in
+    its own units (|x| > large_input): the lesson's saturated neuron."""
+    trace = ctx.trace
+    if ctx.l != 0 or trace.x is not trace.x_raw:
+        return False
+    x = np.asarray(trace.x[row], dtype=np.float64)
+    terms = np.abs(x * np.asarray(ctx.layer.W[:, j], dtype=np.float64))
+    k = int(np.argmax(np.where(np.isnan(terms), -1.0, terms)))
+    return bool(abs(x[k]) > config.large_input)
+
+
+def _saturation_severity(ctx: _LayerContext, j: int, rows: np.ndarray, bound: float,
+                         config: HealthConfig, right: np.ndarray | None) -> tuple[str, str]:
+    z = ctx.trace.values[ctx.l].z[:, j]
+    if ctx.is_output and right is not None and right[rows].all():
+        return NOTE, "confidently right: the labels agree, and a trained classifier is meant to be sure"
+    n = ctx.n
+    if rows.size == n and ((z > 0).all() or (z < 0).all()):
+        if _on_every_sample(ctx, z, bound, config) == PROBLEM:
+            return PROBLEM, "stuck on one side: it no longer responds to its inputs"
+        worst = int(rows[np.argmax(np.abs(z[rows]))])
+        if _raw_input_dominates(ctx, j, worst, config):
+            return PROBLEM, "driven there by a raw, unnormalised input: normalise the inputs"
+        return NOTE, f"too few samples ({n}) to call it stuck"
+    return NOTE, "only in some samples, as a confident neuron is"
 
 
 def _per_neuron(mask: np.ndarray, score: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
@@ -77,7 +132,10 @@ def _per_neuron(mask: np.ndarray, score: np.ndarray) -> list[tuple[int, np.ndarr
     return out
 
 
-def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str]) -> list[Finding]:
+def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str],
+                 right: np.ndarray | None = None) -> list[Finding]:
+    """``right``: per sample, whether the output agrees with its label or
+    expected vector (None: no sample says): confident right outputs are notes."""
     ctx = _LayerContext(trace, l, names)
     layer = ctx.layer
     act = ACTIVATIONS[layer.activation]
@@ -94,10 +152,17 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str]) -
     if act.can_saturate:
         bound = saturation_bound(layer.activation, config.saturation_slope)
         for j, rows, worst in _per_neuron(zfin & (absz > bound), absz):
-            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], bound))
+            severity, verdict = _saturation_severity(ctx, j, rows, bound, config, right)
+            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], bound,
+                                   severity=severity, verdict=verdict))
 
+    # A linear output may be large by design (a regression target in its units).
+    big_output = ctx.is_output and layer.activation == "linear"
     for j, rows, worst in _per_neuron(zfin & (absz > config.exploding_z), absz):
-        out.append(ctx.finding(EXPLODING, j, rows, worst, z[worst, j], config.exploding_z))
+        out.append(ctx.finding(EXPLODING, j, rows, worst, z[worst, j], config.exploding_z,
+                               severity=NOTE if big_output else PROBLEM,
+                               verdict="a linear output may be this large (a target in its own units)"
+                               if big_output else ""))
 
     if act.can_die and ctx.n >= config.dead_min_samples:
         # NaN <= 0 is False: a neuron with a NaN somewhere is not called dead.
@@ -105,7 +170,9 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str]) -
         if dead.size:
             best = np.argmax(z[:, dead], axis=0)
             for j, r in zip(dead.tolist(), best.tolist()):
-                out.append(ctx.finding(DEAD, j, range(ctx.n), r, z[r, j], 0.0))
+                severity = _on_every_sample(ctx, z[:, j], 0.0, config)
+                verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
+                out.append(ctx.finding(DEAD, j, range(ctx.n), r, z[r, j], 0.0, severity=severity, verdict=verdict))
     return out
 
 
@@ -125,6 +192,8 @@ def _nonfinite(ctx: _LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Fi
     if ACTIVATIONS[layer.activation].per_layer:
         afin_bad &= zfin.all(axis=1, keepdims=True)
     origin |= afin_bad & operands_ok
+    # A NaN or ±∞ weight or bias of its own, on finite inputs: it starts here too.
+    origin |= bad & in_ok[:, None] & ~(w_ok & b_ok)[None, :]
     passon = bad & ~origin
 
     order = np.arange(ctx.n, dtype=float)[:, None] * -1.0  # the first sample is the "worst"
@@ -143,6 +212,9 @@ def _nonfinite(ctx: _LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Fi
 def _origin_cause(ctx: _LayerContext, r: int, j: int) -> str:
     vals = ctx.trace.values[ctx.l]
     zdot, z = vals.zdot[r, j], vals.z[r, j]
+    bad_parameter = _bad_parameter(ctx, j)
+    if bad_parameter:
+        return bad_parameter
     if not np.isfinite(zdot):
         if np.isnan(zdot):
             return "∞ − ∞ in its dot product (terms overflowed with opposite signs)"
@@ -150,6 +222,19 @@ def _origin_cause(ctx: _LayerContext, r: int, j: int) -> str:
     if not np.isfinite(z):
         return f"adding the bias overflowed: {fmt(zdot)} + {fmt(ctx.layer.b[j])} = {fmt(z)}"
     return f"its activation gave {fmt(vals.a[r, j])} for z = {fmt(z)}"
+
+
+def _bad_parameter(ctx: _LayerContext, j: int) -> str:
+    """'its weight L1.N7.w37 = ∞ (in the file)' when neuron j has a non-finite parameter."""
+    layer, l = ctx.layer, ctx.l
+    bad_w = np.flatnonzero(~np.isfinite(layer.W[:, j]))
+    if bad_w.size:
+        i = int(bad_w[0])
+        more = f" (and {bad_w.size - 1} more)" if bad_w.size > 1 else ""
+        return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}{more} is not a number it can compute with"
+    if not np.isfinite(layer.b[j]):
+        return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])} is not a number it can compute with"
+    return ""
 
 
 class _PassOnCauses:
@@ -203,6 +288,51 @@ class _PassOnCauses:
         if not np.isfinite(layer.b[j]):
             return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])}"
         return "another neuron of its softmax layer is not finite"
+
+
+def judge_outputs(trace: Trace, config: HealthConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per sample: (judged, right). Judged when it has a label the output can
+    be compared with, or an expected vector; right when the class is the
+    label's and every output is within tolerance of the expected one. None
+    when the trace was not run on the file's samples."""
+    network = trace.network
+    if len(network.samples) != trace.n_samples:
+        return None
+    outputs = trace.outputs
+    n = trace.n_samples
+    judged = np.zeros(n, dtype=bool)
+    right = np.ones(n, dtype=bool)
+    with np.errstate(**_QUIET):
+        for r, s in enumerate(network.samples):
+            if s.expected is not None:
+                a = outputs[r].astype(np.float64)
+                e = np.asarray(s.expected, dtype=np.float64)
+                judged[r] = True
+                right[r] &= bool((np.abs(a - e) <= config.output_tolerance * np.maximum(1.0, np.abs(e))).all())
+            if s.label is not None:
+                cls = predicted_class(network, outputs[r])
+                finite = bool(np.isfinite(outputs[r]).all())
+                if cls is None and finite:
+                    continue  # a linear single output votes for no class
+                judged[r] = True
+                right[r] &= cls == s.label and finite
+    return judged, right & judged
+
+
+def _output_severity(trace: Trace, config: HealthConfig, out: list[Finding]) -> list[Finding]:
+    """Wrong outputs among a few hand-picked samples are each a problem; on a
+    dataset, a trained model's usual share of mistakes is a note."""
+    verdicts = judge_outputs(trace, config)
+    if not out or verdicts is None:
+        return out
+    judged, right = verdicts
+    total, wrong = int(judged.sum()), int((judged & ~right).sum())
+    if total < config.dataset_samples:
+        return out
+    share = f"{wrong} of {total} labelled samples wrong ({1 - wrong / total:.1%} right)"
+    if wrong / total > config.max_error_rate:
+        return [replace(f, verdict=f"{share}, more than {config.max_error_rate:.0%}") for f in out]
+    return [replace(f, severity=NOTE, verdict=f"{share}, a trained model's usual error") for f in out]
 
 
 def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list[Finding]:
@@ -263,7 +393,7 @@ def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list
                 break
         else:
             out.append(found)
-    return out
+    return _output_severity(trace, config, out)
 
 
 def _class_name(network: Network, cls: int) -> str:
@@ -289,9 +419,11 @@ def check_health(trace: Trace, config: HealthConfig = HealthConfig()) -> HealthR
     """Run every detector over every layer and sample of ``trace``."""
     names = sample_names(trace.network, trace.n_samples)
     findings: list[Finding] = []
+    verdicts = judge_outputs(trace, config)
+    right = None if verdicts is None or not verdicts[0].any() else np.where(verdicts[0], verdicts[1], False)
     with np.errstate(**_QUIET):
         for l in range(len(trace.network.layers)):
-            findings += _check_layer(trace, l, config, names)
+            findings += _check_layer(trace, l, config, names, right)
         findings += _check_outputs(trace, config, names)
     findings.sort(key=_order)
     return HealthReport(tuple(findings), tuple(names), config)
@@ -313,7 +445,7 @@ def worst_findings(report: HealthReport, count: int = 3) -> list[Finding]:
 
     out: list[Finding] = []
     seen: set[tuple[int, int | None]] = set()
-    for f in sorted((f for f in report.findings if f.neuron is not None), key=rank):
+    for f in sorted((f for f in report.problems if f.neuron is not None), key=rank):
         if rank(f)[0] == 9 or (f.layer, f.neuron) in seen:
             continue
         seen.add((f.layer, f.neuron))
@@ -326,7 +458,7 @@ def worst_findings(report: HealthReport, count: int = 3) -> list[Finding]:
 def _group_header(kind: str, report: HealthReport, trace: Trace) -> str:
     config = report.config
     if kind == SATURATED:
-        acts = sorted({trace.network.layers[f.layer].activation for f in report.of_kind(kind)})
+        acts = sorted({trace.network.layers[f.layer].activation for f in report.problems if f.kind == kind})
         bounds = ", ".join(f"{fmt(saturation_bound(a, config.saturation_slope), 3)} for {a}" for a in acts)
         return f"saturated: the slope g′(z) < {fmt(config.saturation_slope)}, i.e. |z| > {bounds}"
     if kind == EXPLODING:
@@ -349,10 +481,8 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
     """The report as text: the summary, the findings grouped by kind (NaN/Inf
     origins first, pass-ons summed up per layer), then the worst neurons explained."""
     lines = [f"health: {report.summary()}"]
-    if report.ok:
-        return lines
     for kind in KINDS:
-        found = report.of_kind(kind)
+        found = tuple(f for f in report.problems if f.kind == kind)
         if not found:
             continue
         lines.append("")
@@ -368,6 +498,10 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         if passons:
             lines.append("NaN/Inf passed on from an earlier non-finite value:")
             lines += _capped(_passon_lines(passons), limit)
+    if report.notes:
+        lines.append("")
+        lines.append("notes (worth knowing, not problems):")
+        lines += _capped([f"  {f.message}" for f in report.notes], limit)
     worst = worst_findings(report, explain_count)
     if worst:
         lines.append("")

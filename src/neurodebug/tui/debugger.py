@@ -112,7 +112,9 @@ class DebuggerScreen(Screen):
         s = self.session
         # one line, always: no layout pass for a new status
         self.query_one("#status", Static).update(self._status(), layout=False)
-        self.query_one(NetworkPane).show(frozenset(s.health().failing_neurons(s.sample_index)))
+        report = s.health()
+        self.query_one(NetworkPane).show(frozenset(report.failing_neurons(s.sample_index)),
+                                         frozenset(report.noted_neurons(s.sample_index)))
         self.query_one(OperationPane).show(self._why_lines())
         arrays = self.query_one(ArraysPane)
         arrays.follow_step()
@@ -128,10 +130,15 @@ class DebuggerScreen(Screen):
         step = s.step
         if step is None or step.neuron is None or step.layer < 0:
             return []
-        if not any(s.sample_index in f.samples for f in s.health().for_neuron(step.layer, step.neuron)):
+        found = [f for f in s.health().for_neuron(step.layer, step.neuron) if s.sample_index in f.samples]
+        if not found:
             return []
         lines = s.explain(step.layer, step.neuron).lines
-        out = [Text("why this neuron fails (x for the full explanation):", "bold yellow")]
+        if any(f.is_problem for f in found):
+            out = [Text("why this neuron fails (x for the full explanation):", "bold yellow")]
+        else:
+            out = [Text("a note, not a problem (x for the full explanation):", "bold")]
+            out += [Text(f"  {f.verdict}", "dim") for f in found if f.verdict]
         out += [Text("  " + line) for line in lines[1:] if not line.startswith("  ")]
         return out
 

@@ -244,10 +244,21 @@ class TextBlock(LineList):
     def show(self) -> None:
         """Build the text from what the pane shows (subclasses)."""
 
-    def on_resize(self) -> None:
+    def _rebuild(self) -> None:
         # The text itself may depend on the width (column widths, bar and
         # plot sizes): build it again, not only wrap it again.
         self._cache.clear()
         self._shown = None
         self.show()
         self._wrap()
+
+    def on_resize(self) -> None:
+        self._rebuild()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # A border that comes with focus narrows the text without a Resize
+        # event: the width is checked where it is used.
+        width = self.scrollable_content_region.width
+        if width > 0 and width != self._wrapped_width and self.is_mounted:
+            self._rebuild()
+        return super().render_lines(crop)

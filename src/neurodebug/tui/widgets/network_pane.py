@@ -24,6 +24,7 @@ class NetworkPane(LineList):
         "network--layer",
         "network--breakpoint",
         "network--failing",
+        "network--noted",
         "network--changed",
         "network--pending",
     }
@@ -32,6 +33,7 @@ class NetworkPane(LineList):
     NetworkPane .network--layer { color: $primary; text-style: bold; }
     NetworkPane .network--breakpoint { color: $error; }
     NetworkPane .network--failing { color: $warning; text-style: bold; }
+    NetworkPane .network--noted { color: $warning 60%; }
     NetworkPane .network--changed { color: $success; text-style: bold; }
     NetworkPane .network--pending { color: $text-muted; }
     """
@@ -39,7 +41,8 @@ class NetworkPane(LineList):
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
-        self.failing: frozenset[tuple[int, int]] = frozenset()
+        self.failing: frozenset[tuple[int, int]] = frozenset()  # neurons with a problem here
+        self.noted: frozenset[tuple[int, int]] = frozenset()  # neurons with only notes here
         self._kind = np.zeros(0, np.int8)  # per row: INPUTS, INPUT, LAYER, NEURON or CHANGE
         self._layer = np.zeros(0, np.int32)
         self._index = np.zeros(0, np.int32)  # the input or neuron of the row
@@ -86,15 +89,19 @@ class NetworkPane(LineList):
         self._layer = np.concatenate(layers)
         self._index = np.concatenate(indices)
 
-    def show(self, failing: frozenset[tuple[int, int]] | None = None) -> None:
+    def show(self, failing: frozenset[tuple[int, int]] | None = None,
+             noted: frozenset[tuple[int, int]] | None = None) -> None:
         """Redraw from the session (call after any change of cursor, sample or values)."""
         if failing is not None:
             self.failing = failing
+        if noted is not None:
+            self.noted = noted
         s = self.session
         result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
         if self._rows_for != (id(result), s.sample_index):
             self._build_rows()
-        shown = (self._rows_for, s.values_version, s.granularity, id(s.plan), frozenset(s.breakpoints), self.failing)
+        shown = (self._rows_for, s.values_version, s.granularity, id(s.plan), frozenset(s.breakpoints),
+                 self.failing, self.noted)
         current = self._row_at(s.cursor)
         touched = self._rows_touched(self._shown_cursor, s.cursor, current) if shown == self._shown else None
         self._shown, self._shown_cursor, self._current = shown, s.cursor, current
@@ -195,7 +202,8 @@ class NetworkPane(LineList):
         st = s.sample_trace
         pieces: list[tuple[str, Style | None]] = [
             ("●" if (l, j) in s.breakpoints else " ", self._style("breakpoint")),
-            ("✗" if (l, j) in self.failing else " ", self._style("failing")),
+            ("✗", self._style("failing")) if (l, j) in self.failing
+            else ("○", self._style("noted")) if (l, j) in self.noted else (" ", None),
         ]
         # never round 166.5 to 166: shrink the name instead; room for "−0.7587"
         # plus a space when the pane is wide enough

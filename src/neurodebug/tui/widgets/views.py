@@ -100,7 +100,8 @@ class JournalView(TextView):
 
 
 class ProblemsView(TextView):
-    """The health report: this sample's findings first, then the others."""
+    """The health report: this sample's problems first, then the other
+    samples', then the notes (worth knowing, not failures)."""
 
     MAX_LINES = 60
 
@@ -109,17 +110,22 @@ class ProblemsView(TextView):
         report = s.health()
         out = Text()
         out.append(report.summary() + "\n", "bold green" if report.ok else "bold yellow")
-        if report.ok:
+        if not report.findings:
             out.append("No saturated, dead, NaN/Inf, exploding or wrong-output neuron in any sample.", "dim")
             return out
-        mine = report.for_sample(s.sample_index)
-        others = [f for f in report.findings if s.sample_index not in f.samples]
-        out.append(f"\nthis sample (\"{s.sample.name}\"): {len(mine)}\n", "bold")
-        for f in mine[: self.MAX_LINES]:
-            out.append(f"  ✗ {f.message}\n")
+        mine = [f for f in report.for_sample(s.sample_index) if f.is_problem]
+        others = [f for f in report.problems if s.sample_index not in f.samples]
+        if report.problems:
+            out.append(f"\nthis sample (\"{s.sample.name}\"): {len(mine)}\n", "bold")
+            for f in mine[: self.MAX_LINES]:
+                out.append(f"  ✗ {f.message}\n")
         if others:
             out.append(f"\nother samples only: {len(others)}\n", "bold")
             for f in others[: self.MAX_LINES // 2]:
                 out.append(f"  · {f.message}\n", "dim")
+        if report.notes:
+            out.append(f"\nnotes, not problems: {len(report.notes)}\n", "bold")
+            for f in report.notes[: self.MAX_LINES // 2]:
+                out.append(f"  ○ {f.message}\n", "dim")
         out.append("\nf jumps to the next failing neuron · x explains the current one", "dim")
         return out
