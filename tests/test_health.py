@@ -34,7 +34,8 @@ def net_of(layers: list[Layer], xs: list[list[float]], **kw) -> Network:
     return Network(layers, samples, **kw)
 
 
-def report_of(net: Network, config: HealthConfig = HealthConfig()) -> HealthReport:
+def report_of(net: Network, config: HealthConfig | None = None) -> HealthReport:
+    config = config or HealthConfig()
     return check_health(net.trace(), config)
 
 
@@ -434,7 +435,7 @@ def test_no_warning_escapes_on_nasty_values():
     report = check_health(trace)
     report_lines(report, trace)
     for f in report.findings:
-        f.message
+        assert f.message
         if f.neuron is not None:
             for row in range(trace.n_samples):
                 explain(trace, row, f.layer, f.neuron)

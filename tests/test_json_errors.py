@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 import math
+import threading
 import os
 import subprocess
 import sys
@@ -416,8 +417,7 @@ def test_a_nul_in_the_path(tmp_path) -> None:
         load_network(str(tmp_path / "a\0b.json"))
 
 
-def _feed_fifo(path: Path, data: bytes) -> "threading.Thread":
-    import threading
+def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
 
     def feed() -> None:
         try:

@@ -151,7 +151,7 @@ def forward_error_bound(net, x, ref_layers, eps):
     with np.errstate(all="ignore"):
         h = np.abs(np.atleast_2d(x))
         e_in = np.zeros_like(h) + n_eps * h  # normalisation rounding
-        for layer, (zdot, z, a) in zip(net.layers, ref_layers):
+        for layer, (zdot, _z, a) in zip(net.layers, ref_layers):
             absW = np.abs(layer.W)
             e_zdot = e_in @ absW + (layer.n_inputs + 2) * n_eps * (h @ absW)
             e_z = e_zdot + n_eps * (np.abs(zdot) + np.abs(layer.b))

@@ -100,7 +100,7 @@ def networks(draw, dtype=None) -> Network:
         return values.astype(dtype)
 
     layers, prev = [], n_in
-    for i, units in enumerate(widths):
+    for units in widths:
         act = draw(st.sampled_from(SUPPORTED_ACTIVATIONS))
         alpha = draw(st.floats(0, 1)) if act == "leaky_relu" else 0.01
         neuron_names = draw(st.none() | st.lists(names.filter(bool), min_size=units, max_size=units))
@@ -110,7 +110,7 @@ def networks(draw, dtype=None) -> Network:
     if draw(st.booleans()):
         norm = Normalization(rng.normal(size=n_in) * 100, rng.uniform(0.01, 100, size=n_in))
     samples = []
-    for k in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.integers(0, 3))):
         label = draw(st.none() | st.integers(0, max(1, prev - 1)))
         expected = draw(st.none() | st.just(rng.normal(size=prev)))
         samples.append(Sample(draw(names), rng.normal(size=n_in) * 1e3, label, expected))

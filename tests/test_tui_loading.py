@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neurodebug import NetworkFileError, Session, load_network
+from neurodebug import Session, load_network
 from neurodebug.engine import parse_watches
 from neurodebug.tui.app import LoadingScreen, NeurodebugApp
 from neurodebug.tui.debugger import DebuggerScreen

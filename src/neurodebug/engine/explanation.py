@@ -19,7 +19,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, saturation_bound
 from .findings import (
-    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, HealthConfig, input_name, json_number,
+    DEAD, DEFAULT_CONFIG, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, HealthConfig, input_name, json_number,
     where_text,
 )
 from .numbers import fmt, fmt_operand
@@ -370,7 +370,7 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> dict:
     return out
 
 
-def explain(trace: Trace, row: int, layer: int, neuron: int, config: HealthConfig = HealthConfig()) -> Explanation:
+def explain(trace: Trace, row: int, layer: int, neuron: int, config: HealthConfig = DEFAULT_CONFIG) -> Explanation:
     """Explain neuron ``neuron`` of layer ``layer`` (0-based) for sample ``row``."""
     network = trace.network
     if not 0 <= row < trace.n_samples:

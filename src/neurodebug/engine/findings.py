@@ -125,6 +125,9 @@ class HealthConfig:
         }
 
 
+DEFAULT_CONFIG = HealthConfig()  # frozen: one instance serves as every default
+
+
 def where_text(network: Network, layer: int, neuron: int | None) -> str:
     """'layer 1 (layer1), neuron 2 (too short)', 1-based as the rest of the engine."""
     lay = network.layers[layer]

@@ -22,7 +22,7 @@ import numpy as np
 from .activations import ACTIVATIONS, saturation_bound
 from .explanation import Explanation, NonFiniteCause, Term, explain
 from .findings import (
-    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
+    DEAD, DEFAULT_CONFIG, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
     HealthConfig, HealthReport, input_name, json_number, where_text,
 )
 from .network import Layer, Network
@@ -415,7 +415,7 @@ def _order(f: Finding) -> tuple[int, int, int, int]:
     return (f.layer, neuron, KINDS.index(f.kind), 0 if f.origin else 1)
 
 
-def check_health(trace: Trace, config: HealthConfig = HealthConfig()) -> HealthReport:
+def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG) -> HealthReport:
     """Run every detector over every layer and sample of ``trace``."""
     names = sample_names(trace.network, trace.n_samples)
     findings: list[Finding] = []

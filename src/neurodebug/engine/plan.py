@@ -51,7 +51,7 @@ class Plan:
         self.has_normalize = network.normalization is not None
         self._starts: list[int] = []
         k = 1 if self.has_normalize else 0
-        for l, units in enumerate(self._units):
+        for l in range(len(self._units)):
             self._starts.append(k)
             k += self._layer_len(l)
         self._len = k

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .findings import HealthConfig, HealthReport
-from .edits import BIAS, INPUT, WEIGHT, Edit, EditError, EditResult, OutputChange, Target
+from .edits import BIAS, INPUT, Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample
 from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
-from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail, Trace
+from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail
 from .watch import Watch, first_firing
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed

@@ -179,5 +179,8 @@ Editing
   s              save the edited network as NAME.edited.json (atomic)
 
   ?              this help
-  q              quit (asks first when edits are unsaved)
+  ctrl+l         redraw the whole screen
+  q  ctrl+q  ctrl+c
+                 quit; with unsaved edits it asks first: s saves and
+                 quits, y quits without saving, n stays
 """

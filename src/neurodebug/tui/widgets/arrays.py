@@ -136,7 +136,6 @@ class ArraysPane(TextBlock):
             out.append(f" ({layer.neuron_name(j)})", "bold")
         out.append("  b = ")
         out.append(fmt(layer.b[j], 6), "reverse bold" if sel_b else "")
-        neuron = None if s.granularity == "layer" else j
         out.append("\n")
         softmax = layer.activation == "softmax"
         # the layer's vectors
