@@ -525,10 +525,11 @@ def test_stuck_on_one_side_of_a_dataset_is_a_problem():
 
 
 def test_few_samples_far_past_the_bound_and_close_together_are_enough():
-    # z = x − 50 for x in {0, 1, 2}: mean −49, std 1; 40 std past the bound
+    # z = x − 50 for x in {0, 1, 2}: mean −49, std 1: the 99.9 % prediction
+    # bound, −49 + 22.3 · 1.15 = −23, is still far past −9.21
     (f,) = report_of(net_of([sigmoid_layer(-50.0)], [[0.0], [1.0], [2.0]])).findings
     assert f.severity == "problem"
-    # z = 10x − 12 for x in {0, 0.1, 0.2}: all past −9.21 but only 1.8 std beyond it
+    # z = 10x − 12 for x in {0, 0.1, 0.2}: all past −9.21, but the bound is not
     layer = Layer("h", "sigmoid", np.array([[10.0]]), np.array([-12.0]))
     (f,) = report_of(net_of([layer], [[0.0], [0.1], [0.2]])).findings
     assert f.severity == "note"
@@ -571,8 +572,8 @@ def test_a_dead_relu_needs_evidence():
     (f,) = report_of(net_of([layer], [[-1.0], [-0.5], [0.0], [-2.0], [0.05]])).findings
     assert (f.kind, f.severity) == (DEAD, "note") and "too few samples (5)" in f.message
     assert report_of(net_of([layer], [[-1.0], [-0.5], [0.0], [-2.0], [0.05]])).ok
-    # thirty samples say it by their count
-    xs = np.linspace(-2, 0.05, 30)[:, None].tolist()
+    # a hundred samples say it by their count
+    xs = np.linspace(-2, 0.05, 100)[:, None].tolist()
     (f,) = report_of(net_of([layer], xs)).findings
     assert (f.kind, f.severity) == (DEAD, "problem")
 

@@ -82,6 +82,22 @@ class Terminal:
         os.close(self.master)  # the terminal window closes: the kernel sends SIGHUP
         return self.proc.wait(timeout=DEADLINE)
 
+    def wait_exit(self) -> int:
+        """Wait for the program to end, reading what it draws meanwhile (a
+        terminal nobody reads fills up, and the program's writes then block)."""
+        import time
+
+        end = time.monotonic() + DEADLINE
+        while self.proc.poll() is None:
+            assert time.monotonic() < end, f"the program never ended; the screen:\n{self.text()}"
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.stream.feed(os.read(self.master, 65536))
+                except OSError:
+                    pass
+        return self.proc.returncode
+
 
 def _edit_first_weight(term: Terminal) -> None:
     term.wait_for("Ready")
@@ -109,7 +125,7 @@ def test_closing_the_terminal_keeps_unsaved_edits(how, tmp_path):
             code = term.hang_up()
         else:
             term.proc.send_signal(signal.SIGTERM)  # e.g. the machine shutting down
-            code = term.proc.wait(timeout=DEADLINE)
+            code = term.wait_exit()
     finally:
         if term.proc.poll() is None:
             term.proc.send_signal(signal.SIGKILL)

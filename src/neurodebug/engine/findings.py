@@ -71,16 +71,17 @@ class HealthConfig:
 
     ``dataset_samples``: "in every sample" means something by its count
     alone from this many samples on: a neuron that is dead, or saturated on
-    the same side, in every one of 30 samples is a problem (a healthy one
-    that responds to one input in ten would look so with probability 0.04).
-    Wrong outputs among this many labelled samples are weighed as an error
-    rate, not one by one.
+    the same side, in every one of 100 samples is a problem (a healthy unit
+    that responds to one input in twenty would look so with probability
+    0.006; trained networks have such rare units). Below it (but from
+    ``dead_min_samples`` on), the samples must also sit far past the limit
+    and close together: a new input drawn like them would come back with
+    probability under 0.1 %, by the one-sided 99.9 % prediction bound
+    mean ± t · s · √(1 + 1/n) of Student's t with n − 1 degrees of freedom.
 
-    ``stuck_margin``: with fewer samples (at least ``dead_min_samples``), a
-    neuron dead or saturated in every sample is still a problem when the
-    samples sit so far past the limit, so close together, that only an
-    input this many standard deviations away would bring it back:
-    (|mean z| − limit) / std z ≥ 3.
+    ``min_labelled``: wrong outputs among fewer labelled samples than this
+    are each a problem (hand-written test cases); from this many on they are
+    weighed as an error rate.
 
     ``max_error_rate``: on a dataset, wrong outputs are a problem when more
     than this share of the labelled samples is wrong (a trained model gets
@@ -92,8 +93,8 @@ class HealthConfig:
     output_tolerance: float = 0.1
     dead_min_samples: int = 3
     large_input: float = 10.0
-    dataset_samples: int = 30
-    stuck_margin: float = 3.0
+    dataset_samples: int = 100
+    min_labelled: int = 30
     max_error_rate: float = 0.2
 
     def __post_init__(self) -> None:
@@ -105,10 +106,8 @@ class HealthConfig:
             raise ValueError("output_tolerance must be a finite number ≥ 0")
         if self.dead_min_samples < 1:
             raise ValueError("dead_min_samples must be at least 1")
-        if self.dataset_samples < 1:
-            raise ValueError("dataset_samples must be at least 1")
-        if not (math.isfinite(self.stuck_margin) and self.stuck_margin >= 0):
-            raise ValueError("stuck_margin must be a finite number ≥ 0")
+        if self.dataset_samples < 1 or self.min_labelled < 1:
+            raise ValueError("dataset_samples and min_labelled must be at least 1")
         if not 0 <= self.max_error_rate <= 1:
             raise ValueError("max_error_rate must lie in [0, 1]")
 
@@ -120,7 +119,7 @@ class HealthConfig:
             "dead_min_samples": self.dead_min_samples,
             "large_input": self.large_input,
             "dataset_samples": self.dataset_samples,
-            "stuck_margin": self.stuck_margin,
+            "min_labelled": self.min_labelled,
             "max_error_rate": self.max_error_rate,
         }
 

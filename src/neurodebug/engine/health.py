@@ -65,24 +65,45 @@ class _LayerContext:
         return self.l == len(self.trace.network.layers) - 1
 
 
-def _margin(z: np.ndarray, limit: float) -> float:
-    """How many standard deviations of z (over the samples) its mean lies past
-    ±limit: a neuron on one side in every sample, with a large margin, would
-    need an input far from every one seen to come back."""
+# Student's t, one-sided 99.9 % quantile, by degrees of freedom (1–30, then
+# 40, 60, 120 and ∞ as in the usual tables; in between, linear in 1/df).
+_T999 = (318.309, 22.327, 10.215, 7.173, 5.893, 5.208, 4.785, 4.501, 4.297, 4.144, 4.025, 3.930, 3.852,
+         3.787, 3.733, 3.686, 3.646, 3.610, 3.579, 3.552, 3.527, 3.505, 3.485, 3.467, 3.450, 3.435, 3.421,
+         3.408, 3.396, 3.385)
+_T999_TAIL = ((30, 3.385), (40, 3.307), (60, 3.232), (120, 3.160), (math.inf, 3.090))
+
+
+def _t999(df: int) -> float:
+    if df <= len(_T999):
+        return _T999[df - 1]
+    for (d0, t0), (d1, t1) in zip(_T999_TAIL, _T999_TAIL[1:]):
+        if df <= d1:
+            w = (1 / d0 - 1 / df) / (1 / d0 - (0.0 if math.isinf(d1) else 1 / d1))
+            return t0 + w * (t1 - t0)
+    return _T999_TAIL[-1][1]
+
+
+def _comes_back_rarely(z: np.ndarray, limit: float) -> bool:
+    """Would a new input drawn like these samples bring z back within ±limit
+    less than once in a thousand? The one-sided 99.9 % prediction bound of
+    the samples' z, mean ∓ t·s·√(1 + 1/n), must still lie past the limit."""
     z = np.asarray(z, dtype=np.float64)
+    n = z.size
+    if n < 2:
+        return False
     past = abs(float(z.mean())) - limit
-    spread = float(z.std(ddof=1)) if z.size > 1 else math.nan
-    if past <= 0 or math.isnan(spread):
-        return 0.0
-    return math.inf if spread == 0 else past / spread
+    spread = float(z.std(ddof=1)) * math.sqrt(1 + 1 / n)
+    if past <= 0:
+        return False
+    return spread == 0 or past / spread >= _t999(n - 1)
 
 
 def _on_every_sample(ctx: _LayerContext, z: np.ndarray, limit: float, config: HealthConfig) -> str:
     """PROBLEM when "on one side of ``limit`` in every sample" is evidence
-    (enough samples, or a wide margin), else NOTE."""
+    (many samples, or a few far past it and close together), else NOTE."""
     if ctx.n >= config.dataset_samples:
         return PROBLEM
-    if ctx.n >= config.dead_min_samples and _margin(z, limit) >= config.stuck_margin:
+    if ctx.n >= config.dead_min_samples and _comes_back_rarely(z, limit):
         return PROBLEM
     return NOTE
 
@@ -327,7 +348,7 @@ def _output_severity(trace: Trace, config: HealthConfig, out: list[Finding]) -> 
         return out
     judged, right = verdicts
     total, wrong = int(judged.sum()), int((judged & ~right).sum())
-    if total < config.dataset_samples:
+    if total < config.min_labelled:
         return out
     share = f"{wrong} of {total} labelled samples wrong ({1 - wrong / total:.1%} right)"
     if wrong / total > config.max_error_rate:

@@ -12,13 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Session
 from ..io import write_json_network
 from .commands import JumpCommands
 from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
 from .widgets.arrays import ArraysPane
+from .widgets.keybar import KeyBar
 from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
@@ -97,7 +98,7 @@ class DebuggerScreen(Screen):
                         with TabPane("Problems", id="problems"):
                             yield ProblemsView(s, id="problems-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one(NetworkPane).focus()
