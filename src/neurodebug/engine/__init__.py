@@ -2,16 +2,17 @@
 
 from .activations import ACTIVATIONS, SUPPORTED_ACTIVATIONS, Activation
 from .edits import Edit, EditError, EditResult, Target, parse_assignment, parse_target
-from .network import Layer, Network, Normalization, Sample, ShapeError
+from .network import Layer, Network, Normalization, Sample, Samples, ShapeError
 from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
-from .session import START, Session, StopReason, predicted_class
+from .outputs import predicted_class
+from .session import START, Session, StopReason
 from .trace import SampleTrace, StepDetail, Trace
 from .watch import Watch, parse_watches
 
 __all__ = [
     "ACTIVATE", "ACTIVATIONS", "Activation", "BIAS", "DOT", "Edit", "EditError", "EditResult",
     "Layer", "NORMALIZE", "Network", "Normalization", "PER_LAYER", "PER_NEURON", "Plan",
-    "START", "SUPPORTED_ACTIVATIONS", "Sample", "SampleTrace", "Session", "ShapeError", "Step",
+    "START", "SUPPORTED_ACTIVATIONS", "Sample", "SampleTrace", "Samples", "Session", "ShapeError", "Step",
     "StepDetail", "StopReason", "Target", "Trace", "Watch", "parse_assignment", "parse_target",
     "parse_watches", "predicted_class",
 ]

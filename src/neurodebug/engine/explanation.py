@@ -392,8 +392,8 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     terms = Terms(trace, row, l, j)
     dominant = terms[0]
     kinds = _kinds(trace, row, l, j, config)
-    names = [s.name for s in network.samples] if len(network.samples) == trace.n_samples else []
-    sample_name = names[row] if names else f"sample {row + 1}"
+    own = len(network.samples) == trace.n_samples
+    sample_name = network.samples.names[row] if own else f"sample {row + 1}"
     where = where_text(network, l, j)
     fields: dict = {}
     lines = [f'{where}, sample "{sample_name}"']

@@ -8,9 +8,12 @@ can show, filter and turn into JSON.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any
+
+import numpy as np
 
 from .network import Network
 from .numbers import fmt
@@ -22,6 +25,8 @@ EXPLODING = "exploding"
 WRONG_OUTPUT = "wrong_output"
 # Severity order: the order of a neuron's findings and of the report's groups.
 KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT)
+
+JSON_ROWS = 10_000  # rows a finding lists in JSON; `sample_count` says how many hold
 
 # What a finding costs the model: a problem fails ``check`` (exit 1), a note
 # is shown and leaves the verdict alone (docs/health-checks.md says which is which).
@@ -143,6 +148,57 @@ def input_name(network: Network, layer: int, i: int) -> str:
     return network.feature_name(i) if layer == 0 else f"a{layer}_{i + 1}"
 
 
+class Rows(Sequence[int]):
+    """The samples (0-based rows) a finding holds for: a sorted array that
+    reads as a tuple of ints. A neuron stuck in ten million samples costs
+    80 MB of int64, not ten million Python ints; ``row in rows`` is a binary
+    search."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, rows: Iterable[int] | np.ndarray) -> None:
+        a = rows if isinstance(rows, np.ndarray) else np.fromiter((int(r) for r in rows), dtype=np.int64)
+        self._a = np.unique(a.astype(np.int64, copy=False))  # sorted, once each
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._a
+
+    def __len__(self) -> int:
+        return int(self._a.size)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return tuple(int(r) for r in self._a[i])
+        return int(self._a[i])
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(r) for r in self._a)
+
+    def __contains__(self, row: object) -> bool:
+        if not isinstance(row, (int, np.integer)):
+            return False
+        k = int(np.searchsorted(self._a, row))
+        return k < self._a.size and int(self._a[k]) == row
+
+    def __or__(self, other: Rows) -> Rows:
+        return Rows(np.union1d(self._a, other.array))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rows):
+            return bool(np.array_equal(self._a, other.array))
+        if isinstance(other, (tuple, list, range)):
+            return len(other) == len(self) and all(int(a) == b for a, b in zip(self._a, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((len(self), self[0] if len(self) else -1, self[-1] if len(self) else -1))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(str(r) for r in self._a[:8]) + (", …" if len(self) > 8 else "")
+        return f"Rows({shown}; {len(self)} in all)"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem of one neuron (or of a whole output), over the samples where it holds.
@@ -158,7 +214,7 @@ class Finding:
     kind: str
     layer: int
     neuron: int | None
-    samples: tuple[int, ...]
+    samples: Rows
     origin: bool = False
     value: float = math.nan
     row: int = 0
@@ -229,7 +285,8 @@ class Finding:
             "layer_name": self.layer_name,
             "neuron": None if self.neuron is None else self.neuron + 1,
             "neuron_name": self.neuron_name,
-            "samples": [r + 1 for r in self.samples],
+            "samples": [r + 1 for r in self.samples[:JSON_ROWS]],
+            "sample_count": len(self.samples),
             "origin": self.origin,
             "value": json_number(self.value),
             "sample": self.row + 1,
@@ -255,7 +312,7 @@ class HealthReport:
     """Every finding of one check, in step order (layer, neuron), severest first."""
 
     findings: tuple[Finding, ...]
-    sample_names: tuple[str, ...]
+    sample_names: Sequence[str]  # the checked samples' names (made when read, for a big table)
     config: HealthConfig
 
     @property
@@ -367,7 +424,8 @@ class HealthReport:
         return {
             "ok": self.ok,
             "summary": self.summary(),
-            "samples": list(self.sample_names),
+            "samples": list(self.sample_names[:JSON_ROWS]),
+            "sample_count": self.n_samples,
             "config": self.config.to_dict(),
             "problems": len(self.problems),
             "notes": len(self.notes),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -23,27 +23,28 @@ from .activations import ACTIVATIONS, saturation_bound
 from .explanation import Explanation, NonFiniteCause, Term, explain
 from .findings import (
     DEAD, DEFAULT_CONFIG, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
-    HealthConfig, HealthReport, input_name, json_number, where_text,
+    HealthConfig, HealthReport, Rows, input_name, json_number, where_text,
 )
 from .network import Layer, Network
+from .samples import Names
 from .numbers import fmt
-from .session import predicted_class
+from .outputs import NO_CLASS, Verdicts, judge
 from .trace import Trace
 
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 
-def sample_names(network: Network, n: int) -> list[str]:
-    """Names of the trace's rows: the file's samples when the trace holds them."""
+def sample_names(network: Network, n: int) -> Sequence[str]:
+    """Names of the trace's rows: the network's samples' when the trace holds them."""
     if len(network.samples) == n:
-        return [s.name for s in network.samples]
-    return [f"sample {r + 1}" for r in range(n)]
+        return network.samples.names
+    return Names(None, n)
 
 
 class _LayerContext:
     """What every finding of one layer shares."""
 
-    def __init__(self, trace: Trace, l: int, names: list[str]) -> None:
+    def __init__(self, trace: Trace, l: int, names: Sequence[str]) -> None:
         self.trace = trace
         self.l = l
         self.layer: Layer = trace.network.layers[l]
@@ -55,7 +56,7 @@ class _LayerContext:
                 severity: str = PROBLEM, verdict: str = "") -> Finding:
         layer = self.layer
         return Finding(
-            kind, self.l, j, tuple(int(r) for r in rows), origin, float(value), int(row), float(threshold),
+            kind, self.l, j, Rows(rows), origin, float(value), int(row), float(threshold),
             layer.name, layer.neuron_name(j) if (j is not None and layer.neuron_names) else None,
             layer.activation, self.names[row], self.n, cause, severity, verdict,
         )
@@ -153,7 +154,7 @@ def _per_neuron(mask: np.ndarray, score: np.ndarray) -> list[tuple[int, np.ndarr
     return out
 
 
-def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str],
+def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str],
                  right: np.ndarray | None = None) -> list[Finding]:
     """``right``: per sample, whether the output agrees with its label or
     expected vector (None: no sample says): confident right outputs are notes."""
@@ -193,7 +194,7 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: list[str],
             for j, r in zip(dead.tolist(), best.tolist()):
                 severity = _on_every_sample(ctx, z[:, j], 0.0, config)
                 verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
-                out.append(ctx.finding(DEAD, j, range(ctx.n), r, z[r, j], 0.0, severity=severity, verdict=verdict))
+                out.append(ctx.finding(DEAD, j, np.arange(ctx.n), r, z[r, j], 0.0, severity=severity, verdict=verdict))
     return out
 
 
@@ -311,43 +312,22 @@ class _PassOnCauses:
         return "another neuron of its softmax layer is not finite"
 
 
-def judge_outputs(trace: Trace, config: HealthConfig) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per sample: (judged, right). Judged when it has a label the output can
-    be compared with, or an expected vector; right when the class is the
-    label's and every output is within tolerance of the expected one. None
-    when the trace was not run on the file's samples."""
+def judge_outputs(trace: Trace, config: HealthConfig) -> Verdicts | None:
+    """Each sample's outputs judged against its label and expected vector;
+    None when the trace was not run on the network's own samples."""
     network = trace.network
     if len(network.samples) != trace.n_samples:
         return None
-    outputs = trace.outputs
-    n = trace.n_samples
-    judged = np.zeros(n, dtype=bool)
-    right = np.ones(n, dtype=bool)
-    with np.errstate(**_QUIET):
-        for r, s in enumerate(network.samples):
-            if s.expected is not None:
-                a = outputs[r].astype(np.float64)
-                e = np.asarray(s.expected, dtype=np.float64)
-                judged[r] = True
-                right[r] &= bool((np.abs(a - e) <= config.output_tolerance * np.maximum(1.0, np.abs(e))).all())
-            if s.label is not None:
-                cls = predicted_class(network, outputs[r])
-                finite = bool(np.isfinite(outputs[r]).all())
-                if cls is None and finite:
-                    continue  # a linear single output votes for no class
-                judged[r] = True
-                right[r] &= cls == s.label and finite
-    return judged, right & judged
+    return judge(network, trace.outputs, config.output_tolerance)
 
 
-def _output_severity(trace: Trace, config: HealthConfig, out: list[Finding]) -> list[Finding]:
+def _output_severity(verdicts: Verdicts, config: HealthConfig, out: list[Finding]) -> list[Finding]:
     """Wrong outputs among a few hand-picked samples are each a problem; on a
     dataset, a trained model's usual share of mistakes is a note."""
-    verdicts = judge_outputs(trace, config)
-    if not out or verdicts is None:
+    if not out:
         return out
-    judged, right = verdicts
-    total, wrong = int(judged.sum()), int((judged & ~right).sum())
+    judged = verdicts.judged
+    total, wrong = int(judged.sum()), int((judged & ~verdicts.right).sum())
     if total < config.min_labelled:
         return out
     share = f"{wrong} of {total} labelled samples wrong ({1 - wrong / total:.1%} right)"
@@ -356,11 +336,12 @@ def _output_severity(trace: Trace, config: HealthConfig, out: list[Finding]) -> 
     return [replace(f, severity=NOTE, verdict=f"{share}, a trained model's usual error") for f in out]
 
 
-def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list[Finding]:
+def _check_outputs(trace: Trace, config: HealthConfig, names: Sequence[str]) -> list[Finding]:
     """Outputs that disagree with a sample's label or expected vector."""
-    network = trace.network
-    if len(network.samples) != trace.n_samples:
+    verdicts = judge_outputs(trace, config)
+    if verdicts is None:
         return []  # the trace was not run on the file's samples: nothing to compare
+    network = trace.network
     l = len(network.layers) - 1
     ctx = _LayerContext(trace, l, names)
     outputs = trace.outputs
@@ -368,53 +349,43 @@ def _check_outputs(trace: Trace, config: HealthConfig, names: list[str]) -> list
     out: list[Finding] = []
 
     # Expected vectors: one finding per output neuron that misses.
-    rows = [r for r, s in enumerate(network.samples) if s.expected is not None]
-    if rows:
-        a = outputs[rows].astype(np.float64)
-        e = np.stack([np.asarray(network.samples[r].expected, dtype=np.float64) for r in rows])
-        err = np.abs(a - e)
-        miss = ~(err <= config.output_tolerance * np.maximum(1.0, np.abs(e)))  # NaN misses
+    expected = network.samples.expected
+    if verdicts.by_expected.any():
+        assert expected is not None
+        miss = ~verdicts.expected_right
+        with np.errstate(**_QUIET):
+            err = np.abs(outputs.astype(np.float64) - expected)
         score = np.where(np.isnan(err), np.inf, err)
         for j, hit, worst in _per_neuron(miss, score):
-            r = rows[worst]
             off = (f"off by {fmt(err[worst, j], 3)}, tolerance {fmt(config.output_tolerance)}"
                    if np.isfinite(err[worst, j]) else "not a finite number")
-            cause = f"output {fmt(outputs[r, j], 4)}, expected {fmt(e[worst, j], 4)} ({off})"
-            out.append(ctx.finding(WRONG_OUTPUT, j, [rows[k] for k in hit], r, outputs[r, j],
+            cause = f"output {fmt(outputs[worst, j], 4)}, expected {fmt(expected[worst, j], 4)} ({off})"
+            out.append(ctx.finding(WRONG_OUTPUT, j, hit, worst, outputs[worst, j],
                                    config.output_tolerance, cause=cause))
 
-    # Labels: the class the outputs vote for (``predicted_class``).
-    wrong: list[tuple[int, int | None]] = []
-    for r, s in enumerate(network.samples):
-        if s.label is None:
-            continue
-        cls = predicted_class(network, outputs[r])
-        finite = bool(np.isfinite(outputs[r]).all())
-        if cls is None and finite:
-            continue  # a linear single output votes for no class: cannot judge
-        if cls != s.label or not finite:
-            wrong.append((r, cls))
-    if wrong:
+    # Labels: the class the outputs vote for (``predicted_classes``).
+    wrong = np.flatnonzero(verdicts.by_label & ~verdicts.label_right)
+    if wrong.size:
+        labels = network.samples.labels
+        assert labels is not None
         j = 0 if units == 1 else None
         # The first wrong sample is the one quoted: "worst" has no common
         # measure across sigmoid, tanh and softmax outputs.
-        r, cls = wrong[0]
-        label = network.samples[r].label
-        assert label is not None
+        r = int(wrong[0])
+        cls = int(verdicts.classes[r])
         value = outputs[r, 0] if units == 1 else math.nan
-        got = "no class (not finite)" if cls is None else f"class {_class_name(network, cls)}"
+        got = "no class (not finite)" if cls == NO_CLASS else f"class {_class_name(network, cls)}"
         shown = fmt(outputs[r, 0], 4) if units == 1 else _vector_text(outputs[r])
-        cause = f"label {_class_name(network, label)}, the output {shown} gives {got}"
-        found = ctx.finding(WRONG_OUTPUT, j, [w[0] for w in wrong], r, value, cause=cause)
+        cause = f"label {_class_name(network, int(labels[r]))}, the output {shown} gives {got}"
+        found = ctx.finding(WRONG_OUTPUT, j, wrong, r, value, cause=cause)
         # Merge with an expected-vector finding of the same output neuron.
         for k, f in enumerate(out):
             if f.neuron == j:
-                merged = tuple(sorted(set(f.samples) | set(found.samples)))
-                out[k] = replace(f, samples=merged)
+                out[k] = replace(f, samples=f.samples | found.samples)
                 break
         else:
             out.append(found)
-    return _output_severity(trace, config, out)
+    return _output_severity(verdicts, config, out)
 
 
 def _class_name(network: Network, cls: int) -> str:
@@ -441,13 +412,13 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG) -> HealthR
     names = sample_names(trace.network, trace.n_samples)
     findings: list[Finding] = []
     verdicts = judge_outputs(trace, config)
-    right = None if verdicts is None or not verdicts[0].any() else np.where(verdicts[0], verdicts[1], False)
+    right = None if verdicts is None or not verdicts.judged.any() else verdicts.right
     with np.errstate(**_QUIET):
         for l in range(len(trace.network.layers)):
             findings += _check_layer(trace, l, config, names, right)
         findings += _check_outputs(trace, config, names)
     findings.sort(key=_order)
-    return HealthReport(tuple(findings), tuple(names), config)
+    return HealthReport(tuple(findings), names, config)
 
 
 # -- the report as text (the command line; any front end may reuse it) ---------------
@@ -548,7 +519,7 @@ def _passon_lines(passons: list[Finding], per_layer: int = 3) -> list[str]:
         first = group[0]
         names = ", ".join(str(f.neuron + 1) for f in group[:6] if f.neuron is not None)
         more = ", …" if len(group) > 6 else ""
-        rows = sorted({r for f in group for r in f.samples})
+        rows = np.unique(np.concatenate([f.samples.array for f in group]))
         out.append(f"  layer {first.layer + 1} ({first.layer_name}): {len(group)} neurons pass it on "
                    f"(neurons {names}{more}) in {len(rows)} of {first.n_samples} samples; "
                    f"e.g. neuron {first.neuron + 1 if first.neuron is not None else '?'}: {first.cause}")

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
+from .samples import Sample, Samples
+
+__all__ = ["Layer", "Network", "Normalization", "Sample", "Samples", "ShapeError"]
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -68,23 +71,22 @@ class Normalization:
 
 
 @dataclass
-class Sample:
-    name: str
-    x: np.ndarray
-    label: int | None = None  # class index (or 0/1 for one sigmoid output)
-    expected: np.ndarray | None = None  # the output vector the sample should give
-
-
-@dataclass
 class Network:
     layers: list[Layer]
-    samples: list[Sample] = field(default_factory=list)
+    # Assign a Samples table or any sequence of Sample: it is kept as a table.
+    samples: Samples = field(default_factory=list)  # type: ignore[assignment]
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
     normalization: Normalization | None = None
     name: str = "network"
     description: str = ""
     source: str | None = None  # the file it was read from, if any
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "samples" and not isinstance(value, Samples):
+            layers = self.__dict__.get("layers")
+            value = Samples.of(value, layers[0].n_inputs if layers else None)  # type: ignore[arg-type]
+        super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
         if not self.layers:
@@ -175,9 +177,9 @@ class Network:
         from .trace import Trace
 
         if x is None:
-            if not self.samples:
+            if not len(self.samples):
                 raise ShapeError("the network has no samples; pass an input")
-            x = np.stack([s.x for s in self.samples])
+            x = self.samples.x
         batch, _ = self.as_batch(x)
         return Trace(self, batch)
 
@@ -190,8 +192,8 @@ class Network:
         return out[0] if single else out
 
     def sample_index(self, name: str) -> int:
-        for i, s in enumerate(self.samples):
-            if s.name == name:
-                return i
-        names = ", ".join(s.name for s in self.samples) or "none"
-        raise KeyError(f"no sample named {name!r} (samples: {names})")
+        try:
+            return self.samples.index_of(name)
+        except KeyError:
+            names = ", ".join(self.samples.names[:12]) + (", …" if len(self.samples) > 12 else "")
+            raise KeyError(f"no sample named {name!r} (samples: {names or 'none'})") from None

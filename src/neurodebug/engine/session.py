@@ -14,27 +14,14 @@ import numpy as np
 
 from .findings import HealthConfig, HealthReport
 from .edits import BIAS, INPUT, Edit, EditError, EditResult, OutputChange, Target
-from .network import Network, Sample
+from .network import Network, Sample, Samples
+from .outputs import predicted_class
 from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail
 from .watch import Watch, first_firing
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
 EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are thousands of terms)
-
-
-def predicted_class(net: Network, outputs: np.ndarray) -> int | None:
-    """The class the outputs vote for: one sigmoid unit thresholds at 0.5."""
-    outputs = np.asarray(outputs)
-    if outputs.size == 1:
-        if net.layers[-1].activation not in ("sigmoid", "softmax", "tanh"):
-            return None
-        cut = 0.0 if net.layers[-1].activation == "tanh" else 0.5
-        v = float(outputs[0])
-        return None if np.isnan(v) else int(v >= cut)
-    if np.isnan(outputs).all():
-        return None
-    return int(np.nanargmax(outputs))
 
 
 @dataclass
@@ -80,7 +67,7 @@ class Session:
 
     # -- what is shown --------------------------------------------------------
     @property
-    def samples(self) -> list[Sample]:
+    def samples(self) -> Samples:
         return self.network.samples
 
     @property
@@ -324,10 +311,7 @@ class Session:
             if not np.isfinite(stored_x):
                 raise EditError(f"{t.label()}: {edit.new:g} does not fit in {self.trace.x_raw.dtype}")
             self.trace.set_input(row, t.index, edit.new)
-            sample = self.network.samples[row]
-            x = sample.x.copy()
-            x[t.index] = edit.new
-            self.network.samples[row] = replace(sample, x=x)
+            self.network.samples.with_input(row, t.index, edit.new)
             stored = float(self.trace.x_raw[row, t.index])
         else:
             layer = self.network.layers[t.layer]

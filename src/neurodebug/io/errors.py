@@ -1,14 +1,46 @@
-"""The one error type every reader raises for a file it cannot use."""
+"""The one error type every reader raises for a file it cannot use, and the
+rule that keeps text from a file harmless on a terminal."""
 
 from __future__ import annotations
 
 import os
+import re
+
+# C0 and C1 control characters and DEL: an escape sequence in a file name or
+# a cell of a CSV must be shown, never sent to the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as a visible escape
+    (``\\x1b``, ``\\x00``, ``\\n``…) and lone surrogates escaped, so that it
+    prints as one harmless line on any terminal or stream."""
+    text = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    # A JSON string may hold a lone surrogate ("\ud800"), which no stream can encode.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def size_text(n_bytes: float) -> str:
+    """1536 → '1.5 KiB', 2147483648 → '2 GiB'; exact bytes when that is what tells two sizes apart."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{int(n_bytes)} bytes"
+
+
+def over_limit(what: str, n_bytes: float, limit: float) -> str:
+    """'the file is 2.5 GiB, over the 2 GiB limit', with exact byte counts
+    when the rounded sizes would read the same."""
+    size, most = size_text(n_bytes), size_text(limit)
+    if size == most:
+        size, most = f"{int(n_bytes):,} bytes", f"{int(limit):,}-byte"
+    return f"{what} {size}, over the {most} limit"
 
 
 class NetworkFileError(Exception):
     """A bad network or input file: names the file, the place and the problem.
 
-    ``str(err)`` is one line: ``net.json: layers[1] (layer2).W: 3 rows, expected 2``.
+    ``str(err)`` is one printable line: ``net.json: layers[1] (layer2).W: 3 rows, expected 2``.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None, place: str, message: str) -> None:
@@ -19,10 +51,7 @@ class NetworkFileError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.path, self.place, self.message) if p]
-        text = ": ".join(" ".join(p.split()) for p in parts)
-        # A JSON string may hold a lone surrogate ("\ud800"), which no stream
-        # can encode; escape it so the message always prints.
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return printable(": ".join(parts))
 
 
 class MissingExtraError(NetworkFileError):

@@ -1,34 +1,109 @@
-"""Opening files safely and writing them atomically."""
+"""Opening files safely and writing them atomically.
+
+Only regular files and pipes are read: a device never ends, a directory is
+no file. Pipes (``/dev/stdin``, a named FIFO) are read without ever blocking
+for good: a FIFO with no writer is reported at once, and a read waiting on a
+silent writer gives up when ``cancel_reads()`` is called (the app quitting
+while it loads). Every size is checked against a limit before it is read.
+"""
 
 from __future__ import annotations
 
 import os
+import select
 import stat
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .errors import NetworkFileError
+from .errors import NetworkFileError, over_limit, size_text
 
 MAX_FILE_BYTES = 2 * 1024**3  # 2 GiB: beyond this a file is refused, not read
+MAX_ARRAY_BYTES = 2 * 1024**3  # what a file's arrays may take in memory once read and converted
+PIPE_CHUNK = 1 << 20
+PIPE_WRITER_WAIT = 5.0  # seconds a named pipe may wait for its writer to open it
+_cancel = threading.Event()
+
+
+def cancel_reads() -> None:
+    """Make reads waiting on a pipe stop with a NetworkFileError (the app is quitting)."""
+    _cancel.set()
+
+
+def allow_reads() -> None:
+    """Undo ``cancel_reads`` before a new load begins."""
+    _cancel.clear()
+
+
+def is_pipe(path: str | os.PathLike[str]) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
-    """Read a whole file, turning every OS failure into a NetworkFileError."""
+    """Read a whole file or pipe, turning every OS failure into a NetworkFileError."""
     p = Path(path)
     check_readable(p, limit)
+    if is_pipe(p):
+        return _read_pipe(p, limit)
     try:
-        # Read at most one byte past the limit: a pipe reports no size up front.
         with open(p, "rb") as fh:
-            data = fh.read(limit + 1)
+            data = fh.read(limit + 1)  # one byte past the limit: the file may have grown
     except OSError as exc:
         raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > limit:
-        raise NetworkFileError(p, "", f"the file is over the {limit / 1e6:.0f} MB limit")
+        raise NetworkFileError(p, "", f"the file is over the {size_text(limit)} limit")
     return data
 
 
-def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Path:
+def _read_pipe(p: Path, limit: int) -> bytes:
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise NetworkFileError(p, "", f"cannot read the pipe ({exc.strerror or exc})") from None
+    chunks: list[bytes] = []
+    total = 0
+    writer_seen = False
+    deadline = time.monotonic() + PIPE_WRITER_WAIT
+    try:
+        while True:
+            if _cancel.is_set():
+                raise NetworkFileError(p, "", "reading the pipe was cancelled")
+            try:
+                chunk = os.read(fd, PIPE_CHUNK)
+            except BlockingIOError:  # a writer is there but has not written (more) yet
+                writer_seen = True
+                select.select([fd], [], [], 0.2)
+                continue
+            except OSError as exc:
+                raise NetworkFileError(p, "", f"cannot read the pipe ({exc.strerror or exc})") from None
+            if not chunk:
+                if writer_seen or chunks:
+                    break  # every writer has closed it: the end
+                # A named pipe nobody has opened for writing reads as empty:
+                # give the writer a moment to come, never forever.
+                if time.monotonic() > deadline:
+                    raise NetworkFileError(p, "", f"a pipe that no writer opened within {PIPE_WRITER_WAIT:g} s")
+                time.sleep(0.05)
+                continue
+            writer_seen = True
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise NetworkFileError(p, "", f"the pipe gives more, over the {size_text(limit)} limit")
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, pipe_ok: bool = True) -> Path:
+    """The path as a Path, or a NetworkFileError saying why it cannot be read.
+
+    ``pipe_ok=False`` for the formats that seek (zip, HDF5, ONNX external data)."""
     p = Path(path)
     try:
         st = p.stat()
@@ -40,13 +115,13 @@ def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) ->
         raise NetworkFileError(p, "", "is not a valid file name") from None
     if stat.S_ISDIR(st.st_mode):
         raise NetworkFileError(p, "", "is a directory, expected a network file")
+    if stat.S_ISFIFO(st.st_mode) and not pipe_ok:
+        raise NetworkFileError(p, "", "is a pipe; this format must be a regular file (only JSON and CSV come through a pipe)")
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
-        # /dev/zero and the like never end; a pipe (/dev/stdin) is fine.
+        # /dev/zero and the like never end.
         raise NetworkFileError(p, "", "is a device, not a file; expected a network file")
     if st.st_size > limit:
-        raise NetworkFileError(
-            p, "", f"the file is {st.st_size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit"
-        )
+        raise NetworkFileError(p, "", over_limit("the file is", st.st_size, limit))
     if not os.access(p, os.R_OK):
         raise NetworkFileError(p, "", "cannot read the file (permission denied)")
     return p

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.network import Network
-from .errors import MissingExtraError, NetworkFileError
+from .errors import MissingExtraError, NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, check_readable
 from .keras_config import KerasLayer, KerasModel, parse_model, snake_case
 from .keras_layers import Builder
@@ -44,7 +44,7 @@ def _h5py(path: Path) -> Any:
 
 def read_keras_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
     """Read a Keras 3 ``.keras`` archive or a legacy ``.h5`` full-model file."""
-    p = check_readable(path, limit)
+    p = check_readable(path, limit, pipe_ok=False)
     h5py = _h5py(p)
     try:
         with open(p, "rb") as fh:
@@ -86,7 +86,7 @@ def _read_archive(path: Path, h5py: Any, limit: int) -> Network:
                 _check_member(path, info.filename)
             total = sum(info.file_size for info in infos)
             if total > limit:
-                raise NetworkFileError(path, "", f"the archive unpacks to {total / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
+                raise NetworkFileError(path, "", over_limit("the archive unpacks to", total, limit))
             names = {info.filename for info in infos}
             if "config.json" not in names:
                 raise NetworkFileError(path, "", "no config.json in the archive: not a Keras 3 .keras file")

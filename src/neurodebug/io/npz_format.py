@@ -37,7 +37,7 @@ import numpy as np
 from ..engine.activations import SUPPORTED_ACTIVATIONS
 from ..engine.network import Layer, Network, Normalization, Sample
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, text, texts
-from .errors import NetworkFileError
+from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
 
 FORMAT_NAME = "neurodebug-network"
@@ -197,12 +197,12 @@ def _check_archive(path: Path, limit: int) -> None:
     except OSError as exc:
         raise NetworkFileError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
     if total > limit:
-        raise NetworkFileError(path, "", f"the arrays unpack to {total / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
+        raise NetworkFileError(path, "", over_limit("the arrays unpack to", total, limit))
 
 
 def read_npz_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
     """Read a network from an .npz file laid out as described above."""
-    check_readable(path, limit)
+    check_readable(path, limit, pipe_ok=False)
     _check_archive(path, limit)
     arrays = numpy_load(path, "arrays")
     if not isinstance(arrays, dict):

@@ -42,7 +42,7 @@ def _onnx(path: Path) -> Any:
 
 def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
     """Read an ONNX model made of dense layers and activations."""
-    p = check_readable(path, limit)
+    p = check_readable(path, limit)  # a pipe may carry an ONNX model: it is read whole
     onnx = _onnx(p)
     raw = read_bytes(p, limit)
     model = onnx.ModelProto()
