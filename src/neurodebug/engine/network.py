@@ -6,6 +6,7 @@ column j holds neuron j's weights, so ``z = x @ W + b`` for a row of inputs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,8 @@ class Layer:
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
+        if not math.isfinite(self.alpha):
+            raise ValueError(f"the leaky_relu slope alpha must be a finite number, got {self.alpha}")
         self.W = np.asarray(self.W)
         self.b = np.asarray(self.b)
         if self.W.ndim != 2 or self.b.shape != (self.W.shape[1],):

@@ -6,6 +6,7 @@ kind and values and turning every failure into a NetworkFileError.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..engine.network import Layer, Network, ShapeError
-from .errors import NetworkFileError
+from .errors import NetworkFileError, over_limit, printable, size_text
+from .files import MAX_ARRAY_BYTES
 
 Path = str | os.PathLike[str]
 
@@ -57,7 +59,7 @@ def text(path: Path, place: str, value: Any) -> str:
     if arr.ndim != 0 or arr.dtype.kind not in "US":
         raise NetworkFileError(path, place, f"expected a single string, got an array of dtype {arr.dtype}, shape {arr.shape}")
     item = arr[()]
-    return item.decode("utf-8", errors="replace") if isinstance(item, bytes) else str(item)
+    return printable(item.decode("utf-8", errors="replace") if isinstance(item, bytes) else str(item), newlines=True)
 
 
 def texts(path: Path, place: str, value: Any, length: int, of: str) -> list[str]:
@@ -66,11 +68,14 @@ def texts(path: Path, place: str, value: Any, length: int, of: str) -> list[str]
         raise NetworkFileError(path, place, f"expected a list of {length} strings, got dtype {arr.dtype}, shape {arr.shape}")
     if arr.size != length:
         raise NetworkFileError(path, place, f"has {arr.size} names but there are {length} {of}")
-    return [s.decode("utf-8", errors="replace") if isinstance(s, bytes) else str(s) for s in arr.tolist()]
+    return [printable(s.decode("utf-8", errors="replace") if isinstance(s, bytes) else str(s)) for s in arr.tolist()]
 
 
 def make_network(path: Path, layers: list[Layer], **kwargs: Any) -> Network:
     """Build the Network, reporting a shape the readers missed as a file error."""
+    for key in ("name", "description"):
+        if isinstance(kwargs.get(key), str):
+            kwargs[key] = printable(kwargs[key], newlines=key == "description")
     try:
         return Network(layers, source=os.fspath(path), **kwargs)
     except (ShapeError, ValueError) as exc:
@@ -79,6 +84,8 @@ def make_network(path: Path, layers: list[Layer], **kwargs: Any) -> Network:
 
 def make_layer(path: Path, place: str, name: str, activation: str, W: np.ndarray, b: np.ndarray,
                alpha: float | None = None, neuron_names: list[str] | None = None) -> Layer:
+    name = printable(name)
+    neuron_names = None if neuron_names is None else [printable(n) for n in neuron_names]
     try:
         if alpha is None:
             return Layer(name, activation, W, b, neuron_names)
@@ -97,8 +104,58 @@ def check_chain(path: Path, place: str, W: np.ndarray, prev: Layer | None, prev_
         )
 
 
-def numpy_load(path: Path, what: str) -> Any:
-    """``np.load`` of an .npy (an array) or .npz (a dict of arrays), never unpickling."""
+def converted_itemsize(dtype: np.dtype) -> int:
+    """Bytes per element once read: float16 widens to float32, integers and
+    booleans to float64 (``numeric``); text keeps its own size."""
+    if dtype.kind == "f":
+        return max(4, dtype.itemsize)
+    if dtype.kind in "iub":
+        return 8
+    return dtype.itemsize
+
+
+def npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, header length) of the .npy stream at ``fh``, read from its
+    header alone: nothing is allocated for the data it declares."""
+    from numpy.lib import format as npy
+
+    start = fh.tell() if hasattr(fh, "tell") else 0
+    version = npy.read_magic(fh)
+    reader = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
+    if reader is None:
+        reader = getattr(npy, f"read_array_header_{version[0]}_{version[1]}", None)
+        if reader is None:
+            raise ValueError(f"unknown .npy format version {version}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        shape, _fortran, dtype = reader(fh)
+    header = (fh.tell() if hasattr(fh, "tell") else 0) - start
+    return tuple(int(d) for d in shape), np.dtype(dtype), header
+
+
+def check_declared(path: Path, place: str, shape: tuple[int, ...], dtype: np.dtype,
+                   stored: int | None = None, limit: int = MAX_ARRAY_BYTES) -> int:
+    """The bytes an array declared as ``shape`` × ``dtype`` takes once read and
+    converted, refused past ``limit`` or past what the file really stores
+    (``stored`` bytes), before anything is allocated. Returns that size."""
+    count = math.prod(shape)
+    if dtype.hasobject:
+        raise NetworkFileError(path, place, "holds Python objects, which are never unpickled")
+    if stored is not None and count * dtype.itemsize > stored:
+        raise NetworkFileError(path, place, f"declares {count:,} values ({size_text(count * dtype.itemsize)}) "
+                               f"but stores only {size_text(stored)}")
+    size = count * converted_itemsize(dtype)
+    if size > limit:
+        shown = "×".join(f"{d:,}" for d in shape)
+        raise NetworkFileError(path, place, over_limit(f"a {shown} array of {dtype} takes", size, limit))
+    return size
+
+
+def numpy_load(path: Path, what: str, limit: int = MAX_ARRAY_BYTES) -> Any:
+    """``np.load`` of an .npy (an array) or .npz (a dict of arrays), never
+    unpickling, and never allocating what a header merely declares: every
+    array's size (after conversion) is checked against ``limit`` first."""
+    _check_headers(path, what, limit)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # notices about old headers are not the user's problem
@@ -113,3 +170,30 @@ def numpy_load(path: Path, what: str) -> Any:
         raise NetworkFileError(path, "", f"cannot read the {what}: {exc}") from None
     except Exception as exc:  # NumPy parses the untrusted header with ast and tokenize: anything can come out
         raise NetworkFileError(path, "", f"cannot read the {what} ({type(exc).__name__}: {exc})") from None
+
+
+def _check_headers(path: Path, what: str, limit: int) -> None:
+    """Read each array's header (an .npy, or every member of an .npz) and
+    refuse declared sizes beyond the limit, in total."""
+    import zipfile
+
+    total = 0
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    with zf.open(info) as fh:
+                        shape, dtype, header = npy_header(fh)
+                    key = info.filename.removesuffix(".npy")
+                    total += check_declared(path, key, shape, dtype, info.file_size - header, limit)
+        else:
+            with open(path, "rb") as fh:
+                shape, dtype, header = npy_header(fh)
+                stored = os.fstat(fh.fileno()).st_size - header
+            total += check_declared(path, "", shape, dtype, stored, limit)
+    except NetworkFileError:
+        raise
+    except Exception as exc:  # the header is untrusted text NumPy parses: anything can come out
+        raise NetworkFileError(path, "", f"cannot read the {what} ({type(exc).__name__}: {exc})") from None
+    if total > limit:
+        raise NetworkFileError(path, "", over_limit("its arrays take, read and converted,", total, limit))

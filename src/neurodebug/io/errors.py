@@ -9,13 +9,16 @@ import re
 # C0 and C1 control characters and DEL: an escape sequence in a file name or
 # a cell of a CSV must be shown, never sent to the terminal.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-def printable(text: str) -> str:
+def printable(text: str, newlines: bool = False) -> str:
     """``text`` with every control character written as a visible escape
     (``\\x1b``, ``\\x00``, ``\\n``…) and lone surrogates escaped, so that it
-    prints as one harmless line on any terminal or stream."""
-    text = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    prints as one harmless line on any terminal or stream (``newlines``: keep
+    line breaks, for a description)."""
+    pattern = _CONTROL_BUT_NEWLINE if newlines else _CONTROL
+    text = pattern.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
     # A JSON string may hold a lone surrogate ("\ud800"), which no stream can encode.
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..engine.activations import SUPPORTED_ACTIVATIONS
 from ..engine.network import Layer, Network, Normalization, Sample
-from .errors import NetworkFileError
+from .errors import NetworkFileError, printable
 from .files import atomic_write_text, read_bytes
 
 FORMAT_NAME = "neurodebug-network"
@@ -93,10 +93,11 @@ class _Reader:
             raise self.fail(place, f"expected a finite number, got {f} (NaN and Infinity are not allowed)")
         return f
 
-    def text(self, v: Any, place: str) -> str:
+    def text(self, v: Any, place: str, newlines: bool = False) -> str:
+        """A string, its control characters escaped (a name reaches the terminal)."""
         if not isinstance(v, str):
             raise self.fail(place, f"expected a string, got {_kind(v)}")
-        return v
+        return printable(v, newlines)
 
     def names(self, v: Any, place: str, length: int, of: str) -> list[str]:
         if not isinstance(v, list):
@@ -168,7 +169,7 @@ class _Reader:
         if "normalization" in doc:
             norm = self.normalization(doc["normalization"], n_inputs)
         name = self.text(doc.get("name", Path(self.path).stem), "name")
-        description = self.text(doc.get("description", ""), "description")
+        description = self.text(doc.get("description", ""), "description", newlines=True)
 
         samples: list[Sample] = []
         samples_doc = doc.get("samples", [])
@@ -350,6 +351,34 @@ def _position(text: str, offset: int) -> str:
     return f"line {line}:{col}"
 
 
+def _duplicate_position(text: str) -> str:
+    """line:column of the first key that repeats within its object (the
+    parser's hook sees the keys but not where they are)."""
+    keys: list[set[str] | None] = []  # per open container: an object's keys so far, None for a list
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            key, end = json.decoder.scanstring(text, i + 1)
+            j = end
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            if keys and keys[-1] is not None and j < n and text[j] == ":":
+                if key in keys[-1]:
+                    return _position(text, i)
+                keys[-1].add(key)
+            i = end
+            continue
+        if c == "{":
+            keys.append(set())
+        elif c == "[":
+            keys.append(None)
+        elif c in "}]" and keys:
+            keys.pop()
+        i += 1
+    return ""
+
+
 def parse_json_text(path: str | os.PathLike[str], raw: bytes) -> Any:
     """Decode and parse, reporting bad bytes and syntax with line:column."""
     try:
@@ -366,7 +395,7 @@ def parse_json_text(path: str | os.PathLike[str], raw: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise NetworkFileError(path, f"line {exc.lineno}:{exc.colno}", f"JSON syntax error: {exc.msg}") from None
     except ValueError as exc:  # a duplicate field
-        raise NetworkFileError(path, "", str(exc)) from None
+        raise NetworkFileError(path, _duplicate_position(text), str(exc)) from None
     except RecursionError:
         raise NetworkFileError(path, "", "JSON nested too deeply") from None
 

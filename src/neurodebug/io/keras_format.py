@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -28,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..engine.network import Network
+from .arrays import check_declared
 from .errors import MissingExtraError, NetworkFileError, over_limit
-from .files import MAX_FILE_BYTES, check_readable
+from .files import MAX_ARRAY_BYTES, MAX_FILE_BYTES, check_readable
 from .keras_config import KerasLayer, KerasModel, parse_model, snake_case
 from .keras_layers import Builder
 
@@ -106,6 +108,7 @@ def _read_archive(path: Path, h5py: Any, limit: int) -> Network:
     except OSError as exc:
         raise NetworkFileError(path, "model.weights.h5", f"is not a readable HDF5 file ({exc})") from None
     with h5:
+        _check_self_contained(path, h5, h5py, "model.weights.h5 ")
         return Builder(path, model, _Keras3Weights(path, h5, model, h5py)).network(_description(version))
 
 
@@ -151,6 +154,7 @@ def _read_legacy_h5(path: Path, h5py: Any) -> Network:
     except OSError as exc:
         raise NetworkFileError(path, "", f"not a readable HDF5 file ({exc})") from None
     with f:
+        _check_self_contained(path, f, h5py)
         raw = f.attrs.get("model_config")
         if raw is None:
             if "layer_names" in f.attrs or "layers" in f or "model_weights" in f:
@@ -196,6 +200,52 @@ def _dataset(path: Path, group: Any, name: str, h5py: Any) -> np.ndarray:
     if not isinstance(ds, h5py.Dataset):
         raise NetworkFileError(path, f"{group.name}/{name}", "missing, or not an array")
     return np.asarray(ds[()])
+
+
+def _check_self_contained(path: Path, h5: Any, h5py: Any, prefix: str = "", limit: int = MAX_ARRAY_BYTES) -> None:
+    """Before anything is read: every link stays inside the file, every
+    dataset's data is stored in it (not in a virtual or external source), and
+    no dataset declares more than it holds or than memory allows. HDF5 would
+    otherwise follow an external link or a virtual dataset to another file,
+    or fill a never-written 2×10¹¹ kernel with zeros."""
+    # h5py's visitors stop at the first callback that returns something; an
+    # exception raised inside one would be mangled by its lock.
+    def link(name: str, target: Any) -> NetworkFileError | None:
+        if isinstance(target, h5py.ExternalLink):
+            return NetworkFileError(path, f"{prefix}{name}", f"is an external link to '{target.filename}' "
+                                    f"({target.path}); only data stored in the file itself is read")
+        return None
+
+    problem = h5.visititems_links(link)
+    if problem is not None:
+        raise problem
+    total = 0
+
+    def dataset(name: str, obj: Any) -> NetworkFileError | None:
+        nonlocal total
+        if not isinstance(obj, h5py.Dataset):
+            return None
+        place = f"{prefix}{name}"
+        if obj.is_virtual:
+            return NetworkFileError(path, place, "is a virtual dataset (its data lives in other files); "
+                                    "only data stored in the file itself is read")
+        if obj.external:
+            return NetworkFileError(path, place, f"keeps its data in an external file ('{obj.external[0][0]}'); "
+                                    "only data stored in the file itself is read")
+        shape = tuple(int(d) for d in (obj.shape or ()))
+        try:
+            total += check_declared(path, place, shape, obj.dtype, limit=limit)
+        except NetworkFileError as exc:
+            return exc
+        if math.prod(shape) and obj.id.get_storage_size() == 0:
+            return NetworkFileError(path, place, "declares data that was never written (it would read as fill values)")
+        return None
+
+    problem = h5.visititems(dataset)
+    if problem is not None:
+        raise problem
+    if total > limit:
+        raise NetworkFileError(path, prefix.strip(), over_limit("its arrays take, read and converted,", total, limit))
 
 
 def _description(version: str | None) -> str:

@@ -10,6 +10,7 @@ package parses the file; nothing else from it runs.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -18,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..engine.network import Layer, Network
-from .arrays import check_chain, make_layer, make_network, numeric
-from .errors import MissingExtraError, NetworkFileError
+from .arrays import check_chain, check_declared, make_layer, make_network, numeric
+from .errors import MissingExtraError, NetworkFileError, printable
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
 
 SUPPORTED_OPS = (
@@ -52,6 +53,7 @@ def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES)
         raise NetworkFileError(p, "", f"not an ONNX model ({type(exc).__name__}: {exc})") from None
     if not model.graph.node:
         raise NetworkFileError(p, "", "not an ONNX model, or one whose graph has no nodes")
+    _check_declared_tensors(p, model, onnx)
     _load_external_data(p, model, onnx, limit)
     try:
         return _GraphReader(p, model, onnx).network()
@@ -70,7 +72,8 @@ def _tensors(model: Any) -> list[Any]:
 
 
 def _load_external_data(path: Path, model: Any, onnx: Any, limit: int) -> None:
-    """Read tensors stored beside the model, only from files inside its folder."""
+    """Read tensors stored beside the model, only from regular files inside its
+    folder, and only as many bytes as each tensor declares."""
     folder = path.resolve().parent
     total = 0
     for tensor in _tensors(model):
@@ -79,26 +82,55 @@ def _load_external_data(path: Path, model: Any, onnx: Any, limit: int) -> None:
         info = {e.key: e.value for e in tensor.external_data}
         place = f"initializer '{tensor.name}'"
         location = info.get("location", "")
+        shown = printable(location)
         pure = PurePosixPath(location.replace("\\", "/"))
         if not location or pure.is_absolute() or ".." in pure.parts or (len(location) > 1 and location[1] == ":"):
-            raise NetworkFileError(path, place, f"external data at '{location}' is outside the model's folder; refusing it")
-        target = (folder / pure).resolve()
+            raise NetworkFileError(path, place, f"external data at '{shown}' is outside the model's folder; refusing it")
+        try:
+            target = (folder / pure).resolve()
+        except (ValueError, OSError):  # a NUL byte, a loop of links
+            raise NetworkFileError(path, place, f"external data at '{shown}' is not a valid file name") from None
         if not target.is_relative_to(folder):
-            raise NetworkFileError(path, place, f"external data at '{location}' leads outside the model's folder; refusing it")
-        check_readable(target, limit)
+            raise NetworkFileError(path, place, f"external data at '{shown}' leads outside the model's folder; refusing it")
+        try:
+            check_readable(target, limit, pipe_ok=False)
+        except NetworkFileError as exc:
+            raise NetworkFileError(path, place, f"external data file '{shown}': {exc.message}") from None
         try:
             offset = int(info.get("offset", 0))
             length = int(info["length"]) if "length" in info else target.stat().st_size - offset
         except ValueError:
             raise NetworkFileError(path, place, "external data has a bad offset or length") from None
+        declared = _declared_bytes(tensor, onnx)
+        if declared is not None and length != declared:
+            raise NetworkFileError(path, place, f"external data of {length:,} bytes for a tensor of {declared:,} bytes")
         total += max(length, 0)
         if offset < 0 or length < 0 or offset + length > target.stat().st_size or total > limit:
-            raise NetworkFileError(path, place, f"external data range {offset}+{length} does not fit '{location}' or the size limit")
+            raise NetworkFileError(path, place, f"external data range {offset}+{length} does not fit '{shown}' or the size limit")
         with open(target, "rb") as fh:
             fh.seek(offset)
             tensor.raw_data = fh.read(length)
         del tensor.external_data[:]
         tensor.data_location = onnx.TensorProto.DEFAULT
+
+
+def _declared_bytes(tensor: Any, onnx: Any) -> int | None:
+    """Bytes the tensor's dims and type say it holds (None: a type we do not size)."""
+    try:
+        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return math.prod(int(d) for d in tensor.dims) * dtype.itemsize
+
+
+def _check_declared_tensors(path: Path, model: Any, onnx: Any) -> None:
+    """Refuse a tensor whose dims promise more than memory allows, before NumPy makes it."""
+    for tensor in _tensors(model):
+        try:
+            dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
+        except (KeyError, TypeError, ValueError):
+            continue
+        check_declared(path, f"initializer '{tensor.name}'", tuple(int(d) for d in tensor.dims), dtype)
 
 
 # -- the graph ---------------------------------------------------------------------
@@ -280,14 +312,28 @@ class _GraphReader:
             A = self.weights(node, node.input[0])
             W, weight_name, feature_major = (A if trans_a else A.T), node.input[0], True
         if alpha != 1.0:
-            W = W * W.dtype.type(alpha)
+            W = self.scaled(node, W, alpha, "alpha", "weights")
         bias = None
         if len(node.input) > 2 and node.input[2]:
             bias = self.bias(node, node.input[2], W.shape[1], feature_major)
             if beta != 1.0:
-                bias = bias * bias.dtype.type(beta)
+                bias = self.scaled(node, bias, beta, "beta", "bias")
         self.add_layer(node, x, W, bias, weight_name)
         return _Tensor(out, [W.shape[1]], feature_major)
+
+    def scaled(self, node: Any, values: np.ndarray, factor: float, name: str, what: str) -> np.ndarray:
+        """``factor`` (Gemm's alpha or beta) folded into the values, refused when
+        it is not finite or when folding it overflows the values' precision."""
+        if not np.isfinite(factor):
+            raise self.fail(node, f"{name} = {factor} is not a finite number")
+        # One correctly rounded product, as the values' own precision would give.
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (values.astype(np.float64) * factor).astype(values.dtype)
+        broke = np.isfinite(values) & ~np.isfinite(out)
+        if broke.any():
+            raise self.fail(node, f"{name} = {factor:g} times the {what} overflows {out.dtype} "
+                            f"(at {tuple(int(i) for i in np.argwhere(broke)[0])})")
+        return out
 
     def matmul(self, node: Any, x: _Tensor, out: str) -> _Tensor:
         if len(node.input) != 2:
