@@ -18,6 +18,7 @@ from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Session, parse_assignment, parse_watches
 from .engine.numbers import fmt
 from .io import NetworkFileError, load_network
+from .io.errors import printable
 
 COMMANDS = ("trace", "check", "convert")
 DEFAULT_SAMPLE = "coffee_roasting.json"
@@ -259,14 +260,27 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
     check_readable(path)  # a missing file fails here, before the screen changes
 
+    from .io.files import allow_reads
+
+    allow_reads()
+
     def loader(progress) -> Session:
-        progress(f"Reading {path.name} …")
+        progress(f"Reading {printable(path.name)} …")
         session = open_session(args, path, zeros_if_empty=True)
         session.watches = watches
         return session
 
     app = NeurodebugApp(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
     app.run()
+    crash = getattr(app, "_exception", None)
+    if crash is not None and app.error is None:
+        # Textual printed the traceback above; say plainly that this was a crash.
+        import traceback
+
+        frame = traceback.extract_tb(crash.__traceback__)[-1] if crash.__traceback__ else None
+        where = f" at {Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else ""
+        print(f"neurodebug: internal error: {type(crash).__name__}{where}; please report it", file=sys.stderr)
+        return 3
     if app.recovered is not None:
         try:
             print(f"neurodebug: the terminal closed with unsaved edits; they are in {app.recovered}", file=sys.stderr)

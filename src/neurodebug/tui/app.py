@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 from typing import Callable
 
+from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,9 @@ from textual.widgets import LoadingIndicator, Static
 
 from ..engine import Session
 from ..io import NetworkFileError
+from ..io.errors import printable
+from ..io.files import cancel_reads
+from .commands import CommandPalette
 from .debugger import DebuggerScreen
 from .dialogs import QuitDialog
 
@@ -32,11 +36,11 @@ class LoadingScreen(Screen):
     def compose(self) -> ComposeResult:
         with Middle():
             with Center():
-                yield Static(f"Loading {self.what} …", id="loading-text")
+                yield Static(Text(f"Loading {self.what} …"), id="loading-text")
             yield LoadingIndicator()
 
     def progress(self, text: str) -> None:
-        self.query_one("#loading-text", Static).update(text)
+        self.query_one("#loading-text", Static).update(Text(text))
 
 
 class NeurodebugApp(App[int]):
@@ -96,7 +100,7 @@ class NeurodebugApp(App[int]):
         if self.session is not None:
             self._open(self.session, self.push_screen)
         else:
-            what = self.path.name if self.path else "the network"
+            what = printable(self.path.name) if self.path else "the network"
             self.push_screen(LoadingScreen(what))
             self.load()
 
@@ -106,18 +110,26 @@ class NeurodebugApp(App[int]):
         show(self.debugger)
         self.call_after_refresh(self._settle)
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette"))
+
     # -- ways out ---------------------------------------------------------------------
     def action_quit(self) -> None:  # type: ignore[override]
         """Quit, asking first while edits are unsaved (save, discard, or stay)."""
         debugger = self.debugger
-        if debugger is None or not debugger.session.dirty:
+        if debugger is None:
+            cancel_reads()  # still loading: a read waiting on a pipe gives up
+            self.exit()
+            return
+        if not debugger.session.dirty:
             self.exit()
             return
         if any(isinstance(screen, QuitDialog) for screen in self.screen_stack):
             return  # already asking
         n = len(debugger.session.journal)
         question = f"{n} edit{'s are' if n != 1 else ' is'} not saved. Quit anyway?"
-        self.push_screen(QuitDialog(question, str(debugger.save_path())), self._quit_answer)
+        self.push_screen(QuitDialog(question, printable(str(debugger.save_path()))), self._quit_answer)
 
     def _quit_answer(self, answer: str | None) -> None:
         if answer == "quit":
@@ -137,6 +149,7 @@ class NeurodebugApp(App[int]):
             self.recovered = debugger.write_recovery()
         if hangup:
             os._exit(128 + signal.SIGHUP)
+        cancel_reads()
         self.exit()
 
     async def on_event(self, event: events.Event) -> None:

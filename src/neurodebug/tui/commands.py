@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+from textual import command as textual_command
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from .dialogs import DismissedOnce
 
 if TYPE_CHECKING:
     from .debugger import DebuggerScreen
@@ -38,11 +45,39 @@ class JumpCommands(Provider):
     async def discover(self) -> Hits:
         for text, help_text, command in self._commands():
             if text.startswith(("Go to layer", "Sample")):
-                yield DiscoveryHit(text, command, help=help_text)  # type: ignore[arg-type]
+                # Names come from the file: shown as text, never read as markup.
+                yield DiscoveryHit(Text(text), command, text=text, help=escape(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, help_text, command in self._commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, _highlight(matcher, text), command, text=text, help=escape(help_text))  # type: ignore[arg-type]
+
+
+def _highlight(matcher: Matcher, text: str) -> Content:
+    """The matched letters of ``text`` lit, as Matcher.highlight does, but
+    with ``text`` taken as plain text: a layer named "[/x]" is not markup."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class CommandPalette(DismissedOnce, textual_command.CommandPalette):
+    """Textual's command palette with one guard. Paging its list (pageup,
+    pagedown) before the list has laid out its lines raises a KeyError inside
+    Textual 8.2's OptionList._move_page — a key storm found it, and others have
+    reported it. There is nothing to page through yet, so the key does nothing.
+    And it dismisses itself once: Enter Enter typed fast would otherwise pop
+    the debugger too, quitting without a word about unsaved edits."""
+
+    def _action_command_list(self, action: str) -> None:
+        try:
+            super()._action_command_list(action)
+        except (KeyError, IndexError):
+            pass

@@ -11,11 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Session
 from ..io import write_json_network
+from ..io.errors import printable
 from .commands import JumpCommands
 from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
 from .widgets.arrays import ArraysPane
@@ -69,6 +71,11 @@ class DebuggerScreen(Screen):
         self.session = session
         self.path = path
         self.save_dir = save_dir
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry names from the file: never read them as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
     def alive(self) -> bool:
@@ -145,7 +152,7 @@ class DebuggerScreen(Screen):
 
     def _status(self) -> Text:
         s = self.session
-        name = self.path.name if self.path else s.network.name
+        name = printable(self.path.name) if self.path else s.network.name
         text = Text.assemble(
             (name, "bold cyan"),
             f" · step {s.cursor + 1}/{len(s.plan)}",
@@ -310,7 +317,8 @@ class DebuggerScreen(Screen):
                 else:
                     self.notify("not saved")
 
-            self.app.push_screen(ConfirmDialog(f"{target} exists. Overwrite it?", yes="Overwrite", no="Cancel"), answer)
+            shown = printable(str(target))
+            self.app.push_screen(ConfirmDialog(f"{shown} exists. Overwrite it?", yes="Overwrite", no="Cancel"), answer)
         else:
             self._write(target, then)
 
@@ -319,10 +327,11 @@ class DebuggerScreen(Screen):
             write_json_network(self.session.network, target, overwrite=True)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            self.notify(f"could not save {target}: {reason}. Your edits are kept.", severity="error", timeout=10)
+            self.notify(f"could not save {printable(str(target))}: {reason}. Your edits are kept.",
+                        severity="error", timeout=10)
             return
         self.session.mark_saved()
-        self.notify(f"saved {target}")
+        self.notify(f"saved {printable(str(target))}")
         self._moved()
         if then is not None:
             then()

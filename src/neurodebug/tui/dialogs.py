@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -13,18 +14,26 @@ from textual.widgets import Button, Input, Label, Static
 from ..engine.numbers import fmt, parse_number
 
 
-class Dialog(ModalScreen):
-    """A modal that closes once: a second quick key (Enter, Escape, y) that
-    arrives before the screen is gone must not pop the screen below it."""
+class DismissedOnce:
+    """A screen that dismisses itself once, and only while it is on top.
 
-    _answered = False
+    ``Screen.dismiss`` pops whatever screen is on top: a second quick key
+    (Enter, Escape, y) that reaches a dialog already closing would pop the
+    debugger under it and end the app without asking about unsaved edits."""
+
+    _dismissed = False
+
+    def dismiss(self, result=None) -> AwaitComplete:  # type: ignore[override]
+        if self._dismissed or not self.is_current:  # type: ignore[attr-defined]
+            return AwaitComplete()
+        self._dismissed = True
+        return super().dismiss(result)  # type: ignore[misc]
+
+
+class Dialog(DismissedOnce, ModalScreen):
+    """A modal dialog: ``finish`` answers it (once)."""
 
     def finish(self, result=None) -> None:
-        if self._answered:
-            return
-        if not self.is_current:
-            return
-        self._answered = True
         self.dismiss(result)
 
 
@@ -44,7 +53,7 @@ class EditDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text.assemble(("Edit ", "bold"), (self.label, "bold cyan")))
-            yield Static(self.description, classes="dialog-help")
+            yield Static(Text(self.description), classes="dialog-help")
             yield Static(f"current value: {fmt(self.current, 17)}", classes="dialog-help")
             yield Input(value=repr(float(self.current)), id="edit-value", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
@@ -55,7 +64,7 @@ class EditDialog(Dialog):
         try:
             value = parse_number(event.value)
         except ValueError as exc:
-            self.query_one("#edit-error", Static).update(f"refused: {exc}")
+            self.query_one("#edit-error", Static).update(Text(f"refused: {exc}"))
             return
         self.finish(value)
 
@@ -65,6 +74,8 @@ class EditDialog(Dialog):
 
 class ConfirmDialog(Dialog):
     """A yes/no question; y or Enter on Yes confirms, n or Escape declines."""
+
+    AUTO_FOCUS = "#no"  # focused when mounted (a dialog answered first never is)
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
@@ -78,13 +89,10 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
+            yield Static(Text(self.question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning")
                 yield Button(f"{self.no} (n)", id="no", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -106,6 +114,8 @@ class QuitDialog(Dialog):
         Binding("n,escape", "answer(None)", "Stay"),
     ]
 
+    AUTO_FOCUS = "#stay"
+
     def __init__(self, question: str, target: str) -> None:
         super().__init__()
         self.question = question
@@ -113,15 +123,12 @@ class QuitDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
-            yield Static(f"s saves them to {self.target} first.", classes="dialog-help")
+            yield Static(Text(self.question))
+            yield Static(Text(f"s saves them to {self.target} first."), classes="dialog-help")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save and quit (s)", id="save", variant="success")
                 yield Button("Quit without saving (y)", id="quit", variant="error")
                 yield Button("Stay (n)", id="stay", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#stay", Button).focus()
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -144,7 +151,7 @@ class TextPage(Dialog):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog page"):
             yield Label(Text(self.title_text, "bold"))
-            yield Static(self.body)
+            yield Static(Text(self.body) if isinstance(self.body, str) else self.body)
             yield Static("Escape closes", classes="dialog-help")
 
     def action_close(self) -> None:
