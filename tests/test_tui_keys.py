@@ -11,9 +11,9 @@ from neurodebug import Session, load_network
 from neurodebug.engine import START
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, QuitDialog, TextPage
-from tui_helpers import make_app, press, screen_text
+from tui_helpers import make_app, press, screen_text, settle
 
-SIZE = (120, 40)
+SIZE = (100, 30)
 
 
 async def test_n_steps_through_neuron_one_and_shows_166_5():
@@ -158,7 +158,7 @@ async def test_q_quits_without_edits():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "q")
-        await pilot.pause()
+        await settle(pilot)
     assert app.return_code == 0
 
 
@@ -168,12 +168,12 @@ async def _edit_first_weight(pilot, app, value: str):
     await press(pilot, "e")
     assert isinstance(app.screen, EditDialog)
     await press(pilot, "ctrl+a", "ctrl+k", *list(value), "enter")
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_edit_recomputes_and_shows_old_and_new():
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # wide enough for every pane to show it
         await _edit_first_weight(pilot, app, "0.17")
         s = app.session
         assert s.network.layers[0].W[0, 0] == 0.17
@@ -241,7 +241,7 @@ async def test_save_writes_an_edited_copy_that_reproduces_the_values(tmp_path, m
     async with app.run_test(size=SIZE) as pilot:
         await _edit_first_weight(pilot, app, "0.17")
         await press(pilot, "s")
-        await pilot.pause()
+        await settle(pilot)
         saved = tmp_path / "seed_example.edited.json"
         assert saved.exists()
         assert not app.session.dirty
@@ -268,7 +268,7 @@ async def test_a_failed_save_keeps_the_edits(tmp_path, monkeypatch):
 
             monkeypatch.setattr(debugger, "write_json_network", refuse)
             await press(pilot, "s")
-            await pilot.pause()
+            await settle(pilot)
         finally:
             tmp_path.chmod(0o700)
         assert app.session.dirty
@@ -344,7 +344,7 @@ async def test_closing_the_terminal_writes_unsaved_edits_to_a_recovery_file(tmp_
     async with app.run_test(size=SIZE) as pilot:
         await _edit_first_weight(pilot, app, "0.17")
         app.terminal_closed()  # what SIGHUP and SIGTERM call
-        await pilot.pause()
+        await settle(pilot)
     assert app.recovered == Path("seed_example.recovered-2.json")
     assert load_network(tmp_path / app.recovered).layers[0].W[0, 0] == 0.17
     assert (tmp_path / "seed_example.recovered.json").read_text() == "an earlier recovery"
@@ -376,9 +376,9 @@ async def test_command_palette_jumps_to_a_neuron():
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "ctrl+p")
         await press(pilot, *"L1.N3")
-        await pilot.pause(0.3)
+        await settle(pilot)
         await press(pilot, "enter")
-        await pilot.pause()
+        await settle(pilot)
         step = app.session.step
         assert (step.layer, step.neuron, step.kind) == (0, 2, "dot")
         assert "burnt" in screen_text(app)
@@ -403,7 +403,7 @@ async def test_resizing_to_tiny_and_back_never_raises():
         await press(pilot, "n", "n")
         for size in [(40, 12), (20, 5), (60, 16), (80, 24), (40, 12), (120, 40)]:
             await pilot.resize_terminal(*size)
-            await pilot.pause()
+            await settle(pilot)
             if size[0] < 60 or size[1] < 16:
                 assert "too small" in " ".join(screen_text(app).split())
         assert "166.5" in screen_text(app)

@@ -8,7 +8,7 @@ from neurodebug import Session, load_network
 from neurodebug.engine import parse_watches
 from neurodebug.tui.app import LoadingScreen, NeurodebugApp
 from neurodebug.tui.debugger import DebuggerScreen
-from tui_helpers import SAMPLES, press, screen_text
+from tui_helpers import SAMPLES, press, screen_text, settle
 
 
 async def test_the_loader_runs_in_a_worker_and_opens_the_debugger():
@@ -22,7 +22,7 @@ async def test_the_loader_runs_in_a_worker_and_opens_the_debugger():
     app = NeurodebugApp(path=Path("coffee_roasting.json"), loader=loader)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert steps == ["loaded"]
         assert isinstance(app.screen, DebuggerScreen)
         await press(pilot, "n")
@@ -35,7 +35,8 @@ async def test_a_bad_file_in_the_loader_exits_2_with_the_message(tmp_path):
 
     app = NeurodebugApp(path=bad, loader=lambda progress: Session(load_network(bad)))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.5)  # the worker fails and the app exits
+        await app.workers.wait_for_complete()  # the worker fails and the app exits
+        await settle(pilot)
     assert app.return_code == 2
     assert "bad.json" in app.error and "line 1:13" in app.error
 

@@ -24,7 +24,7 @@ DEADLINE = 120  # seconds: a safety net against a hang, never a speed expectatio
 class Terminal:
     """``neurodebug`` running in its own session on a pty, driven by bytes."""
 
-    def __init__(self, args: list[str], cwd: Path, size=(100, 30)) -> None:
+    def __init__(self, args: list[str], cwd: Path, size=(100, 30), python: tuple[str, ...] = ("-m", "neurodebug")) -> None:
         import fcntl
         import termios
 
@@ -45,7 +45,7 @@ class Terminal:
                 signal.signal(sig, signal.SIG_DFL)
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "neurodebug", *args], stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, *python, *args], stdin=slave, stdout=slave, stderr=slave,
             cwd=cwd, env=env, preexec_fn=controlling_terminal,
         )
         os.close(slave)
@@ -134,3 +134,31 @@ def test_closing_the_terminal_keeps_unsaved_edits(how, tmp_path):
     recovered = tmp_path / "seed_example.recovered.json"
     assert recovered.exists(), sorted(p.name for p in tmp_path.iterdir())
     assert load_network(recovered).layers[0].W[0, 0] == 0.17
+
+
+CRASHING = """
+import neurodebug.tui.debugger as debugger
+
+def step(self):
+    raise RuntimeError("a bug on purpose")
+
+debugger.DebuggerScreen.action_step = step
+from neurodebug.cli import main
+raise SystemExit(main())
+"""
+
+
+def test_a_crash_exits_non_zero_and_says_where(tmp_path):
+    """A bug in the app (made here on purpose) must not end with exit 0."""
+    shutil.copy(SAMPLES / "seed_example.json", tmp_path)
+    term = Terminal(["seed_example.json"], tmp_path, python=("-c", CRASHING))
+    try:
+        term.wait_for("Ready")
+        term.send("n")
+        code = term.wait_exit()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.send_signal(signal.SIGKILL)
+            term.proc.wait()
+    assert code == 3
+    assert "internal error: RuntimeError at <string>" in term.text().replace("\n", "")

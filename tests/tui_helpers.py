@@ -69,8 +69,8 @@ async def settle(pilot) -> None:
         if _busy(app):
             quiet = 0
         elif any(worker.is_running for worker in app.workers):
-            quiet = 0  # the command palette searches in workers
-            await app.workers.wait_for_complete()
+            quiet = 0  # the command palette searches in workers (and cancels them as you type)
+            await asyncio.gather(*(worker.wait() for worker in app.workers), return_exceptions=True)
         elif app.animator._animations or app.animator._scheduled:
             quiet = 0  # a tab's underline slides to the new tab
             await app.animator.wait_until_complete()
@@ -140,3 +140,63 @@ async def assert_nothing_stale(pilot, after: str = "") -> None:
     if before != redrawn:
         diff = [f"  row {y}: {a!r}\n      now {b!r}" for y, (a, b) in enumerate(zip(before.split("\n"), redrawn.split("\n"))) if a != b]
         raise AssertionError(f"stale screen after {after}:\n" + "\n".join(diff))
+
+
+# -- key storms ---------------------------------------------------------------------
+STORM_KEYS = [
+    "n", "p", "N", "L", "c", "G", "g", "b", "v", "e", "u", "U", "s", "f", "x", "a",
+    "1", "2", "3", "4", "right", "left", "space", "home", "end", "tab", "shift+tab",
+    "left_square_bracket", "right_square_bracket", "question_mark", "escape", "enter",
+    "up", "down", "pageup", "pagedown", "0", "5", "minus", "full_stop", "y", "n", "ctrl+r",
+    "ctrl+l", "ctrl+a", "ctrl+k", "backspace",
+]
+# Sequences a user types faster than the screen updates: quit and answer, save
+# and answer, palette and choose, edit and apply.
+STORM_BURSTS = [
+    ("q", "y"), ("q", "y", "q"), ("q", "n"), ("q", "s"), ("ctrl+q", "y"), ("ctrl+c", "escape"), ("ctrl+c", "y"),
+    ("s", "y"), ("s", "n"), ("s", "s"), ("ctrl+p", "enter", "enter"), ("ctrl+p", *"L1", "enter"),
+    ("ctrl+p", *"quit", "enter", "y"), ("e", *"-2.5", "enter"), ("e", *"1e400", "enter", "escape"),
+    ("e", "enter", "enter"), ("x", "x"), ("question_mark", "q"),
+]
+STORM_SIZES = [(20, 5), (300, 100), (80, 24), (59, 15), (100, 30), (61, 17), (120, 40)]
+
+
+def storm_keys(rng, count: int) -> list[str | tuple[int, int]]:
+    """``count`` keys: single keys, fast sequences, and now and then a new
+    terminal size (a tuple)."""
+    out: list[str | tuple[int, int]] = []
+    while len(out) < count:
+        roll = rng.random()
+        if roll < 0.04:
+            out.append(rng.choice(STORM_SIZES))
+        elif roll < 0.14:
+            out.extend(rng.choice(STORM_BURSTS))
+        else:
+            out.append(rng.choice(STORM_KEYS))
+    return out[:count]
+
+
+async def storm(make, keys: list[str | tuple[int, int]], size=(100, 30), burst: int = 40) -> int:
+    """Type ``keys`` at apps made by ``make()``, a new one whenever one quits,
+    in bursts with no wait between keys. Any exception in an app fails here
+    (``run_test`` raises it). Returns how many apps were used."""
+    apps = 0
+    k = 0
+    while k < len(keys):
+        apps += 1
+        app = make()
+        async with app.run_test(size=size) as pilot:
+            while k < len(keys) and not app._exit:
+                chunk: list[str] = []
+                while k < len(keys) and len(chunk) < burst and not isinstance(keys[k], tuple):
+                    chunk.append(keys[k])  # type: ignore[arg-type]
+                    k += 1
+                if chunk:
+                    await type_fast(pilot, chunk, burst=burst)
+                if k < len(keys) and isinstance(keys[k], tuple) and not app._exit:
+                    width, height = keys[k]  # type: ignore[misc]
+                    k += 1
+                    await pilot.resize_terminal(width, height)
+                    await settle(pilot)
+        assert app._exception is None, app._exception
+    return apps
