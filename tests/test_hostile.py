@@ -354,6 +354,18 @@ def test_a_duplicate_json_key_names_its_line(tmp_path):
     refused(path, "line 4", "duplicate field 'W'")
 
 
+def test_a_json_integer_too_long_for_python_is_a_number_not_a_traceback(tmp_path):
+    digits = "9" * 5000  # past Python's 4300-digit int conversion limit
+    doc = json.loads((SAMPLES / "xor.json").read_text())
+    text = json.dumps(doc).replace('"W": [[1,', f'"W": [[{digits},', 1)
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    net = load_network(path)  # a weight: read like 1e999, as +∞
+    assert net.layers[0].W[0, 0] == np.inf
+    doc["normalization"] = {"mean": [0, 0], "std": [1, 1]}
+    path.write_text(json.dumps(doc).replace('"mean": [0', f'"mean": [{digits}'))
+    refused(path, "normalization.mean[0]", "finite")
+
 # -- names from a file never act on the screen ---------------------------------------------------
 async def test_names_with_markup_and_escape_sequences_are_shown_as_text(tmp_path, monkeypatch):
     from neurodebug import Session

@@ -130,7 +130,7 @@ def test_closing_the_terminal_keeps_unsaved_edits(how, tmp_path):
         if term.proc.poll() is None:
             term.proc.send_signal(signal.SIGKILL)
             term.proc.wait()
-    assert code == (128 + signal.SIGHUP if how == "hangup" else 0)
+    assert code == 128 + (signal.SIGHUP if how == "hangup" else signal.SIGTERM)
     recovered = tmp_path / "seed_example.recovered.json"
     assert recovered.exists(), sorted(p.name for p in tmp_path.iterdir())
     assert load_network(recovered).layers[0].W[0, 0] == 0.17

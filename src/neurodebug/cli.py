@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import re
+import signal
 import sys
 from importlib import resources
 from pathlib import Path
@@ -283,7 +284,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
         return 3
     if app.recovered is not None:
         try:
-            print(f"neurodebug: the terminal closed with unsaved edits; they are in {app.recovered}", file=sys.stderr)
+            print(f"neurodebug: stopped with unsaved edits; they are in {printable(str(app.recovered))}", file=sys.stderr)
         except OSError:  # no terminal left to tell
             pass
     if app.error is not None:
@@ -292,7 +293,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
             raise failure
         print(f"neurodebug: error: {app.error}", file=sys.stderr)
         return 2
-    return 0
+    return 128 + signal.SIGTERM if app.stopped else 0
 
 
 # -- parsing -------------------------------------------------------------------

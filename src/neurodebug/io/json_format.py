@@ -379,6 +379,12 @@ def _duplicate_position(text: str) -> str:
     return ""
 
 
+def parse_int(digits: str) -> int | float:
+    """A JSON integer; one too long for a float64 (Python refuses over 4300
+    digits) is read as a float, so it is ±∞ like ``1e999``."""
+    return int(digits) if len(digits) <= 309 else float(digits)
+
+
 def parse_json_text(path: str | os.PathLike[str], raw: bytes) -> Any:
     """Decode and parse, reporting bad bytes and syntax with line:column."""
     try:
@@ -391,7 +397,7 @@ def parse_json_text(path: str | os.PathLike[str], raw: bytes) -> Any:
     if not text.strip():
         raise NetworkFileError(path, "", "the file is empty, expected a JSON network")
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_int=parse_int)
     except json.JSONDecodeError as exc:
         raise NetworkFileError(path, f"line {exc.lineno}:{exc.colno}", f"JSON syntax error: {exc.msg}") from None
     except ValueError as exc:  # a duplicate field

@@ -34,6 +34,7 @@ from .errors import MissingExtraError, NetworkFileError, over_limit
 from .files import MAX_ARRAY_BYTES, MAX_FILE_BYTES, check_readable
 from .keras_config import KerasLayer, KerasModel, parse_model, snake_case
 from .keras_layers import Builder
+from .json_format import parse_int
 
 
 def _h5py(path: Path) -> Any:
@@ -75,7 +76,7 @@ def _check_member(path: Path, name: str) -> None:
 
 def _json(path: Path, place: str, raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_int=parse_int)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise NetworkFileError(path, place, f"is not valid JSON ({exc})") from None
 

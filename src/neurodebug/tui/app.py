@@ -90,6 +90,7 @@ class NeurodebugApp(App[int]):
         self.save_dir = save_dir
         self.catch_hangup = catch_hangup
         self.recovered: Path | None = None  # where terminal_closed wrote unsaved edits
+        self.stopped = False  # asked to stop by a signal (SIGTERM)
         self.debugger: DebuggerScreen | None = None
 
     def on_mount(self) -> None:
@@ -149,6 +150,7 @@ class NeurodebugApp(App[int]):
             self.recovered = debugger.write_recovery()
         if hangup:
             os._exit(128 + signal.SIGHUP)
+        self.stopped = True
         cancel_reads()
         self.exit()
 
