@@ -103,7 +103,7 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
             if step is not None and step.layer >= 0 and step.neuron is not None:
                 from neurodebug.engine.health import explain
 
-                timings.append(("engine: explain() (uncached)", lambda: explain(s.trace, s.sample_index, step.layer, step.neuron, s.health_config)))
+                timings.append(("engine: explain() (uncached)", lambda: explain(s.trace, s.sample_index, step.layer, step.neuron, s.settings)))
             network_pane = screen.query_one(NetworkPane)
             trace_pane = screen.query_one(TracePane)
             timings += [
@@ -149,7 +149,7 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
 def _check_health(session: Any) -> Any:
     from neurodebug.engine.health import check_health
 
-    return check_health(session.trace, session.health_config)
+    return check_health(session.trace, session.settings)
 
 
 def _full_frame(screen: Any) -> float:

@@ -241,7 +241,7 @@ class Run:
         times = []
         for _ in range(5):
             t = perf_counter()
-            check_health(session.trace, session.health_config)
+            check_health(session.trace, session.settings)
             times.append((perf_counter() - t) * 1e3)
         self.out["health_ms"] = sorted(times)[2]
         trace = session.trace

@@ -9,6 +9,7 @@ import pytest
 
 from neurodebug.engine import Layer, Network, Sample, Session
 from neurodebug.engine.plan import ACTIVATE, BIAS, DOT, NORMALIZE, PER_LAYER
+from neurodebug.engine.settings import Settings
 from neurodebug.engine.watch import NAN, SATURATED, ZABS, Watch, first_firing, parse_watches
 from neurodebug.io import load_network
 
@@ -109,7 +110,7 @@ def test_saturated_watch_stops_at_the_activation():
 def test_saturated_watch_respects_the_session_slope():
     s = session_for("coffee_roasting.json", "light medium roast", "saturated")
     assert s.continue_().kind == "end"  # healthy: |z| ≤ 4.35 for this sample
-    s = session_for("coffee_roasting.json", "light medium roast", "saturated", saturation_slope=0.05)
+    s = session_for("coffee_roasting.json", "light medium roast", "saturated", settings=Settings(saturation_slope=0.05))
     reason = s.continue_()  # σ' < 0.05 past |z| ≈ 2.94: neuron 2 (z = −4.35) now counts
     assert reason.kind == "watch" and where(s) == (ACTIVATE, 0, 1)
 

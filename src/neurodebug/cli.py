@@ -131,7 +131,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     session = open_session(args, Path(args.network))
     net = session.network
     st = session.sample_trace
-    steps = [st.detail(step, session.saturation_slope) for step in session.plan]
+    steps = [st.detail(step, session.settings) for step in session.plan]
     if args.format == "json":
         out = {
             "network": net.name,

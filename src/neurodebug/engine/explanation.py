@@ -19,9 +19,10 @@ import numpy as np
 
 from .activations import ACTIVATIONS, saturation_bound
 from .findings import (
-    DEAD, DEFAULT_CONFIG, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, HealthConfig, input_name, json_number,
+    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, input_name, json_number,
     where_text,
 )
+from .settings import DEFAULT_CONFIG, HealthConfig
 from .numbers import fmt, fmt_operand
 from .trace import Trace
 

@@ -22,11 +22,12 @@ import numpy as np
 from .activations import ACTIVATIONS, saturation_bound
 from .explanation import Explanation, NonFiniteCause, Term, explain
 from .findings import (
-    DEAD, DEFAULT_CONFIG, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
-    HealthConfig, HealthReport, Rows, input_name, json_number, where_text,
+    DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
+    HealthReport, Rows, input_name, json_number, where_text,
 )
 from .network import Layer, Network
 from .samples import Names
+from .settings import DEFAULT_CONFIG, HealthConfig
 from .numbers import fmt
 from .outputs import NO_CLASS, Verdicts, judge
 from .trace import Trace

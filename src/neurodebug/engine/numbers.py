@@ -7,10 +7,45 @@ these helpers are the one place that decides how a number reads.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 MINUS = "\u2212"
+
+
+def quiet() -> np.errstate:  # type: ignore[type-arg]
+    """Floating-point trouble (an overflowing dot product, ∞ − ∞) becomes
+    values the health checks find, never warnings: the one error state for
+    every computation of the engine."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
+def json_number(v: float | None) -> float | str | None:
+    """A float for strict JSON: NaN and ±∞ as the strings "NaN", "Infinity",
+    "-Infinity" (what the JSON network format reads back)."""
+    if v is None:
+        return None
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def json_value(v: Any) -> Any:
+    """Arrays, NumPy scalars and nested lists as strict-JSON-ready Python
+    values, non-finite floats written by ``json_number``."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        return [json_value(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return json_number(float(v))
+    return v
 
 
 def fmt(v: float, digits: int = 6) -> str:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .findings import HealthConfig, HealthReport
+from .findings import HealthReport
+from .settings import DEFAULT_CONFIG, Settings
 from .edits import BIAS, INPUT, Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
 from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
-from .trace import DEFAULT_SATURATION_SLOPE, SampleTrace, StepDetail
+from .trace import SampleTrace, StepDetail
 from .watch import Watch, first_firing
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
@@ -37,9 +38,8 @@ class Session:
     network: Network
     granularity: str = PER_NEURON
     sample_index: int = 0
-    saturation_slope: float = DEFAULT_SATURATION_SLOPE
     watches: list[Watch] = field(default_factory=list)
-    health_config: HealthConfig = field(default_factory=HealthConfig)
+    settings: Settings = DEFAULT_CONFIG  # every threshold: health, step notes, watches
 
     def __post_init__(self) -> None:
         if not self.network.samples:
@@ -84,7 +84,7 @@ class Session:
 
     def detail(self) -> StepDetail | None:
         step = self.step
-        return None if step is None else self.sample_trace.detail(step, self.saturation_slope)
+        return None if step is None else self.sample_trace.detail(step, self.settings)
 
     def done(self, layer: int, neuron: int | None, kind: str) -> bool:
         """Has the step computing (layer, neuron, kind) been executed?"""
@@ -102,7 +102,7 @@ class Session:
         if self._health is None or self._health[0] != self.values_version:
             from .health import check_health
 
-            self._health = (self.values_version, check_health(self.trace, self.health_config))
+            self._health = (self.values_version, check_health(self.trace, self.settings))
         return self._health[1]
 
     def explain(self, layer: int, neuron: int):
@@ -111,10 +111,10 @@ class Session:
 
         # The screen explains the neuron it stands on at each of its steps:
         # keep the last few, until the values change.
-        key = (self.values_version, self.sample_index, layer, neuron, self.health_config)
+        key = (self.values_version, self.sample_index, layer, neuron, self.settings)
         cached = self._explained.get(key)
         if cached is None:
-            cached = explain(self.trace, self.sample_index, layer, neuron, self.health_config)
+            cached = explain(self.trace, self.sample_index, layer, neuron, self.settings)
             if len(self._explained) >= EXPLAINED_KEPT:
                 self._explained.pop(next(iter(self._explained)))
             self._explained[key] = cached

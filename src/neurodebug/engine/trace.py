@@ -16,12 +16,12 @@ from .activations import ACTIVATIONS, derivative
 from .network import Network
 from .numbers import fmt, fmt_fixed, fmt_operand, fmt_vector
 from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, Step
+from .settings import DEFAULT_CONFIG, Settings
 
 # Floating-point trouble (overflow in a dot product, inf - inf) must become
 # values the health checks can find, never warnings or exceptions.
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
-DEFAULT_SATURATION_SLOPE = 1e-4
 FORMULA_TERMS = 8  # dot-product terms written out before "…"
 
 
@@ -166,7 +166,8 @@ class SampleTrace:
         return vec if step.neuron is None else vec[step.neuron, ...]
 
     # -- explaining ------------------------------------------------------------
-    def detail(self, step: Step, saturation_slope: float = DEFAULT_SATURATION_SLOPE) -> StepDetail:
+    def detail(self, step: Step, settings: Settings = DEFAULT_CONFIG) -> StepDetail:
+        saturation_slope = settings.saturation_slope
         if step.kind == NORMALIZE:
             return self._normalize_detail(step)
         layer = self.network.layers[step.layer]

@@ -93,7 +93,7 @@ def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
             z = st.z(l)
             with np.errstate(all="ignore"):
                 slope = derivative(layer.activation, z, layer.alpha)
-            out.append((ACTIVATE, (slope < session.saturation_slope) & ~np.isnan(z), "saturated"))
+            out.append((ACTIVATE, (slope < session.settings.saturation_slope) & ~np.isnan(z), "saturated"))
         elif w.kind == ZABS:
             with np.errstate(invalid="ignore"):
                 out.append((BIAS, np.abs(st.z(l)) > w.threshold, w.label()))

@@ -46,7 +46,7 @@ class TracePane(LineList):
     def _pieces(self, index: int) -> list[tuple[str, str]]:
         s = self.session
         step = s.plan[index]
-        d = s.sample_trace.detail(step, s.saturation_slope)
+        d = s.sample_trace.detail(step, s.settings)
         where = "" if step.layer < 0 else f"L{step.layer + 1}" + (f".N{step.neuron + 1}" if step.neuron is not None else "")
         pieces = [(f"{index + 1:>5} ", "dim"), (f"{KIND_SHORT[step.kind]} ", "bold"), (f"{where:<9} ", "cyan"), (d.formula, "")]
         if d.notes:
