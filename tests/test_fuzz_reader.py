@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from neurodebug import NetworkFileError, load_network
 from neurodebug.engine import SUPPORTED_ACTIVATIONS, Network
 from neurodebug.io.json_format import LAYER_KEYS, NEURON_KEYS, NORM_KEYS, SAMPLE_KEYS, TOP_KEYS
+from neurodebug.engine.trace import forward, trace_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,7 +165,7 @@ def check_file(raw: bytes, suffix: str = ".json") -> Network | None:
         assert isinstance(net, Network)
         if net.samples:
             # A network the reader accepts can be traced and explained.
-            trace = net.trace()
+            trace = trace_of(net)
             from neurodebug.engine import PER_NEURON, Plan
 
             plan = Plan(net, PER_NEURON)
@@ -243,4 +244,4 @@ def test_pathological_documents(text) -> None:
 def test_the_fuzz_reaches_valid_networks() -> None:
     # Guard against a fuzz that only ever exercises the first error.
     assert check_file((SAMPLES / "coffee_roasting.json").read_bytes()) is not None
-    assert math.isfinite(float(load_network(SAMPLES / "xor.json").forward([1, 0])[0]))
+    assert math.isfinite(float(forward(load_network(SAMPLES / "xor.json"), [1, 0])[0]))

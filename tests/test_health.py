@@ -18,8 +18,10 @@ from neurodebug.engine.health import (
     DEAD, EXPLODING, NONFINITE, SATURATED, WRONG_OUTPUT, HealthConfig, HealthReport, check_health, explain,
     report_lines,
 )
-from neurodebug.engine.explanation import CANCELLATION, INPUT, OVERFLOW, UPSTREAM, WEIGHT, round_up
+from neurodebug.engine.nonfinite import CANCELLATION, INPUT, OVERFLOW, UPSTREAM, WEIGHT
+from neurodebug.engine.terms import round_up
 from neurodebug.io import load_network
+from neurodebug.engine.trace import trace_of
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_networks"
 
@@ -36,7 +38,7 @@ def net_of(layers: list[Layer], xs: list[list[float]], **kw) -> Network:
 
 def report_of(net: Network, config: HealthConfig | None = None) -> HealthReport:
     config = config or HealthConfig()
-    return check_health(net.trace(), config)
+    return check_health(trace_of(net), config)
 
 
 def kinds(report: HealthReport) -> list[tuple[str, int, int | None]]:
@@ -156,7 +158,7 @@ def test_nan_made_from_finite_operands_is_an_origin():
     (f,) = report.findings
     assert f.kind == NONFINITE and f.origin and math.isnan(f.value)
     assert "∞ − ∞" in f.message
-    e = explain(net_of([layer], [[10.0, 10.0]]).trace(), 0, 0, 0)
+    e = explain(trace_of(net_of([layer], [[10.0, 10.0]])), 0, 0, 0)
     assert e.nonfinite is not None and e.nonfinite.kind == CANCELLATION and e.nonfinite.origin == (0, 0)
 
 
@@ -165,7 +167,7 @@ def test_a_non_finite_weight_is_where_it_starts():
     place to start), and what it passes on downstream is not."""
     l1 = Layer("l", "relu", np.array([[np.inf, 1.0]]), np.zeros(2))
     l2 = Layer("out", "linear", np.array([[1.0], [1.0]]), np.zeros(1))
-    trace = net_of([l1, l2], [[1.0]]).trace()
+    trace = trace_of(net_of([l1, l2], [[1.0]]))
     report = check_health(trace)
     assert [(f.kind, f.layer, f.neuron, f.origin) for f in report.findings] == [
         (NONFINITE, 0, 0, True), (NONFINITE, 1, 0, False)]
@@ -252,7 +254,7 @@ def test_json_of_non_finite_values():
 
 def test_report_lines_group_and_explain():
     net = load_network(SAMPLES / "nan_overflow.json")
-    trace = net.trace()
+    trace = trace_of(net)
     lines = report_lines(check_health(trace), trace)
     text = "\n".join(lines)
     assert text.index("origin") < text.index("passed on")
@@ -272,7 +274,7 @@ def test_config_is_validated():
 # -- explanations ------------------------------------------------------------------------
 def test_explain_names_the_raw_temperature_and_normalises():
     net = load_network(SAMPLES / "coffee_unnormalized.json")
-    trace = net.trace()
+    trace = trace_of(net)
     for j in (0, 2):  # too cold, burnt: both driven by temperature
         e = explain(trace, 0, 0, j)
         assert SATURATED in e.kinds
@@ -293,7 +295,7 @@ def test_explain_names_the_raw_temperature_and_normalises():
 
 def test_explain_normalises_with_the_file_statistics_when_the_trace_did_not():
     net = load_network(SAMPLES / "coffee_unnormalized.json")
-    trace = net.trace()
+    trace = trace_of(net)
     net.normalization = Normalization(np.array([220.0, 13.5]), np.array([35.0, 1.2]))
     e = explain(trace, 0, 0, 0)  # the trace ran without it
     assert e.normalization_source == "file"
@@ -302,7 +304,7 @@ def test_explain_normalises_with_the_file_statistics_when_the_trace_did_not():
 
 def test_explain_one_sample_has_no_spread_to_normalise_by():
     net = load_network(SAMPLES / "seed_example.json")
-    e = explain(net.trace(), 0, 0, 0)
+    e = explain(trace_of(net), 0, 0, 0)
     assert e.z == 166.5 and e.dominant.name == "temperature"
     assert e.unscaled_inputs and e.normalized_z is None
     assert any("one sample" in line for line in e.lines)
@@ -311,13 +313,13 @@ def test_explain_one_sample_has_no_spread_to_normalise_by():
 def test_explain_constant_feature_is_centred_not_divided_by_zero():
     layer = Layer("l", "sigmoid", np.array([[1.0], [1.0]]), np.zeros(1))
     net = net_of([layer], [[200.0, 50.0], [220.0, 50.0]])
-    e = explain(net.trace(), 0, 0, 0)
+    e = explain(trace_of(net), 0, 0, 0)
     assert e.normalized_z == pytest.approx(-1.0)  # (200 − 210)/10 + (50 − 50)/1
 
 
 def test_dead_relu_bias_fix_brings_it_back():
     net = load_network(SAMPLES / "dead_relu.json")
-    trace = net.trace()
+    trace = trace_of(net)
     for row in range(trace.n_samples):
         e = explain(trace, row, 0, 2)
         assert DEAD in e.kinds and e.bias_target == "L1.N3.b"
@@ -327,15 +329,15 @@ def test_dead_relu_bias_fix_brings_it_back():
         old = layer.b[2]
         layer.b[2] = old + e.bias_fix
         try:
-            z = net.trace().values[0].z[:, 2]
+            z = trace_of(net).values[0].z[:, 2]
             assert z[row] > 0
         finally:
             layer.b[2] = old
     e = explain(trace, 0, 0, 2)
     layer.b[2] = old + e.bias_fix_all
-    assert (net.trace().values[0].z[:, 2] > 0).all()
+    assert (trace_of(net).values[0].z[:, 2] > 0).all()
     layer.b[2] = old + e.bias_fix_any
-    z = net.trace().values[0].z[:, 2]
+    z = trace_of(net).values[0].z[:, 2]
     assert (z > 0).any() and not (z > 0).all()
     layer.b[2] = old
     assert any("L1.N3.b" in line and "fix" in line for line in e.lines)
@@ -351,7 +353,7 @@ def test_round_up_is_just_above():
 
 def test_explain_names_the_first_non_finite_operand():
     net = overflow_net()
-    trace = net.trace()
+    trace = trace_of(net)
     e = explain(trace, 1, 0, 0)
     assert e.nonfinite is not None
     assert e.nonfinite.kind == OVERFLOW and e.nonfinite.index == 0 and e.nonfinite.origin == (0, 0)
@@ -369,14 +371,14 @@ def test_explain_names_the_first_non_finite_operand():
 def test_explain_non_finite_input():
     layer = Layer("l", "linear", np.array([[1.0], [1.0]]), np.zeros(1))
     net = net_of([layer], [[1.0, 2.0]])
-    trace = net.trace(np.array([[1.0, np.nan]]))
+    trace = trace_of(net, np.array([[1.0, np.nan]]))
     e = explain(trace, 0, 0, 0)
     assert e.nonfinite is not None and e.nonfinite.kind == INPUT and e.nonfinite.index == 1
 
 
 def test_explain_walks_back_to_a_saturated_upstream_neuron():
     net = load_network(SAMPLES / "coffee_unnormalized.json")
-    e = explain(net.trace(), 0, 1, 0)
+    e = explain(trace_of(net), 0, 1, 0)
     assert WRONG_OUTPUT in e.kinds
     assert e.dominant.name == "a1_3" and e.dominant_upstream == (0, 2)
     assert e.dominant_upstream_kinds == (SATURATED,)
@@ -384,7 +386,7 @@ def test_explain_walks_back_to_a_saturated_upstream_neuron():
 
 
 def test_explain_rejects_bad_positions():
-    trace = load_network(SAMPLES / "xor.json").trace()
+    trace = trace_of(load_network(SAMPLES / "xor.json"))
     with pytest.raises(IndexError):
         explain(trace, 9, 0, 0)
     with pytest.raises(IndexError):
@@ -392,7 +394,7 @@ def test_explain_rejects_bad_positions():
 
 
 def test_terms_include_the_bias_sorted_by_size():
-    trace = load_network(SAMPLES / "coffee_roasting.json").trace()
+    trace = trace_of(load_network(SAMPLES / "coffee_roasting.json"))
     e = explain(trace, 0, 0, 0)
     sizes = [abs(t.value) for t in e.terms]
     assert sizes == sorted(sizes, reverse=True)
@@ -409,7 +411,7 @@ def test_terms_of_a_wide_neuron_behave_as_a_tuple():
     rng = np.random.default_rng(3)
     W = rng.standard_normal((300, 2))
     net = Network([Layer("wide", "relu", W, np.array([0.05, -40.0]))])
-    trace = net.trace(rng.standard_normal(300))
+    trace = trace_of(net, rng.standard_normal(300))
     for j in (0, 1):
         terms = explain(trace, 0, 0, j).terms
         whole = tuple(terms)
@@ -431,7 +433,7 @@ def test_no_warning_escapes_on_nasty_values():
     l1 = Layer("l1", "tanh", W, np.array([1e308, 0.0, -np.inf]))
     l2 = Layer("l2", "softmax", np.ones((3, 2)), np.zeros(2))
     net = net_of([l1, l2], [[10.0, -10.0], [np.inf, 0.0], [0.0, 0.0]], labels=[0, 1, 0])
-    trace = net.trace()
+    trace = trace_of(net)
     report = check_health(trace)
     report_lines(report, trace)
     for f in report.findings:
@@ -452,7 +454,7 @@ def test_a_large_network_with_thousands_of_findings():
         for i, (act, scale) in enumerate([("relu", 1.0), ("sigmoid", 1.0)])
     ]
     net = net_of(layers, rng.standard_normal((3, n)).tolist())
-    report = check_health(net.trace())
+    report = check_health(trace_of(net))
     assert len(report.findings) > 1000
     assert report.failing_neurons(0) == sorted(report.failing_neurons(0))
 
@@ -472,7 +474,7 @@ def test_float32_overflow_is_explained_in_float32():
     # explanation must redo the product in the precision the trace used.
     layer = Layer("l", "linear", np.array([[1e30]], dtype=np.float32), np.zeros(1, np.float32))
     net = net_of([layer], [[1e10]])
-    trace = net.trace(np.array([[1e10]], dtype=np.float32))
+    trace = trace_of(net, np.array([[1e10]], dtype=np.float32))
     assert trace.values[0].z.dtype == np.float32
     (f,) = check_health(trace).findings
     assert f.kind == NONFINITE and f.origin

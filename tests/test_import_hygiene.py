@@ -6,9 +6,11 @@ not pull in Textual or Rich, directly or through a dependency.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,106 @@ def test_no_module_of_engine_or_io_imports_the_ui() -> None:
 def test_the_probe_can_see_textual() -> None:
     # Guard the guard: the probe does report a UI import when there is one.
     assert "textual" in modules_loaded_by("textual")
+
+
+# -- no import cycles ---------------------------------------------------------------------
+SRC = Path(__file__).resolve().parents[1] / "src"
+LAYERS = {"engine": 0, "io": 1, "tui": 2, "cli": 3}  # a module may import only from its layer or below
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every module of the package and the package modules it imports —
+    anywhere in the file: at the top, inside functions, under TYPE_CHECKING."""
+    modules = {_module_name(p): p for p in (SRC / "neurodebug").rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package
+                for _ in range(node.level - 1):
+                    base = base.rpartition(".")[0]
+                mod = node.module or ""
+                root = f"{base}.{mod}".strip(".") if node.level else mod
+                # "from . import conditions" names a module; "from .x import y" the module x
+                targets = [f"{root}.{a.name}" if f"{root}.{a.name}" in modules else root for a in node.names]
+            else:
+                continue
+            edges |= {t for t in targets if t in modules and t != name}
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_no_import_cycles() -> None:
+    graph = _import_graph()
+    # A package's __init__ re-exports its modules; a module importing its own
+    # package's __init__ would close a loop the interpreter only survives by order.
+    assert _cycles(graph) == []
+
+
+def test_a_module_of_the_package_never_imports_its_own_package_init() -> None:
+    graph = _import_graph()
+    bad = [(m, t) for m, ts in graph.items() for t in ts
+           if t in ("neurodebug.engine", "neurodebug.io", "neurodebug.tui") and m.startswith(t + ".")]
+    assert bad == []
+
+
+def test_layers_import_downwards_only() -> None:
+    """engine ← io ← tui ← cli: the engine imports none of the others, io
+    not the screen, the screen not the command line."""
+    bad = []
+    for module, targets in _import_graph().items():
+        mine = LAYERS.get(_package_of(module))
+        for t in targets:
+            theirs = LAYERS.get(_package_of(t))
+            if mine is not None and theirs is not None and theirs > mine:
+                bad.append((module, t))
+    assert bad == []

@@ -11,7 +11,7 @@ from neurodebug.cli import main
 from neurodebug.engine.network import Layer, Network
 from neurodebug.io import NetworkFileError
 from neurodebug.io.inputs import load_inputs, read_inputs
-from neurodebug.io.json_format import write_json_network
+from neurodebug.io.json_writer import write_json_network
 
 
 def net(names: list[str] | None = None, outputs: int = 3, output_names: list[str] | None = None) -> Network:

@@ -36,6 +36,7 @@ from neurodebug.engine import (
     Normalization,
     Plan,
 )
+from neurodebug.engine.trace import forward, trace_of
 
 ACTIVATION_NAMES = ("sigmoid", "relu", "leaky_relu", "tanh", "linear", "softmax")
 KINDS = (DOT, BIAS, ACTIVATE)
@@ -251,7 +252,7 @@ def expected_steps(net: Network, granularity: str) -> list[tuple[int, int | None
 
 # -- the step values -----------------------------------------------------------------
 def check_trace_against_reference(net: Network, x: np.ndarray, granularity: str, detail_budget: int = DETAIL_BUDGET) -> None:
-    trace = net.trace(x)
+    trace = trace_of(net, x)
     batch = np.atleast_2d(x)
     plan = Plan(net, granularity)
     assert trace.n_samples == batch.shape[0]
@@ -333,8 +334,8 @@ def test_whole_pass_matches_the_reference(case: Case) -> None:
     bounds = forward_error_bound(net, xin, ref_layers, eps)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trace = net.trace(x)
-        out = net.forward(x)
+        trace = trace_of(net, x)
+        out = forward(net, x)
     for l, ((zdot, z, a), (e_zdot, e_z, e_a)) in enumerate(zip(ref_layers, bounds)):
         v = trace.values[l]
         assert_same(v.zdot, zdot, atol=finite_max(e_zdot), what=f"layer {l} zdot")
@@ -353,15 +354,15 @@ def test_forward_takes_one_sample_or_a_batch(case: Case) -> None:
     xin, ref_layers = ref_forward(net, batch)
     eps = eps_of(batch, *[layer.W for layer in net.layers])
     atol = finite_max(forward_error_bound(net, xin, ref_layers, eps)[-1][2])
-    outs = net.forward(batch)
+    outs = forward(net, batch)
     assert outs.shape == (batch.shape[0], net.n_outputs)
     for i, row in enumerate(batch):
-        one = net.forward(row)
+        one = forward(net, row)
         assert one.shape == (net.n_outputs,)
         assert_same(one, ref_layers[-1][2][i], atol=atol, what=f"row {i} alone")
         assert_same(outs[i], ref_layers[-1][2][i], atol=atol, what=f"row {i} in the batch")
     # Plain lists work too.
-    np.testing.assert_array_equal(net.forward(batch.tolist()), net.forward(batch.astype(float)))
+    np.testing.assert_array_equal(forward(net, batch.tolist()), forward(net, batch.astype(float)))
 
 
 def test_forward_rejects_the_wrong_shape() -> None:
@@ -369,11 +370,11 @@ def test_forward_rejects_the_wrong_shape() -> None:
 
     net = Network([Layer("l", "sigmoid", np.ones((2, 3)), np.zeros(3))])
     with pytest.raises(ShapeError, match="2 input features"):
-        net.forward([1.0, 2.0, 3.0])
+        forward(net, [1.0, 2.0, 3.0])
     with pytest.raises(ShapeError):
-        net.forward(np.ones((2, 2, 2)))
+        forward(net, np.ones((2, 2, 2)))
     with pytest.raises(ShapeError, match="numbers"):
-        net.forward(["a", "b"])
+        forward(net, ["a", "b"])
 
 
 def test_steps_are_views_not_copies() -> None:
@@ -382,7 +383,7 @@ def test_steps_are_views_not_copies() -> None:
         Layer("l1", "tanh", rng.normal(size=(3, 4)), rng.normal(size=4)),
         Layer("l2", "softmax", rng.normal(size=(4, 3)), rng.normal(size=3)),
     ])
-    trace = net.trace(rng.normal(size=(5, 3)))
+    trace = trace_of(net, rng.normal(size=(5, 3)))
     for granularity in (PER_NEURON, PER_LAYER):
         plan = Plan(net, granularity)
         st_ = trace.sample(2)
@@ -476,22 +477,22 @@ def test_activations_stay_quiet_for_huge_z(activation: str) -> None:
         warnings.simplefilter("error")
         for zz in zs:
             net = bias_network(zz, activation)
-            a = net.forward(np.zeros(1))
+            a = forward(net, np.zeros(1))
             assert np.isfinite(a).all()
             assert_same(a, ref_activation(activation, zz[None, :], 0.01)[0], atol=1e-300, what=activation)
             for granularity in (PER_NEURON, PER_LAYER):
-                st_ = net.trace(np.zeros(1)).sample(0)
+                st_ = trace_of(net, np.zeros(1)).sample(0)
                 for step in Plan(net, granularity):
                     st_.detail(step)
     if activation == "sigmoid":
         # σ(−710) = e^−710 / (1 + e^−710) is e^−710, a subnormal, not 0.
-        np.testing.assert_array_equal(bias_network([1e308, -1e308, 710, -710], "sigmoid").forward([0.0]),
+        np.testing.assert_array_equal(forward(bias_network([1e308, -1e308, 710, -710], "sigmoid"), [0.0]),
                                       [1.0, 0.0, 1.0, np.exp(-710.0)])
     if activation == "tanh":
-        np.testing.assert_array_equal(bias_network([1e308, -1e308], "tanh").forward([0.0]), [1.0, -1.0])
+        np.testing.assert_array_equal(forward(bias_network([1e308, -1e308], "tanh"), [0.0]), [1.0, -1.0])
     if activation == "softmax":
-        np.testing.assert_array_equal(bias_network([1e308, -1e308], "softmax").forward([0.0]), [1.0, 0.0])
-        np.testing.assert_array_equal(bias_network([1e308, 1e308], "softmax").forward([0.0]), [0.5, 0.5])
+        np.testing.assert_array_equal(forward(bias_network([1e308, -1e308], "softmax"), [0.0]), [1.0, 0.0])
+        np.testing.assert_array_equal(forward(bias_network([1e308, 1e308], "softmax"), [0.0]), [0.5, 0.5])
 
 
 @settings(max_examples=200, deadline=None)
@@ -505,7 +506,7 @@ def test_any_z_gives_the_reference_activation(values, activation, alpha) -> None
     net = bias_network(z, activation, alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trace = net.trace(np.zeros(1))
+        trace = trace_of(net, np.zeros(1))
         st_ = trace.sample(0)
         for granularity in (PER_NEURON, PER_LAYER):
             for step in Plan(net, granularity):
@@ -523,7 +524,7 @@ def test_an_overflowing_dot_product_is_a_value() -> None:
     ])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trace = net.trace([1e308, 1e308])
+        trace = trace_of(net, [1e308, 1e308])
         for granularity in (PER_NEURON, PER_LAYER):
             for step in Plan(net, granularity):
                 trace.sample(0).detail(step)
@@ -558,8 +559,8 @@ def test_nan_and_inf_propagate_as_values(case: Case) -> None:
         warnings.simplefilter("error")
         for granularity in (PER_NEURON, PER_LAYER):
             check_trace_against_reference(net, x, granularity, detail_budget=10**6)
-        trace = net.trace(x)
-        out = net.forward(x)
+        trace = trace_of(net, x)
+        out = forward(net, x)
     # Where the reference is NaN or infinite, so is the engine, exactly.
     for l, (zdot, z, a) in enumerate(ref_layers):
         for name, got, ref in (("zdot", trace.values[l].zdot, zdot), ("z", trace.values[l].z, z), ("a", trace.values[l].a, a)):
@@ -577,7 +578,7 @@ def test_a_nan_weight_poisons_its_neuron_and_what_follows() -> None:
     ])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trace = net.trace([1.0, 1.0])
+        trace = trace_of(net, [1.0, 1.0])
         notes = [trace.sample(0).detail(s).notes for s in Plan(net, PER_NEURON)]
     np.testing.assert_array_equal(trace.values[0].a[0], [4.0, np.nan])
     # 0 × NaN is NaN: the output neuron sees the NaN even through a zero weight.
@@ -589,7 +590,7 @@ def test_an_infinite_input_propagates() -> None:
     net = Network([Layer("l", "tanh", np.array([[1.0, -1.0, 0.0]]), np.zeros(3))])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = net.forward([np.inf])
+        out = forward(net, [np.inf])
     np.testing.assert_array_equal(out, [1.0, -1.0, np.nan])
 
 
@@ -598,7 +599,7 @@ def test_an_infinite_input_propagates() -> None:
 @given(cases(max_layers=4, max_units=16), st.data())
 def test_recompute_redoes_only_the_edited_layer_and_after(case: Case, data) -> None:
     net, x = case.network, case.x
-    trace = net.trace(x)
+    trace = trace_of(net, x)
     l = data.draw(st.integers(0, len(net.layers) - 1))
     layer = net.layers[l]
     i, j = data.draw(st.integers(0, layer.n_inputs - 1)), data.draw(st.integers(0, layer.units - 1))
@@ -616,7 +617,7 @@ def test_recompute_redoes_only_the_edited_layer_and_after(case: Case, data) -> N
     for k in snap.layers:
         assert snap.layers[k] is before[k]
         assert trace.values[k] is not before[k]
-    fresh = net.trace(x)
+    fresh = trace_of(net, x)
     for k in range(len(net.layers)):
         for name in ("zdot", "z", "a"):
             np.testing.assert_array_equal(getattr(trace.values[k], name), getattr(fresh.values[k], name))
@@ -627,10 +628,10 @@ def test_recompute_after_an_input_change() -> None:
     net = Network([Layer("l", "sigmoid", rng.normal(size=(2, 3)), rng.normal(size=3))],
                   normalization=Normalization(np.array([1.0, 2.0]), np.array([2.0, 4.0])))
     x = np.array([[3.0, 4.0], [5.0, 6.0]])
-    trace = net.trace(x)
+    trace = trace_of(net, x)
     trace.set_input(1, 0, 7.0)
     trace.recompute(-1)
     np.testing.assert_array_equal(x, [[3.0, 4.0], [5.0, 6.0]])  # the caller's array is untouched
-    fresh = net.trace([[3.0, 4.0], [7.0, 6.0]])
+    fresh = trace_of(net, [[3.0, 4.0], [7.0, 6.0]])
     np.testing.assert_array_equal(trace.x, fresh.x)
     np.testing.assert_array_equal(trace.outputs, fresh.outputs)

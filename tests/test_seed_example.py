@@ -10,6 +10,7 @@ import pytest
 
 from neurodebug import load_network
 from neurodebug.engine import ACTIVATE, BIAS, DOT, PER_LAYER, PER_NEURON, Plan
+from neurodebug.engine.trace import forward, trace_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
 
@@ -21,7 +22,7 @@ def seed():
 
 def neuron_details(net, layer, neuron, granularity=PER_NEURON, sample=0):
     plan = Plan(net, granularity)
-    st = net.trace().sample(sample)
+    st = trace_of(net).sample(sample)
     return {kind: st.detail(plan[plan.index_of(layer, neuron, kind)]) for kind in (DOT, BIAS, ACTIVATE)}
 
 
@@ -64,14 +65,14 @@ def test_neuron_2_by_hand(seed) -> None:
 def test_output_neuron_by_hand(seed) -> None:
     a1 = np.array([1.0 / (1.0 + math.exp(-166.5)), 1.0 / (1.0 + math.exp(48.0))])
     z2 = 0.7 * a1[0] - 1.2 * a1[1] + 0.1
-    (out,) = seed.forward([200, 17])
+    (out,) = forward(seed, [200, 17])
     assert out == pytest.approx(1.0 / (1.0 + math.exp(-z2)), rel=1e-12)
     assert out == pytest.approx(0.689974, abs=1e-6)
 
 
 def test_per_layer_steps_of_the_seed(seed) -> None:
     plan = Plan(seed, PER_LAYER)
-    st = seed.trace().sample(0)
+    st = trace_of(seed).sample(0)
     dot, bias, act = (st.detail(plan[k]) for k in range(3))
     np.testing.assert_array_equal(dot.result, [166.0, -49.0])
     np.testing.assert_array_equal(bias.result, [166.5, -48.0])
@@ -96,7 +97,7 @@ def test_coffee_roasting_predicts_its_labels() -> None:
     assert net.normalization is not None
     labels = np.array([s.label for s in net.samples])
     assert set(labels) == {0, 1}, "good and bad roasts"
-    outputs = net.forward(np.stack([s.x for s in net.samples]))[:, 0]
+    outputs = forward(net, np.stack([s.x for s in net.samples]))[:, 0]
     predicted = (outputs >= 0.5).astype(int)
     np.testing.assert_array_equal(predicted, labels, err_msg=str(dict(zip([s.name for s in net.samples], outputs))))
     # And confidently: no roast sits near the 0.5 boundary.
@@ -110,16 +111,16 @@ def test_coffee_roasting_one_roast_by_hand() -> None:
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
     a1 = sig(xn @ np.array([[-2.6, 0.0, 2.5], [0.0, -3.0, 2.5]]) + [-3.2, -3.6, -3.75])
     a2 = sig(a1 @ np.array([-7.0, -7.0, -7.0]) + 3.5)
-    (out,) = net.forward(x)
+    (out,) = forward(net, x)
     assert out == pytest.approx(a2, rel=1e-12)
 
 
 def test_xor_is_exact() -> None:
     net = load_network(SAMPLES / "xor.json")
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    np.testing.assert_array_equal(net.forward(x)[:, 0], [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(forward(net, x)[:, 0], [0.0, 1.0, 1.0, 0.0])
     for s in net.samples:
-        np.testing.assert_array_equal(net.forward(s.x), s.expected)
+        np.testing.assert_array_equal(forward(net, s.x), s.expected)
     # h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2·h2
-    trace = net.trace(x)
+    trace = trace_of(net, x)
     np.testing.assert_array_equal(trace.values[0].a, [[0, 0], [1, 0], [1, 0], [2, 1]])

@@ -23,6 +23,7 @@ import pytest
 
 from neurodebug.cli import main
 from neurodebug.io import load_network
+from neurodebug.engine.trace import forward
 
 TRAINED = Path(__file__).parent / "fixtures" / "trained"
 CASES: list[dict[str, Any]] = json.loads((TRAINED / "manifest.json").read_text())
@@ -83,7 +84,7 @@ def test_forward_matches_the_framework(case: dict[str, Any]) -> None:
     # is the label, when there is one).
     rows = np.loadtxt(TRAINED / case["inputs"], delimiter=",", skiprows=1, ndmin=2)
     np.testing.assert_array_equal(rows[:, :-1] if has_label_column(TRAINED / case["inputs"]) else rows, x)
-    got = load_network(TRAINED / case["model"]).forward(x)
+    got = forward(load_network(TRAINED / case["model"]), x)
     # float32 models; NaN and ±inf must sit where the framework put them (assert_allclose checks that)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 

@@ -10,7 +10,7 @@ import pytest
 from neurodebug.engine import Layer, Network, Sample, Session
 from neurodebug.engine.plan import ACTIVATE, BIAS, DOT, NORMALIZE, PER_LAYER
 from neurodebug.engine.settings import Settings
-from neurodebug.engine.watch import NAN, SATURATED, ZABS, Watch, first_firing, parse_watches
+from neurodebug.engine.watch import NAN, SATURATED, ZABS, Watch, parse_watches
 from neurodebug.io import load_network
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_networks"
@@ -204,12 +204,12 @@ def test_softmax_activation_is_one_step_per_layer():
 def test_first_firing_honours_start_and_limit():
     s = session_for("coffee_unnormalized.json", watches="saturated")
     act = s.plan.index_of(0, 1, ACTIVATE)
-    assert first_firing(s, 0) == (s.plan.index_of(0, 0, ACTIVATE), first_firing(s, 0)[1])
-    assert first_firing(s, 3)[0] == act  # past neuron 1: neuron 2 is next
-    assert first_firing(s, 3, limit=act) is None  # the limit (a breakpoint) comes first
-    assert first_firing(s, len(s.plan) - 1) is None
+    assert s.first_firing(0) == (s.plan.index_of(0, 0, ACTIVATE), s.first_firing(0)[1])
+    assert s.first_firing(3)[0] == act  # past neuron 1: neuron 2 is next
+    assert s.first_firing(3, limit=act) is None  # the limit (a breakpoint) comes first
+    assert s.first_firing(len(s.plan) - 1) is None
     s.watches = []
-    assert first_firing(s, 0) is None
+    assert s.first_firing(0) is None
 
 
 def test_continue_at_the_end():

@@ -6,13 +6,13 @@ from .network import Layer, Network, Normalization, Sample, Samples, ShapeError
 from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .outputs import predicted_class
 from .session import START, Session, StopReason
-from .trace import SampleTrace, StepDetail, Trace
+from .trace import SampleTrace, StepDetail, Trace, forward, trace_of
 from .watch import Watch, parse_watches
 
 __all__ = [
     "ACTIVATE", "ACTIVATIONS", "Activation", "BIAS", "DOT", "Edit", "EditError", "EditResult",
     "Layer", "NORMALIZE", "Network", "Normalization", "PER_LAYER", "PER_NEURON", "Plan",
     "START", "SUPPORTED_ACTIVATIONS", "Sample", "SampleTrace", "Samples", "Session", "ShapeError", "Step",
-    "StepDetail", "StopReason", "Target", "Trace", "Watch", "parse_assignment", "parse_target",
-    "parse_watches", "predicted_class",
+    "StepDetail", "StopReason", "Target", "Trace", "Watch", "forward", "parse_assignment", "parse_target",
+    "parse_watches", "predicted_class", "trace_of",
 ]

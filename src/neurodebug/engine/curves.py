@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
-
-_QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+from .numbers import quiet
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,11 @@ def activation_curve(name: str, z: float, points: int, alpha: float = DEFAULT_LE
     if np.isfinite(z):
         reach = float(min(max(reach, abs(z) * 1.15), 1e300))
     zs = np.linspace(-reach, reach, points)
-    with np.errstate(**_QUIET):
+    with quiet():
         gs = np.asarray(act(zs, alpha), dtype=float)
     g_lo, g_hi = float(np.min(gs)), float(np.max(gs))
-    if act.bounded:
-        g_lo, g_hi = (-1.0, 1.0) if name == "tanh" else (0.0, 1.0)
+    if act.output_range is not None:
+        g_lo, g_hi = act.output_range
     if g_hi == g_lo:
         g_hi = g_lo + 1.0
     column = None
@@ -70,11 +69,11 @@ def rank_terms(terms: np.ndarray, limit: int) -> RankedTerms:
     top = top[np.argsort(-mags[top], kind="stable")]
     finite = np.abs(terms[top][np.isfinite(terms[top])])
     peak = float(finite.max()) if finite.size else 0.0
-    with np.errstate(**_QUIET):
+    with quiet():
         fr = np.where(np.isfinite(terms[top]), np.abs(terms[top]) / peak if peak > 0 else 0.0, 1.0)
     mask = np.ones(n, dtype=bool)
     mask[top] = False
-    with np.errstate(**_QUIET):
+    with quiet():
         rest_sum = float(terms[mask].sum()) if mask.any() else 0.0
     return RankedTerms(top, fr, int(mask.sum()), rest_sum)
 
@@ -93,7 +92,7 @@ def array_stats(values: np.ndarray) -> ArrayStats:
     """Summary of an array too large to show whole (NaN-aware)."""
     v = np.asarray(values, dtype=float)
     finite = v[np.isfinite(v)]
-    with np.errstate(**_QUIET):
+    with quiet():
         lo = float(finite.min()) if finite.size else float("nan")
         hi = float(finite.max()) if finite.size else float("nan")
         mean = float(finite.mean()) if finite.size else float("nan")

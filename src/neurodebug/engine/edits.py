@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from .kinds import TargetKind
 from .network import Network
+from .refs import NeuronRef
 from .numbers import fmt, parse_number
 
-WEIGHT = "weight"
-BIAS = "bias"
-INPUT = "input"
+WEIGHT, BIAS, INPUT = TargetKind.WEIGHT, TargetKind.BIAS, TargetKind.INPUT
 
 _TARGET = re.compile(
     r"^\s*(?:L(?P<layer>\d+)\.N(?P<neuron>\d+)\.(?:(?P<w>w)(?P<wi>\d+)|(?P<b>b))|x(?P<x>\d+))\s*$",
@@ -31,7 +32,7 @@ class EditError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # WEIGHT, BIAS or INPUT
+    kind: TargetKind
     layer: int = -1  # 0-based; -1 for an input
     neuron: int = -1  # 0-based; -1 for an input
     index: int = -1  # weight: the input it multiplies; input: the feature
@@ -45,10 +46,7 @@ class Target:
     def describe(self, net: Network) -> str:
         if self.kind == INPUT:
             return f"input {net.feature_name(self.index)} ({self.label()})"
-        layer = net.layers[self.layer]
-        who = f"layer {self.layer + 1} ({layer.name}), neuron {self.neuron + 1}"
-        if layer.neuron_names:
-            who += f" ({layer.neuron_name(self.neuron)})"
+        who = NeuronRef(self.layer, self.neuron).label(net)
         if self.kind == BIAS:
             return f"bias of {who}"
         src = net.feature_name(self.index) if self.layer == 0 else f"a{self.layer}_{self.index + 1}"
@@ -149,7 +147,8 @@ class OutputChange:
 
 def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """Element-wise 'changed', where NaN staying NaN is no change."""
-    return ~((old == new) | (np.isnan(old) & np.isnan(new)))
+    same: npt.NDArray[np.bool_] = (old == new) | (np.isnan(old) & np.isnan(new))
+    return ~same
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ class EditResult:
             return None
         q = 0 if quantity == "z" else 1
         old, new = float(self.before[layer][q][neuron]), float(self.after[layer][q][neuron])
-        if not _differs(np.float64(old), np.float64(new)):
+        if not _differs(np.asarray(old), np.asarray(new)):
             return None
         return ValueChange(layer, neuron, quantity, old, new)
 

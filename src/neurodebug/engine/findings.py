@@ -11,19 +11,18 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
+from .kinds import FindingKind, Severity
 from .network import Network
 from .numbers import fmt, json_number
+from .refs import NeuronRef, neuron_label
 from .settings import HealthConfig
 
-SATURATED = "saturated"
-DEAD = "dead"
-NONFINITE = "nonfinite"
-EXPLODING = "exploding"
-WRONG_OUTPUT = "wrong_output"
+SATURATED, DEAD, NONFINITE = FindingKind.SATURATED, FindingKind.DEAD, FindingKind.NONFINITE
+EXPLODING, WRONG_OUTPUT = FindingKind.EXPLODING, FindingKind.WRONG_OUTPUT
 # Severity order: the order of a neuron's findings and of the report's groups.
 KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT)
 
@@ -31,8 +30,7 @@ JSON_ROWS = 10_000  # rows a finding lists in JSON; `sample_count` says how many
 
 # What a finding costs the model: a problem fails ``check`` (exit 1), a note
 # is shown and leaves the verdict alone (docs/health-checks.md says which is which).
-PROBLEM = "problem"
-NOTE = "note"
+PROBLEM, NOTE = Severity.PROBLEM, Severity.NOTE
 KIND_TITLES = {
     NONFINITE: "NaN/Inf",
     EXPLODING: "exploding z",
@@ -46,13 +44,7 @@ KIND_TITLES = {
 
 def where_text(network: Network, layer: int, neuron: int | None) -> str:
     """'layer 1 (layer1), neuron 2 (too short)', 1-based as the rest of the engine."""
-    lay = network.layers[layer]
-    text = f"layer {layer + 1} ({lay.name})"
-    if neuron is not None:
-        text += f", neuron {neuron + 1}"
-        if lay.neuron_names:
-            text += f" ({lay.neuron_name(neuron)})"
-    return text
+    return NeuronRef(layer, neuron).label(network)
 
 
 def input_name(network: Network, layer: int, i: int) -> str:
@@ -79,7 +71,11 @@ class Rows(Sequence[int]):
     def __len__(self) -> int:
         return int(self._a.size)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[int, ...]: ...
+    def __getitem__(self, i: int | slice) -> int | tuple[int, ...]:
         if isinstance(i, slice):
             return tuple(int(r) for r in self._a[i])
         return int(self._a[i])
@@ -123,7 +119,7 @@ class Finding:
     from finite operands; ``False`` means it only passed one on.
     """
 
-    kind: str
+    kind: FindingKind
     layer: int
     neuron: int | None
     samples: Rows
@@ -137,7 +133,7 @@ class Finding:
     sample_name: str = ""  # the name of sample ``row``
     n_samples: int = 1  # how many samples the report checked
     cause: str = ""  # the words after the kind: "its dot product overflowed", "label 1, class 0"
-    severity: str = PROBLEM  # PROBLEM fails the check; NOTE is shown only
+    severity: Severity = PROBLEM  # PROBLEM fails the check; NOTE is shown only
     verdict: str = ""  # why it is a problem or only a note: "stuck on one side in every sample"
 
     @property
@@ -146,12 +142,7 @@ class Finding:
 
     @property
     def where(self) -> str:
-        text = f"layer {self.layer + 1} ({self.layer_name})"
-        if self.neuron is not None:
-            text += f", neuron {self.neuron + 1}"
-            if self.neuron_name:
-                text += f" ({self.neuron_name})"
-        return text
+        return neuron_label(self.layer, self.layer_name, self.neuron, self.neuron_name)
 
     @property
     def how_often(self) -> str:
@@ -258,7 +249,7 @@ class HealthReport:
         if hit is None:
             mine = self.findings if row is None else tuple(f for f in self.findings if row in f.samples)
             failing = tuple(sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None and f.is_problem}))
-            hit = self._per_row[row] = (mine, failing)  # type: ignore[assignment]
+            hit = self._per_row[row] = (mine, failing)
         return hit
 
     def for_sample(self, row: int) -> tuple[Finding, ...]:
@@ -269,7 +260,7 @@ class HealthReport:
         """The findings of one neuron (``neuron=None``: whole-output findings of the layer)."""
         return self._by_neuron.get((layer, neuron), ())
 
-    def of_kind(self, kind: str) -> tuple[Finding, ...]:
+    def of_kind(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)
 
     def failing_neurons(self, row: int | None = None) -> list[tuple[int, int]]:
@@ -282,7 +273,7 @@ class HealthReport:
         """(layer, neuron) pairs with only notes for sample ``row``, in step order."""
         failing = set(self._row(row)[1])
         mine = self._row(row)[0]
-        return sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None} - failing)  # type: ignore[misc]
+        return sorted({(f.layer, f.neuron) for f in mine if f.neuron is not None} - failing)
 
     def next_failing(
         self, after: tuple[int, int] | None, row: int | None = None
@@ -297,7 +288,7 @@ class HealthReport:
                     return stop
         return stops[0]
 
-    def counts(self, severity: str = PROBLEM) -> dict[str, int]:
+    def counts(self, severity: Severity = PROBLEM) -> dict[FindingKind, int]:
         """Problems (or notes) per kind, every kind present (zero included)."""
         out = {k: 0 for k in KINDS}
         for f in self.findings:

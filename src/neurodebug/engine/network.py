@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,10 +15,6 @@ from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
 from .samples import Sample, Samples
 
 __all__ = ["Layer", "Network", "Normalization", "Sample", "Samples", "ShapeError"]
-
-if TYPE_CHECKING:
-    from .trace import Trace
-
 
 class ShapeError(ValueError):
     """Raised when arrays handed to the engine do not fit the network."""
@@ -70,7 +65,8 @@ class Normalization:
     std: np.ndarray
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        return (x - self.mean) / self.std
+        normalized: np.ndarray = (x - self.mean) / self.std
+        return normalized
 
 
 @dataclass
@@ -171,28 +167,6 @@ class Network:
     @property
     def compute_dtype(self) -> np.dtype:
         return np.result_type(np.float32, *(layer.W.dtype for layer in self.layers), *(layer.b.dtype for layer in self.layers))
-
-    def trace(self, x: np.ndarray | list[float] | None = None) -> "Trace":
-        """Run the forward pass once and keep every intermediate value.
-
-        ``x`` is one sample (1-D), a batch (2-D), or None for the file's samples.
-        """
-        from .trace import Trace
-
-        if x is None:
-            if not len(self.samples):
-                raise ShapeError("the network has no samples; pass an input")
-            x = self.samples.x
-        batch, _ = self.as_batch(x)
-        return Trace(self, batch)
-
-    def forward(self, x: np.ndarray | list[float]) -> np.ndarray:
-        """The network's outputs for one sample (1-D) or a batch (2-D)."""
-        batch, single = self.as_batch(x)
-        from .trace import Trace
-
-        out = Trace(self, batch).outputs
-        return out[0] if single else out
 
     def sample_index(self, name: str) -> int:
         try:

@@ -14,7 +14,7 @@ import numpy as np
 MINUS = "\u2212"
 
 
-def quiet() -> np.errstate:  # type: ignore[type-arg]
+def quiet() -> np.errstate:
     """Floating-point trouble (an overflowing dot product, ∞ − ∞) becomes
     values the health checks find, never warnings: the one error state for
     every computation of the engine."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from .activations import ACTIVATIONS
 from .network import Network
+from .numbers import quiet
 
 NO_CLASS = -1
-_QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 
 def predicted_classes(net: Network, outputs: np.ndarray) -> np.ndarray:
@@ -27,10 +29,9 @@ def predicted_classes(net: Network, outputs: np.ndarray) -> np.ndarray:
     """
     out = np.atleast_2d(np.asarray(outputs, dtype=np.float64))
     if out.shape[1] == 1:
-        activation = net.layers[-1].activation
-        if activation not in ("sigmoid", "softmax", "tanh"):
+        cut = ACTIVATIONS[net.layers[-1].activation].class_cut
+        if cut is None:
             return np.full(out.shape[0], NO_CLASS, dtype=np.int64)
-        cut = 0.0 if activation == "tanh" else 0.5
         a = out[:, 0]
         return np.where(np.isnan(a), NO_CLASS, (a >= cut).astype(np.int64))
     all_nan = np.isnan(out).all(axis=1)
@@ -48,18 +49,18 @@ def predicted_class(net: Network, outputs: np.ndarray) -> int | None:
 class Verdicts:
     """Per sample: whether it can be judged, and whether it is right."""
 
-    by_label: np.ndarray  # has a label the outputs can be compared with
-    by_expected: np.ndarray  # has an expected output vector
-    label_right: np.ndarray  # the class is the label's, and the output is finite
-    expected_right: np.ndarray  # (samples × outputs): within tolerance of the expected value
+    by_label: npt.NDArray[np.bool_]  # has a label the outputs can be compared with
+    by_expected: npt.NDArray[np.bool_]  # has an expected output vector
+    label_right: npt.NDArray[np.bool_]  # the class is the label's, and the output is finite
+    expected_right: npt.NDArray[np.bool_]  # (samples × outputs): within tolerance of the expected value
     classes: np.ndarray  # the class each sample's outputs vote for
 
     @property
-    def judged(self) -> np.ndarray:
+    def judged(self) -> npt.NDArray[np.bool_]:
         return self.by_label | self.by_expected
 
     @property
-    def right(self) -> np.ndarray:
+    def right(self) -> npt.NDArray[np.bool_]:
         """Judged and right on every count it was judged by."""
         return self.judged & (~self.by_label | self.label_right) & (
             ~self.by_expected | self.expected_right.all(axis=1))
@@ -91,7 +92,7 @@ def judge(net: Network, outputs: np.ndarray, tolerance: float) -> Verdicts:
         expected_right = np.ones(outputs.shape, dtype=bool)
     else:
         by_expected = ~np.isnan(expected).all(axis=1)
-        with np.errstate(**_QUIET):
+        with quiet():
             # NaN compares False: a NaN output misses its expected value.
             expected_right = np.abs(outputs - expected) <= tolerance * np.maximum(1.0, np.abs(expected))
         expected_right |= ~by_expected[:, None]

@@ -18,16 +18,14 @@ from typing import Iterator
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+from .kinds import Granularity, StepKind
 from .network import Network
 
-NORMALIZE = "normalize"
-DOT = "dot"
-BIAS = "bias"
-ACTIVATE = "activate"
+NORMALIZE, DOT, BIAS, ACTIVATE = StepKind.NORMALIZE, StepKind.DOT, StepKind.BIAS, StepKind.ACTIVATE
 KINDS = (DOT, BIAS, ACTIVATE)
 
-PER_NEURON = "neuron"
-PER_LAYER = "layer"
+PER_NEURON, PER_LAYER = Granularity.NEURON, Granularity.LAYER
 GRANULARITIES = (PER_NEURON, PER_LAYER)
 
 
@@ -36,17 +34,17 @@ class Step:
     """One operation of the pass. ``neuron`` is None for a whole-layer step."""
 
     index: int
-    kind: str
+    kind: StepKind
     layer: int  # -1 for the normalisation step
     neuron: int | None = None
 
 
 class Plan:
-    def __init__(self, network: Network, granularity: str = PER_NEURON) -> None:
+    def __init__(self, network: Network, granularity: Granularity | str = PER_NEURON) -> None:
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
-        self.granularity = granularity
-        self._softmax = [layer.activation == "softmax" for layer in network.layers]
+        self.granularity = Granularity(granularity)
+        self._softmax = [ACTIVATIONS[layer.activation].per_layer for layer in network.layers]
         self._units = [layer.units for layer in network.layers]
         self.has_normalize = network.normalization is not None
         self._starts: list[int] = []
@@ -93,7 +91,7 @@ class Plan:
         """Index of the layer's last step."""
         return self._starts[l] + self._layer_len(l) - 1
 
-    def index_of(self, layer: int, neuron: int | None, kind: str) -> int:
+    def index_of(self, layer: int, neuron: int | None, kind: StepKind | str) -> int:
         """The step index for (layer, neuron, kind) in this granularity.
 
         A neuron-level position asked of a per-layer plan maps to the layer
@@ -113,7 +111,7 @@ class Plan:
             return start + 2 * j + r
         return start + 3 * j + r
 
-    def indices(self, layer: int, kind: str) -> np.ndarray:
+    def indices(self, layer: int, kind: StepKind | str) -> np.ndarray:
         """The step index of ``kind`` for every neuron of ``layer``."""
         units = self._units[layer]
         if self.granularity == PER_LAYER or (kind == ACTIVATE and self._softmax[layer]):

@@ -44,7 +44,7 @@ class Names(Sequence[str]):
     def __getitem__(self, i: int) -> str: ...
     @overload
     def __getitem__(self, i: slice) -> list[str]: ...
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._count))]
         if i < 0:
@@ -115,6 +115,11 @@ class Samples(Sequence[Sample]):
     def names(self) -> Names:
         return self._names
 
+    def names_for(self, n: int) -> Sequence[str]:
+        """Names of the n rows of a trace: these samples' when the trace was
+        run on them, else "sample 1", "sample 2", …"""
+        return self._names if len(self) == n else Names(None, n)
+
     # -- a Sequence of Sample ------------------------------------------------------
     def __len__(self) -> int:
         return int(self._x.shape[0])
@@ -123,7 +128,7 @@ class Samples(Sequence[Sample]):
     def __getitem__(self, i: int) -> Sample: ...
     @overload
     def __getitem__(self, i: slice) -> Samples: ...
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Sample | Samples:
         if isinstance(i, slice):
             rows = np.arange(len(self))[i]
             return self.take(rows)
@@ -172,14 +177,18 @@ class Samples(Sequence[Sample]):
         n = len(self)
         if i < 0:
             i += n
-        self.with_input(i, slice(None), sample.x)  # type: ignore[arg-type]
+        self.with_input(i, slice(None), sample.x)
         if sample.label is not None or self._labels is not None:
             labels = np.full(n, NO_LABEL, dtype=np.int64) if self._labels is None else self._labels.copy()
             labels[i] = NO_LABEL if sample.label is None else sample.label
             self._labels = labels
-        if sample.expected is not None or self._expected is not None:
-            width = np.size(sample.expected) if self._expected is None else self._expected.shape[1]
-            expected = np.full((n, width), np.nan) if self._expected is None else self._expected.copy()
+        if self._expected is not None:
+            expected: np.ndarray | None = self._expected.copy()
+        elif sample.expected is not None:
+            expected = np.full((n, np.size(sample.expected)), np.nan)
+        else:
+            expected = None  # neither the table nor the sample expects anything
+        if expected is not None:
             expected[i] = np.nan if sample.expected is None else np.asarray(sample.expected, dtype=np.float64).ravel()
             self._expected = expected
         names = list(self._names)

@@ -11,15 +11,23 @@ import bisect
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 
+from .activations import ACTIVATIONS
 from .findings import HealthReport
 from .settings import DEFAULT_CONFIG, Settings
-from .edits import BIAS, INPUT, Edit, EditError, EditResult, OutputChange, Target
+from .edits import Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
+from .kinds import Granularity, StepKind, StopKind, TargetKind
 from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
-from .trace import SampleTrace, StepDetail
+from .trace import SampleTrace, StepDetail, trace_of
+from .refs import NeuronRef
+from .explain import explain
+from .explanation import Explanation
+from .health import check_health
 from .watch import Watch, first_firing
+
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
 EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are thousands of terms)
@@ -29,14 +37,14 @@ EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are 
 class StopReason:
     """Why ``continue`` stopped where it did."""
 
-    kind: str  # "breakpoint", "watch" or "end"
+    kind: StopKind
     text: str
 
 
 @dataclass(eq=False)
 class Session:
     network: Network
-    granularity: str = PER_NEURON
+    granularity: Granularity = PER_NEURON
     sample_index: int = 0
     watches: list[Watch] = field(default_factory=list)
     settings: Settings = DEFAULT_CONFIG  # every threshold: health, step notes, watches
@@ -44,8 +52,9 @@ class Session:
     def __post_init__(self) -> None:
         if not self.network.samples:
             raise ValueError("the session needs at least one sample (an input)")
-        self.trace = self.network.trace()
+        self.trace = trace_of(self.network)
         self.plan = Plan(self.network, self.granularity)
+        self.granularity = self.plan.granularity
         self.cursor = START
         # Breakpoints are (layer, neuron); neuron None marks a whole layer.
         self.breakpoints: set[tuple[int, int | None]] = set()
@@ -55,7 +64,8 @@ class Session:
         self._saved: tuple[Edit, ...] = ()
         self.values_version = 0  # bumped by every edit, undo and redo
         self._health: tuple[int, HealthReport] | None = None
-        self._explained: dict[tuple, object] = {}  # Session.explain's recent answers
+        # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
+        self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
 
     @property
     def dirty(self) -> bool:
@@ -86,11 +96,17 @@ class Session:
         step = self.step
         return None if step is None else self.sample_trace.detail(step, self.settings)
 
-    def done(self, layer: int, neuron: int | None, kind: str) -> bool:
+    def done(self, layer: int, neuron: int | None, kind: StepKind | str) -> bool:
         """Has the step computing (layer, neuron, kind) been executed?"""
         if self.cursor == START:
             return False
         return self.plan.index_of(layer, neuron, kind) <= self.cursor
+
+    def done_mask(self, layer: int, kind: StepKind | str) -> npt.NDArray[np.bool_]:
+        """``done(layer, j, kind)`` for every neuron j of the layer at once."""
+        if self.cursor == START:
+            return np.zeros(self.network.layers[layer].units, dtype=bool)
+        return np.asarray(self.plan.indices(layer, kind) <= self.cursor)
 
     @property
     def at_end(self) -> bool:
@@ -100,15 +116,11 @@ class Session:
     def health(self) -> HealthReport:
         """The health report for the current values (recomputed after edits)."""
         if self._health is None or self._health[0] != self.values_version:
-            from .health import check_health
-
             self._health = (self.values_version, check_health(self.trace, self.settings))
         return self._health[1]
 
-    def explain(self, layer: int, neuron: int):
+    def explain(self, layer: int, neuron: int) -> Explanation:
         """Why neuron (layer, neuron) of the current sample computes what it does."""
-        from .health import explain
-
         # The screen explains the neuron it stands on at each of its steps:
         # keep the last few, until the values change.
         key = (self.values_version, self.sample_index, layer, neuron, self.settings)
@@ -165,7 +177,7 @@ class Session:
         if step.neuron is None:
             return k if self.granularity == PER_NEURON else self.plan.layer_end(step.layer)
         layer = self.network.layers[step.layer]
-        last_kind = "bias" if layer.activation == "softmax" else ACTIVATE
+        last_kind = StepKind.BIAS if ACTIVATIONS[layer.activation].per_layer else ACTIVATE
         return self.plan.index_of(step.layer, step.neuron, last_kind)
 
     def next_neuron(self) -> int:
@@ -188,13 +200,13 @@ class Session:
         """Jump to the first step of a neuron (or of a layer)."""
         return self.goto(self.plan.index_of(layer, neuron, DOT))
 
-    def set_granularity(self, granularity: str) -> None:
+    def set_granularity(self, granularity: Granularity | str) -> None:
         """Switch plans, keeping the position: same layer, neuron and kind."""
         if granularity == self.granularity:
             return
         step = self.step
-        self.granularity = granularity
         self.plan = Plan(self.network, granularity)
+        self.granularity = self.plan.granularity
         if step is None:
             self.cursor = START
             return
@@ -242,35 +254,36 @@ class Session:
         """Run to the next breakpoint or firing watch after the cursor, else the end."""
         start = self.cursor + 1
         if start >= len(self.plan):
-            return StopReason("end", "already at the end of the pass")
+            return StopReason(StopKind.END, "already at the end of the pass")
         bps = self._breakpoint_steps()
         i = bisect.bisect_left(bps, start)
         bp = bps[i] if i < len(bps) else None
-        fired = first_firing(self, start, limit=bp)
+        fired = self.first_firing(start, limit=bp)
         if fired is not None:
             self.goto(fired[0])
-            return StopReason("watch", fired[1])
+            return StopReason(StopKind.WATCH, fired[1])
         if bp is not None:
             self.goto(bp)
             step = self.plan[bp]
-            return StopReason("breakpoint", f"breakpoint at {self._where(step)}")
+            return StopReason(StopKind.BREAKPOINT, f"breakpoint at {self._where(step)}")
         self.to_end()
-        return StopReason("end", "reached the end of the pass")
+        return StopReason(StopKind.END, "reached the end of the pass")
 
     def _where(self, step: Step) -> str:
-        layer = self.network.layers[step.layer]
-        text = f"layer {step.layer + 1} ({layer.name})"
-        if step.neuron is not None:
-            text += f", neuron {step.neuron + 1}"
-        return text
+        return NeuronRef(step.layer, step.neuron).label(self.network)
+
+    def first_firing(self, start: int, limit: int | None = None) -> tuple[int, str] | None:
+        """The first step ≥ start (and < limit) where a watch holds on the
+        current sample, with why."""
+        return first_firing(self.watches, self.plan, self.sample_trace, self.settings, start, limit)
 
     # -- edits --------------------------------------------------------------------
     def value_of(self, target: Target) -> float:
         target.check(self.network)
-        if target.kind == INPUT:
+        if target.kind == TargetKind.INPUT:
             return float(self.trace.x_raw[self.sample_index, target.index])
         layer = self.network.layers[target.layer]
-        if target.kind == BIAS:
+        if target.kind == TargetKind.BIAS:
             return float(layer.b[target.neuron])
         return float(layer.W[target.index, target.neuron])
 
@@ -280,7 +293,7 @@ class Session:
         if not np.isfinite(value):
             raise EditError(f"{target.label()}: {value} is not a finite number")
         old = self.value_of(target)
-        result = self._apply(Edit(target, old, value, self.sample_index if target.kind == INPUT else -1))
+        result = self._apply(Edit(target, old, value, self.sample_index if target.kind == TargetKind.INPUT else -1))
         self.journal.append(result.edit)
         self.redo_stack.clear()
         return result
@@ -303,9 +316,9 @@ class Session:
 
     def _apply(self, edit: Edit, undone: bool = False) -> EditResult:
         t = edit.target
-        row = edit.sample if t.kind == INPUT else self.sample_index
+        row = edit.sample if t.kind == TargetKind.INPUT else self.sample_index
         old_outputs = self.trace.outputs
-        if t.kind == INPUT:
+        if t.kind == TargetKind.INPUT:
             with np.errstate(over="ignore"):
                 stored_x = float(self.trace.x_raw.dtype.type(edit.new))
             if not np.isfinite(stored_x):
@@ -315,8 +328,8 @@ class Session:
             stored = float(self.trace.x_raw[row, t.index])
         else:
             layer = self.network.layers[t.layer]
-            arr = layer.b if t.kind == BIAS else layer.W
-            idx = (t.neuron,) if t.kind == BIAS else (t.index, t.neuron)
+            arr = layer.b if t.kind == TargetKind.BIAS else layer.W
+            idx = (t.neuron,) if t.kind == TargetKind.BIAS else (t.index, t.neuron)
             with np.errstate(over="ignore"):
                 stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
             if not np.isfinite(stored):

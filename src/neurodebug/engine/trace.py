@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import ACTIVATIONS, derivative
-from .network import Network
-from .numbers import fmt, fmt_fixed, fmt_operand, fmt_vector
+from . import conditions
+from .activations import ACTIVATIONS
+from .network import Network, ShapeError
+from .numbers import fmt, fmt_fixed, fmt_operand, fmt_vector, quiet
+from .refs import NeuronRef
 from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, Step
 from .settings import DEFAULT_CONFIG, Settings
-
-# Floating-point trouble (overflow in a dot product, inf - inf) must become
-# values the health checks can find, never warnings or exceptions.
-_QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 FORMULA_TERMS = 8  # dot-product terms written out before "…"
 
@@ -56,14 +54,14 @@ class Trace:
     # -- computing -----------------------------------------------------------
     def _normalize(self) -> None:
         norm = self.network.normalization
-        with np.errstate(**_QUIET):
+        with quiet():
             self.x = norm.apply(self.x_raw) if norm is not None else self.x_raw
 
     def _layer(self, l: int) -> LayerValues:
         layer = self.network.layers[l]
         x = self.layer_input(l)
         act = ACTIVATIONS[layer.activation]
-        with np.errstate(**_QUIET):
+        with quiet():
             zdot = x @ layer.W
             z = zdot + layer.b
             a = act(z, layer.alpha)
@@ -108,6 +106,26 @@ class Trace:
         return SampleTrace(self, i)
 
 
+def trace_of(network: Network, x: np.ndarray | list[float] | None = None) -> Trace:
+    """Run the forward pass once and keep every intermediate value.
+
+    ``x`` is one sample (1-D), a batch (2-D), or None for the file's samples.
+    """
+    if x is None:
+        if not len(network.samples):
+            raise ShapeError("the network has no samples; pass an input")
+        x = network.samples.x
+    batch, _ = network.as_batch(x)
+    return Trace(network, batch)
+
+
+def forward(network: Network, x: np.ndarray | list[float]) -> np.ndarray:
+    """The network's outputs for one sample (1-D) or a batch (2-D)."""
+    batch, single = network.as_batch(x)
+    out = Trace(network, batch).outputs
+    return out[0] if single else out
+
+
 @dataclass(frozen=True)
 class StepDetail:
     """Everything about one step, as plain data for any front end."""
@@ -126,7 +144,10 @@ KIND_NAMES = {NORMALIZE: "normalise inputs", DOT: "dot product", BIAS: "add bias
 
 
 class SampleTrace:
-    """The trace of one sample: views into the batch arrays, no copies."""
+    """The trace of one sample: views into the batch arrays, no copies.
+
+    A row is taken as ``[row, ...]``: the same view as ``[row]`` of these
+    (samples × units) arrays, and typed as an array, not as a scalar."""
 
     def __init__(self, trace: Trace, row: int) -> None:
         self.trace = trace
@@ -135,52 +156,45 @@ class SampleTrace:
 
     @property
     def x_raw(self) -> np.ndarray:
-        return self.trace.x_raw[self.row]
+        return self.trace.x_raw[self.row, ...]
 
     @property
     def x(self) -> np.ndarray:
-        return self.trace.x[self.row]
+        return self.trace.x[self.row, ...]
 
     def layer_input(self, l: int) -> np.ndarray:
-        return self.trace.layer_input(l)[self.row]
+        return self.trace.layer_input(l)[self.row, ...]
 
     def zdot(self, l: int) -> np.ndarray:
-        return self.trace.values[l].zdot[self.row]
+        return self.trace.values[l].zdot[self.row, ...]
 
     def z(self, l: int) -> np.ndarray:
-        return self.trace.values[l].z[self.row]
+        return self.trace.values[l].z[self.row, ...]
 
     def a(self, l: int) -> np.ndarray:
-        return self.trace.values[l].a[self.row]
+        return self.trace.values[l].a[self.row, ...]
 
     @property
     def outputs(self) -> np.ndarray:
-        return self.trace.outputs[self.row]
+        return self.trace.outputs[self.row, ...]
 
     def value(self, step: Step) -> np.ndarray:
         """The step's result: a 0-d view for a neuron, a vector for a layer."""
         if step.kind == NORMALIZE:
             return self.x
         vals = self.trace.values[step.layer]
-        vec = {DOT: vals.zdot, BIAS: vals.z, ACTIVATE: vals.a}[step.kind][self.row]
+        vec = {DOT: vals.zdot, BIAS: vals.z, ACTIVATE: vals.a}[step.kind][self.row, ...]
         return vec if step.neuron is None else vec[step.neuron, ...]
 
     # -- explaining ------------------------------------------------------------
     def detail(self, step: Step, settings: Settings = DEFAULT_CONFIG) -> StepDetail:
-        saturation_slope = settings.saturation_slope
         if step.kind == NORMALIZE:
             return self._normalize_detail(step)
-        layer = self.network.layers[step.layer]
-        L = step.layer + 1
-        where = f"layer {L} ({layer.name})"
-        if step.neuron is not None:
-            where += f" · neuron {step.neuron + 1}"
-            if layer.neuron_names:
-                where += f" ({layer.neuron_name(step.neuron)})"
+        where = NeuronRef(step.layer, step.neuron).label(self.network, sep=" · ")
         title = f"{where} · {KIND_NAMES[step.kind]}"
         if step.neuron is None:
-            return self._layer_detail(step, title, saturation_slope)
-        return self._neuron_detail(step, title, saturation_slope)
+            return self._layer_detail(step, title, settings)
+        return self._neuron_detail(step, title, settings)
 
     def _input_symbol(self, l: int) -> str:
         return "x" if l == 0 else f"a{l}"
@@ -201,7 +215,7 @@ class SampleTrace:
             self.x,
         )
 
-    def _neuron_detail(self, step: Step, title: str, slope: float) -> StepDetail:
+    def _neuron_detail(self, step: Step, title: str, settings: Settings) -> StepDetail:
         l, j = step.layer, step.neuron
         assert j is not None
         layer = self.network.layers[l]
@@ -212,7 +226,7 @@ class SampleTrace:
         z = self.z(l)[j]
         inp = self._input_symbol(l)
         if step.kind == DOT:
-            with np.errstate(**_QUIET):
+            with quiet():
                 products = w * xin
             terms = [f"{fmt_operand(wi)}×{fmt_operand(xi)}" for wi, xi in zip(w[:FORMULA_TERMS], xin)]
             rest = len(w) - FORMULA_TERMS
@@ -235,13 +249,13 @@ class SampleTrace:
         act = ACTIVATIONS[layer.activation]
         a = self.a(l)[j]
         return StepDetail(
-            step, title, f"a{L}_{J} = g(z{L}_{J}) = {act.symbol}(z{L}_{J})",
-            f"a = {act.symbol}({fmt(z)}) {self._result_text(layer.activation, z, a)}",
+            step, title, f"a{L}_{J} = g(z{L}_{J}) = {act.text(f'z{L}_{J}')}",
+            f"a = {act.text(fmt(z))} {self._result_text(layer.activation, z, a)}",
             {"z": self.z(l)[j, ...]}, self.a(l)[j, ...],
-            notes=self._activation_notes(layer.activation, z, layer.alpha, slope),
+            notes=self._activation_notes(layer.activation, z, layer.alpha, settings),
         )
 
-    def _layer_detail(self, step: Step, title: str, slope: float) -> StepDetail:
+    def _layer_detail(self, step: Step, title: str, settings: Settings) -> StepDetail:
         l = step.layer
         layer = self.network.layers[l]
         L = l + 1
@@ -260,51 +274,46 @@ class SampleTrace:
                 {"x·W": self.zdot(l), "b": layer.b}, self.z(l),
             )
         act = ACTIVATIONS[layer.activation]
-        symbolic = f"a{L} = {act.symbol}(z{L})"
-        if layer.activation == "softmax":
-            symbolic += f"   (a{L}_j = e^z{L}_j / Σ_k e^z{L}_k)"
+        symbolic = f"a{L} = {act.text(f'z{L}')}"
+        if act.per_layer:  # a whole-layer function: say what it computes per neuron
+            symbolic += f"   (a{L}_j = {act.definition.format(z=f'z{L}')})"
         notes: list[str] = []
         if act.can_saturate:
-            sat = self._saturated(layer.activation, self.z(l), layer.alpha, slope)
+            sat = conditions.saturated(layer.activation, self.z(l), settings)
             if sat.any():
                 names = ", ".join(layer.neuron_name(int(j)) for j in np.flatnonzero(sat)[:8])
                 notes.append(f"saturated: {int(sat.sum())} of {layer.units} neurons ({names})")
         return StepDetail(
             step, title, symbolic,
-            f"a = {act.symbol}({fmt_vector(self.z(l))}) = {fmt_vector(self.a(l), digits=4)}",
+            f"a = {act.text(fmt_vector(self.z(l)))} = {fmt_vector(self.a(l), digits=4)}",
             {"z": self.z(l)}, self.a(l), notes=tuple(notes),
         )
 
     # -- notes -------------------------------------------------------------------
     @staticmethod
     def _result_text(activation: str, z: float, a: float) -> str:
-        if not ACTIVATIONS[activation].bounded or not np.isfinite(a):
+        act = ACTIVATIONS[activation]
+        if not act.bounded or not np.isfinite(a):
             return f"= {fmt(a)}"
         text = fmt_fixed(a, 4)
         # σ(166.5) is 1.0 in floating point but not in mathematics: say ≈.
-        exact = float(text.replace("−", "-")) == a and not (np.isfinite(z) and a in (0.0, 1.0, -1.0))
+        exact = float(text.replace("−", "-")) == a and not act.at_limit(z, a)
         out = f"{'=' if exact else '≈'} {text}"
         if a != 0 and abs(a) < 5e-5:
             out += f" ({fmt(a, 3)})"
         return out
 
-    @staticmethod
-    def _saturated(activation: str, z: np.ndarray, alpha: float, slope: float) -> np.ndarray:
-        with np.errstate(**_QUIET):
-            d = derivative(activation, z, alpha)
-        return np.isfinite(z) & (d < slope) | np.isinf(z)
-
-    def _activation_notes(self, activation: str, z: float, alpha: float, slope: float) -> tuple[str, ...]:
+    def _activation_notes(self, activation: str, z: float, alpha: float, settings: Settings) -> tuple[str, ...]:
         act = ACTIVATIONS[activation]
         if np.isnan(z):
             return ("NaN: z is not a number, so neither is the activation",)
-        if act.can_saturate and self._saturated(activation, np.asarray(z), alpha, slope):
-            d = float(derivative(activation, np.asarray(z), alpha))
+        if conditions.saturated(activation, z, settings):
+            d = float(act.derivative(np.asarray(z), alpha))
             return (
-                f"saturated: slope {act.symbol}'(z) = {fmt(d, 3)} < {fmt(slope)}; "
+                f"saturated: slope {act.symbol}'(z) = {fmt(d, 3)} < {fmt(settings.saturation_slope)}; "
                 "changes to this neuron's inputs barely move its output",
             )
-        if act.can_die and z <= 0:
+        if conditions.inactive(activation, z):
             return ("inactive: z ≤ 0, so ReLU outputs 0 and passes no gradient",)
         return ()
 

@@ -6,27 +6,27 @@ over a 4096-unit layer costs a few array operations, not 12,288 Python checks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .activations import ACTIVATIONS, derivative
+from . import conditions
+from .activations import ACTIVATIONS
+from .kinds import WatchKind
 from .numbers import fmt
-from .plan import ACTIVATE, BIAS, DOT
+from .plan import ACTIVATE, BIAS, DOT, Plan
+from .refs import NeuronRef
+from .settings import Settings
+from .trace import SampleTrace
 
-if TYPE_CHECKING:
-    from .session import Session
-
-NAN = "nan"
-SATURATED = "saturated"
-ZABS = "zabs"
+NAN, SATURATED, ZABS = WatchKind.NAN, WatchKind.SATURATED, WatchKind.ZABS
 WATCH_KINDS = (NAN, SATURATED, ZABS)
 
 
 @dataclass(frozen=True)
 class Watch:
-    kind: str
+    kind: WatchKind
     threshold: float = 0.0  # for ZABS: stop where |z| > threshold
 
     def label(self) -> str:
@@ -59,12 +59,7 @@ def parse_watches(text: str) -> list[Watch]:
     return list(dict.fromkeys(watches))  # a watch named twice is checked once
 
 
-def _badness(values: np.ndarray) -> np.ndarray:
-    """0 for a finite value, 1 for ±∞, 2 for NaN: how far a value has fallen."""
-    return np.where(np.isnan(values), 2, np.where(np.isinf(values), 1, 0))
-
-
-def _first_appears(st, l: int, per_layer_activation: bool) -> list[tuple[str, np.ndarray]]:
+def _first_appears(st: SampleTrace, l: int, per_layer_activation: bool) -> list[tuple[str, np.ndarray]]:
     """(step kind, neuron mask) where a step makes a value worse than what it
     was given from the trace: a non-finite result from finite values, or a
     NaN from ±∞ (∞ − ∞, 0 × ∞). A weight or bias the file holds as NaN or ∞
@@ -73,47 +68,45 @@ def _first_appears(st, l: int, per_layer_activation: bool) -> list[tuple[str, np
     # The raw inputs come from outside the trace: the first step to use them
     # (the normalisation, else layer 1's dot products) shows what they hold.
     from_outside = l == 0 and st.trace.x is st.trace.x_raw
-    given = 0 if from_outside else int(_badness(st.layer_input(l)).max(initial=0))
-    zdot, z, a = _badness(st.zdot(l)), _badness(st.z(l)), _badness(st.a(l))
+    given = 0 if from_outside else int(conditions.badness(st.layer_input(l)).max(initial=0))
+    zdot, z = conditions.badness(st.zdot(l)), conditions.badness(st.z(l))
     act_given = np.full_like(z, z.max(initial=0)) if per_layer_activation else z
-    return [(DOT, zdot > given), (BIAS, z > zdot), (ACTIVATE, a > act_given)]
+    return [(DOT, conditions.made_worse(given, st.zdot(l))), (BIAS, conditions.made_worse(zdot, st.z(l))),
+            (ACTIVATE, conditions.made_worse(act_given, st.a(l)))]
 
 
-def _masks(session: "Session", l: int) -> list[tuple[str, np.ndarray, str]]:
+def _masks(watches: Sequence[Watch], st: SampleTrace, l: int, settings: Settings) -> list[tuple[str, np.ndarray, str]]:
     """(step kind, neuron mask, reason) for every watch on layer l."""
-    st = session.sample_trace
-    layer = session.network.layers[l]
+    layer = st.network.layers[l]
     out = []
-    for w in session.watches:
+    for w in watches:
         if w.kind == NAN:
             per_layer = ACTIVATIONS[layer.activation].per_layer
             for kind, mask in _first_appears(st, l, per_layer):
                 out.append((kind, mask, "NaN/Inf first appears"))
-        elif w.kind == SATURATED and ACTIVATIONS[layer.activation].can_saturate:
-            z = st.z(l)
-            with np.errstate(all="ignore"):
-                slope = derivative(layer.activation, z, layer.alpha)
-            out.append((ACTIVATE, (slope < session.settings.saturation_slope) & ~np.isnan(z), "saturated"))
+        elif w.kind == SATURATED:
+            out.append((ACTIVATE, conditions.saturated(layer.activation, st.z(l), settings), "saturated"))
         elif w.kind == ZABS:
             with np.errstate(invalid="ignore"):
                 out.append((BIAS, np.abs(st.z(l)) > w.threshold, w.label()))
     return out
 
 
-def first_firing(session: "Session", start: int, limit: int | None = None) -> tuple[int, str] | None:
-    """The first step ≥ start (and < limit) where a watch holds, with why."""
-    if not session.watches:
+def first_firing(watches: Sequence[Watch], plan: Plan, st: SampleTrace, settings: Settings,
+                 start: int, limit: int | None = None) -> tuple[int, str] | None:
+    """The first step ≥ start (and < limit) of sample trace ``st`` where a
+    watch holds, with why."""
+    if not watches:
         return None
-    plan = session.plan
-    if plan.has_normalize and start == 0 and any(w.kind == NAN for w in session.watches):
-        if not np.isfinite(session.sample_trace.x).all():
+    if plan.has_normalize and start == 0 and any(w.kind == NAN for w in watches):
+        if not np.isfinite(st.x).all():
             return 0, "watch NaN/Inf first appears: the normalised input is not finite"
     first_layer = 0 if start == 0 else plan[start].layer if plan[start].layer >= 0 else 0
     for l in range(first_layer, plan.n_layers):
         if limit is not None and plan.layer_start(l) >= limit:
             return None
         best: tuple[int, str] | None = None
-        for kind, mask, reason in _masks(session, l):
+        for kind, mask, reason in _masks(watches, st, l, settings):
             idx = plan.indices(l, kind)[mask]
             idx = idx[idx >= start]
             if idx.size and (best is None or idx.min() < best[0]):
@@ -122,7 +115,5 @@ def first_firing(session: "Session", start: int, limit: int | None = None) -> tu
             if limit is not None and best[0] >= limit:
                 return None
             step = plan[best[0]]
-            name = session.network.layers[l].name
-            who = f"layer {l + 1} ({name})" + (f", neuron {step.neuron + 1}" if step.neuron is not None else "")
-            return best[0], f"watch {best[1]} at {who}"
+            return best[0], f"watch {best[1]} at {NeuronRef(l, step.neuron).label(st.network)}"
     return None

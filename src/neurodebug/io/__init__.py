@@ -2,106 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Callable
-
-from ..engine.network import Network
 from .errors import MissingExtraError, NetworkFileError
-from .files import atomic_write_text, check_readable, read_bytes
-from .json_format import dumps_network, network_from_json, parse_json_text, read_json_network, write_json_network
-
-Reader = Callable[[str | os.PathLike[str]], Network]
-
-
-def _readers() -> dict[str, Reader]:
-    readers: dict[str, Reader] = {".json": read_json_network}
-    try:
-        from .npz_format import read_npz_network
-
-        readers[".npz"] = read_npz_network
-    except ImportError:  # pragma: no cover - optional module not present yet
-        pass
-    try:
-        from .keras_format import read_keras_network
-
-        readers[".keras"] = read_keras_network
-        readers[".h5"] = read_keras_network
-        readers[".hdf5"] = read_keras_network
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from .onnx_format import read_onnx_network
-
-        readers[".onnx"] = read_onnx_network
-    except ImportError:  # pragma: no cover
-        pass
-    return readers
-
-
-_TORCH_HINT = (
-    "a PyTorch checkpoint is pickled Python and is never loaded; export the model with "
-    "torch.onnx.export(model, example_input, 'model.onnx') and open the .onnx file"
-)
-# Formats people try first, refused with what to do instead (before any sniffing:
-# a modern .pt file is a zip and would otherwise be mistaken for an .npz).
-UNSUPPORTED_HINTS = {
-    ".pt": _TORCH_HINT,
-    ".pth": _TORCH_HINT,
-    ".pkl": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
-    ".pickle": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
-    ".joblib": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
-    ".pb": "a TensorFlow graph is not supported; save the Keras model with model.save('model.keras')",
-    ".tflite": "TensorFlow Lite is not supported; save the Keras model with model.save('model.keras')",
-    ".safetensors": "safetensors holds weights without the architecture; export to ONNX or write an .npz (docs/formats.md)",
-}
-
-
-def supported_extensions() -> list[str]:
-    return sorted(_readers())
-
-
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network file of any supported format, chosen by its extension."""
-    p = Path(path)
-    check_readable(p)
-    if p.suffix.lower() in UNSUPPORTED_HINTS:
-        raise NetworkFileError(p, "", UNSUPPORTED_HINTS[p.suffix.lower()])
-    readers = _readers()
-    reader = readers.get(p.suffix.lower())
-    if reader is None:
-        if not p.is_file():
-            # A pipe can be read once only: sniffing would eat its first
-            # bytes. Only JSON comes through a pipe.
-            return network_from_json(parse_json_text(p, read_bytes(p)), p)
-        reader = _sniff(p, readers)
-    return reader(p)
-
-
-def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
-    """Pick a reader by content when the extension says nothing."""
-    with open(p, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK") and ".npz" in readers:
-        # Both .keras and .npz are zip archives; .keras has config.json.
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(p) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError):
-            names = set()
-        if "config.json" in names and ".keras" in readers:
-            return readers[".keras"]
-        return readers[".npz"]
-    if head.startswith(b"\x89HDF") and ".h5" in readers:
-        return readers[".h5"]
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") or not head:
-        return readers[".json"]
-    raise NetworkFileError(
-        p, "", f"unknown file type '{p.suffix or '(none)'}'; supported: {', '.join(sorted(readers))}"
-    )
-
+from .files import atomic_write_text
+from .json_format import network_from_json, parse_json_text, read_json_network
+from .json_writer import dumps_network, write_json_network
+from .loading import load_network, supported_extensions
 
 __all__ = [
     "MissingExtraError",
@@ -109,6 +14,8 @@ __all__ = [
     "atomic_write_text",
     "dumps_network",
     "load_network",
+    "network_from_json",
+    "parse_json_text",
     "read_json_network",
     "supported_extensions",
     "write_json_network",

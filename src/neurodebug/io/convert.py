@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import load_network
+from .loading import load_network
 from .errors import NetworkFileError
-from .json_format import write_json_network
+from .json_writer import write_json_network
 from .npz_format import write_npz_network
 
 OUTPUT_FORMATS = (".json", ".npz")

@@ -128,7 +128,7 @@ def check_readable(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, pi
 
 
 def atomic_write(
-    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], object], overwrite: bool = False
 ) -> Path:
     """Write a file through a temporary file beside it and a rename.
 

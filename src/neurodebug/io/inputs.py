@@ -241,13 +241,14 @@ def _read_rows_fast(t: _Csv, net: Network) -> Samples | None:
     rows = _count_rows(body)
     if rows == 0 or body.count(t.delimiter) != rows * (len(t.names) - 1):
         return None
-    read = dict(delimiter=t.delimiter, ndmin=2, comments=None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # "input contained no data" and the like: the careful reader says it better
-            x = np.loadtxt(io.StringIO(body), usecols=t.features, dtype=np.float64, **read)
+            x = np.loadtxt(io.StringIO(body), usecols=t.features, dtype=np.float64,
+                           delimiter=t.delimiter, ndmin=2, comments=None)
             extra = [c for c in (t.label, t.name) if c is not None]
-            text_cols = np.loadtxt(io.StringIO(body), usecols=extra, dtype=str, **read) if extra else None
+            text_cols = np.loadtxt(io.StringIO(body), usecols=extra, dtype=str,
+                                   delimiter=t.delimiter, ndmin=2, comments=None) if extra else None
     except (ValueError, UserWarning, IndexError):
         return None
     if x.shape[0] != rows or not np.isfinite(x).all():

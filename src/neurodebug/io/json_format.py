@@ -10,16 +10,15 @@ import difflib
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..engine.activations import SUPPORTED_ACTIVATIONS
-from ..engine.network import Layer, Network, Normalization, Sample
+from ..engine.activations import SUPPORTED_ACTIVATIONS, TAKE_ALPHA
+from ..engine.network import Layer, Network, Normalization, Sample, Samples
 from .errors import NetworkFileError, printable
-from .files import atomic_write_text, read_bytes
+from .files import read_bytes
 
 FORMAT_NAME = "neurodebug-network"
 FORMAT_VERSION = 1
@@ -181,7 +180,8 @@ class _Reader:
         if dtype == "float32":
             for i, layer in enumerate(layers):
                 self.to_float32(layer, i, "neurons" in layers_doc[i])
-        net = Network(layers, samples, features, outputs, norm, name, description, source=os.fspath(self.path))
+        net = Network(layers, Samples.of(samples, n_inputs), features, outputs, norm, name, description,
+                      source=os.fspath(self.path))
         for i, sample in enumerate(samples):
             too_big = net.first_unrepresentable(sample.x)
             if too_big is not None:
@@ -225,8 +225,8 @@ class _Reader:
             )
         alpha = 0.01
         if "alpha" in ldoc:
-            if act != "leaky_relu":
-                raise self.fail(f"{place}.alpha", "only a leaky_relu layer takes 'alpha'")
+            if act not in TAKE_ALPHA:
+                raise self.fail(f"{place}.alpha", f"only a {' or '.join(TAKE_ALPHA)} layer takes 'alpha'")
             alpha = self.number(ldoc["alpha"], f"{place}.alpha")
         n_prev = prev.units if prev else None
         prev_text = f"layer {prev.name} has {prev.units} units" if prev else ""
@@ -273,7 +273,9 @@ class _Reader:
     def neurons(self, v: Any, place: str, n_prev: int | None, prev_text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if not isinstance(v, list) or not v:
             raise self.fail(f"{place}.neurons", f"expected a non-empty list of neurons, got {_kind(v)}")
-        ws, bs, names = [], [], []
+        ws: list[np.ndarray] = []
+        bs: list[float] = []
+        names: list[str] = []
         for j, ndoc in enumerate(v):
             npl = f"{place}.neurons[{j}]"
             ndoc = self.obj(ndoc, npl, NEURON_KEYS)
@@ -359,7 +361,8 @@ def _duplicate_position(text: str) -> str:
     while i < n:
         c = text[i]
         if c == '"':
-            key, end = json.decoder.scanstring(text, i + 1)
+            # The decoder's own string scanner: in the json module, but not in typeshed's stubs.
+            key, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
             j = end
             while j < n and text[j] in " \t\r\n":
                 j += 1
@@ -412,80 +415,3 @@ def network_from_json(doc: Any, path: str | os.PathLike[str] = "<json>") -> Netw
 
 def read_json_network(path: str | os.PathLike[str]) -> Network:
     return network_from_json(parse_json_text(path, read_bytes(path)), path)
-
-
-# -- writing -----------------------------------------------------------------------
-def _floats(values: np.ndarray) -> list[Any]:
-    # float() of a float32 or float64 gives Python's shortest round-trip repr.
-    out = np.asarray(values, dtype=np.float64).tolist()
-    if np.isfinite(values).all():
-        return out
-    return _strings_for_non_finite(out)
-
-
-def _strings_for_non_finite(v: Any) -> Any:
-    if isinstance(v, list):
-        return [_strings_for_non_finite(x) for x in v]
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-
-
-def network_to_json(net: Network) -> dict[str, Any]:
-    doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": net.name}
-    if net.description:
-        doc["description"] = net.description
-    # float32 only when every array is: a float64 layer written as float32 would
-    # lose digits, while float32 values read back as float64 keep every bit.
-    if all(a.dtype == np.float32 for layer in net.layers for a in (layer.W, layer.b)):
-        doc["dtype"] = "float32"
-    if net.feature_names:
-        doc["features"] = list(net.feature_names)
-    if net.output_names:
-        doc["outputs"] = list(net.output_names)
-    if net.normalization is not None:
-        doc["normalization"] = {"mean": _floats(net.normalization.mean), "std": _floats(net.normalization.std)}
-    layers = []
-    for layer in net.layers:
-        ldoc: dict[str, Any] = {"name": layer.name, "activation": layer.activation}
-        if layer.activation == "leaky_relu":
-            ldoc["alpha"] = layer.alpha
-        ldoc["W"] = _floats(layer.W)
-        ldoc["b"] = _floats(layer.b)
-        if layer.neuron_names:
-            ldoc["neuron_names"] = list(layer.neuron_names)
-        layers.append(ldoc)
-    doc["layers"] = layers
-    samples = []
-    for s in net.samples:
-        sdoc: dict[str, Any] = {"name": s.name, "x": _floats(s.x)}
-        if s.label is not None:
-            sdoc["label"] = s.label
-        if s.expected is not None:
-            sdoc["expected"] = _floats(s.expected)
-        samples.append(sdoc)
-    if samples:
-        doc["samples"] = samples
-    return doc
-
-
-# A string (kept as it is: "[1,2]" in a name is text, not a list), or an
-# innermost list of numbers, the non-finite ones written as strings.
-_NUMBER = r'-?[0-9.eE+-]+|"(?:NaN|-?Infinity)"'
-_INNER_LIST = re.compile(rf'"(?:[^"\\]|\\.)*"|\[\s*((?:{_NUMBER})(?:\s*,\s*(?:{_NUMBER}))*)\s*\]')
-
-
-def dumps_network(net: Network) -> str:
-    """JSON text with one matrix row per line, so diffs stay readable."""
-    doc = network_to_json(net)
-    text = json.dumps(doc, indent=2, allow_nan=False)
-    # Collapse innermost lists of numbers onto one line each. Strings are
-    # matched first and kept as they are: "[1,2]" in a name is text, not a list.
-    return _INNER_LIST.sub(
-        lambda m: m.group(0) if m.group(1) is None else "[" + ", ".join(p.strip() for p in m.group(1).split(",")) + "]",
-        text,
-    ) + "\n"
-
-
-def write_json_network(net: Network, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
-    return atomic_write_text(path, dumps_network(net), overwrite=overwrite)

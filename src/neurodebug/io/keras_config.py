@@ -72,7 +72,8 @@ def parse_model(path: str | os.PathLike[str], doc: Any) -> KerasModel:
         config = {"layers": config}
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise NetworkFileError(path, "model config", "has no list of layers")
-    name = config.get("name") if isinstance(config.get("name"), str) else "keras model"
+    given = config.get("name")
+    name = given if isinstance(given, str) else "keras model"
     listed = [_layer(path, d, i) for i, d in enumerate(config["layers"])]
     if not listed:
         raise NetworkFileError(path, "model config", "the model has no layers")

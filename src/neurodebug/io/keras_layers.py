@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..engine.activations import KERAS_NAMES
 from ..engine.network import Layer, Network, Normalization
 from .arrays import check_chain, make_layer, make_network, numeric
 from .errors import NetworkFileError
@@ -22,8 +23,8 @@ SUPPORTED_LAYERS = (
     "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax",
     "Normalization (at the input)", "Flatten", "Dropout",
 )
-# Keras names of the activations neurodebug computes the same way.
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu")
+# Keras names of the activations neurodebug computes the same way (each engine activation says its own).
+ACTIVATIONS = tuple(KERAS_NAMES)
 INFERENCE_NO_OPS = ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization")
 LEAKY_RELU_FUNCTION_SLOPE = 0.2  # keras.activations.leaky_relu's default
 LEAKY_RELU_LAYER_SLOPE = 0.3  # keras.layers.LeakyReLU's default
@@ -40,9 +41,15 @@ def _keras_activation(path: Path, layer: KerasLayer, value: Any) -> tuple[str, f
         return "linear", None
     if name == "leaky_relu":
         return "leaky_relu", LEAKY_RELU_FUNCTION_SLOPE
-    if name in ACTIVATIONS:
-        return str(name), None
+    if name in KERAS_NAMES:
+        return KERAS_NAMES[str(name)], None
     raise NetworkFileError(path, layer.label, f"activation '{name}' is not supported; supported: {', '.join(ACTIVATIONS)}")
+
+
+def _known(shape: tuple[int | None, ...]) -> tuple[int, ...] | None:
+    """The shape when every dimension is known, else None."""
+    dims = tuple(d for d in shape if d is not None)
+    return dims if len(dims) == len(shape) else None
 
 
 class Builder:
@@ -93,8 +100,8 @@ class Builder:
             return
         if layer.config.get("data_format") == "channels_first":
             raise self.fail(layer, "Flatten with data_format channels_first is not supported")
-        known = all(d is not None for d in self.shape)
-        self.shape = (int(np.prod(self.shape)),) if known else (None,)
+        known = _known(self.shape)
+        self.shape = (int(np.prod(known)),) if known is not None else (None,)
 
     def normalization(self, layer: KerasLayer) -> None:
         if self.layers:
@@ -123,20 +130,21 @@ class Builder:
 
     def per_feature(self, layer: KerasLayer, values: np.ndarray, axis: Any) -> np.ndarray:
         """Spread per-axis statistics over every element of the input, flattened."""
-        if values.size == 1 or self.shape is None or any(d is None for d in self.shape):
+        shape = None if self.shape is None else _known(self.shape)
+        if values.size == 1 or shape is None:
             return values.ravel()
         axes = [] if axis is None else ([axis] if isinstance(axis, int) else list(axis))
-        rank = len(self.shape) + 1
+        rank = len(shape) + 1
         try:
             keep = {a % rank for a in axes}
         except TypeError:
             raise self.fail(layer, f"cannot read axis {axis!r}") from None
         if 0 in keep:
             raise self.fail(layer, "normalising over the batch axis is not supported")
-        dims = tuple(d if i + 1 in keep else 1 for i, d in enumerate(self.shape))
+        dims = tuple(d if i + 1 in keep else 1 for i, d in enumerate(shape))
         if values.size != int(np.prod(dims)):
             raise self.fail(layer, f"has {values.size} statistics, which do not fit the input shape {self.shape}")
-        return np.broadcast_to(values.reshape(dims), self.shape).ravel()
+        return np.broadcast_to(values.reshape(dims), shape).ravel()
 
     def input_normalization(self) -> Normalization | None:
         if self.norm is None:

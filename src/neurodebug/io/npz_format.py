@@ -30,11 +30,11 @@ import os
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from ..engine.activations import SUPPORTED_ACTIVATIONS
+from ..engine.activations import SUPPORTED_ACTIVATIONS, TAKE_ALPHA
 from ..engine.network import Layer, Network, Normalization, Sample
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, text, texts
 from .errors import NetworkFileError, over_limit
@@ -55,7 +55,7 @@ def _known_keys(n_layers: int) -> list[str]:
 
 
 class _NpzReader:
-    def __init__(self, path: Path, arrays: dict[str, Any]) -> None:
+    def __init__(self, path: str | os.PathLike[str], arrays: dict[str, Any]) -> None:
         self.path = path
         self.arrays = arrays
 
@@ -127,8 +127,8 @@ class _NpzReader:
             raise self.fail(f"{place}/activation", f'unknown activation "{activation}"; supported: {", ".join(SUPPORTED_ACTIVATIONS)}')
         alpha = None
         if "alpha" in fields:
-            if activation != "leaky_relu":
-                raise self.fail(f"{place}/alpha", "only a leaky_relu layer takes an alpha")
+            if activation not in TAKE_ALPHA:
+                raise self.fail(f"{place}/alpha", f"only a {' or '.join(TAKE_ALPHA)} layer takes an alpha")
             alpha = float(numeric(self.path, f"{place}/alpha", fields["alpha"], 0))
         neuron_names = None
         if "neuron_names" in fields:
@@ -148,8 +148,8 @@ class _NpzReader:
             if v.size != n_in:
                 raise self.fail(f"normalization/{k}", f"has {v.size} values, expected {n_in} (one per input feature)")
         if (std <= 0).any():
-            k = int(np.flatnonzero(std <= 0)[0])
-            raise self.fail(f"normalization/std[{k}]", f"is {std[k]:g}, expected a positive number")
+            i = int(np.flatnonzero(std <= 0)[0])
+            raise self.fail(f"normalization/std[{i}]", f"is {std[i]:g}, expected a positive number")
         return Normalization(mean, std)
 
     def samples(self, n_in: int, n_out: int) -> list[Sample]:
@@ -187,7 +187,7 @@ class _NpzReader:
         return [Sample(names[i], x[i], labels[i], expected[i]) for i in range(n)]
 
 
-def _check_archive(path: Path, limit: int) -> None:
+def _check_archive(path: str | os.PathLike[str], limit: int) -> None:
     """Refuse a file that is not a zip, or one that would unpack beyond the limit."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -231,7 +231,7 @@ def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
         a[f"layers/{i}/activation"] = np.array(layer.activation)
         a[f"layers/{i}/W"] = np.asarray(layer.W)
         a[f"layers/{i}/b"] = np.asarray(layer.b)
-        if layer.activation == "leaky_relu":
+        if layer.activation in TAKE_ALPHA:
             a[f"layers/{i}/alpha"] = np.array(float(layer.alpha))
         if layer.neuron_names:
             a[f"layers/{i}/neuron_names"] = np.array(layer.neuron_names, dtype=str)
@@ -254,5 +254,7 @@ def write_npz_network(net: Network, path: str | os.PathLike[str], overwrite: boo
     Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
     """
     arrays = network_to_arrays(net)
-    save = np.savez_compressed if compressed else np.savez
+    # Typed loosely: with **arrays, mypy cannot tell that no key is "allow_pickle",
+    # a bool keyword of np.savez in NumPy's stubs.
+    save: Callable[..., None] = np.savez_compressed if compressed else np.savez
     return atomic_write(path, lambda fh: save(fh, **arrays), overwrite)

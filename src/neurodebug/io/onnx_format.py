@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.activations import ONNX_OPS
 from ..engine.network import Layer, Network
 from .arrays import check_chain, check_declared, make_layer, make_network, numeric
 from .errors import MissingExtraError, NetworkFileError, printable
@@ -27,7 +28,7 @@ SUPPORTED_OPS = (
     "Gemm", "MatMul", "Add (after Gemm or MatMul)", "Sigmoid", "Relu", "LeakyRelu", "Tanh",
     "Softmax", "Identity", "Dropout", "Flatten or Reshape (at the input)", "Constant",
 )
-ACTIVATION_OPS = {"Sigmoid": "sigmoid", "Relu": "relu", "LeakyRelu": "leaky_relu", "Tanh": "tanh", "Softmax": "softmax"}
+ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 ONNX_LEAKY_RELU_ALPHA = 0.01  # LeakyRelu's default alpha in the ONNX spec
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
 
@@ -266,7 +267,11 @@ class _GraphReader:
         if x.feature_major:
             raise self.fail(node, "reshaping a transposed (features × batch) tensor is not supported")
         dims = x.dims
-        n = int(np.prod(dims)) if dims is not None and all(d is not None for d in dims) else None
+        n = None  # the number of features, when every dim is known
+        if dims is not None:
+            known = [d for d in dims if d is not None]
+            if len(known) == len(dims):
+                n = int(np.prod(known))
         if node.op_type == "Flatten":
             axis = self.attr(node, "axis", 1)
             if axis != 1:

@@ -1,0 +1,170 @@
+"""Explaining one neuron of one sample: the numbers of an ``Explanation``,
+then the same numbers in words (``explanation_text``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TypedDict
+
+import numpy as np
+
+from . import conditions
+from .activations import ACTIVATIONS
+from .explanation import Explanation
+from .explanation_text import explanation_lines
+from .findings import DEAD, EXPLODING, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, where_text
+from .kinds import FindingKind
+from .nonfinite import NonFiniteCause, nonfinite_cause
+from .numbers import quiet
+from .output_findings import check_outputs
+from .refs import NeuronRef
+from .settings import DEFAULT_CONFIG, HealthConfig
+from .terms import Terms, round_up
+from .trace import Trace
+
+
+class _Fields(TypedDict, total=False):
+    """The optional fields of an ``Explanation`` that ``_explain`` has found
+    so far: a key is left out where the field keeps its default."""
+
+    dominant_upstream: tuple[int, int]
+    dominant_upstream_kinds: tuple[FindingKind, ...]
+    slope: float
+    saturation_bound: float
+    unscaled_inputs: bool
+    large_features: tuple[str, ...]
+    normalized_z: float
+    normalized_a: float
+    normalization_source: str
+    norm_mean: tuple[float, ...]
+    norm_std: tuple[float, ...]
+    bias_target: str
+    bias_needed: float
+    bias_fix: float
+    bias_fix_any: float
+    bias_fix_all: float
+    nonfinite: NonFiniteCause
+    largest_z: float
+    wrong_output: Finding
+
+
+def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> tuple[FindingKind, ...]:
+    """The same tests as ``check_health``, for one neuron and one sample."""
+    layer = trace.network.layers[l]
+    vals = trace.values[l]
+    z, a = float(vals.z[row, j]), float(vals.a[row, j])
+    kinds = []
+    if conditions.nonfinite(z, a):
+        kinds.append(NONFINITE)
+    if conditions.exploding(z, config):
+        kinds.append(EXPLODING)
+    if math.isfinite(z) and conditions.saturated(layer.activation, z, config):
+        kinds.append(SATURATED)
+    if conditions.dead(layer.activation, vals.z[:, j:j + 1], config)[0]:
+        kinds.append(DEAD)
+    if l == len(trace.network.layers) - 1:
+        names = trace.network.samples.names_for(trace.n_samples)
+        for f in check_outputs(trace, config, names):
+            if f.neuron in (j, None) and row in f.samples:
+                kinds.append(WRONG_OUTPUT)
+                break
+    return tuple(k for k in KINDS if k in kinds)
+
+
+def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> _Fields:
+    """z with the inputs normalised: the file's statistics, else the samples'."""
+    network = trace.network
+    if l != 0 or trace.x is not trace.x_raw:
+        return {}  # only layer 1 sees inputs, and these were normalised already
+    x_raw = np.asarray(trace.x_raw, dtype=np.float64)
+    with quiet():
+        big = np.flatnonzero((np.abs(x_raw) > large).any(axis=0))
+    out: _Fields = {"large_features": tuple(network.feature_name(int(i)) for i in big)}
+    if not big.size:
+        return out
+    norm = network.normalization
+    if norm is not None:
+        mean, std, source = np.asarray(norm.mean, float), np.asarray(norm.std, float), "file"
+    elif trace.n_samples < 2:
+        return out  # one sample has no spread to scale by
+    else:
+        mean, std, source = x_raw.mean(axis=0), x_raw.std(axis=0), "samples"
+        std = np.where(std > 0, std, 1.0)  # a constant feature is centred, not scaled
+    layer = network.layers[l]
+    xn = (x_raw[row] - mean) / std
+    zn = float(xn @ np.asarray(layer.W[:, j], float) + float(layer.b[j]))
+    an = float(ACTIVATIONS[layer.activation](np.array([zn]), layer.alpha)[0])
+    out.update({"normalized_z": zn, "normalized_a": an, "normalization_source": source,
+                "norm_mean": tuple(float(v) for v in mean), "norm_std": tuple(float(v) for v in std)})
+    return out
+
+
+def explain(trace: Trace, row: int, layer: int, neuron: int, config: HealthConfig = DEFAULT_CONFIG) -> Explanation:
+    """Explain neuron ``neuron`` of layer ``layer`` (0-based) for sample ``row``."""
+    network = trace.network
+    if not 0 <= row < trace.n_samples:
+        raise IndexError(f"sample {row} out of range 0..{trace.n_samples - 1}")
+    lay = network.layers[layer]
+    if not 0 <= neuron < lay.units:
+        raise IndexError(f"layer {layer + 1} has {lay.units} neurons, not {neuron + 1}")
+    with quiet():
+        return _explain(trace, row, layer, neuron, config)
+
+
+def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Explanation:
+    """The numbers; ``explanation_text`` writes them as words."""
+    network = trace.network
+    layer = network.layers[l]
+    act = ACTIVATIONS[layer.activation]
+    vals = trace.values[l]
+    zdot, z, a = float(vals.zdot[row, j]), float(vals.z[row, j]), float(vals.a[row, j])
+    terms = Terms(trace, row, l, j)
+    dominant = terms[0]
+    kinds = _kinds(trace, row, l, j, config)
+    own = len(network.samples) == trace.n_samples
+    sample_name = network.samples.names[row] if own else f"sample {row + 1}"
+    fields: _Fields = {"bias_target": NeuronRef(l, j).short + ".b"}
+    if l > 0 and dominant.index is not None and math.isfinite(dominant.share):
+        # Walk back: a dominant input made by a troubled neuron is the lead to follow.
+        up = (l - 1, dominant.index)
+        up_kinds = tuple(k for k in _kinds(trace, row, *up, config) if k != WRONG_OUTPUT)
+        fields.update({"dominant_upstream": up, "dominant_upstream_kinds": up_kinds})
+    if NONFINITE in kinds:
+        fields["nonfinite"] = nonfinite_cause(trace, row, l, j)
+    bound = conditions.saturation_bound(layer.activation, config)
+    if bound is not None and math.isfinite(z):
+        fields.update({"slope": float(act.derivative(np.asarray(z))), "saturation_bound": bound})
+    if SATURATED in kinds or EXPLODING in kinds:
+        norm = _normalized(trace, row, l, j, config.large_input)
+        fields.update(norm)
+        if dominant.index is not None and dominant.name in norm.get("large_features", ()):
+            fields["unscaled_inputs"] = True
+    if act.can_die and math.isfinite(z):
+        fields.update(_bias_fixes(trace, row, l, j, kinds))
+    if WRONG_OUTPUT in kinds:
+        names = network.samples.names_for(trace.n_samples)
+        fields["wrong_output"] = next(f for f in check_outputs(trace, config, names)
+                                      if f.neuron in (j, None) and row in f.samples)
+    e = Explanation(l, j, row, where_text(network, l, j), sample_name, layer.activation, zdot,
+                    float(layer.b[j]), z, a, terms, dominant, kinds, n_samples=trace.n_samples, **fields)
+    lines, summary = explanation_lines(e, trace, config)
+    return replace(e, lines=lines, summary=summary)
+
+
+def _bias_fixes(trace: Trace, row: int, l: int, j: int, kinds: tuple[FindingKind, ...]) -> _Fields:
+    """The bias changes that make a ReLU fire: for this sample, for one
+    sample at least (a dead one), for every sample."""
+    zs = np.asarray(trace.values[l].z[:, j], dtype=np.float64)
+    z = float(zs[row])
+    out: _Fields = {}
+    finite = zs[np.isfinite(zs)]
+    if finite.size and finite.min() <= 0:
+        out["bias_fix_all"] = round_up(-float(finite.min()))
+    if DEAD in kinds:
+        out["largest_z"] = float(finite.max())
+        out["bias_fix_any"] = round_up(-out["largest_z"])
+    if z <= 0:
+        out["bias_needed"] = -z
+        out["bias_fix"] = round_up(-z)
+    return out

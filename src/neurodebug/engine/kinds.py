@@ -1,0 +1,81 @@
+"""The engine's vocabulary: every kind is an enum, never a bare string.
+
+They are ``StrEnum``s, so a kind prints, compares and serialises as its
+value (``StepKind.DOT == "dot"``, ``json.dumps`` writes ``"dot"``), and a
+front end that only reads them needs nothing from this module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StepKind(StrEnum):
+    """One operation of the forward pass."""
+
+    NORMALIZE = "normalize"
+    DOT = "dot"
+    BIAS = "bias"
+    ACTIVATE = "activate"
+
+
+class Granularity(StrEnum):
+    """How the pass is cut into steps."""
+
+    NEURON = "neuron"
+    LAYER = "layer"
+
+
+class TargetKind(StrEnum):
+    """What an edit changes."""
+
+    INPUT = "input"
+    WEIGHT = "weight"
+    BIAS = "bias"
+
+
+class FindingKind(StrEnum):
+    """What a health finding is about, in severity order."""
+
+    NONFINITE = "nonfinite"
+    EXPLODING = "exploding"
+    SATURATED = "saturated"
+    DEAD = "dead"
+    WRONG_OUTPUT = "wrong_output"
+
+
+class Severity(StrEnum):
+    """What a finding costs: a problem fails ``check``; a note is shown only."""
+
+    PROBLEM = "problem"
+    NOTE = "note"
+
+
+class CauseKind(StrEnum):
+    """Where a non-finite value came from."""
+
+    INPUT = "input"  # a layer-1 input was not finite
+    UPSTREAM = "upstream"  # an earlier neuron's activation was not finite
+    WEIGHT = "weight"
+    BIAS = "bias"
+    OVERFLOW = "overflow"  # one finite w_i × x_i overflowed
+    CANCELLATION = "cancellation"  # overflowed terms of both signs: ∞ − ∞ = NaN
+    SUM = "sum"  # finite terms whose sum overflowed
+    BIAS_ADD = "bias_add"  # w·x + b overflowed
+    ACTIVATION = "activation"
+
+
+class WatchKind(StrEnum):
+    """A condition that stops ``continue``."""
+
+    NAN = "nan"
+    SATURATED = "saturated"
+    ZABS = "zabs"
+
+
+class StopKind(StrEnum):
+    """Why ``continue`` stopped."""
+
+    BREAKPOINT = "breakpoint"
+    WATCH = "watch"
+    END = "end"

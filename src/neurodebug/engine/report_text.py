@@ -1,0 +1,116 @@
+"""The health report as text: the command line's words (any front end may reuse them)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .activations import saturation_bound
+from .explain import explain
+from .findings import DEAD, EXPLODING, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, HealthReport
+from .numbers import fmt
+from .trace import Trace
+
+GROUP_LIMIT = 10  # findings listed per group before "… and N more"
+
+
+def worst_findings(report: HealthReport, count: int = 3) -> list[Finding]:
+    """Up to ``count`` findings on distinct neurons, the ones to explain first:
+    NaN/Inf origins, then the largest |z| (exploding, saturated), dead ReLUs,
+    wrong outputs."""
+    def rank(f: Finding) -> tuple[int, float]:
+        if f.kind == NONFINITE:
+            return (0 if f.origin else 9, 0.0)
+        size = -abs(f.value) if math.isfinite(f.value) else 0.0
+        return (1 + KINDS.index(f.kind), size)
+
+    out: list[Finding] = []
+    seen: set[tuple[int, int | None]] = set()
+    for f in sorted((f for f in report.problems if f.neuron is not None), key=rank):
+        if rank(f)[0] == 9 or (f.layer, f.neuron) in seen:
+            continue
+        seen.add((f.layer, f.neuron))
+        out.append(f)
+        if len(out) == count:
+            break
+    return out
+
+
+def _group_header(kind: str, report: HealthReport, trace: Trace) -> str:
+    config = report.config
+    if kind == SATURATED:
+        acts = sorted({trace.network.layers[f.layer].activation for f in report.problems if f.kind == kind})
+        bounds = ", ".join(f"{fmt(saturation_bound(a, config.saturation_slope), 3)} for {a}" for a in acts)
+        return f"saturated: the slope g′(z) < {fmt(config.saturation_slope)}, i.e. |z| > {bounds}"
+    if kind == EXPLODING:
+        return f"exploding z: |z| > {fmt(config.exploding_z)}"
+    if kind == DEAD:
+        return "dead ReLU: z ≤ 0 in every sample, so it always outputs 0"
+    if kind == WRONG_OUTPUT:
+        return f"wrong output: the label's class, or the expected vector within {fmt(config.output_tolerance)}"
+    return "NaN/Inf"
+
+
+def _capped(lines: list[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return lines
+    return lines[:limit] + [f"  … and {len(lines) - limit} more (--format json lists them all)"]
+
+
+def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
+                 limit: int = GROUP_LIMIT) -> list[str]:
+    """The report as text: the summary, the findings grouped by kind (NaN/Inf
+    origins first, pass-ons summed up per layer), then the worst neurons explained."""
+    lines = [f"health: {report.summary()}"]
+    for kind in KINDS:
+        found = tuple(f for f in report.problems if f.kind == kind)
+        if not found:
+            continue
+        lines.append("")
+        if kind != NONFINITE:
+            lines.append(_group_header(kind, report, trace) + ":")
+            lines += _capped([f"  {f.message}" for f in found], limit)
+            continue
+        origins = [f for f in found if f.origin]
+        passons = [f for f in found if not f.origin]
+        if origins:
+            lines.append("NaN/Inf produced here from finite operands (the origin: start here):")
+            lines += _capped([f"  {f.message}" for f in origins], limit)
+        if passons:
+            lines.append("NaN/Inf passed on from an earlier non-finite value:")
+            lines += _capped(_passon_lines(passons), limit)
+    if report.notes:
+        lines.append("")
+        lines.append("notes (worth knowing, not problems):")
+        lines += _capped([f"  {f.message}" for f in report.notes], limit)
+    worst = worst_findings(report, explain_count)
+    if worst:
+        lines.append("")
+        lines.append("the worst neurons, explained:")
+        for f in worst:
+            assert f.neuron is not None
+            e = explain(trace, f.row, f.layer, f.neuron, report.config)
+            lines.append(f"  {e.lines[0]}")
+            lines += [f"    {line}" for line in e.lines[1:]]
+    return lines
+
+
+def _passon_lines(passons: list[Finding], per_layer: int = 3) -> list[str]:
+    """One line per pass-on neuron, or one per layer when a layer has many."""
+    out: list[str] = []
+    by_layer: dict[int, list[Finding]] = {}
+    for f in passons:
+        by_layer.setdefault(f.layer, []).append(f)
+    for group in by_layer.values():
+        if len(group) <= per_layer:
+            out += [f"  {f.message}" for f in group]
+            continue
+        first = group[0]
+        names = ", ".join(str(f.neuron + 1) for f in group[:6] if f.neuron is not None)
+        more = ", …" if len(group) > 6 else ""
+        rows = np.unique(np.concatenate([f.samples.array for f in group]))
+        out.append(f"  layer {first.layer + 1} ({first.layer_name}): {len(group)} neurons pass it on "
+                   f"(neurons {names}{more}) in {len(rows)} of {first.n_samples} samples; "
+                   f"e.g. neuron {first.neuron + 1 if first.neuron is not None else '?'}: {first.cause}")
+    return out
