@@ -230,3 +230,65 @@ def test_an_inf_weight_loads_and_is_named_as_the_origin(capsys, tmp_path):
     origins = [f for f in doc["findings"] if f["kind"] == "nonfinite" and f["origin"]]
     assert [(f["layer"], f["neuron"], f["severity"]) for f in origins] == [(1, 1, "problem")]
     assert "L1.N1.w2 = ∞" in origins[0]["message"]
+
+
+# -- issue 13: check computes through the Session, as the debugger does ----------------------
+def _session_and_report(path: Path, **thresholds):
+    from neurodebug import load_network
+    from neurodebug.engine import Session
+    from neurodebug.engine.settings import Settings
+
+    session = Session(load_network(path), settings=Settings(**thresholds))
+    return session, session.health()
+
+
+@pytest.mark.parametrize("name, thresholds", [
+    ("coffee_unnormalized.json", {}),
+    ("nan_overflow.json", {}),
+    ("dead_relu.json", {}),
+    ("coffee_lab.json", {}),
+    ("xor.json", {"exploding_z": 1.5}),
+    ("coffee_roasting.json", {"saturation_slope": 0.01}),
+])
+def test_check_json_is_the_sessions_report_serialised(capsys, name, thresholds):
+    """``check --format json`` is check_to_dict of the session's own health report,
+    its worst neurons explained by Session.explain standing on each finding's sample."""
+    from neurodebug.engine.health import worst_findings
+    from neurodebug.engine.serialize import check_to_dict
+
+    path = SAMPLES / name
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in thresholds.items()]
+    code, out, err = run(capsys, str(path), "--format", "json", *options)
+    assert err == ""
+    session, report = _session_and_report(path, **thresholds)
+    assert code == (0 if report.ok else 1)
+    explanations = []
+    for f in worst_findings(report):
+        session.set_sample(f.row)
+        explanations.append(session.explain(f.layer, f.neuron))
+    expected = check_to_dict(session.network, report, explanations, file=str(path))
+    assert json.loads(out) == json.loads(json.dumps(expected, allow_nan=False))
+    assert list(json.loads(out))[:6] == ["file", "network", "shape", "layers", "parameters", "checked"]
+
+
+@pytest.mark.parametrize("name", ["coffee_unnormalized.json", "nan_overflow.json", "xor.json"])
+def test_check_text_is_the_sessions_report(capsys, name):
+    from neurodebug.engine.health import report_lines
+
+    path = SAMPLES / name
+    _, out, _ = run(capsys, str(path))
+    session, report = _session_and_report(path)
+    assert out.splitlines()[1:] == report_lines(report, session.trace)
+
+
+def test_a_file_without_samples_is_not_checked_in_json(capsys, tmp_path):
+    doc = json.loads((SAMPLES / "xor.json").read_text())
+    del doc["samples"]
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, str(path), "--format", "json")
+    assert code == 0 and err == ""
+    got = json.loads(out)
+    assert got["checked"] is False and got["ok"] is True and got["findings"] == []
+    assert got["summary"] == "not checked: the file has no samples"
+    assert "explanations" not in got

@@ -12,6 +12,7 @@ import pytest
 from neurodebug import load_network
 from neurodebug.cli import main
 from neurodebug.engine import PER_LAYER, PER_NEURON, Plan
+from neurodebug.engine.trace import forward
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
 SEED = str(SAMPLES / "seed_example.json")
@@ -122,7 +123,7 @@ def test_sample_by_name(capsys) -> None:
     doc = run_json(capsys, "trace", COFFEE, "--sample", "scorched")
     assert doc["sample"] == "scorched"
     net = load_network(COFFEE)
-    expected = net.forward(net.samples[net.sample_index("scorched")].x)
+    expected = forward(net, net.samples[net.sample_index("scorched")].x)
     assert doc["outputs"] == [pytest.approx(float(expected[0]), rel=1e-12)]
 
 
@@ -204,3 +205,84 @@ def test_check_bad_file(tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert len(captured.err.splitlines()) == 1
     assert str(bad) in captured.err and "ragged" in captured.err
+
+
+# -- one serialiser: the JSON is the session's, written by engine.serialize (issue 13) ---------
+def _walk_numbers(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from _walk_numbers(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _walk_numbers(x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        yield v
+
+
+@pytest.mark.parametrize("argv, granularity, edits", [
+    ((SEED,), PER_NEURON, ()),
+    ((SEED, "--per-layer"), PER_LAYER, ()),
+    ((COFFEE, "--sample", "3"), PER_NEURON, ()),
+    ((COFFEE, "--per-layer"), PER_LAYER, ()),
+    ((SEED, "--set", "L1.N1.w2=0", "--set", "x1=190"), PER_NEURON, ("L1.N1.w2=0", "x1=190")),
+])
+def test_json_trace_is_the_sessions_trace_serialised(capsys, argv, granularity, edits) -> None:
+    """``trace --format json`` writes what engine.serialize makes of the same session."""
+    from neurodebug.engine import Session, parse_assignment
+    from neurodebug.engine.serialize import trace_to_dict
+
+    doc = run_json(capsys, "trace", *argv)
+    net = load_network(argv[0])
+    index = int(argv[argv.index("--sample") + 1]) - 1 if "--sample" in argv else 0
+    session = Session(net, granularity=granularity, sample_index=index)
+    for text in edits:
+        target, value = parse_assignment(text)
+        session.edit(target, value)
+    details = [session.sample_trace.detail(s, session.settings) for s in session.plan]
+    assert doc == json.loads(json.dumps(trace_to_dict(session, details, file=argv[0]), allow_nan=False))
+    assert list(doc) == ["network", "file", "sample", "granularity", "edits", "steps", "outputs"]
+    assert doc["file"] == argv[0]
+
+
+def test_json_trace_numbers_are_floats_and_non_finite_ones_strings(capsys) -> None:
+    """Every value of a step is a float, as it always was (never an int), and NaN/±∞
+    are written by the engine's one encoding, numbers.json_number."""
+    from neurodebug.engine.numbers import json_number
+
+    doc = run_json(capsys, "trace", SEED, "--input", "1e308,-1e308")
+    for s in doc["steps"]:
+        values = [s["result"], s["operands"], s.get("products", [])]
+        assert all(isinstance(v, float) for v in _walk_numbers(values)), s
+    assert all(isinstance(v, float) for v in _walk_numbers(doc["outputs"]))
+    dot = step(doc, 1, 1, "dot")
+    assert dot["result"] == json_number(float("inf"))
+    assert dot["products"] == [json_number(1e308), json_number(float("inf"))]
+
+
+def test_step_detail_to_dict_on_an_integer_operand_keeps_floats() -> None:
+    """An integer array handed to the serialiser still comes out as floats."""
+    import numpy as np
+
+    from neurodebug.engine import Session
+    from neurodebug.engine.serialize import step_detail_to_dict
+    from neurodebug.engine.trace import StepDetail
+
+    session = Session(load_network(SEED))
+    first = session.plan[0]
+    detail = StepDetail(first, "t", "s", "f", {"w": np.array([1, -2])}, np.array(166), np.array([200, -34]),
+                        ("note",))
+    out = step_detail_to_dict(detail, session.network)
+    assert out["operands"] == {"w": [1.0, -2.0]} and out["result"] == 166.0 and out["products"] == [200.0, -34.0]
+    assert all(isinstance(v, float) for v in _walk_numbers([out["operands"], out["result"], out["products"]]))
+    assert out["notes"] == ["note"] and out["layer"] == 1 and out["neuron"] == 1
+    assert list(out) == ["index", "kind", "layer", "layer_name", "neuron", "title", "symbolic", "formula",
+                         "result", "operands", "products", "notes"]
+
+
+def test_the_cli_has_no_json_encoding_of_its_own() -> None:
+    """NaN/Infinity are spelt in one place (engine.numbers): not again in the CLI."""
+    import neurodebug.cli as cli
+
+    source = Path(cli.__file__).read_text(encoding="utf-8")
+    assert '"Infinity"' not in source and '"NaN"' not in source
+    assert not hasattr(cli, "_plain")

@@ -11,15 +11,20 @@ import signal
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from . import __version__
-from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Session, parse_assignment, parse_watches
+from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
 from .engine.numbers import fmt
+from .engine.serialize import check_to_dict, trace_to_dict
+from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
+
+if TYPE_CHECKING:
+    from .engine.health import Explanation, Finding
 
 COMMANDS = ("trace", "check", "convert")
 DEFAULT_SAMPLE = "coffee_roasting.json"
@@ -94,14 +99,15 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
             net.feature_names = table.feature_names
     index = 0
     if args.input is not None:
-        net.samples = [Sample("--input", parse_input(args.input, net))] + net.samples
+        net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs) + net.samples
     elif args.sample:
         index = _choose_sample(net, args.sample)
     if not net.samples:
         if not zeros_if_empty:
             raise UsageError(f"{path}: the file has no samples; give one with --input X1,X2,… or --inputs FILE")
         # Model files (Keras, ONNX) carry no inputs: start the debugger on zeros.
-        net.samples = [Sample("zeros (the file has no samples: use --input or --inputs)", np.zeros(net.n_inputs))]
+        net.samples = Samples.of([Sample("zeros (the file has no samples: use --input or --inputs)",
+                                         np.zeros(net.n_inputs))], net.n_inputs)
     granularity = PER_LAYER if args.per_layer else PER_NEURON
     session = Session(net, granularity=granularity, sample_index=index)
     for text in getattr(args, "set", None) or []:
@@ -115,51 +121,13 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 
 
 # -- trace ---------------------------------------------------------------------
-def _plain(v: Any) -> Any:
-    """NumPy values as JSON-safe Python values (non-finite as strings)."""
-    if isinstance(v, np.ndarray) and v.ndim > 0:
-        return [_plain(x) for x in v.tolist()]
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    f = float(v)
-    if math.isfinite(f):
-        return f
-    return "NaN" if math.isnan(f) else ("Infinity" if f > 0 else "-Infinity")
-
-
 def cmd_trace(args: argparse.Namespace) -> int:
     session = open_session(args, Path(args.network))
     net = session.network
     st = session.sample_trace
     steps = [st.detail(step, session.settings) for step in session.plan]
     if args.format == "json":
-        out = {
-            "network": net.name,
-            "file": args.network,
-            "sample": session.sample.name,
-            "granularity": session.granularity,
-            "edits": [e.target.label() + "=" + repr(e.new) for e in session.journal],
-            "steps": [
-                {
-                    "index": d.step.index,
-                    "kind": d.step.kind,
-                    "layer": d.step.layer + 1 if d.step.layer >= 0 else None,
-                    "layer_name": net.layers[d.step.layer].name if d.step.layer >= 0 else None,
-                    "neuron": d.step.neuron + 1 if d.step.neuron is not None else None,
-                    "title": d.title,
-                    "symbolic": d.symbolic,
-                    "formula": d.formula,
-                    "result": _plain(d.result),
-                    "operands": {k: _plain(v) for k, v in d.operands.items()},
-                    **({"products": _plain(d.products)} if d.products is not None else {}),
-                    "notes": list(d.notes),
-                }
-                for d in steps
-            ],
-            "outputs": _plain(st.outputs),
-        }
-        json.dump(out, sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        _write_json(trace_to_dict(session, steps, file=args.network), ensure_ascii=True)
         return 0
     w = len(str(len(steps)))
     print(f"{net.name}: {net.shape_summary()}, sample \"{session.sample.name}\" "
@@ -176,62 +144,63 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- check ---------------------------------------------------------------------
-def cmd_check(args: argparse.Namespace) -> int:
-    """Validate the file, then run the health checks: exit 1 on findings, 0 on none."""
-    from .engine.health import HealthConfig, check_health, explain, report_lines, worst_findings
+def _write_json(doc: dict[str, Any], ensure_ascii: bool) -> None:
+    json.dump(doc, sys.stdout, indent=2, allow_nan=False, ensure_ascii=ensure_ascii)
+    sys.stdout.write("\n")
 
+
+# -- check ---------------------------------------------------------------------
+def _check_settings(args: argparse.Namespace) -> Settings:
     options = {"saturation_slope": args.saturation_slope, "exploding_z": args.exploding_z}
     try:
-        config = HealthConfig(**{k: v for k, v in options.items() if v is not None})
+        return Settings(**{k: v for k, v in options.items() if v is not None})
     except ValueError as exc:
         text = str(exc)
         for key in options:
             text = text.replace(key, "--" + key.replace("_", "-"))
         raise UsageError(text) from None
+
+
+def _explain_finding(session: Session, finding: Finding) -> Explanation:
+    """The finding's neuron explained as the debugger explains it: standing on
+    the finding's sample."""
+    assert finding.neuron is not None
+    session.set_sample(finding.row)
+    return session.explain(finding.layer, finding.neuron)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the file, then run the health checks: exit 1 on findings, 0 on none."""
+    from .engine.health import report_lines, worst_findings
+
+    settings = _check_settings(args)
     net = load_network(args.network)
     if args.inputs:
         from .io.inputs import read_inputs
 
         net.samples = read_inputs(args.inputs, net)
     elif args.input is not None:
-        net.samples = [Sample("--input", parse_input(args.input, net))]
+        net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
     shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
     # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
         f"{args.network}: valid: {len(net.layers)} layers ({net.shape_summary()}), "
         f"{net.param_count:,} parameters, {len(net.samples)} sample{'' if len(net.samples) == 1 else 's'} [{shapes}]"
     )
-    trace = net.trace() if net.samples else None
-    report = check_health(trace, config) if trace is not None else None
+    # The same session, settings and health report the debugger shows.
+    session = Session(net, settings=settings) if net.samples else None
+    report = session.health() if session is not None else None
     if args.format == "json":
-        out: dict[str, Any] = {
-            "file": args.network,
-            "network": net.name,
-            "shape": net.shape_summary(),
-            "layers": [
-                {"name": l.name, "inputs": l.n_inputs, "units": l.units, "activation": l.activation}
-                for l in net.layers
-            ],
-            "parameters": net.param_count,
-            "checked": report is not None,
-        }
-        if trace is None or report is None:
-            out.update(ok=True, summary="not checked: the file has no samples", findings=[])
-        else:
-            out.update(report.to_dict())
-            out["explanations"] = [
-                explain(trace, f.row, f.layer, f.neuron, config).to_dict()
-                for f in worst_findings(report) if f.neuron is not None
-            ]
-        json.dump(out, sys.stdout, indent=2, allow_nan=False, ensure_ascii=False)
-        sys.stdout.write("\n")
+        explanations = []
+        if session is not None and report is not None:
+            explanations = [_explain_finding(session, f) for f in worst_findings(report) if f.neuron is not None]
+        _write_json(check_to_dict(net, report, explanations, file=args.network), ensure_ascii=False)
     else:
         print(summary)
-        if trace is None or report is None:
+        if session is None or report is None:
             print("health: not checked: the file has no samples (give some with --inputs FILE)")
         else:
-            print("\n".join(report_lines(report, trace)))
+            print("\n".join(report_lines(report, session.trace)))
     return 0 if report is None or report.ok else 1
 
 
