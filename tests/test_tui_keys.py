@@ -11,6 +11,7 @@ from neurodebug import Session, load_network
 from neurodebug.engine import START
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, QuitDialog, TextPage
+from neurodebug.engine.trace import trace_of
 from tui_helpers import make_app, press, screen_text, settle
 
 SIZE = (100, 30)
@@ -246,7 +247,7 @@ async def test_save_writes_an_edited_copy_that_reproduces_the_values(tmp_path, m
         assert saved.exists()
         assert not app.session.dirty
         again = load_network(saved)
-        np.testing.assert_array_equal(again.trace().outputs, app.session.trace.outputs)
+        np.testing.assert_array_equal(trace_of(again).outputs, app.session.trace.outputs)
         # a second save asks before overwriting
         await press(pilot, "s")
         assert isinstance(app.screen, ConfirmDialog)

@@ -112,7 +112,7 @@ class NeurodebugApp(App[int]):
         self.call_after_refresh(self._settle)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[int] is an App
             self.push_screen(CommandPalette(id="--command-palette"))
 
     # -- ways out ---------------------------------------------------------------------

@@ -3,42 +3,54 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rich.text import Text
 from textual import command as textual_command
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.message import Message
 from textual.markup import escape
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ..engine import Session
 from .dialogs import DismissedOnce
-
-if TYPE_CHECKING:
-    from .debugger import DebuggerScreen
+from .messages import JumpTo, PickSample
 
 MAX_NEURON_HITS = 4000  # past this, type "L2.N17" style queries
 
 
+class Debugger(Protocol):
+    """What the commands need of the debugger screen (which imports this
+    module): the session, to list layers, neurons and samples, and a queue
+    for the messages that move it."""
+
+    session: Session
+
+    def post_message(self, message: Message) -> bool: ...
+
+
 class JumpCommands(Provider):
-    def _screen(self) -> "DebuggerScreen":
+    def _screen(self) -> Debugger:
         return self.screen  # type: ignore[return-value]
 
     def _commands(self) -> list[tuple[str, str, object]]:
+        """Each command posts a message to the debugger screen (messages up)."""
         screen = self._screen()
         net = screen.session.network
+        post = partial(_post, screen)
         out: list[tuple[str, str, object]] = []
         for l, layer in enumerate(net.layers):
-            out.append((f"Go to layer {l + 1} ({layer.name})", f"{layer.units} {layer.activation} units", partial(screen.jump, l, None)))
+            out.append((f"Go to layer {l + 1} ({layer.name})", f"{layer.units} {layer.activation} units", partial(post, JumpTo, l, None)))
         for i, sample in enumerate(screen.session.samples):
-            out.append((f"Sample {i + 1}: {sample.name}", "show this sample", partial(screen.pick_sample, i)))
+            out.append((f"Sample {i + 1}: {sample.name}", "show this sample", partial(post, PickSample, i)))
         count = 0
         for l, layer in enumerate(net.layers):
             for j in range(layer.units):
                 if count >= MAX_NEURON_HITS:
                     break
                 name = f" ({layer.neuron_names[j]})" if layer.neuron_names else ""
-                out.append((f"Go to L{l + 1}.N{j + 1}{name}", f"layer {layer.name}, neuron {j + 1}", partial(screen.jump, l, j)))
+                out.append((f"Go to L{l + 1}.N{j + 1}{name}", f"layer {layer.name}, neuron {j + 1}", partial(post, JumpTo, l, j)))
                 count += 1
         return out
 
@@ -54,6 +66,11 @@ class JumpCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, _highlight(matcher, text), command, text=text, help=escape(help_text))  # type: ignore[arg-type]
+
+
+def _post(screen: Debugger, message: type[Message], *args: object) -> None:
+    """Made when the command runs: a palette of 4,000 neurons makes no messages it does not send."""
+    screen.post_message(message(*args))
 
 
 def _highlight(matcher: Matcher, text: str) -> Content:

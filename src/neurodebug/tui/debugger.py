@@ -1,4 +1,10 @@
-"""The debugger screen: four panes over one Session, and the key map."""
+"""The debugger screen: four panes over one Session, and the key map.
+
+The screen owns the session and the selection. After each action it builds
+one Frame (``frame.build_frame``) and hands it to every pane; panes send
+Messages up (the selection, jumps from the palette) and never touch the
+session.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from ..io import write_json_network
 from ..io.errors import printable
 from .commands import JumpCommands
 from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
+from .frame import Frame, Selection, build_frame
+from .messages import JumpTo, PickSample, SelectionChanged
 from .widgets.arrays import ArraysPane
 from .widgets.keybar import KeyBar
 from .widgets.lines import LineList
@@ -71,6 +79,10 @@ class DebuggerScreen(Screen):
         self.session = session
         self.path = path
         self.save_dir = save_dir
+        self.selection = Selection()  # what e edits; it follows the cursor
+        self.frame: Frame | None = None  # what the panes show now
+        self._followed: int | None = None  # the cursor the selection last followed
+        self._selection_request = 0  # the Arrays pane's last request applied
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -87,23 +99,22 @@ class DebuggerScreen(Screen):
         return self.alive
 
     def compose(self) -> ComposeResult:
-        s = self.session
         yield Static(id="status")
         with Horizontal(id="main"):
-            yield NetworkPane(s, id="network")
+            yield NetworkPane(id="network")
             with Vertical(id="right"):
-                yield OperationPane(s, id="operation")
+                yield OperationPane(id="operation")
                 with Horizontal(id="bottom"):
-                    yield ArraysPane(s, id="arrays")
+                    yield ArraysPane(id="arrays")
                     with TabbedContent(id="views", initial="trace"):
                         with TabPane("Trace", id="trace"):
-                            yield TracePane(s, id="trace-pane")
+                            yield TracePane(id="trace-pane")
                         with TabPane("Changes", id="changes"):
-                            yield ChangesView(s, id="changes-view")
+                            yield ChangesView(id="changes-view")
                         with TabPane("Journal", id="journal"):
-                            yield JournalView(s, id="journal-view")
+                            yield JournalView(id="journal-view")
                         with TabPane("Problems", id="problems"):
-                            yield ProblemsView(s, id="problems-view")
+                            yield ProblemsView(id="problems-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
 
@@ -113,63 +124,25 @@ class DebuggerScreen(Screen):
         self.refresh_view()
 
     # -- redrawing ------------------------------------------------------------------
-    def refresh_view(self) -> None:
-        """Redraw every pane from the session: the screen is a function of it."""
+    def refresh_view(self, fresh: bool = False) -> None:
+        """Build the frame for the session as it is now and hand it down: the
+        screen is a function of (session, selection). ``fresh``: build every
+        part anew (new stamps: every line is drawn again)."""
         if not self.alive:
             return
         s = self.session
+        if s.cursor != self._followed:
+            # The cursor moved: select an operand of the new step. The
+            # selection made with ↑/↓ stays while the cursor stays.
+            self._followed = s.cursor
+            self.selection = self.selection.followed(s.step, lambda l: s.network.layers[l].units)
+        name = printable(self.path.name) if self.path else None
+        frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
+                                         selection_request=self._selection_request, fresh=fresh)
         # one line, always: no layout pass for a new status
-        self.query_one("#status", Static).update(self._status(), layout=False)
-        report = s.health()
-        self.query_one(NetworkPane).show(frozenset(report.failing_neurons(s.sample_index)),
-                                         frozenset(report.noted_neurons(s.sample_index)))
-        self.query_one(OperationPane).show(self._why_lines())
-        arrays = self.query_one(ArraysPane)
-        arrays.follow_step()
-        arrays.show()
-        self.query_one(TracePane).show()
-        self.query_one(ChangesView).show()
-        self.query_one(JournalView).show()
-        self.query_one(ProblemsView).show()
-
-    def _why_lines(self) -> list[Text]:
-        """The explanation of the current neuron, when it fails for this sample."""
-        s = self.session
-        step = s.step
-        if step is None or step.neuron is None or step.layer < 0:
-            return []
-        found = [f for f in s.health().for_neuron(step.layer, step.neuron) if s.sample_index in f.samples]
-        if not found:
-            return []
-        lines = s.explain(step.layer, step.neuron).lines
-        if any(f.is_problem for f in found):
-            out = [Text("why this neuron fails (x for the full explanation):", "bold yellow")]
-        else:
-            out = [Text("a note, not a problem (x for the full explanation):", "bold")]
-            out += [Text(f"  {f.verdict}", "dim") for f in found if f.verdict]
-        out += [Text("  " + line) for line in lines[1:] if not line.startswith("  ")]
-        return out
-
-    def _status(self) -> Text:
-        s = self.session
-        name = printable(self.path.name) if self.path else s.network.name
-        text = Text.assemble(
-            (name, "bold cyan"),
-            f" · step {s.cursor + 1}/{len(s.plan)}",
-            f" · per {s.granularity}",
-            f" · sample {s.sample_index + 1}/{len(s.samples)} \"{s.sample.name}\"",
-        )
-        if s.breakpoints:
-            text.append(f" · {len(s.breakpoints)} breakpoint{'s' if len(s.breakpoints) > 1 else ''}", "red")
-        report = s.health()
-        if not report.ok:
-            n = len(report.failing_neurons(s.sample_index))
-            text.append(f" · ✗ {n} failing here" if n else " · ✗ problems in other samples", "yellow")
-        if s.watches:
-            text.append(" · watch " + ", ".join(w.label() for w in s.watches), "magenta")
-        if s.dirty:
-            text.append(f" · ● {len(s.journal)} edit{'s' if len(s.journal) != 1 else ''} unsaved", "yellow")
-        return text
+        self.query_one("#status", Static).update(Text.assemble(*frame.status), layout=False)
+        for pane in self.query(LineList):
+            pane.show(frame)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
@@ -231,13 +204,24 @@ class DebuggerScreen(Screen):
         self.session.toggle_granularity()
         self._moved()
 
-    def jump(self, layer: int, neuron: int | None) -> None:
-        self.session.goto_neuron(layer, neuron)
-        self._moved()
+    @on(JumpTo)
+    def _jump(self, message: JumpTo) -> None:
+        if self.alive:
+            self.session.goto_neuron(message.layer, message.neuron)
+            self._moved()
 
-    def pick_sample(self, index: int) -> None:
-        self.session.set_sample(index)
-        self._moved()
+    @on(PickSample)
+    def _pick_sample(self, message: PickSample) -> None:
+        if self.alive:
+            self.session.set_sample(message.index)
+            self._moved()
+
+    @on(SelectionChanged)
+    def _selection_changed(self, message: SelectionChanged) -> None:
+        message.stop()
+        self.selection = message.selection
+        self._selection_request = message.request
+        self.refresh_view()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -254,7 +238,7 @@ class DebuggerScreen(Screen):
     def action_edit(self) -> None:
         s = self.session
         self.remove_class("show-views")
-        target = self.query_one(ArraysPane).target()
+        target = self.selection.target()
         try:
             current = s.value_of(target)
         except EditError as exc:
@@ -353,9 +337,7 @@ class DebuggerScreen(Screen):
 
     def action_redraw(self) -> None:
         """Rebuild every pane from the session and repaint the whole screen."""
-        for pane in self.query(LineList):
-            pane.forget()
-        self.refresh_view()
+        self.refresh_view(fresh=True)
         for widget in self.query("*"):
             widget.refresh()
         self.refresh(layout=True)
@@ -380,7 +362,7 @@ class DebuggerScreen(Screen):
             self.notify("step to a neuron first (n, N or f)")
             return
         if step.neuron is None:
-            neuron = self.query_one(ArraysPane).sel_neuron
+            neuron = self.selection.neuron
         else:
             neuron = step.neuron
         e = s.explain(step.layer, neuron)

@@ -1,7 +1,8 @@
 """The Arrays pane: the layer's input, the neuron's weights, b, z and a.
 
 Large arrays show a window around the element in use plus their shape, min,
-max, mean and NaN count. Up/down move the selection (what ``e`` edits).
+max, mean and NaN count. Up/down move the selection (what ``e`` edits): the
+screen owns it; the pane asks for a new one with a SelectionChanged message.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 
-from ...engine import BIAS, DOT, NORMALIZE, Session, Target
-from ...engine.curves import array_stats, window
-from ...engine.edits import INPUT, WEIGHT
-from ...engine.edits import BIAS as BIAS_TARGET
+from ...engine.curves import ArrayStats
 from ...engine.numbers import fmt
+from ...engine import Target
+from ..frame import ArraysFrame, Frame, Selection
+from ..messages import SelectionChanged
 from .lines import TextBlock
 
-ROWS = 9  # rows of a windowed array
+SELECTED = "reverse bold"
 
 
 class ArraysPane(TextBlock):
@@ -28,146 +29,87 @@ class ArraysPane(TextBlock):
         Binding("pagedown", "select(8)", show=False),
     ]
 
-    def __init__(self, session: Session, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.session = session
-        self.sel_neuron = 0  # the neuron whose weights are shown
-        self.sel_layer = 0
-        self.sel_kind = WEIGHT  # what is selected: a weight, the bias, or an input
-        self.sel_index = 0
-        self._followed: int | None = None  # the cursor the selection last followed
-
-    def on_mount(self) -> None:
-        self.show()
+        self._requests = 0  # selection requests sent
+        self._asked: Selection | None = None  # the last one sent
 
     # -- selection ---------------------------------------------------------------
-    def follow_step(self) -> None:
-        """After the cursor moves, select an operand of the new step.
-
-        The selection the user made with ↑/↓ stays while the cursor stays.
-        """
-        s = self.session
-        if s.cursor == self._followed:
-            return
-        self._followed = s.cursor
-        step = s.step
-        if step is None or step.kind == NORMALIZE:
-            self.sel_layer, self.sel_neuron = 0, min(self.sel_neuron, s.network.layers[0].units - 1)
-            self.sel_kind, self.sel_index = INPUT, 0
-            return
-        same_neuron = step.layer == self.sel_layer and step.neuron in (None, self.sel_neuron)
-        self.sel_layer = step.layer
-        if step.neuron is not None:
-            self.sel_neuron = step.neuron
-        self.sel_neuron = min(self.sel_neuron, s.network.layers[step.layer].units - 1)
-        if step.kind == DOT:
-            if not (same_neuron and self.sel_kind == WEIGHT):
-                self.sel_kind, self.sel_index = WEIGHT, 0
-        else:
-            self.sel_kind, self.sel_index = BIAS_TARGET, 0
-
-    def _items(self) -> list[tuple[str, int]]:
-        n = self.session.network.layers[self.sel_layer].n_inputs
-        items = [(WEIGHT, i) for i in range(n)] + [(BIAS_TARGET, 0)]
-        items += [(INPUT, i) for i in range(self.session.network.n_inputs)]
-        return items
-
     def action_select(self, delta: int) -> None:
-        items = self._items()
-        try:
-            k = items.index((self.sel_kind, self.sel_index))
-        except ValueError:
-            k = 0
-        self.sel_kind, self.sel_index = items[max(0, min(len(items) - 1, k + delta))]
-        self.show()
+        frame = self.frame
+        if frame is None:
+            return
+        # Move on from the last selection asked for while the screen has not
+        # answered it yet (keys typed faster than it redraws).
+        answered = frame.selection_request == self._requests or self._asked is None
+        base = frame.selection if answered else self._asked
+        assert base is not None
+        selection = base.moved(delta, frame.arrays.n_weights, frame.arrays.n_inputs)
+        if selection == base:
+            return
+        self._requests += 1
+        self._asked = selection
+        self.post_message(SelectionChanged(selection, self._requests))
 
-    def target(self) -> Target:
-        if self.sel_kind == INPUT:
-            return Target(INPUT, index=self.sel_index)
-        if self.sel_kind == BIAS_TARGET:
-            return Target(BIAS_TARGET, self.sel_layer, self.sel_neuron)
-        return Target(WEIGHT, self.sel_layer, self.sel_neuron, self.sel_index)
+    def target(self) -> Target | None:
+        """What ``e`` edits, as this pane shows it."""
+        return None if self.frame is None else self.frame.selection.target()
 
     # -- drawing -------------------------------------------------------------------
-    def show(self) -> None:
-        self.set_text(self._render_text())
-
-    def _render_text(self) -> Text:
-        s = self.session
-        net = s.network
-        st = s.sample_trace
-        l, j = self.sel_layer, self.sel_neuron
-        layer = net.layers[l]
+    def render_text(self, frame: Frame, width: int) -> Text:
+        arrays = frame.arrays
         out = Text()
-        if self.sel_kind == INPUT and l > 0:
+        if arrays.raw_inputs:
             out.append("sample inputs (raw x)\n", "bold")
-            self._column(out, st.x_raw, self.sel_index, lambda i: net.feature_name(i), selected=True)
-        else:
-            xin = st.layer_input(l)
-            w = layer.W[:, j]
-            src = "x" if l == 0 else f"a{l}"
-            center = self.sel_index if self.sel_kind in (WEIGHT, INPUT) else 0
-            rows = window(xin.size, center, ROWS)
-            raw_x = l == 0 and self.sel_kind == INPUT
-            xs = [fmt(st.x_raw[i] if raw_x else xin[i], 5) for i in rows]
-            ws = [fmt(w[i], 5) for i in rows]
-            # Columns as wide as their widest number; the name gives way first.
-            num_w = max(9, *(len(v) for v in xs + ws))
-            name_w = max(3, min(12, self.scrollable_content_region.width - 6 - 2 * num_w))
-            head_w = f"w{l + 1}_{j + 1}[i]"
-            out.append(f"{'i':>3} {'input':<{name_w}} {src + '_i':>{num_w}} {head_w:>{num_w}}\n", "bold")
-            for i, x_text, w_text in zip(rows, xs, ws):
-                name = net.feature_name(i) if l == 0 else f"a{l}_{i + 1}"
-                out.append(f"{i + 1:>3} {name:<{name_w}.{name_w}} ")
-                sel_x = self.sel_kind == INPUT and self.sel_index == i and l == 0
-                out.append(f"{x_text:>{num_w}}", "reverse bold" if sel_x else "")
-                out.append(" ")
-                sel_w = self.sel_kind == WEIGHT and self.sel_index == i
-                out.append(f"{w_text:>{num_w}}", "reverse bold" if sel_w else "")
+            name_w = max(3, min(12, width - 16))
+            for row in arrays.rows:
+                out.append(f"{row.index + 1:>3} {row.name:<{name_w}.{name_w}} ")
+                out.append(f"{fmt(row.x, 6):>10}", SELECTED if row.index == arrays.selected_x else "")
                 out.append("\n")
-            if xin.size > len(rows):
-                self._stats(out, "w", w)
-            if l == 0 and self.sel_kind == INPUT and net.normalization is not None:
-                out.append("  (x column: raw sample inputs, before normalisation)\n", "dim")
+        else:
+            self._table(out, arrays, width)
+        if arrays.stats is not None:
+            self._stats(out, *arrays.stats)
+        if arrays.raw_note:
+            out.append("  (x column: raw sample inputs, before normalisation)\n", "dim")
         # the neuron's own numbers
-        sel_b = self.sel_kind == BIAS_TARGET
-        out.append(f"\nneuron {j + 1}", "bold")
-        if layer.neuron_names:
-            out.append(f" ({layer.neuron_name(j)})", "bold")
+        out.append(f"\nneuron {arrays.neuron + 1}", "bold")
+        if arrays.neuron_name is not None:
+            out.append(f" ({arrays.neuron_name})", "bold")
         out.append("  b = ")
-        out.append(fmt(layer.b[j], 6), "reverse bold" if sel_b else "")
+        out.append(fmt(arrays.bias, 6), SELECTED if arrays.bias_selected else "")
         out.append("\n")
-        softmax = layer.activation == "softmax"
         # the layer's vectors
-        for name, values, kind in (("z", st.z(l), BIAS), ("a", st.a(l), "activate")):
-            layer_step = s.granularity == "layer" or (softmax and kind == "activate")
-            out.append(f"{name}{l + 1} ({layer.units}): ", "bold")
-            idx = window(values.size, j, 7)
-            if idx.start > 0:
+        for vector in arrays.vectors:
+            out.append(f"{vector.name} ({vector.units}): ", "bold")
+            if vector.more_before:
                 out.append("… ")
-            for i in idx:
-                done = s.done(l, None if layer_step else i, kind)
-                out.append(fmt(values[i], 4) if done else "·", "reverse" if i == j else "")
+            for i, value, done in vector.entries:
+                out.append(fmt(value, 4) if done else "·", "reverse" if i == arrays.neuron else "")
                 out.append(" ")
-            if idx.stop < values.size:
+            if vector.more_after:
                 out.append("…")
             out.append("\n")
-        out.append(f"\nselected: {self.target().label()} · ↑/↓ move · e edit", "dim")
+        out.append(f"\nselected: {arrays.label} · ↑/↓ move · e edit", "dim")
         return out
 
-    def _column(self, out: Text, values, sel: int, label, selected: bool) -> None:
-        rows = window(values.size, sel, ROWS)
-        for i in rows:
-            name_w = max(3, min(12, self.scrollable_content_region.width - 16))
-            out.append(f"{i + 1:>3} {label(i):<{name_w}.{name_w}} ")
-            out.append(f"{fmt(values[i], 6):>10}", "reverse bold" if selected and i == sel else "")
+    @staticmethod
+    def _table(out: Text, arrays: ArraysFrame, width: int) -> None:
+        xs = [fmt(row.x, 5) for row in arrays.rows]
+        ws = [fmt(row.w, 5) if row.w is not None else "" for row in arrays.rows]
+        # Columns as wide as their widest number; the name gives way first.
+        num_w = max(9, *(len(v) for v in xs + ws))
+        name_w = max(3, min(12, width - 6 - 2 * num_w))
+        out.append(f"{'i':>3} {'input':<{name_w}} {arrays.x_header:>{num_w}} {arrays.w_header:>{num_w}}\n", "bold")
+        for row, x_text, w_text in zip(arrays.rows, xs, ws):
+            out.append(f"{row.index + 1:>3} {row.name:<{name_w}.{name_w}} ")
+            out.append(f"{x_text:>{num_w}}", SELECTED if row.index == arrays.selected_x else "")
+            out.append(" ")
+            out.append(f"{w_text:>{num_w}}", SELECTED if row.index == arrays.selected_w else "")
             out.append("\n")
-        if values.size > len(rows):
-            self._stats(out, "x", values)
 
     @staticmethod
-    def _stats(out: Text, name: str, values) -> None:
-        st = array_stats(values)
+    def _stats(out: Text, name: str, st: ArrayStats) -> None:
         out.append(
             f"  {name}: shape {st.shape} · min {fmt(st.min, 4)} · max {fmt(st.max, 4)}"
             f" · mean {fmt(st.mean, 4)} · NaN {st.nan}" + (f" · Inf {st.inf}" if st.inf else "") + "\n",

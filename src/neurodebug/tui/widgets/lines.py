@@ -10,7 +10,7 @@ the screen.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -19,6 +19,9 @@ from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from ..frame import Frame
 
 CACHE_LINES = 512
 
@@ -51,6 +54,16 @@ def pieces_strip(
 
 
 class LineList(ScrollView, can_focus=True):
+    """Lines drawn on demand from ``frame`` and cached by what they show.
+
+    Each line has a key (``line_key``): what it is drawn from, such as the
+    frame stamp of its data and its own state (current, computed, flagged).
+    A cached line is used only while its key and the width are the ones it
+    was drawn with, so a new frame needs no invalidation: ``show_lines``
+    repaints the lines on screen whose key changed, and a frame built from
+    scratch (new stamps, new epoch) repaints everything.
+    """
+
     DEFAULT_CSS = """
     LineList {
         height: 1fr;
@@ -60,12 +73,20 @@ class LineList(ScrollView, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.frame: Frame | None = None  # what the pane shows (set by the screen through show())
         self._count = 0
-        self._cache: OrderedDict[int, tuple[int, Strip]] = OrderedDict()  # line → (width, strip)
+        self._cache: OrderedDict[int, tuple[object, int, Strip]] = OrderedDict()  # line → (key, width, strip)
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
-        self._shown: object = None  # what the lines on screen were drawn from (subclasses)
 
     # -- for subclasses ------------------------------------------------------------
+    def show(self, frame: Frame) -> None:
+        """Draw ``frame`` (subclasses: what of it this pane shows)."""
+        self.frame = frame
+
+    def line_key(self, index: int) -> object:
+        """What line ``index`` is drawn from: equal keys, equal lines."""
+        return None
+
     def line_text(self, index: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -76,30 +97,27 @@ class LineList(ScrollView, can_focus=True):
         self._set_virtual_height(count)
         self.refresh()
 
-    def update_lines(self, count: int, changed: Iterable[int]) -> None:
-        """Declare how many lines there are, and that among the lines both the
-        old and the new count hold only ``changed`` differ from what is on
-        screen: only those, and the lines gained or lost at the end, are
-        drawn again."""
+    def show_lines(self, count: int) -> None:
+        """Declare how many lines there are, and repaint the lines on screen
+        that now show something else: a different key, or text ↔ blank past
+        the shorter of the old and the new count."""
         old, self._count = self._count, count
+        self._set_virtual_height(count)
         top = int(self.scroll_y)
         height = self.scrollable_content_region.height
-        # Lines past the shorter count appear or go: blank ↔ text.
-        ends = range(max(min(old, count), top), min(max(old, count), top + height))
-        for index in (*changed, *ends):
-            self._cache.pop(index, None)
-            if top <= index < top + height:
+        changed = []
+        for index in range(top, min(top + height, max(old, count))):
+            hit = self._cache.get(index)
+            if index < count and hit is not None and hit[0] == self.line_key(index):
+                continue
+            changed.append(index)
+        if len(changed) * 2 > height:
+            self.refresh()
+        else:
+            for index in changed:
                 self.refresh_line(index)
         for index in [i for i in self._cache if i >= count]:
             del self._cache[index]
-        self._set_virtual_height(count)
-
-    def forget(self) -> None:
-        """Drop every line drawn and everything remembered about what is on
-        screen: the next ``show`` draws the pane from scratch."""
-        self._cache.clear()
-        self._shown = None
-        self.refresh()
 
     def _set_virtual_height(self, count: int) -> None:
         new = Size(self.size.width, count)
@@ -151,12 +169,13 @@ class LineList(ScrollView, can_focus=True):
         width, style = self._paint or (self.scrollable_content_region.width, self.rich_style)
         if index >= self._count or width <= 0:
             return Strip.blank(width, style)
+        key = self.line_key(index)
         hit = self._cache.get(index)
-        if hit is not None and hit[0] == width:
+        if hit is not None and hit[1] == width and hit[0] == key:
             self._cache.move_to_end(index)
-            return hit[1]
+            return hit[2]
         strip = self.draw_line(index, width, style)
-        self._cache[index] = (width, strip)
+        self._cache[index] = (key, width, strip)
         if len(self._cache) > CACHE_LINES:
             self._cache.popitem(last=False)
         return strip
@@ -169,12 +188,14 @@ class LineList(ScrollView, can_focus=True):
         return Strip(Segment.apply_style(text.render(self.app.console), style), width)
 
     def stale_lines(self) -> list[int]:
-        """Cached lines that differ from what the content now says (for tests:
-        a redraw that skipped a changed line leaves it here)."""
+        """Cached lines that would be used (their key is the line's key now)
+        but differ from a fresh drawing, or lie past the end (for tests: a key
+        that misses something the line shows leaves lines here)."""
         style = self.rich_style
         return [
-            index for index, (width, strip) in self._cache.items()
-            if index >= self._count or list(strip) != list(self.draw_line(index, width, style))
+            index for index, (key, width, strip) in self._cache.items()
+            if index >= self._count
+            or (key == self.line_key(index) and list(strip) != list(self.draw_line(index, width, style)))
         ]
 
     def notify_style_update(self) -> None:
@@ -190,8 +211,10 @@ class LineList(ScrollView, can_focus=True):
 class TextBlock(LineList):
     """A block of Rich text wrapped to the pane's width, drawn line by line.
 
-    The scrollbar is always there, so the wrap width stays put and a redraw
-    whose text is longer or shorter than the pane needs no layout pass.
+    Each line's key is its text (and the frame's epoch): a new frame
+    repaints only the lines that read differently. The scrollbar is always
+    there, so the wrap width stays put and a redraw whose text is longer or
+    shorter than the pane needs no layout pass.
     """
 
     DEFAULT_CSS = """
@@ -202,63 +225,59 @@ class TextBlock(LineList):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._text = Text()
         self._lines: list[Text] = []
+        self._epoch = 0  # the frame epoch the lines were drawn in
         self._wrapped_width = -1  # the width self._lines were wrapped to
 
-    def set_text(self, text: Text) -> None:
-        """Show ``text`` (newlines and wrapping make the lines)."""
-        self._text = text
-        self._wrap()
+    def render_text(self, frame: Frame, width: int) -> Text:
+        """The pane's text for ``frame`` at ``width`` cells (subclasses)."""
+        return Text()
 
-    def _wrap(self) -> None:
+    def show(self, frame: Frame) -> None:
+        super().show(frame)
+        self._draw()
+
+    def _draw(self) -> None:
+        # The text itself may depend on the width (column widths, bar and
+        # plot sizes): build it again, not only wrap it again.
         width = self.scrollable_content_region.width
-        if width <= 0 or not self.is_mounted:
-            lines: list[Text] = []
-        else:
-            text = self._text.copy()
-            text.rstrip()
-            # Most lines fit: only the long ones go through Rich's word wrap.
-            lines = []
-            for line in text.split("\n", allow_blank=True):
-                if cell_len(line.plain) <= width:
-                    lines.append(line)
-                else:
-                    lines.extend(line.wrap(self.app.console, width, overflow="fold"))
-        old, self._lines = self._lines, lines
+        if width <= 0 or not self.is_mounted or self.frame is None:
+            self._set_lines([], width)
+            return
+        text = self.render_text(self.frame, width)
+        text.rstrip()
+        # Most lines fit: only the long ones go through Rich's word wrap.
+        lines = []
+        for line in text.split("\n", allow_blank=True):
+            if cell_len(line.plain) <= width:
+                lines.append(line)
+            else:
+                lines.extend(line.wrap(self.app.console, width, overflow="fold"))
+        self._set_lines(lines, width)
+
+    def _set_lines(self, lines: list[Text], width: int) -> None:
+        self._lines = lines
+        self._epoch = self.frame.epoch if self.frame is not None else 0
         if self._wrapped_width != width:
             self._wrapped_width = width
             self.set_count(len(lines))
-            return
-        # Redraw only the lines that differ: most of a pane stays put between steps.
-        changed = [i for i in range(max(len(old), len(lines))) if i >= len(old) or i >= len(lines) or old[i] != lines[i]]
-        self.update_lines(len(lines), changed)
+        else:
+            self.show_lines(len(lines))
+
+    def line_key(self, index: int) -> object:
+        return (self._epoch, self._lines[index]) if index < len(self._lines) else None
 
     def line_text(self, index: int) -> Text:
         return self._lines[index].copy()
 
-    def forget(self) -> None:
-        super().forget()
-        self._wrapped_width = -1
-
-    def show(self) -> None:
-        """Build the text from what the pane shows (subclasses)."""
-
-    def _rebuild(self) -> None:
-        # The text itself may depend on the width (column widths, bar and
-        # plot sizes): build it again, not only wrap it again.
-        self._cache.clear()
-        self._shown = None
-        self.show()
-        self._wrap()
-
     def on_resize(self) -> None:
-        self._rebuild()
+        self._cache.clear()
+        self._draw()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # A border that comes with focus narrows the text without a Resize
         # event: the width is checked where it is used.
         width = self.scrollable_content_region.width
         if width > 0 and width != self._wrapped_width and self.is_mounted:
-            self._rebuild()
+            self._draw()
         return super().render_lines(crop)

@@ -1,0 +1,166 @@
+"""The Network pane's part of a Frame: a row per input, layer and neuron,
+the sample's numbers, and per neuron what is computed and flagged.
+
+Whatever is per neuron is a NumPy array (a 4096-unit layer costs no Python
+loop); the sample's numbers and the rows are carried over from frame to
+frame until the values, the sample or the last edit change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..engine import ACTIVATE, BIAS, NORMALIZE, Session
+from ..engine.edits import INPUT, EditResult, ValueChange
+
+INPUTS, INPUT_ROW, LAYER, NEURON, CHANGE = range(5)  # the kinds of row
+
+
+# -- what it shows ---------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class LayerInfo:
+    name: str
+    activation: str
+    units: int
+    neuron_name: Callable[[int], str]
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkRows:
+    """One row per input, layer and neuron, plus an old → new row under each
+    neuron the last edit changed in this sample: NumPy columns, so a
+    4096-unit layer costs no Python loop."""
+
+    kind: np.ndarray  # per row: INPUTS, INPUT_ROW, LAYER, NEURON or CHANGE
+    layer: np.ndarray
+    index: np.ndarray  # the input or neuron of the row
+    layer_row: tuple[int, ...]  # the header row of each layer
+    neuron_row: tuple[np.ndarray, ...]  # per layer: the row of each neuron
+
+    def row_of(self, layer: int, neuron: int | None) -> int:
+        """The row of a neuron (None: of the layer's header)."""
+        if neuron is None:
+            return self.layer_row[layer]
+        return int(self.neuron_row[layer][neuron])
+
+
+@dataclass(frozen=True, eq=False)
+class SampleValues:
+    """The current sample's numbers and what was last changed in it: built
+    again only when the values, the sample or the last edit change."""
+
+    stamp: int
+    basis: tuple
+    x_raw: np.ndarray
+    x: np.ndarray
+    z: tuple[np.ndarray, ...]
+    a: tuple[np.ndarray, ...]
+    failing: frozenset[tuple[int, int]]  # neurons with a problem in this sample
+    noted: frozenset[tuple[int, int]]  # neurons with only notes in this sample
+    edit: EditResult | None  # the last edit, when it was made in this sample
+    input_was: tuple[int, float] | None  # (input, old value) when the last edit set an input here
+    rows: NetworkRows
+
+    def was(self, layer: int, neuron: int) -> tuple[ValueChange | None, ValueChange | None]:
+        """z and a of a neuron before the last edit (None where they did not change)."""
+        if self.edit is None:
+            return None, None
+        return self.edit.changed(layer, neuron, "z"), self.edit.changed(layer, neuron, "a")
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkFrame:
+    n_inputs: int
+    normalised: bool
+    feature_name: Callable[[int], str]
+    layers: tuple[LayerInfo, ...]
+    values: SampleValues
+    x_done: bool  # the normalisation step has run
+    z_done: tuple[np.ndarray, ...]  # per layer, per neuron: z computed
+    a_done: tuple[np.ndarray, ...]  # per layer, per neuron: a computed
+    current: tuple[int, int | None] | None  # (layer, neuron or None: the layer) of the step; None: the inputs
+    breakpoints: frozenset[tuple[int, int | None]]
+
+    @property
+    def current_row(self) -> int:
+        if self.current is None:
+            return 0
+        return self.values.rows.row_of(*self.current)
+
+
+# -- read off the session ---------------------------------------------------------------
+def network_frame(s: Session, version: int, old: NetworkFrame | None) -> NetworkFrame:
+    net = s.network
+    result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
+    basis = (s.values_version, s.sample_index, result)
+    if old is not None and old.values.basis[:2] == basis[:2] and old.values.basis[2] is result:
+        values = old.values
+    else:
+        values = _sample_values(s, version, basis, result)
+    if old is not None:
+        layers, feature_name = old.layers, old.feature_name
+    else:
+        layers = tuple(LayerInfo(layer.name, layer.activation, layer.units, layer.neuron_name) for layer in net.layers)
+        feature_name = net.feature_name
+    step = s.step
+    current = None if step is None or step.kind == NORMALIZE else (step.layer, step.neuron)
+    return NetworkFrame(
+        n_inputs=net.n_inputs, normalised=net.normalization is not None,
+        feature_name=feature_name, layers=layers, values=values,
+        x_done=s.done(-1, None, NORMALIZE),
+        z_done=tuple(s.done_mask(l, BIAS) for l in range(len(layers))),
+        a_done=tuple(s.done_mask(l, ACTIVATE) for l in range(len(layers))),
+        current=current, breakpoints=frozenset(s.breakpoints),
+    )
+
+
+def _sample_values(s: Session, version: int, basis: tuple, result: EditResult | None) -> SampleValues:
+    st = s.sample_trace
+    report = s.health()
+
+    def frozen(values: np.ndarray) -> np.ndarray:
+        out = np.array(values)  # a copy: the trace changes under an edit, a frame does not
+        out.flags.writeable = False
+        return out
+
+    n_layers = len(s.network.layers)
+    input_was = None
+    if result is not None and result.edit.target.kind == INPUT:
+        input_was = (result.edit.target.index, result.edit.old)
+    return SampleValues(
+        stamp=version, basis=basis, x_raw=frozen(st.x_raw), x=frozen(st.x),
+        z=tuple(frozen(st.z(l)) for l in range(n_layers)), a=tuple(frozen(st.a(l)) for l in range(n_layers)),
+        failing=frozenset(report.failing_neurons(s.sample_index)),
+        noted=frozenset(report.noted_neurons(s.sample_index)),
+        edit=result, input_was=input_was, rows=_rows(s, result),
+    )
+
+
+def _rows(s: Session, result: EditResult | None) -> NetworkRows:
+    net = s.network
+    kinds = [np.array([INPUTS], np.int8), np.full(net.n_inputs, INPUT_ROW, np.int8)]
+    layers = [np.array([-1], np.int32), np.full(net.n_inputs, -1, np.int32)]
+    indices = [np.array([-1], np.int32), np.arange(net.n_inputs, dtype=np.int32)]
+    offset = 1 + net.n_inputs
+    layer_row: list[int] = []
+    neuron_row: list[np.ndarray] = []
+    for l, layer in enumerate(net.layers):
+        layer_row.append(offset)
+        changed = np.zeros(layer.units, bool)
+        masks = (result.changed_mask(l, "z"), result.changed_mask(l, "a")) if result is not None else (None, None)
+        if masks[0] is not None and masks[1] is not None:
+            changed = masks[0] | masks[1]
+        counts = 1 + changed.astype(np.int32)  # a changed neuron has a "was …" row under it
+        starts = np.cumsum(counts) - counts
+        kind = np.full(int(counts.sum()), CHANGE, np.int8)
+        kind[starts] = NEURON
+        kinds += [np.array([LAYER], np.int8), kind]
+        layers += [np.full(1 + kind.size, l, np.int32)]
+        indices += [np.array([-1], np.int32), np.repeat(np.arange(layer.units, dtype=np.int32), counts)]
+        neuron_row.append(offset + 1 + starts)
+        offset += 1 + kind.size
+    return NetworkRows(np.concatenate(kinds), np.concatenate(layers), np.concatenate(indices),
+                       tuple(layer_row), tuple(neuron_row))

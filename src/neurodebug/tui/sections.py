@@ -1,0 +1,231 @@
+"""Parts of a Frame: what the Operation pane, the Trace and the side views
+show, as plain data, and how each is read off the session.
+
+No Textual or Rich here either: numbers stay numbers (the panes format and
+align them), styles are Rich style names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..engine import ACTIVATE, DOT, Plan, SampleTrace, Session
+from ..engine.curves import Curve, activation_curve, rank_terms
+from ..engine.edits import ValueChange
+from ..engine.findings import HealthReport
+from ..engine.settings import Settings
+
+Piece = tuple[str, str]  # (text, Rich style name; "" for none)
+TERMS = 12  # products w_i·x_i listed, largest first
+MAX_CHANGED = 40  # values an edit changed, listed
+MAX_PROBLEMS = 60  # this sample's problems listed (half as many of the rest)
+
+
+# -- the Operation pane -------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Ready:
+    """Before the first step: the sample and the network."""
+
+    sample_name: str
+    x: np.ndarray
+    network_name: str
+    shape: str
+    params: int
+    description: str
+
+
+@dataclass(frozen=True)
+class TermRow:
+    name: str
+    weight: float
+    input: float
+    value: float  # weight × input
+    fraction: float  # |value| / the largest |value| (1 where not finite)
+
+
+@dataclass(frozen=True)
+class Terms:
+    rows: tuple[TermRow, ...]  # the largest |w_i·x_i| first
+    rest: int  # how many smaller terms are left out
+    rest_sum: float
+
+
+@dataclass(frozen=True)
+class Plot:
+    """Where z sits on the neuron's activation (drawn at the pane's width)."""
+
+    activation: str
+    z: float
+    alpha: float
+
+    def curve(self, points: int) -> Curve | None:
+        return _curve(self.activation, self.z, points, self.alpha)
+
+
+@lru_cache(maxsize=16)
+def _curve(activation: str, z: float, points: int, alpha: float) -> Curve | None:
+    return activation_curve(activation, z, points, alpha)
+
+
+@dataclass(frozen=True, eq=False)
+class OperationFrame:
+    ready: Ready | None  # set before the first step; the rest is then empty
+    step_number: int = 0  # 1-based
+    steps: int = 0
+    title: str = ""
+    symbolic: str = ""
+    formula: str = ""
+    notes: tuple[str, ...] = ()
+    why: tuple[Piece, ...] = ()  # why the neuron fails (or is noted) in this sample
+    terms: Terms | None = None  # a neuron's dot product
+    plot: Plot | None = None  # a neuron's activation
+
+
+def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
+    d = s.detail()
+    net = s.network
+    if d is None:
+        x = np.array(s.sample.x)
+        x.flags.writeable = False
+        return OperationFrame(Ready(s.sample.name, x, net.name, net.shape_summary(), net.param_count,
+                                    net.description or ""))
+    step = d.step
+    terms = plot = None
+    if d.products is not None and step.kind == DOT and step.neuron is not None:
+        terms = _terms(s, step.layer, step.neuron, d.products)
+    elif step.kind == ACTIVATE and step.neuron is not None:
+        layer = net.layers[step.layer]
+        plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), layer.alpha)
+    return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, tuple(d.notes),
+                          why, terms, plot)
+
+
+def _terms(s: Session, l: int, j: int, products: np.ndarray) -> Terms:
+    w = s.network.layers[l].W[:, j]
+    xin = s.sample_trace.layer_input(l)
+    ranked = rank_terms(products, TERMS)
+    rows = []
+    for idx, frac in zip(ranked.indices, ranked.fractions):
+        i = int(idx)
+        name = s.network.feature_name(i) if l == 0 else f"a{l}_{i + 1}"
+        rows.append(TermRow(name, float(w[i]), float(xin[i]), float(products[i]), float(frac)))
+    return Terms(tuple(rows), ranked.rest, ranked.rest_sum)
+
+
+# -- the Trace pane ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TraceRow:
+    kind: str
+    where: str  # "L1.N2", "L2", "" for the normalisation
+    formula: str
+    warned: bool  # the step has notes (⚠)
+
+
+@dataclass(frozen=True, eq=False)
+class TraceLines:
+    """Every step's line, read when drawn: a trace of 24,000 steps costs what
+    the lines on screen do. Built again when the values, the sample or the
+    plan change (``stamp`` is the frame version it was built at)."""
+
+    stamp: int
+    basis: tuple
+    plan: Plan
+    sample_trace: SampleTrace
+    settings: Settings
+
+    def row(self, index: int) -> TraceRow:
+        step = self.plan[index]
+        d = self.sample_trace.detail(step, self.settings)
+        where = "" if step.layer < 0 else f"L{step.layer + 1}" + (f".N{step.neuron + 1}" if step.neuron is not None else "")
+        return TraceRow(step.kind, where, d.formula, bool(d.notes))
+
+
+@dataclass(frozen=True, eq=False)
+class TraceFrame:
+    lines: TraceLines
+    count: int  # the steps executed: the cursor + 1
+    cursor: int
+
+
+# -- the side views ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class OutputRow:
+    name: str  # the sample's
+    old: np.ndarray
+    new: np.ndarray
+    delta: float | None  # new − old, for a single output
+    flipped: bool
+    old_class: int | None
+    new_class: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class ChangesFrame:
+    stamp: int
+    basis: tuple
+    edit: str | None  # what the last edit (or undo) did; None before any
+    undone: bool = False
+    outputs: tuple[OutputRow, ...] = ()
+    changed: tuple[ValueChange, ...] = ()  # the first MAX_CHANGED values it changed in its sample
+    total: int = 0  # how many it changed there
+    sample_name: str = ""
+
+
+def changes_frame(s: Session, version: int, basis: tuple) -> ChangesFrame:
+    r = s.last_result
+    if r is None:
+        return ChangesFrame(version, basis, None)
+    net = s.network
+    outputs = []
+    for oc in r.outputs:
+        delta = float(oc.new[0] - oc.old[0]) if oc.old.size == 1 else None
+        outputs.append(OutputRow(net.samples[oc.sample].name, oc.old, oc.new, delta, oc.flipped, oc.old_class, oc.new_class))
+    return ChangesFrame(version, basis, r.edit.describe(net), r.undone, tuple(outputs),
+                        tuple(r.changes(limit=MAX_CHANGED)), r.count(), net.samples[r.sample].name)
+
+
+@dataclass(frozen=True, eq=False)
+class JournalFrame:
+    stamp: int
+    basis: tuple
+    edits: tuple[str, ...]  # the edits in force, in order
+    undone: tuple[str, ...]  # the ones redo brings back, the next first
+    dirty: bool
+
+
+def journal_frame(s: Session, version: int, basis: tuple) -> JournalFrame:
+    net = s.network
+    return JournalFrame(version, basis, tuple(e.describe(net) for e in s.journal),
+                        tuple(e.describe(net) for e in reversed(s.redo_stack)), s.dirty)
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemsFrame:
+    stamp: int
+    basis: tuple
+    summary: str
+    ok: bool
+    any_findings: bool
+    any_problems: bool
+    sample_name: str
+    mine: tuple[str, ...]  # this sample's problems (the first MAX_PROBLEMS)
+    mine_count: int
+    others: tuple[str, ...]  # problems only in other samples
+    others_count: int
+    notes: tuple[str, ...]  # findings that are notes, not problems
+    notes_count: int
+
+
+def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple) -> ProblemsFrame:
+    mine = [f for f in report.for_sample(s.sample_index) if f.is_problem]
+    others = [f for f in report.problems if s.sample_index not in f.samples]
+    notes = report.notes
+    return ProblemsFrame(
+        version, basis, report.summary(), report.ok, bool(report.findings), bool(report.problems), s.sample.name,
+        tuple(f.message for f in mine[:MAX_PROBLEMS]), len(mine),
+        tuple(f.message for f in others[: MAX_PROBLEMS // 2]), len(others),
+        tuple(f.message for f in notes[: MAX_PROBLEMS // 2]), len(notes),
+    )

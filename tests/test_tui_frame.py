@@ -1,0 +1,193 @@
+"""The frame between the session and the panes, and the messages going up.
+
+Panes draw from an immutable Frame the screen builds after each action;
+they send Messages up (the selection, palette jumps) and never hold the
+session.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
+
+import numpy as np
+import pytest
+
+from neurodebug import Session, load_network
+from neurodebug.engine import ACTIVATE, BIAS, NORMALIZE, START, Layer, Network, Sample
+from neurodebug.tui.dialogs import EditDialog
+from neurodebug.tui.frame import Selection, build_frame, summary_lines
+from neurodebug.tui.messages import JumpTo, PickSample, SelectionChanged
+from neurodebug.tui.widgets.lines import LineList
+from tui_helpers import SAMPLES, make_app, press, screen_text, settle, type_fast
+
+SIZE = (100, 30)
+NETWORKS = sorted(p.name for p in SAMPLES.glob("*.json"))
+
+
+def sent(seen: list, kind: type) -> list:
+    """The messages of ``kind`` (the hook sees one at each pump it bubbles through)."""
+    return list({id(m): m for m in seen if isinstance(m, kind)}.values())
+
+
+def softmax_network() -> Network:
+    rng = np.random.default_rng(3)
+    layers = [Layer("hidden", "relu", rng.normal(size=(3, 4)), rng.normal(size=4)),
+              Layer("out", "softmax", rng.normal(size=(4, 3)), rng.normal(size=3))]
+    samples = [Sample(f"s{i + 1}", rng.normal(size=3)) for i in range(2)]
+    return Network(layers, samples)
+
+
+# -- the frame, without a screen ------------------------------------------------------------
+def test_a_frame_is_immutable_and_each_is_newer():
+    s = Session(load_network(SAMPLES / "seed_example.json"))
+    first = build_frame(s, Selection())
+    with pytest.raises(FrozenInstanceError):
+        first.version = 7  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        first.network.values.stamp = 7  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        first.network.values.z[0][0] = 1.0  # a copy, read-only: an edit does not reach into a frame
+    s.forward()
+    second = build_frame(s, Selection(), first)
+    assert second.version == first.version + 1
+    assert second.epoch == first.epoch
+
+
+def test_a_step_carries_over_what_it_does_not_change_and_an_edit_does_not():
+    s = Session(load_network(SAMPLES / "seed_example.json"))
+    before = build_frame(s, Selection())
+    s.forward()
+    stepped = build_frame(s, Selection(), before)
+    assert stepped.network.values is before.network.values
+    assert stepped.trace.lines is before.trace.lines
+    assert (stepped.changes, stepped.journal, stepped.problems) == (before.changes, before.journal, before.problems)
+    assert stepped.operation is not before.operation
+    s.edit(Selection().target(), 0.17)
+    edited = build_frame(s, Selection(), stepped)
+    assert edited.network.values.stamp == edited.version
+    assert edited.trace.lines.stamp == edited.version
+    assert edited.changes.stamp == edited.journal.stamp == edited.version
+    assert edited.changes.edit is not None and "0.17" in edited.changes.edit
+    # From scratch (ctrl+l): every part new, and a new epoch for the text panes' line keys.
+    fresh = build_frame(s, Selection(), edited, fresh=True)
+    assert fresh.epoch == fresh.version == edited.version + 1
+    assert fresh.network.values.stamp == fresh.trace.lines.stamp == fresh.problems.stamp == fresh.version
+
+
+@pytest.mark.parametrize("granularity", ["neuron", "layer"])
+@pytest.mark.parametrize("make", [softmax_network, lambda: load_network(SAMPLES / "coffee_roasting.json")],
+                         ids=["softmax", "normalising"])
+def test_what_is_computed_is_the_sessions_done_at_every_step(make, granularity):
+    """The frame says what is computed by the engine's rule (a softmax layer
+    activates in one step): no pane decides it."""
+    s = Session(make(), granularity=granularity)
+    frame = None
+    for cursor in range(START, len(s.plan)):
+        s.goto(cursor)
+        frame = build_frame(s, Selection(), frame)
+        net = frame.network
+        assert net.x_done == s.done(-1, None, NORMALIZE)
+        for l, layer in enumerate(s.network.layers):
+            for j in range(layer.units):
+                assert net.z_done[l][j] == s.done(l, j, BIAS), (cursor, l, j)
+                assert net.a_done[l][j] == s.done(l, j, ACTIVATE), (cursor, l, j)
+        for _, _, done in frame.arrays.vectors[1].entries:
+            assert isinstance(done, bool)
+
+
+def test_the_why_block_is_the_z_line_and_the_findings():
+    """summary_lines reads the Explanation by its structure; on every sample
+    network it gives what the screen showed before (every line after the
+    first that is not indented)."""
+    checked = 0
+    for name in NETWORKS:
+        s = Session(load_network(SAMPLES / name))
+        report = s.health()
+        for row in range(len(s.samples)):
+            s.set_sample(row)
+            for l, j in sorted({*report.failing_neurons(row), *report.noted_neurons(row)}):
+                e = s.explain(l, j)
+                assert summary_lines(e) == tuple(line for line in e.lines[1:] if not line.startswith("  ")), (name, row, l, j)
+                checked += 1
+    assert checked > 20
+
+
+def test_the_frame_loads_no_ui():
+    code = ("import json, sys; import neurodebug.tui.frame, neurodebug.tui.sections, neurodebug.tui.network_section; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_selection_walks_weights_bias_then_inputs():
+    w1 = Selection("weight", 0, 0, 0)
+    assert w1.moved(1, 2, 2) == Selection("weight", 0, 0, 1)
+    assert w1.moved(2, 2, 2) == Selection("bias", 0, 0, 0)
+    assert w1.moved(3, 2, 2) == Selection("input", 0, 0, 0)
+    assert w1.moved(100, 2, 2) == Selection("input", 0, 0, 1)
+    assert w1.moved(-5, 2, 2) == w1
+    assert Selection("weight", 0, 0, 9).moved(1, 2, 2) == Selection("weight", 0, 0, 1)  # not in the list: from the top
+    assert Selection("input", 1, 0, 1).target().label() == "x2"
+    assert Selection("bias", 1, 2, 0).target().label() == "L2.N3.b"
+
+
+# -- the screen ---------------------------------------------------------------------------------
+async def test_panes_draw_from_the_frame_not_the_session():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n")
+        screen = app.screen
+        panes = list(screen.query(LineList))
+        assert len(panes) == 7
+        for pane in panes:
+            assert not hasattr(pane, "session"), pane.id
+            assert pane.frame is screen.frame, pane.id
+        version = screen.frame.version
+        await press(pilot, "n")
+        assert screen.frame.version > version
+
+
+async def test_arrow_keys_send_the_selection_up():
+    seen = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await press(pilot, "n", "a", "down")
+        messages = sent(seen, SelectionChanged)
+        assert [m.selection.target().label() for m in messages] == ["L1.N1.w2"]
+        assert app.screen.selection == messages[0].selection == app.screen.frame.selection
+        assert "selected: L1.N1.w2" in screen_text(app)
+        await press(pilot, "n")  # the cursor moves: the selection follows it
+        assert app.screen.selection.target().label() == "L1.N1.b"
+
+
+async def test_arrow_keys_typed_faster_than_the_screen_redraws_are_not_lost():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n", "a")
+        await type_fast(pilot, ["down", "down", "down"])  # w1 → w2 → b → x1
+        assert app.screen.selection.target().label() == "x1"
+        await type_fast(pilot, ["up"] * 10)
+        assert app.screen.selection.target().label() == "L1.N1.w1"
+        await type_fast(pilot, ["down", "down", "e"])  # e edits what the keys before it selected
+        assert isinstance(app.screen, EditDialog)
+        assert "L1.N1.b" in screen_text(app)
+
+
+async def test_the_palette_moves_the_debugger_with_messages():
+    seen = []
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await press(pilot, "ctrl+p", *"L1.N3")
+        await settle(pilot)
+        await press(pilot, "enter")
+        assert [(m.layer, m.neuron) for m in sent(seen, JumpTo)] == [(0, 2)]
+        await press(pilot, "ctrl+p", *"Sample 2")
+        await settle(pilot)
+        await press(pilot, "enter")
+        assert [m.index for m in sent(seen, PickSample)] == [1]
+        assert app.session.sample_index == 1
+        assert 'sample 2/8 "city roast"' in screen_text(app)
