@@ -66,6 +66,7 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
     from neurodebug.engine import DOT, Target
     from neurodebug.engine.edits import WEIGHT
     from neurodebug.tui.app import NeurodebugApp
+    from neurodebug.tui.frame import build_frame
     from neurodebug.tui.widgets.arrays import ArraysPane
     from neurodebug.tui.widgets.network_pane import NetworkPane
     from neurodebug.tui.widgets.operation import OperationPane
@@ -101,22 +102,33 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
             ]
             step = s.step
             if step is not None and step.layer >= 0 and step.neuron is not None:
-                from neurodebug.engine.health import explain
+                from neurodebug.engine.explain import explain
 
                 timings.append(("engine: explain() (uncached)", lambda: explain(s.trace, s.sample_index, step.layer, step.neuron, s.settings)))
             network_pane = screen.query_one(NetworkPane)
             trace_pane = screen.query_one(TracePane)
+            frame = screen.frame
+
+            def build(fresh: bool, screen: Any = screen, s: Any = s) -> Any:
+                return build_frame(s, screen.selection, screen.frame, fresh=fresh)
+
+            def visible(pane: Any) -> range:
+                top = int(pane.scroll_y)
+                return range(top, min(pane.line_count, top + pane.scrollable_content_region.height))
+
             timings += [
-                ("tui: DebuggerScreen._status()", screen._status),
-                ("tui: DebuggerScreen._why_lines()", screen._why_lines),
-                ("tui: OperationPane._render_text()", screen.query_one(OperationPane)._render_text),
-                ("tui: ArraysPane._render_text()", screen.query_one(ArraysPane)._render_text),
-                ("tui: ChangesView.render_text()", screen.query_one(ChangesView).render_text),
-                ("tui: ProblemsView.render_text()", screen.query_one(ProblemsView).render_text),
+                ("tui: build_frame() (parts carried over)", lambda: build(False)),
+                ("tui: build_frame(fresh=True) (every part)", lambda: build(True)),
+                ("tui: OperationPane.render_text(frame)",
+                 lambda: screen.query_one(OperationPane).render_text(frame, screen.query_one(OperationPane).size.width)),
+                ("tui: ArraysPane.render_text(frame)",
+                 lambda: screen.query_one(ArraysPane).render_text(frame, screen.query_one(ArraysPane).size.width)),
+                ("tui: ChangesView.render_text(frame)", lambda: screen.query_one(ChangesView).render_text(frame, 60)),
+                ("tui: ProblemsView.render_text(frame)", lambda: screen.query_one(ProblemsView).render_text(frame, 60)),
                 (f"tui: NetworkPane.line_text() × {network_pane.scrollable_content_region.height} visible",
-                 lambda: [network_pane.line_text(i) for i in range(int(network_pane.scroll_y), min(network_pane.line_count, int(network_pane.scroll_y) + network_pane.scrollable_content_region.height))]),
+                 lambda: [network_pane.line_text(i) for i in visible(network_pane)]),
                 (f"tui: TracePane.line_text() × {trace_pane.scrollable_content_region.height} visible",
-                 lambda: [trace_pane.line_text(i) for i in range(int(trace_pane.scroll_y), min(trace_pane.line_count, int(trace_pane.scroll_y) + trace_pane.scrollable_content_region.height))]),
+                 lambda: [trace_pane.line_text(i) for i in visible(trace_pane)]),
                 ("tui: DebuggerScreen.refresh_view() (all of the above)", screen.refresh_view),
                 ("textual: paint #status (after refresh)", _paint(screen.query_one("#status"))),
                 ("textual: paint NetworkPane (line cache cleared)", _paint(network_pane)),
@@ -124,9 +136,9 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
             ]
             operation = screen.query_one(OperationPane)
             arrays = screen.query_one(ArraysPane)
-            for what, fn in _pane(lambda: operation.show(screen._why_lines()), operation):
+            for what, fn in _pane(lambda: operation.show(screen.frame), operation):
                 timings.append((f"{'tui' if what == 'show' else 'textual'}: OperationPane {what}", fn))
-            for what, fn in _pane(arrays.show, arrays):
+            for what, fn in _pane(lambda: arrays.show(screen.frame), arrays):
                 timings.append((f"{'tui' if what == 'show' else 'textual'}: ArraysPane {what}", fn))
             timings.append(("textual: full frame, every widget refreshed (reflow + render + encode)", lambda: _full_frame(screen)))
             for label, fn in timings:
@@ -139,8 +151,10 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
         await pilot.pause()
         network_pane = screen.query_one(NetworkPane)
         rows.append(("after a layer-1 edit", "engine: check_health()", median_ms(lambda: _check_health(s), repeat)))
-        rows.append(("after a layer-1 edit", "tui: NetworkPane._build_rows()", median_ms(network_pane._build_rows, repeat)))
-        rows.append(("after a layer-1 edit", "tui: ChangesView.render_text()", median_ms(screen.query_one(ChangesView).render_text, repeat)))
+        rows.append(("after a layer-1 edit", "tui: build_frame(fresh=True)",
+                     median_ms(lambda: build_frame(s, screen.selection, screen.frame, fresh=True), repeat)))
+        rows.append(("after a layer-1 edit", "tui: ChangesView.render_text(frame)",
+                     median_ms(lambda: screen.query_one(ChangesView).render_text(screen.frame, 60), repeat)))
         rows.append(("after a layer-1 edit", "tui: DebuggerScreen.refresh_view() (health cached)", median_ms(screen.refresh_view, repeat)))
         await pilot.pause()
     return rows

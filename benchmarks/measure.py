@@ -27,7 +27,7 @@ EDITS_DIRECT = 20  # edits through Session.edit plus the screen refresh
 PROFILED = 40  # presses of each key run again under cProfile with --profile
 # What the first complete screen shows: status line, Operation, Network,
 # Arrays, the Trace tab and the footer.
-MARKERS = ("step 0/", "Ready.", "Network", "inputs (", "Arrays", "w1_1[i]", "Trace", "n Step")
+MARKERS = ("step 0/", "Ready.", "Network", "inputs (", "Arrays", "w1_1[i]", "Trace", "n step")
 EDIT_VALUES = ("0.5", "-0.25")
 
 
