@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -485,3 +486,21 @@ def test_a_pipe_and_a_bom_file_without_extension_load(tmp_path) -> None:
         assert load_network(fifo).name == "xor"
     finally:
         writer.join(timeout=10)
+
+
+# -- issue 14: a normalisation given as Keras stores it -------------------------------------
+def test_normalization_may_give_the_variance_as_keras_stores_it(tmp_path):
+    doc = json.loads((SAMPLES / "coffee_lab.json").read_text())
+    assert doc["normalization"] == {"mean": [218.66783, 13.430685], "variance": [1596.934, 1.2733253]}
+    net = load_network(SAMPLES / "coffee_lab.json")
+    np.testing.assert_allclose(net.normalization.std, np.sqrt([1596.934, 1.2733253]), rtol=0, atol=0)
+    outputs = forward(net, np.array([[200.0, 13.9], [200.0, 17.0]]))[:, 0]
+    assert f"{outputs[0]:.5f}" == "0.97193" and f"{outputs[1]:.3g}" == "3.29e-08"
+    for norm, words in [({"mean": [0, 0]}, "give one of 'std' or 'variance'"),
+                        ({"mean": [0, 0], "std": [1, 1], "variance": [1, 1]}, "not both"),
+                        ({"mean": [0, 0], "variance": [1, 0]}, "normalization.variance[1]")]:
+        doc["normalization"] = norm
+        path = tmp_path / "n.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(NetworkFileError, match=re.escape(words)):
+            load_network(path)

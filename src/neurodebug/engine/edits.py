@@ -91,7 +91,7 @@ def parse_assignment(text: str) -> tuple[Target, float]:
     lhs, rhs = text.split("=", 1)
     target = parse_target(lhs)
     try:
-        value = parse_number(rhs)
+        value = parse_number(rhs, non_finite=True)
     except ValueError as exc:
         raise EditError(f"{lhs.strip()}: {exc}") from None
     return target, value

@@ -86,18 +86,30 @@ def fmt_vector(values: np.ndarray, limit: int = 6, digits: int = 6) -> str:
     return f"[{head}, …, {tail}] ({n} values)"
 
 
-def parse_number(text: str) -> float:
-    """Parse what a user typed as a finite number; raise ValueError otherwise.
+NON_FINITE_WORDS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
+                    "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf,
+                    "∞": math.inf, "+∞": math.inf, "-∞": -math.inf}
 
-    Accepts the real minus sign too, since the screen shows it.
+
+def parse_number(text: str, non_finite: bool = False) -> float:
+    """Parse what a user typed as a number; raise ValueError otherwise.
+
+    Accepts the real minus sign too, since the screen shows it. NaN and ±∞
+    (``nan``, ``inf``, ``-inf``, ``∞``) only with ``non_finite``: a weight
+    set to NaN on purpose, to watch it spread.
     """
     cleaned = text.strip().replace(MINUS, "-").replace("_", "")
     if not cleaned:
         raise ValueError("empty value: type a number such as 0.5 or -2")
+    word = NON_FINITE_WORDS.get(cleaned.lower())
+    if word is not None:
+        if non_finite:
+            return word
+        raise ValueError(f"{text.strip()!r} is not a finite number (NaN and Inf are refused here)")
     try:
         value = float(cleaned)
     except ValueError:
         raise ValueError(f"{text.strip()!r} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{text.strip()!r} is not a finite number (NaN and Inf are refused)")
+        raise ValueError(f"{text.strip()!r} is too large for a float64 (past ±1.8e308)")
     return value

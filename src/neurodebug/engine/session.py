@@ -8,6 +8,7 @@ recomputes from the edited layer on, and returns what changed.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -290,8 +291,9 @@ class Session:
     def edit(self, target: Target, value: float) -> EditResult:
         """Set one number and recompute from its layer on."""
         value = float(value)
-        if not np.isfinite(value):
-            raise EditError(f"{target.label()}: {value} is not a finite number")
+        if not np.isfinite(value) and target.kind == TargetKind.INPUT:
+            # The network file holds inputs as finite numbers only: saved, it would not read back.
+            raise EditError(f"{target.label()}: an input must be a finite number (NaN and ∞ go in a weight or bias)")
         old = self.value_of(target)
         result = self._apply(Edit(target, old, value, self.sample_index if target.kind == TargetKind.INPUT else -1))
         self.journal.append(result.edit)
@@ -332,7 +334,7 @@ class Session:
             idx = (t.neuron,) if t.kind == TargetKind.BIAS else (t.index, t.neuron)
             with np.errstate(over="ignore"):
                 stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
-            if not np.isfinite(stored):
+            if math.isfinite(edit.new) and not np.isfinite(stored):
                 raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
             arr[idx] = stored
         edit = replace(edit, new=stored)

@@ -244,7 +244,7 @@ class SampleTrace:
                 step, title, f"z{L}_{J} = w{L}_{J} · {inp} + b{L}_{J}",
                 f"z = {fmt(zdot)} {sign} = {fmt(z)}",
                 {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}, self.z(l)[j, ...],
-                notes=self._nonfinite_notes(z, {"b": layer.b[j, ...]}),
+                notes=self._nonfinite_notes(z, {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}),
             )
         act = ACTIVATIONS[layer.activation]
         a = self.a(l)[j]
@@ -324,5 +324,6 @@ class SampleTrace:
         for name, arr in operands.items():
             bad = np.flatnonzero(~np.isfinite(np.atleast_1d(arr)))
             if bad.size:
-                return (f"not finite: {name}[{int(bad[0]) + 1}] = {fmt(np.atleast_1d(arr)[bad[0]])}",)
+                at = "" if np.ndim(arr) == 0 else f"[{int(bad[0]) + 1}]"
+                return (f"not finite: {name}{at} = {fmt(np.atleast_1d(arr)[bad[0]])}",)
         return (f"not finite: {fmt(result)} produced here from finite operands (overflow or ∞ − ∞)",)

@@ -31,7 +31,7 @@ TOP_KEYS = (
 LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", "alpha")
 NEURON_KEYS = ("name", "w", "b")
 SAMPLE_KEYS = ("name", "x", "label", "expected")
-NORM_KEYS = ("mean", "std")
+NORM_KEYS = ("mean", "std", "variance")
 # Weights and biases may be non-finite (a broken network is what a debugger
 # opens); strict JSON has no literal for them, so they are written as strings.
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -290,14 +290,20 @@ class _Reader:
         return np.stack(ws, axis=1), np.array(bs, dtype=np.float64), names
 
     def normalization(self, v: Any, n_inputs: int) -> Normalization:
+        """``mean`` with ``std``, or with ``variance`` (what Keras's
+        Normalization layer stores): x' = (x − mean) / √variance."""
         v = self.obj(v, "normalization", NORM_KEYS)
         what = " (one per input feature)"
         mean = self.vector(self.require(v, "mean", "normalization", f"{n_inputs} numbers"), "normalization.mean", n_inputs, what)
-        std = self.vector(self.require(v, "std", "normalization", f"{n_inputs} numbers"), "normalization.std", n_inputs, what)
-        if (std <= 0).any():
-            k = int(np.flatnonzero(std <= 0)[0])
-            raise self.fail(f"normalization.std[{k}]", f"is {std[k]:g}, expected a positive number")
-        return Normalization(mean, std)
+        if ("std" in v) == ("variance" in v):
+            raise self.fail("normalization", "give one of 'std' or 'variance' (one number per input feature), "
+                            f"not {'both' if 'std' in v else 'neither'}")
+        key = "std" if "std" in v else "variance"
+        spread = self.vector(v[key], f"normalization.{key}", n_inputs, what)
+        if (spread <= 0).any():
+            k = int(np.flatnonzero(spread <= 0)[0])
+            raise self.fail(f"normalization.{key}[{k}]", f"is {spread[k]:g}, expected a positive number")
+        return Normalization(mean, spread if key == "std" else np.sqrt(spread))
 
     def sample(self, v: Any, i: int, n_inputs: int, last: Layer, outputs: list[str] | None) -> Sample:
         place = f"samples[{i}]"
