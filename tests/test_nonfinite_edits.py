@@ -58,6 +58,8 @@ def test_an_infinite_bias_is_taken_and_an_infinite_input_refused():
     assert len(s.journal) == 1
 
 
-def test_set_takes_nan_for_a_weight():
-    target, value = parse_assignment("L1.N1.w1=nan")
+def test_an_assignment_takes_nan_only_when_asked():
+    target, value = parse_assignment("L1.N1.w1=nan", non_finite=True)
     assert target == Target(WEIGHT, 0, 0, 0) and math.isnan(value)
+    with pytest.raises(EditError, match="not a finite number"):
+        parse_assignment("L1.N1.w1=nan")  # --set: a typo more often than a purpose

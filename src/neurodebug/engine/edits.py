@@ -84,14 +84,16 @@ def parse_target(text: str) -> Target:
     return Target(WEIGHT, layer, neuron, int(m.group("wi")) - 1)
 
 
-def parse_assignment(text: str) -> tuple[Target, float]:
-    """``'L1.N1.w2=0'`` → (Target, 0.0)."""
+def parse_assignment(text: str, non_finite: bool = False) -> tuple[Target, float]:
+    """``'L1.N1.w2=0'`` → (Target, 0.0). NaN and ±∞ only with ``non_finite``
+    (the edit dialog, where they are typed on purpose to watch them spread;
+    ``--set`` refuses them)."""
     if "=" not in text:
         raise EditError(f"{text.strip()!r}: expected TARGET=VALUE, e.g. L1.N1.w2=0 or x1=190")
     lhs, rhs = text.split("=", 1)
     target = parse_target(lhs)
     try:
-        value = parse_number(rhs, non_finite=True)
+        value = parse_number(rhs, non_finite=non_finite)
     except ValueError as exc:
         raise EditError(f"{lhs.strip()}: {exc}") from None
     return target, value
