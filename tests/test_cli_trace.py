@@ -286,3 +286,13 @@ def test_the_cli_has_no_json_encoding_of_its_own() -> None:
     source = Path(cli.__file__).read_text(encoding="utf-8")
     assert '"Infinity"' not in source and '"NaN"' not in source
     assert not hasattr(cli, "_plain")
+
+
+def test_trace_ends_with_the_output_and_its_verdict(capsys) -> None:
+    lab = str(Path(SEED).parent / "coffee_lab.json")
+    for sample, want in [("1", "output: good roast = 0.97193 → class 1 (good roast), label 1: right ✓"),
+                         ("2", "output: good roast = 3.29e−08 → class 0 (not good roast), label 0: right ✓")]:
+        assert main(["trace", lab, "--sample", sample]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == want
+    assert main(["trace", SEED, "--set", "L2.N1.b=-20"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("label 1 (good roast): wrong ✗")

@@ -20,6 +20,8 @@ CASES = {
     "coffee_dot_product": ("coffee_roasting.json", ["n", "N", "n"]),
     "coffee_end": ("coffee_roasting.json", ["G"]),
     "coffee_per_layer": ("coffee_roasting.json", ["v", "n", "n"]),
+    "lab_end": ("coffee_lab.json", ["G"]),
+    "lab_saturated_activation": ("coffee_lab.json", ["N", "N", "N"]),
     "unnormalized_failing": ("coffee_unnormalized.json", ["f", "4"]),
 }
 
@@ -30,5 +32,17 @@ def test_main_screen(case, snap_compare):
     assert snap_compare(make_app(network), press=keys, terminal_size=(120, 40))
 
 
-def test_main_screen_at_80x24(snap_compare):
-    assert snap_compare(make_app("seed_example.json"), press=["N"], terminal_size=(80, 24))
+# At 80×24 the course's lab network: a saturated activation, the layer per
+# layer, the end of the pass with its verdict; and the seed's saturated neuron.
+CASES_80x24 = {
+    "seed_saturated_activation": ("seed_example.json", ["N"]),
+    "lab_saturated_activation": ("coffee_lab.json", ["N", "N", "N"]),
+    "lab_per_layer": ("coffee_lab.json", ["v", "n", "n", "n"]),
+    "lab_end": ("coffee_lab.json", ["G"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES_80x24))
+def test_main_screen_at_80x24(case, snap_compare):
+    network, keys = CASES_80x24[case]
+    assert snap_compare(make_app(network), press=keys, terminal_size=(80, 24))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from neurodebug.engine import START
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, QuitDialog, TextPage
 from neurodebug.engine.trace import trace_of
-from tui_helpers import make_app, press, screen_text, settle
+from tui_helpers import SAMPLES, make_app, press, screen_text, settle
 
 SIZE = (100, 30)
 
@@ -196,12 +198,15 @@ async def test_escape_cancels_an_edit():
         assert not app.session.journal
 
 
-@pytest.mark.parametrize("bad", ["abc", "nan", "inf", ""])
-async def test_a_bad_value_is_refused_and_nothing_changes(bad):
+# NaN and ∞ go into a weight or a bias on purpose (test_nan_and_inf_typed_into_a_weight_are_taken);
+# an input refuses them (the file could not hold it).
+@pytest.mark.parametrize("select,bad", [((), "abc"), (("a", "down", "down", "down"), "nan"),
+                                        (("a", "down", "down", "down"), "inf"), ((), "")])
+async def test_a_bad_value_is_refused_and_nothing_changes(select, bad):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         before = app.session.trace.outputs.copy()
-        await press(pilot, "n", "e", "ctrl+a", "ctrl+k", *list(bad), "enter")
+        await press(pilot, "n", *select, "e", "ctrl+a", "ctrl+k", *list(bad), "enter")
         assert isinstance(app.screen, EditDialog)  # still open
         assert "refused" in screen_text(app)
         await press(pilot, "escape")
@@ -262,12 +267,12 @@ async def test_a_failed_save_keeps_the_edits(tmp_path, monkeypatch):
         await _edit_first_weight(pilot, app, "0.17")
         tmp_path.chmod(0o500)
         try:
-            import neurodebug.tui.debugger as debugger
+            import neurodebug.tui.saving as saving
 
             def refuse(*args, **kwargs):
                 raise PermissionError(13, "Permission denied")
 
-            monkeypatch.setattr(debugger, "write_json_network", refuse)
+            monkeypatch.setattr(saving, "write_json_network", refuse)
             await press(pilot, "s")
             await settle(pilot)
         finally:
@@ -455,3 +460,185 @@ async def test_problems_view_lists_findings():
         await press(pilot, "4")
         text = " ".join(screen_text(app).split())
         assert "saturated" in text and "this sample" in text
+
+
+# -- feedback: toasts --------------------------------------------------------------------------------
+def toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.mark.parametrize("key", ["n", "right", "space", "N", "L", "c"])
+async def test_a_key_that_goes_forward_at_the_end_of_the_pass_says_so(key):
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "G", key)
+        assert app.session.at_end
+        assert toasts(app) == ["end of the pass: g goes back to the start"]
+        assert "end of the pass" in screen_text(app)
+
+
+async def test_the_same_toast_again_is_one_toast_with_a_count():
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "G", "n", "n", "n")
+        assert toasts(app) == ["end of the pass: g goes back to the start  (×3)"]
+        text = screen_text(app)
+        assert text.count("end of the pass") == 1 and "(×3)" in text
+        await press(pilot, "g", "p")  # another toast: a toast of its own
+        assert toasts(app)[-1] == "start of the pass: n steps forward"
+        assert len(toasts(app)) == 2
+
+
+@pytest.mark.parametrize("key", ["left_square_bracket", "right_square_bracket"])
+async def test_brackets_with_one_sample_say_how_to_add_more(key):
+    app = make_app()  # the seed example has one sample
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, key)
+        assert app.session.sample_index == 0
+        assert toasts(app) == ["only one sample; --inputs FILE adds more"]
+
+
+async def test_the_failing_toast_names_the_neuron_and_the_problem_in_words():
+    app = make_app("coffee_unnormalized.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "f")
+        assert toasts(app) == ["layer 1 (layer1), neuron 1 (too cold): saturated"]
+        await press(pilot, "f", "f", "f")
+        assert toasts(app)[-1] == "layer 2 (layer2), neuron 1 (good roast): wrong output"
+        for message in toasts(app):
+            assert "_" not in message and "nonfinite" not in message
+
+
+async def test_toasts_name_neurons_as_the_file_does():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "N", "N", "a", "b")  # b on the step (the Arrays pane has focus)
+        assert toasts(app) == ["breakpoint set at layer 1 (layer1), neuron 1 (too cold)"]
+
+
+# -- the edit dialog -------------------------------------------------------------------------------------------
+async def test_the_edit_dialog_shows_the_value_as_the_file_has_it():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, "0.17")
+        await press(pilot, "e")
+        assert isinstance(app.screen, EditDialog)
+        assert app.screen.query_one("#edit-value").value == "0.17"
+        assert "current value: 0.17" in screen_text(app)
+        assert "0.17000000000000001" not in screen_text(app)
+
+
+def test_a_value_reads_as_the_file_writes_it():
+    from neurodebug.tui.dialogs import as_in_file
+
+    assert as_in_file(0.17) == "0.17"
+    assert as_in_file(float(np.float32(0.17)), np.float32) == "0.17"
+    assert as_in_file(float(np.float32(0.17))) == "0.17000000178813934"  # a float64 holds what it holds
+    assert as_in_file(1e-30, np.float32) == "1e-30"
+    assert as_in_file(-2.0) == "-2.0"
+    assert [as_in_file(v) for v in (math.nan, math.inf, -math.inf)] == ["nan", "inf", "-inf"]
+    for v in (0.1, 1 / 3, 2.5e-310, 1.7976931348623157e308):
+        assert float(as_in_file(v)) == v
+    for v in (0.1, 1 / 3, 3.4e38):
+        assert np.float32(as_in_file(float(np.float32(v)), np.float32)) == np.float32(v)
+
+
+async def test_a_float32_weight_shows_as_the_float32_it_is(tmp_path):
+    doc = json.loads((SAMPLES / "seed_example.json").read_text())
+    doc["dtype"] = "float32"
+    doc["layers"][0]["W"] = [[0.17, -0.5], [-2, 3]]
+    path = tmp_path / "f32.json"
+    path.write_text(json.dumps(doc))
+    net = load_network(path)
+    assert net.layers[0].W.dtype == np.float32 and float(net.layers[0].W[0, 0]) != 0.17
+    app = NeurodebugApp(Session(net), path=Path(path.name))
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n", "e")
+        assert app.screen.query_one("#edit-value").value == "0.17"
+        # too large for a float32: refused, the dialog stays as typed and says why
+        await press(pilot, "ctrl+a", "ctrl+k", *"1e39", "enter")
+        assert isinstance(app.screen, EditDialog)
+        assert app.screen.query_one("#edit-value").value == "1e39"
+        assert "does not fit in float32" in " ".join(screen_text(app).split())
+        assert not app.session.journal
+        await press(pilot, "ctrl+a", "ctrl+k", *"0.25", "enter")
+        assert not isinstance(app.screen, EditDialog)
+        assert app.session.network.layers[0].W[0, 0] == np.float32(0.25)
+
+
+@pytest.mark.parametrize("typed,expected", [("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf)])
+async def test_nan_and_inf_typed_into_a_weight_are_taken(typed, expected):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _edit_first_weight(pilot, app, typed)
+        assert not isinstance(app.screen, EditDialog)
+        w = app.session.network.layers[0].W[0, 0]
+        assert (math.isnan(w) and math.isnan(expected)) or w == expected
+        assert not np.isfinite(app.session.sample_trace.z(0)[0])
+        await press(pilot, "e")  # and the dialog shows it back the way it is typed
+        assert app.screen.query_one("#edit-value").value == typed
+
+
+async def test_nan_typed_into_a_bias_is_taken_and_into_an_input_refused_with_the_reason():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n", "a", "down", "down", "e")  # the bias
+        assert "nan, inf or -inf" in screen_text(app)
+        await press(pilot, "ctrl+a", "ctrl+k", *"nan", "enter")
+        assert math.isnan(app.session.network.layers[0].b[0])
+        await press(pilot, "a", "down", "e", "ctrl+a", "ctrl+k", *"nan", "enter")  # x1
+        assert isinstance(app.screen, EditDialog)
+        assert "an input must be a finite number" in " ".join(screen_text(app).split())
+        assert app.screen.query_one("#edit-value").value == "nan"
+        await press(pilot, "escape")
+        assert app.session.sample.x[0] == 200
+
+
+# -- help and README, written from the bindings -----------------------------------------------------------
+def test_every_binding_has_a_line_in_the_help_and_none_is_left_over():
+    from neurodebug.tui.keymap import help_text, key_lines, key_names, sources
+
+    text = help_text()
+    lines = key_lines()
+    assert "Other keys" not in [title for title, _ in lines]
+    listed = {(title, key) for title, rows in lines for keys, _ in rows for key in keys}
+    for scope, bindings in sources():
+        for binding in bindings:
+            assert binding.id or scope == "arrays", binding  # every binding of ours has an id
+            for key in key_names(binding):
+                assert any(k == key for _, k in listed), (scope, binding)
+                assert key in text
+    for title, rows in lines:
+        assert title in text
+        for _, what in rows:
+            assert what and what.split()[0] in text
+
+
+def test_the_help_knows_the_screens_the_apps_and_the_panes_keys():
+    from neurodebug.tui.keymap import help_text
+
+    text = help_text()
+    for words in ("n  →  space", "q  ctrl+q  ctrl+c", "ctrl+p", "tab  shift+tab", "breakpoint on the cursor's neuron",
+                  "go to the row's neuron", "select a weight, the bias or an input", "Stepping", "Inspecting",
+                  "Editing", "In the Network pane"):
+        assert words in text, words
+
+
+def test_the_readme_key_table_is_the_bindings():
+    from neurodebug.tui.keymap import key_table_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert key_table_markdown() in readme, "README's key table drifted: paste key_table_markdown() into it"
+
+
+async def test_the_help_page_is_generated_from_the_bindings():
+    from neurodebug.tui.keymap import help_text
+
+    app = make_app()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, TextPage)
+        shown = " ".join(screen_text(app).split())
+        for line in help_text().splitlines()[:12]:
+            assert " ".join(line.split()) in shown, line

@@ -18,10 +18,12 @@ import numpy as np
 from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
 from .engine.numbers import fmt
+from .engine.pass_end import pass_end, pass_end_text
 from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
+from .io.files import allow_reads
 
 if TYPE_CHECKING:
     from .engine.health import Explanation, Finding
@@ -139,8 +141,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(f"{'':>{w}}    {d.formula}")
         for note in d.notes:
             print(f"{'':>{w}}    ! {note}")
-    outs = ", ".join(f"{net.output_name(j)} = {fmt(v)}" for j, v in enumerate(st.outputs))
-    print(f"output: {outs}")
+    line, verdict = pass_end_text(pass_end(net, session.sample_index, st.outputs, session.settings))
+    print(line + verdict)
     return 0
 
 
@@ -229,10 +231,6 @@ def cmd_debug(args: argparse.Namespace) -> int:
     from .tui.app import NeurodebugApp
 
     check_readable(path)  # a missing file fails here, before the screen changes
-
-    from .io.files import allow_reads
-
-    allow_reads()
 
     def loader(progress) -> Session:
         progress(f"Reading {printable(path.name)} …")
@@ -331,6 +329,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    allow_reads()  # a command starts with reads allowed, whatever an earlier app in this process cancelled
     main_parser, cmd_parser = build_parsers()
     try:
         if argv and argv[0] in COMMANDS:

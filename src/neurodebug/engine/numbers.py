@@ -62,6 +62,44 @@ def fmt(v: float, digits: int = 6) -> str:
     return text.replace("-", MINUS)
 
 
+def _exponent_form(v: float, digits: int) -> str:
+    """``v`` as mantissa and power of ten with ``digits`` significant digits,
+    the exponent without padding: 3.879e−06 → '3.88e−6' (digits=3)."""
+    mantissa, _, power = f"{v:.{max(0, digits - 1)}e}".partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(power)}".replace("-", MINUS)
+
+
+def fmt_fit(v: float, width: int, digits: int = 6) -> str:
+    """The most precise way to write ``v`` in at most ``width`` cells: ``fmt``
+    with ``digits`` significant digits when it fits, else fewer, else the
+    exponent form (``1.425e−21`` → ``1.4e−21``, ``123456`` → ``1.2e5``).
+    Never cut: where nothing fits, the shortest form is returned, longer
+    than ``width``. NaN and ±∞ read as ``fmt`` writes them."""
+    text = fmt(v, digits)
+    if len(text) <= width:
+        return text
+    v = float(v)
+    if not math.isfinite(v):
+        return text
+    shortest = text
+    for d in range(digits, 0, -1):
+        for text in (fmt(v, d), _exponent_form(v, d)):
+            if len(text) <= width:
+                return text
+            if len(text) < len(shortest):
+                shortest = text
+    return shortest
+
+
+def fmt_output(v: float) -> str:
+    """An output as the end of a pass reads it: five significant digits, or
+    three in the exponent form (0.9719322 → '0.97193', 3.2898e−08 → '3.29e−08')."""
+    text = fmt(v, 5)
+    return fmt(v, 3) if "e" in text else text
+
+
 def fmt_operand(v: float) -> str:
     """A number as an operand in a product: negatives in parentheses."""
     text = fmt(v)

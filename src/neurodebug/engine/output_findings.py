@@ -81,9 +81,9 @@ def check_outputs(trace: Trace, config: HealthConfig, names: Sequence[str]) -> l
         r = int(wrong[0])
         cls = int(verdicts.classes[r])
         value = outputs[r, 0] if units == 1 else math.nan
-        got = "no class (not finite)" if cls == NO_CLASS else f"class {_class_name(network, cls)}"
+        got = "no class (not finite)" if cls == NO_CLASS else f"class {class_name(network, cls)}"
         shown = fmt(outputs[r, 0], 4) if units == 1 else _vector_text(outputs[r])
-        cause = f"label {_class_name(network, int(labels[r]))}, the output {shown} gives {got}"
+        cause = f"label {class_name(network, int(labels[r]))}, the output {shown} gives {got}"
         found = ctx.finding(WRONG_OUTPUT, neuron, wrong, r, value, cause=cause)
         # Merge with an expected-vector finding of the same output neuron.
         for k, f in enumerate(out):
@@ -95,7 +95,7 @@ def check_outputs(trace: Trace, config: HealthConfig, names: Sequence[str]) -> l
     return _output_severity(verdicts, config, out)
 
 
-def _class_name(network: Network, cls: int) -> str:
+def class_name(network: Network, cls: int) -> str:
     last = network.layers[-1]
     if last.units == 1:
         name = network.output_name(0)

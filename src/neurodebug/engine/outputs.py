@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from .activations import ACTIVATIONS
 from .network import Network
+from .samples import Samples
 from .numbers import quiet
 
 NO_CLASS = -1
@@ -66,15 +67,15 @@ class Verdicts:
             ~self.by_expected | self.expected_right.all(axis=1))
 
 
-def judge(net: Network, outputs: np.ndarray, tolerance: float) -> Verdicts:
-    """Judge every sample of ``net`` against its label and expected vector.
+def judge(net: Network, outputs: np.ndarray, tolerance: float, samples: Samples | None = None) -> Verdicts:
+    """Judge every sample of ``net`` (or ``samples``) against its label and expected vector.
 
-    ``outputs`` are the network's outputs for its own samples, row for row.
+    ``outputs`` are the network's outputs for those samples, row for row.
     An expected output is met when |a − e| ≤ tolerance · max(1, |e|). A label
     is not judged where a single linear output votes for no class, unless the
     output is not finite (then it is wrong whatever the label).
     """
-    samples = net.samples
+    samples = net.samples if samples is None else samples
     n = len(samples)
     outputs = np.asarray(outputs, dtype=np.float64).reshape(n, -1)
     classes = predicted_classes(net, outputs)

@@ -12,7 +12,6 @@ from typing import Callable
 from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
@@ -20,10 +19,11 @@ from textual.widgets import LoadingIndicator, Static
 from ..engine import Session
 from ..io import NetworkFileError
 from ..io.errors import printable
-from ..io.files import cancel_reads
-from .commands import CommandPalette
+from ..io.files import allow_reads, cancel_reads
+from .commands import CommandPalette, SystemCommands
 from .debugger import DebuggerScreen
 from .dialogs import QuitDialog
+from .keymap import APP_BINDINGS
 
 
 class LoadingScreen(Screen):
@@ -49,11 +49,10 @@ class NeurodebugApp(App[int]):
     CSS_PATH = "styles.tcss"
     TITLE = "neurodebug"
     ENABLE_COMMAND_PALETTE = True
-    # Every way out goes through action_quit, which asks while edits are
-    # unsaved: q (the screen), ctrl+q (Textual's own), the palette's Quit,
-    # and ctrl+c, which Textual would only answer with a hint. (Not a
-    # priority binding: in the edit box ctrl+c still copies.)
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False)]
+    # Textual's own commands come after the debugger's in the palette (commands.py)
+    COMMANDS = {SystemCommands}
+    # ctrl+q, ctrl+c and ctrl+p; every way out goes through action_quit (keymap.py)
+    BINDINGS = APP_BINDINGS
 
     def __init__(
         self,
@@ -103,6 +102,7 @@ class NeurodebugApp(App[int]):
         else:
             what = printable(self.path.name) if self.path else "the network"
             self.push_screen(LoadingScreen(what))
+            allow_reads()  # this app's load may read; an earlier app's quit does not cancel it
             self.load()
 
     def _open(self, session: Session, show: Callable) -> None:

@@ -1,4 +1,10 @@
-"""Command-palette commands: jump to a layer or neuron, pick a sample."""
+"""Command-palette commands: jump to a layer or neuron, pick a sample; then
+Textual's own (theme, quit, keys, screenshot).
+
+The palette gathers its providers' hits concurrently, so two providers come
+in no fixed order: the debugger's provider lists Textual's commands itself,
+after its own, and the app's provider of them stands aside on its screen.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.markup import escape
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.system_commands import SystemCommandsProvider
 
 from ..engine import Session
 from .dialogs import DismissedOnce
@@ -59,6 +66,10 @@ class JumpCommands(Provider):
             if text.startswith(("Go to layer", "Sample")):
                 # Names come from the file: shown as text, never read as markup.
                 yield DiscoveryHit(Text(text), command, text=text, help=escape(help_text))  # type: ignore[arg-type]
+        # Textual's own after ours (hits of equal score keep the order they came in)
+        for name, help_text, callback, discover in sorted(self.app.get_system_commands(self.screen), key=lambda c: c[0]):
+            if discover:
+                yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -66,6 +77,29 @@ class JumpCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, _highlight(matcher, text), command, text=text, help=escape(help_text))  # type: ignore[arg-type]
+        for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class SystemCommands(SystemCommandsProvider):
+    """Textual's own commands, on the screens whose provider does not list
+    them (the loading screen); on the debugger JumpCommands lists them after
+    its own."""
+
+    def _listed_elsewhere(self) -> bool:
+        return JumpCommands in getattr(self.screen, "COMMANDS", ())
+
+    async def discover(self) -> Hits:
+        if not self._listed_elsewhere():
+            async for hit in super().discover():
+                yield hit
+
+    async def search(self, query: str) -> Hits:
+        if not self._listed_elsewhere():
+            async for hit in super().search(query):
+                yield hit
 
 
 def _post(screen: Debugger, message: type[Message], *args: object) -> None:

@@ -1,33 +1,41 @@
-"""The debugger screen: four panes over one Session, and the key map.
+"""The debugger screen: four panes over one Session, and the actions of
+the key map (``keymap.py``).
 
 The screen owns the session and the selection. After each action it builds
 one Frame (``frame.build_frame``) and hands it to every pane; panes send
-Messages up (the selection, jumps from the palette) and never touch the
-session.
+Messages up (the selection, the Network pane's cursor, rows of the views,
+jumps from the palette) and never touch the session.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Session
-from ..io import write_json_network
+from ..engine.edits import BIAS as BIAS_TARGET
+from ..engine.edits import INPUT
+from ..engine.findings import KIND_TITLES
+from ..engine.kinds import FindingKind
+from ..engine.numbers import fmt
+from ..engine.refs import NeuronRef
 from ..io.errors import printable
 from .commands import JumpCommands
-from .dialogs import HELP, ConfirmDialog, EditDialog, TextPage
-from .frame import Frame, Selection, build_frame
-from .messages import JumpTo, PickSample, SelectionChanged
+from .dialogs import EditDialog, TextPage, as_in_file
+from .entries import place_of
+from .frame import Frame, Selection, build_frame, fit_status
+from .keymap import SCREEN_BINDINGS, help_text
+from .messages import JumpTo, OpenEntry, PickSample, SelectionChanged, ToggleBreakpoint
+from .saving import SavingScreen
+from .toasts import Toaster
 from .widgets.arrays import ArraysPane
 from .widgets.keybar import KeyBar
 from .widgets.lines import LineList
@@ -39,40 +47,15 @@ from .widgets.views import ChangesView, JournalView, ProblemsView
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
 TABS = ("trace", "changes", "journal", "problems")
+ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view"}  # views whose rows point somewhere
+END_OF_PASS = "end of the pass: g goes back to the start"
+START_OF_PASS = "start of the pass: n steps forward"
+ONE_SAMPLE = "only one sample; --inputs FILE adds more"
 
 
-class DebuggerScreen(Screen):
+class DebuggerScreen(SavingScreen):
     COMMANDS = {JumpCommands}
-    BINDINGS = [
-        Binding("n", "step", "Step", id="step", tooltip="Compute the next operation"),
-        Binding("right", "step", "Step", show=False, priority=True),
-        Binding("space", "step", "Step", show=False),
-        Binding("p", "back", "Back", id="back", tooltip="Step back one operation"),
-        Binding("left", "back", "Back", show=False, priority=True),
-        Binding("N", "next_neuron", "Neuron", id="neuron", tooltip="Finish the current neuron"),
-        Binding("L", "next_layer", "Layer", id="layer", tooltip="Finish the current layer"),
-        Binding("c", "continue", "Continue", id="continue", tooltip="Run to a breakpoint or watch"),
-        Binding("G,end", "end", "End", show=False),
-        Binding("g,home", "start", "Start", show=False),
-        Binding("b", "breakpoint", "Break", id="breakpoint"),
-        Binding("left_square_bracket", "sample(-1)", "Prev sample", show=False),
-        Binding("right_square_bracket", "sample(1)", "Sample", key_display="[ ]"),
-        Binding("v", "granularity", "Neuron/Layer", id="granularity"),
-        Binding("e", "edit", "Edit", id="edit", tooltip="Edit the selected value"),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("U,ctrl+r", "redo", "Redo", show=False),
-        Binding("s", "save", "Save", id="save"),
-        Binding("f", "next_failing", "Failing", id="failing"),
-        Binding("x", "explain", "Explain", show=False),
-        Binding("a", "show_arrays", "Arrays", show=False),
-        Binding("1", "tab('trace')", "Trace", show=False),
-        Binding("2", "tab('changes')", "Changes", show=False),
-        Binding("3", "tab('journal')", "Journal", show=False),
-        Binding("4", "tab('problems')", "Problems", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "app.quit", "Quit", id="quit"),
-        Binding("ctrl+l", "redraw", "Redraw", show=False),
-    ]
+    BINDINGS = SCREEN_BINDINGS  # keymap.py: the help and the README's table are written from them
 
     def __init__(self, session: Session, path: Path | None = None, save_dir: Path | None = None) -> None:
         super().__init__()
@@ -83,11 +66,21 @@ class DebuggerScreen(Screen):
         self.frame: Frame | None = None  # what the panes show now
         self._followed: int | None = None  # the cursor the selection last followed
         self._selection_request = 0  # the Arrays pane's last request applied
+        self._toaster = Toaster()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notifications carry names from the file: never read them as markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry names from the file: never read them as markup,
+        control characters escaped. The same toast again is one toast (×2…)."""
+        self._toaster.notify(self.app, printable(message), title=printable(title), severity=severity,
+                             timeout=timeout, markup=markup)
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """Tab goes Network → Arrays → the views → Operation: what ↑/↓ work in
+        first (the Operation pane only scrolls)."""
+        chain = super().focus_chain
+        return [w for w in chain if w.id != "operation"] + [w for w in chain if w.id == "operation"]
 
     @property
     def alive(self) -> bool:
@@ -139,14 +132,21 @@ class DebuggerScreen(Screen):
         name = printable(self.path.name) if self.path else None
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
                                          selection_request=self._selection_request, fresh=fresh)
-        # one line, always: no layout pass for a new status
-        self.query_one("#status", Static).update(Text.assemble(*frame.status), layout=False)
+        self._draw_status(self.size.width)
         for pane in self.query(LineList):
             pane.show(frame)
+
+    def _draw_status(self, width: int) -> None:
+        """The status line: whole pieces, as many as fit (its padding takes two cells)."""
+        if self.frame is not None:
+            # one line, always: no layout pass for a new status
+            status = fit_status(self.frame.status, max(0, width - 2))
+            self.query_one("#status", Static).update(Text.assemble(*status), layout=False)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
         self._check_size(event.size.width, event.size.height)
+        self._draw_status(event.size.width)
 
     def _check_size(self, width: int, height: int) -> None:
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
@@ -156,21 +156,37 @@ class DebuggerScreen(Screen):
     def _moved(self) -> None:
         self.refresh_view()
 
+    def after_save(self) -> None:
+        self.refresh_view()
+
+    def _at_end(self) -> bool:
+        """At the end of the pass, say so (a key that goes forward does nothing there)."""
+        if self.session.at_end:
+            self.notify(END_OF_PASS)
+            return True
+        return False
+
     def action_step(self) -> None:
-        self.session.forward()
-        self._moved()
+        if not self._at_end():
+            self.session.forward()
+            self._moved()
 
     def action_back(self) -> None:
+        if self.session.step is None:
+            self.notify(START_OF_PASS)
+            return
         self.session.back()
         self._moved()
 
     def action_next_neuron(self) -> None:
-        self.session.next_neuron()
-        self._moved()
+        if not self._at_end():
+            self.session.next_neuron()
+            self._moved()
 
     def action_next_layer(self) -> None:
-        self.session.next_layer()
-        self._moved()
+        if not self._at_end():
+            self.session.next_layer()
+            self._moved()
 
     def action_end(self) -> None:
         self.session.to_end()
@@ -181,22 +197,40 @@ class DebuggerScreen(Screen):
         self._moved()
 
     def action_continue(self) -> None:
+        if self._at_end():
+            return
         reason = self.session.continue_()
         self.notify(reason.text, title="continue", severity="warning" if reason.kind == "watch" else "information")
         self._moved()
 
     def action_breakpoint(self) -> None:
+        """A breakpoint on the step's neuron (per layer: its layer)."""
         s = self.session
         if s.step is None and len(s.plan) == 0:
             return
-        now = s.toggle_breakpoint()
-        step = s.step or s.plan[0]
-        where = f"layer {step.layer + 1}" + (f", neuron {step.neuron + 1}" if step.neuron is not None else "")
+        step = s.step if s.step is not None and s.step.layer >= 0 else None
+        if step is None:  # before the first step, or on the normalisation: where toggle_breakpoint puts it
+            step = next((t for t in s.plan if t.layer >= 0), None)
+        if step is not None:
+            self._toggle_breakpoint(step.layer, step.neuron)
+
+    @on(ToggleBreakpoint)
+    def _breakpoint_at(self, message: ToggleBreakpoint) -> None:
+        message.stop()
+        if self.alive:
+            self._toggle_breakpoint(message.layer, message.neuron)
+
+    def _toggle_breakpoint(self, layer: int, neuron: int | None) -> None:
+        now = self.session.toggle_breakpoint(layer, neuron)
+        where = NeuronRef(layer, neuron).label(self.session.network)
         self.notify(f"breakpoint {'set' if now else 'cleared'} at {where}")
         self._moved()
 
     def action_sample(self, delta: int) -> None:
         s = self.session
+        if len(s.samples) == 1:
+            self.notify(ONE_SAMPLE)
+            return
         s.set_sample(s.sample_index + delta)
         self._moved()
 
@@ -206,9 +240,41 @@ class DebuggerScreen(Screen):
 
     @on(JumpTo)
     def _jump(self, message: JumpTo) -> None:
+        message.stop()
         if self.alive:
-            self.session.goto_neuron(message.layer, message.neuron)
+            self._go(message.layer, message.neuron, message.finish)
             self._moved()
+
+    def _go(self, layer: int, neuron: int | None, finish: bool = False) -> None:
+        """To the first step of a neuron (None: of a layer), or with ``finish``
+        to its last one, where z and a are computed (as f stands)."""
+        s = self.session
+        if finish and neuron is None:
+            s.goto(s.plan.layer_end(layer))
+            return
+        s.goto_neuron(layer, neuron)
+        if finish:
+            s.next_neuron()
+
+    @on(OpenEntry)
+    def _open_entry(self, message: OpenEntry) -> None:
+        """Enter (or a click) on a row of Problems or Changes: its neuron, in its sample."""
+        message.stop()
+        if not self.alive or self.frame is None:
+            return
+        s = self.session
+        place = place_of(s, self.frame, message.view, message.section, message.index, message.text)
+        if place is None:
+            self.notify("this row points at no neuron")
+            return
+        if place.sample is not None and place.sample != s.sample_index:
+            s.set_sample(place.sample)
+            self.notify(f"sample {s.sample_index + 1}/{len(s.samples)} \"{s.sample.name}\"", title="showing")
+        if place.layer is None:
+            s.goto(0)  # an input: where the pass starts
+        else:
+            self._go(place.layer, place.neuron, finish=True)
+        self._moved()
 
     @on(PickSample)
     def _pick_sample(self, message: PickSample) -> None:
@@ -224,19 +290,25 @@ class DebuggerScreen(Screen):
         self.refresh_view()
 
     def action_tab(self, tab: str) -> None:
+        """Show a view; Problems and Changes take the keys (↑/↓ over their rows, Enter)."""
         self.query_one(TabbedContent).active = tab
         self.add_class("show-views")
+        if tab in ROW_VIEWS:
+            # now, not after the next refresh: the keys typed after 4 are the view's
+            self.set_focus(self.query_one(ROW_VIEWS[tab]))
 
     def action_show_arrays(self) -> None:
         self.remove_class("show-views")
-        self.query_one(ArraysPane).focus()
+        self.set_focus(self.query_one(ArraysPane))
 
     def action_help(self) -> None:
-        self.app.push_screen(TextPage("neurodebug keys", HELP))
+        self.app.push_screen(TextPage("neurodebug keys", help_text()))
 
     # -- editing ------------------------------------------------------------------------
     def action_edit(self) -> None:
         s = self.session
+        if self.has_class("narrow") and self.has_class("show-views"):
+            self.set_focus(self.query_one(ArraysPane))  # the views make way for Arrays: so does the focus
         self.remove_class("show-views")
         target = self.selection.target()
         try:
@@ -244,20 +316,32 @@ class DebuggerScreen(Screen):
         except EditError as exc:
             self.notify(str(exc), severity="error")
             return
+        if target.kind == INPUT:
+            dtype, hint = s.trace.x_raw.dtype, ""
+        else:
+            layer = s.network.layers[target.layer]
+            dtype = (layer.b if target.kind == BIAS_TARGET else layer.W).dtype
+            hint = "nan, inf or -inf break it on purpose"
+        made = []
 
-        def apply(value: float | None) -> None:
-            if value is None:
-                return
+        def apply(value: float) -> str | None:
+            """Make the edit while the dialog is up: a refusal keeps it open, saying why."""
             try:
-                result = s.edit(target, value)
+                made.append(s.edit(target, value))
             except EditError as exc:
-                self.notify(f"refused: {exc}", severity="error")
+                return str(exc)
+            return None
+
+        def done(value: float | None) -> None:
+            if value is None or not made or not self.alive:
                 return
             self.query_one(TabbedContent).active = "changes"
-            self.notify(self._summary(result), title="edited")
+            self.notify(self._summary(made[-1]), title="edited")
             self._moved()
 
-        self.app.push_screen(EditDialog(target.label(), target.describe(s.network), current), apply)
+        dialog = EditDialog(target.label(), target.describe(s.network), current, shown=as_in_file(current, dtype),
+                            non_finite=True, hint=hint, apply=apply)
+        self.app.push_screen(dialog, done)
 
     def _summary(self, result) -> str:
         text = result.edit.describe(self.session.network)
@@ -271,7 +355,7 @@ class DebuggerScreen(Screen):
         if result is None:
             self.notify("nothing to undo")
             return
-        self.notify(f"undone: {result.edit.target.label()} back to {result.edit.new:g}")
+        self.notify(f"undone: {result.edit.target.label()} back to {fmt(result.edit.new)}")
         self._moved()
 
     def action_redo(self) -> None:
@@ -281,59 +365,6 @@ class DebuggerScreen(Screen):
             return
         self.notify(f"redone: {self._summary(result)}")
         self._moved()
-
-    def save_path(self) -> Path:
-        """NAME.edited.json beside the original (or in ``save_dir``)."""
-        base = self.path if self.path is not None else Path(f"{self.session.network.name}.json")
-        folder = self.save_dir if self.save_dir is not None else base.parent
-        return folder / f"{base.stem}.edited.json"
-
-    def action_save(self) -> None:
-        self.save()
-
-    def save(self, then: Callable[[], object] | None = None) -> None:
-        """Save the edited network (asking before overwriting), then call ``then``."""
-        target = self.save_path()
-        if target.exists():
-            def answer(ok: bool | None) -> None:
-                if ok:
-                    self._write(target, then)
-                else:
-                    self.notify("not saved")
-
-            shown = printable(str(target))
-            self.app.push_screen(ConfirmDialog(f"{shown} exists. Overwrite it?", yes="Overwrite", no="Cancel"), answer)
-        else:
-            self._write(target, then)
-
-    def _write(self, target: Path, then: Callable[[], object] | None = None) -> None:
-        try:
-            write_json_network(self.session.network, target, overwrite=True)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            self.notify(f"could not save {printable(str(target))}: {reason}. Your edits are kept.",
-                        severity="error", timeout=10)
-            return
-        self.session.mark_saved()
-        self.notify(f"saved {printable(str(target))}")
-        self._moved()
-        if then is not None:
-            then()
-
-    def write_recovery(self) -> Path | None:
-        """Write the edited network to a new NAME.recovered[-N].json (never over
-        an existing file); None if even that fails."""
-        first = self.save_path()
-        stem = first.name.removesuffix(".edited.json")
-        for k in range(1, 1000):
-            target = first.with_name(f"{stem}.recovered{'' if k == 1 else f'-{k}'}.json")
-            try:
-                return write_json_network(self.session.network, target, overwrite=False)
-            except FileExistsError:
-                continue
-            except OSError:
-                return None
-        return None
 
     def action_redraw(self) -> None:
         """Rebuild every pane from the session and repaint the whole screen."""
@@ -351,8 +382,10 @@ class DebuggerScreen(Screen):
             self.notify(f"no failing neuron in this sample{other}")
             return
         l, j = stop
-        kinds = sorted({f.kind for f in s.health().for_neuron(l, j) if s.sample_index in f.samples})
-        self.notify(f"{s.network.layers[l].name} neuron {j + 1}: {', '.join(kinds)}", title="failing neuron")
+        kinds = sorted({f.kind for f in s.health().for_neuron(l, j) if s.sample_index in f.samples},
+                       key=list(FindingKind).index)
+        titles = ", ".join(KIND_TITLES.get(kind, str(kind)) for kind in kinds)
+        self.notify(f"{NeuronRef(l, j).label(s.network)}: {titles}", title="failing neuron")
         self._moved()
 
     def action_explain(self) -> None:

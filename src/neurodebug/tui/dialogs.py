@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from typing import Callable
+
+import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -11,7 +15,22 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ..engine.numbers import fmt, parse_number
+from ..engine.numbers import parse_number
+
+
+def as_in_file(value: float, dtype: np.dtype | type = np.float64) -> str:
+    """A number as a file holding it in ``dtype`` writes it: the shortest
+    text that reads back to the same value (0.17, not 0.17000000000000001;
+    a float32 weight as the float32 it is, not its float64 expansion), and
+    nan, inf, -inf as the edit box takes them."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if np.dtype(dtype) == np.float32:
+        return str(np.float32(value))
+    return repr(value)
 
 
 class DismissedOnce:
@@ -38,35 +57,56 @@ class Dialog(DismissedOnce, ModalScreen):
 
 
 class EditDialog(Dialog):
-    """Ask for a new value; refuse anything that is not a finite number."""
+    """Ask for a new value. What is refused (not a number; NaN or ∞ where
+    they cannot go; what ``apply`` refuses) leaves the dialog as it was,
+    with the reason under the box."""
 
     AUTO_FOCUS = "#edit-value"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, label: str, description: str, current: float) -> None:
+    def __init__(self, label: str, description: str, current: float, *, shown: str | None = None,
+                 non_finite: bool = False, hint: str = "",
+                 apply: Callable[[float], str | None] | None = None) -> None:
+        """``shown``: the current value as the file has it (default: the
+        shortest float64 text); ``non_finite``: nan, inf and -inf are read
+        (``apply`` may still refuse them); ``hint``: a line of help under the
+        box; ``apply``: makes the edit, or says why not (the dialog then
+        stays open)."""
         super().__init__()
         self.label = label
         self.description = description
         self.current = current
+        self.shown = shown if shown is not None else as_in_file(current)
+        self.non_finite = non_finite
+        self.hint = hint
+        self.apply = apply
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text.assemble(("Edit ", "bold"), (self.label, "bold cyan")))
             yield Static(Text(self.description), classes="dialog-help")
-            yield Static(f"current value: {fmt(self.current, 17)}", classes="dialog-help")
-            yield Input(value=repr(float(self.current)), id="edit-value", select_on_focus=True)
+            yield Static(Text(f"current value: {self.shown}"), id="edit-current", classes="dialog-help")
+            yield Input(value=self.shown, id="edit-value", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
-            yield Static("Enter applies · Escape cancels", classes="dialog-help")
+            yield Static("Enter applies · Escape cancels" + (f" · {self.hint}" if self.hint else ""),
+                         classes="dialog-help")
 
     @on(Input.Submitted, "#edit-value")
     def submit(self, event: Input.Submitted) -> None:
         try:
-            value = parse_number(event.value)
+            value = parse_number(event.value, non_finite=self.non_finite)
         except ValueError as exc:
-            self.query_one("#edit-error", Static).update(Text(f"refused: {exc}"))
+            self.refuse(str(exc))
+            return
+        refused = self.apply(value) if self.apply is not None and not self._dismissed else None
+        if refused:
+            self.refuse(refused)
             return
         self.finish(value)
+
+    def refuse(self, reason: str) -> None:
+        self.query_one("#edit-error", Static).update(Text(f"refused: {reason}"))
 
     def action_cancel(self) -> None:
         self.finish(None)
@@ -157,37 +197,3 @@ class TextPage(Dialog):
     def action_close(self) -> None:
         self.finish(None)
 
-
-HELP = """\
-Stepping
-  n  →  space    step forward one operation
-  p  ←           step back
-  N              finish the current neuron (again: the next one)
-  L              finish the current layer (again: the next one)
-  c              continue to the next breakpoint or watch, else the end
-  G  End         jump to the end of the pass
-  g  Home        jump to the start
-  v              switch per-neuron / per-layer steps, keeping the position
-
-Inspecting
-  b              breakpoint on the current neuron (per layer: the layer)
-  [  ]           previous / next sample
-  f              jump to the next failing neuron (saturated, dead, NaN/Inf…)
-  x              explain the current neuron: its terms, and why it fails
-  1 2 3 4        show Trace, Changes, Journal or Problems
-  tab            move focus between panes (↑/↓ scroll or select there)
-  ctrl+p         command palette: jump to a layer or neuron, pick a sample
-
-Editing
-  ↑ ↓            (Arrays pane) select a weight, the bias or an input
-  e              edit the selected value; Enter applies, Escape cancels
-  u              undo the last edit
-  U  ctrl+r      redo
-  s              save the edited network as NAME.edited.json (atomic)
-
-  ?              this help
-  ctrl+l         redraw the whole screen
-  q  ctrl+q  ctrl+c
-                 quit; with unsaved edits it asks first: s saves and
-                 quits, y quits without saving, n stays
-"""

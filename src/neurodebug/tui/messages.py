@@ -25,10 +25,14 @@ class SelectionChanged(Message):
 
 @dataclass
 class JumpTo(Message):
-    """Go to the first step of a neuron (``neuron`` None: of a layer)."""
+    """Go to the first step of a neuron (``neuron`` None: of a layer).
+
+    ``finish``: stand on its last step instead, with z and a computed (as
+    ``f`` does), for a row that is about the neuron's values."""
 
     layer: int
     neuron: int | None
+    finish: bool = False
 
 
 @dataclass
@@ -36,3 +40,27 @@ class PickSample(Message):
     """Show sample ``index``."""
 
     index: int
+
+
+@dataclass
+class ToggleBreakpoint(Message):
+    """``b`` in the Network pane: a breakpoint on the cursor's neuron
+    (``neuron`` None: on the layer), not on the step's."""
+
+    layer: int
+    neuron: int | None
+
+
+@dataclass
+class OpenEntry(Message):
+    """Enter or a click on a row of a side view: go where it points.
+
+    ``view`` is "problems" or "changes"; ``section`` the part of the view
+    (problems: "mine", "others", "notes"; changes: "edit", "outputs",
+    "changed"), ``index`` the row's place in that part of the frame, and
+    ``text`` what the row says (to find it again if the lists moved)."""
+
+    view: str
+    section: str
+    index: int
+    text: str = ""

@@ -13,10 +13,14 @@ from typing import Callable
 
 import numpy as np
 
-from ..engine import ACTIVATE, BIAS, NORMALIZE, Session
+from ..engine import ACTIVATE, BIAS, NORMALIZE, Network, Session
 from ..engine.edits import INPUT, EditResult, ValueChange
+from ..engine.numbers import fmt_fit
+from .fit import cells, shorten_names
 
 INPUTS, INPUT_ROW, LAYER, NEURON, CHANGE = range(5)  # the kinds of row
+NAME_MAX = 16  # cells an input's or a neuron's name may take; longer ones are shortened visibly
+NUMBER = 6  # cells of z and a (and of an input's value): numbers are fitted, never cut
 
 
 # -- what it shows ---------------------------------------------------------------------
@@ -75,20 +79,59 @@ class SampleValues:
 class NetworkFrame:
     n_inputs: int
     normalised: bool
-    feature_name: Callable[[int], str]
-    layers: tuple[LayerInfo, ...]
+    feature_name: Callable[[int], str]  # shortened to ``name_width`` where longer (``shorten_names``)
+    layers: tuple[LayerInfo, ...]  # their ``neuron_name`` shortened the same way
     values: SampleValues
     x_done: bool  # the normalisation step has run
     z_done: tuple[np.ndarray, ...]  # per layer, per neuron: z computed
     a_done: tuple[np.ndarray, ...]  # per layer, per neuron: a computed
     current: tuple[int, int | None] | None  # (layer, neuron or None: the layer) of the step; None: the inputs
     breakpoints: frozenset[tuple[int, int | None]]
+    name_width: int = NAME_MAX  # the widest name shown, at most NAME_MAX cells
+    number_width: int = NUMBER
+    width: int = 0  # the cells a row takes at most: what the pane asks for (CSS width: auto)
+    _names: _Names | None = None  # carried over to the next frame
 
     @property
     def current_row(self) -> int:
         if self.current is None:
             return 0
         return self.values.rows.row_of(*self.current)
+
+    def number(self, value: float) -> str:
+        """A value of the pane in its column: the most precise form that fits
+        ``number_width`` cells (``fmt_fit``), never cut."""
+        return fmt_fit(value, self.number_width)
+
+
+@dataclass(frozen=True, eq=False)
+class _Names:
+    """The names the pane shows, shortened once per network (a 4096-unit
+    layer's default names n1 … n4096 are written when read)."""
+
+    feature_name: Callable[[int], str]
+    layers: tuple[LayerInfo, ...]
+    name_width: int
+    width: int
+
+
+def _names(net: Network) -> _Names:
+    features = shorten_names([net.feature_name(i) for i in range(net.n_inputs)], NAME_MAX)
+    widest = max(cells(name) for name in features)
+    infos = []
+    heads = [cells(f"inputs ({net.n_inputs}) → normalised x'")]
+    for l, layer in enumerate(net.layers):
+        if layer.neuron_names:
+            short = shorten_names(layer.neuron_names, NAME_MAX)
+            widest = max(widest, *(cells(name) for name in short))
+            infos.append(LayerInfo(layer.name, layer.activation, layer.units, short.__getitem__))
+        else:
+            widest = max(widest, len(f"n{layer.units}"))
+            infos.append(LayerInfo(layer.name, layer.activation, layer.units, layer.neuron_name))
+        heads.append(cells(f" L{l + 1} {layer.name} · {layer.activation} · {layer.units} units"))
+    # a neuron's row: breakpoint, flag, space, name, " z", number, " a", number (each number after a space)
+    rows = 3 + widest + 2 * (2 + 1 + NUMBER)
+    return _Names(features.__getitem__, tuple(infos), widest, max(rows, *heads))
 
 
 # -- read off the session ---------------------------------------------------------------
@@ -100,20 +143,17 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
         values = old.values
     else:
         values = _sample_values(s, version, basis, result)
-    if old is not None:
-        layers, feature_name = old.layers, old.feature_name
-    else:
-        layers = tuple(LayerInfo(layer.name, layer.activation, layer.units, layer.neuron_name) for layer in net.layers)
-        feature_name = net.feature_name
+    names = old._names if old is not None and old._names is not None else _names(net)
     step = s.step
     current = None if step is None or step.kind == NORMALIZE else (step.layer, step.neuron)
     return NetworkFrame(
         n_inputs=net.n_inputs, normalised=net.normalization is not None,
-        feature_name=feature_name, layers=layers, values=values,
+        feature_name=names.feature_name, layers=names.layers, values=values,
         x_done=s.done(-1, None, NORMALIZE),
-        z_done=tuple(s.done_mask(l, BIAS) for l in range(len(layers))),
-        a_done=tuple(s.done_mask(l, ACTIVATE) for l in range(len(layers))),
+        z_done=tuple(s.done_mask(l, BIAS) for l in range(len(names.layers))),
+        a_done=tuple(s.done_mask(l, ACTIVATE) for l in range(len(names.layers))),
         current=current, breakpoints=frozenset(s.breakpoints),
+        name_width=names.name_width, width=names.width, _names=names,
     )
 
 

@@ -12,10 +12,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..engine import ACTIVATE, DOT, Plan, SampleTrace, Session
+from ..engine import ACTIVATE, DOT, PER_LAYER, Plan, SampleTrace, Session
 from ..engine.curves import Curve, activation_curve, rank_terms
 from ..engine.edits import ValueChange
 from ..engine.findings import HealthReport
+from ..engine.numbers import fmt_vector
+from ..engine.pass_end import PassEnd, pass_end
 from ..engine.settings import Settings
 
 Piece = tuple[str, str]  # (text, Rich style name; "" for none)
@@ -70,6 +72,10 @@ def _curve(activation: str, z: float, points: int, alpha: float) -> Curve | None
     return activation_curve(activation, z, points, alpha)
 
 
+def end_of_pass(s: Session) -> PassEnd:
+    return pass_end(s.network, s.sample_index, s.sample_trace.outputs, s.settings)
+
+
 @dataclass(frozen=True, eq=False)
 class OperationFrame:
     ready: Ready | None  # set before the first step; the rest is then empty
@@ -79,9 +85,10 @@ class OperationFrame:
     symbolic: str = ""
     formula: str = ""
     notes: tuple[str, ...] = ()
-    why: tuple[Piece, ...] = ()  # why the neuron fails (or is noted) in this sample
+    why: tuple[Piece, ...] = ()  # why the neuron fails (or is noted) in this sample, as far as the step has got
     terms: Terms | None = None  # a neuron's dot product
     plot: Plot | None = None  # a neuron's activation
+    end: PassEnd | None = None  # at the last step: the outputs and the verdict
 
 
 def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
@@ -100,7 +107,7 @@ def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
         layer = net.layers[step.layer]
         plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), layer.alpha)
     return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, tuple(d.notes),
-                          why, terms, plot)
+                          why, terms, plot, end_of_pass(s) if s.at_end else None)
 
 
 def _terms(s: Session, l: int, j: int, products: np.ndarray) -> Terms:
@@ -122,6 +129,9 @@ class TraceRow:
     where: str  # "L1.N2", "L2", "" for the normalisation
     formula: str
     warned: bool  # the step has notes (⚠)
+    name: str = ""  # what the step computes, as the formula writes it: "z", "a", "x'"
+    value: float | None = None  # a neuron step's result
+    values: str = ""  # a layer step's result vector, written out
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +150,18 @@ class TraceLines:
         step = self.plan[index]
         d = self.sample_trace.detail(step, self.settings)
         where = "" if step.layer < 0 else f"L{step.layer + 1}" + (f".N{step.neuron + 1}" if step.neuron is not None else "")
-        return TraceRow(step.kind, where, d.formula, bool(d.notes))
+        name = d.formula.split(" ", 1)[0]
+        if np.ndim(d.result) == 0:
+            return TraceRow(step.kind, where, d.formula, bool(d.notes), name, float(d.result))
+        return TraceRow(step.kind, where, d.formula, bool(d.notes), name, None, fmt_vector(d.result, 4))
+
+    @property
+    def where_width(self) -> int:
+        """The widest "L2.N128" of the plan: the Trace's column."""
+        net = self.sample_trace.network
+        if self.plan.granularity == PER_LAYER:
+            return len(f"L{len(net.layers)}")
+        return max(len(f"L{l + 1}.N{layer.units}") for l, layer in enumerate(net.layers))
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len, get_character_cell_size, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -24,6 +24,43 @@ if TYPE_CHECKING:
     from ..frame import Frame
 
 CACHE_LINES = 512
+DEFAULT_SHARE = 0.34  # of its container, for a pane sized by CSS ``width: auto`` that does not say what it needs
+HANG = 2  # a wrapped line's continuation is indented this much past the line's own indent
+
+
+def wrap_hanging(line: Text, width: int, hang: int = HANG) -> list[Text]:
+    """``line`` wrapped at spaces to ``width`` cells, each continuation
+    indented ``hang`` cells past the line's own leading spaces (a hanging
+    indent: a wrapped formula or note reads as one item). A word longer than
+    the room is folded, never dropped."""
+    plain = line.plain
+    if cell_len(plain) <= width or width <= 0:
+        return [line]
+    lead = len(plain) - len(plain.lstrip(" "))
+    indent = min(lead + hang, width // 3)
+    out: list[Text] = []
+    start, n = 0, len(plain)
+    while start < n:
+        room = width if not out else width - indent
+        end, used, space = start, 0, -1
+        while end < n:
+            size = get_character_cell_size(plain[end])
+            if used + size > room:
+                break
+            if plain[end] == " " and end > start:
+                space = end
+            used += size
+            end += 1
+        if end < n and space > start:
+            end = space  # break at the last space that fits
+        end = max(end, start + 1)
+        piece = line[start:end]
+        piece.rstrip()
+        out.append(piece if not out else Text(" " * indent) + piece)
+        start = end
+        while start < n and plain[start] == " ":
+            start += 1
+    return out
 
 
 def pieces_strip(
@@ -77,11 +114,28 @@ class LineList(ScrollView, can_focus=True):
         self._count = 0
         self._cache: OrderedDict[int, tuple[object, int, Strip]] = OrderedDict()  # line → (key, width, strip)
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
+        self._wanted_width: int | None = None  # content_width() as last laid out
 
     # -- for subclasses ------------------------------------------------------------
     def show(self, frame: Frame) -> None:
         """Draw ``frame`` (subclasses: what of it this pane shows)."""
         self.frame = frame
+        wanted = self.content_width()
+        if wanted != self._wanted_width:
+            # a pane sized to its content (CSS ``width: auto``) takes its new width
+            self._wanted_width = wanted
+            self.refresh(layout=True)
+
+    def content_width(self) -> int | None:
+        """The cells the pane's rows need, when it is sized to its content
+        (CSS ``width: auto``); None: a share of the container (DEFAULT_SHARE)."""
+        return None
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        wanted = self.content_width()
+        if wanted is None:
+            return int(container.width * DEFAULT_SHARE)
+        return wanted
 
     def line_key(self, index: int) -> object:
         """What line ``index`` is drawn from: equal keys, equal lines."""
@@ -246,13 +300,13 @@ class TextBlock(LineList):
             return
         text = self.render_text(self.frame, width)
         text.rstrip()
-        # Most lines fit: only the long ones go through Rich's word wrap.
+        # Most lines fit: only the long ones are wrapped, with a hanging indent.
         lines = []
         for line in text.split("\n", allow_blank=True):
             if cell_len(line.plain) <= width:
                 lines.append(line)
             else:
-                lines.extend(line.wrap(self.app.console, width, overflow="fold"))
+                lines.extend(wrap_hanging(line, width))
         self._set_lines(lines, width)
 
     def _set_lines(self, lines: list[Text], width: int) -> None:

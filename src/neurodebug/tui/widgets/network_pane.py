@@ -1,22 +1,53 @@
-"""The Network pane: inputs, layers and neurons, each with z and a once computed."""
+"""The Network pane: inputs, layers and neurons, each with z and a once computed.
+
+While it has focus a cursor walks its neuron rows (↑/↓, a click): Enter goes
+to the cursor's neuron, ``b`` puts a breakpoint on it. The cursor is the
+pane's own; what it asks for goes up as a Message (JumpTo, ToggleBreakpoint).
+It follows the step: each time the step moves to another neuron, the cursor
+stands on it again.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
+
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
 from textual.strip import Strip
 
-from ...engine.numbers import fmt
 from ..frame import Frame
-from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON
+from ..messages import JumpTo, ToggleBreakpoint
+from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON, NetworkFrame
 from .lines import LineList, pieces_strip
 
+Place = tuple[int, int | None]  # (layer, neuron); neuron None: the layer's header row
 
-class NetworkPane(LineList):
+
+class NetworkPane(LineList, inherit_bindings=False):
     """Every neuron of the network, one line each (Line API: big layers are cheap)."""
 
     BORDER_TITLE = "Network"
+    # Not the scrolling keys of a ScrollView: Home and End stay the debugger's
+    # (the start and the end of the pass).
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="network.up",
+                tooltip="move the neuron cursor"),
+        Binding("down", "cursor(1)", "Down", show=False, id="network.down",
+                tooltip="move the neuron cursor"),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False, id="network.pageup",
+                tooltip="move the neuron cursor"),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False, id="network.pagedown",
+                tooltip="move the neuron cursor"),
+        Binding("enter", "go", "Go", show=False, id="network.go",
+                tooltip="go to the cursor's neuron (its first step)"),
+        Binding("b", "breakpoint", "Break", show=False, id="network.breakpoint",
+                tooltip="breakpoint on the cursor's neuron (on a layer's row: the layer)"),
+    ]
     COMPONENT_CLASSES = {
+        "network--cursor",
         "network--current",
         "network--layer",
         "network--breakpoint",
@@ -26,6 +57,7 @@ class NetworkPane(LineList):
         "network--pending",
     }
     DEFAULT_CSS = """
+    NetworkPane .network--cursor { text-style: reverse; }
     NetworkPane .network--current { background: $accent 40%; text-style: bold; }
     NetworkPane .network--layer { color: $primary; text-style: bold; }
     NetworkPane .network--breakpoint { color: $error; }
@@ -38,18 +70,119 @@ class NetworkPane(LineList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._current = 0  # the highlighted row
+        self._cursor: Place = (0, 0)  # where the cursor stands
+        self._cursor_row = -1  # its row (as of the last ``show`` or move)
+        self._followed: object = ()  # the step's place the cursor last followed
+        self._moved = False  # moved by ↑/↓ or a click since it last followed the step
+        self._starts: tuple[int, ...] = ()  # per layer: its first neuron's place in the list of every neuron
 
     def show(self, frame: Frame) -> None:
         """Draw ``frame``: the lines on screen whose key changed are drawn again."""
         super().show(frame)
         net = frame.network
         self._current = net.current_row
+        if not self._starts:
+            self._starts = tuple(accumulate((layer.units for layer in net.layers), initial=0))
+        if net.current != self._followed:
+            self._followed = net.current
+            self._cursor, self._moved = self._step_place(net), False
+        self._cursor_row = net.values.rows.row_of(*self._cursor)
         self.show_lines(net.values.rows.kind.size)
-        self.keep_visible(self._current, center=True)
+        self.keep_visible(self._cursor_row if self._moved else self._current, center=True)
 
     def current_row(self) -> int:
         """The highlighted row (as of the last ``show``)."""
         return self._current
+
+    def content_width(self) -> int | None:
+        """As wide as its widest row (CSS ``width: auto``), as the frame measured it."""
+        return self.frame.network.width if self.frame is not None and self.frame.network.width else None
+
+    # -- the cursor ------------------------------------------------------------------
+    @property
+    def cursor(self) -> Place:
+        """(layer, neuron) the cursor stands on; neuron None: a layer's header."""
+        return self._cursor
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor_row
+
+    @staticmethod
+    def _step_place(net: NetworkFrame) -> Place:
+        """Where the cursor stands while it follows the step: the step's neuron
+        (a layer step: the layer's header), before the first step the first neuron."""
+        return net.current if net.current is not None else (0, 0)
+
+    def _place_of(self, k: int) -> Place:
+        """The k-th neuron of the network, counting every layer's."""
+        layer = bisect_right(self._starts, k) - 1
+        return layer, k - self._starts[layer]
+
+    def move_cursor(self, place: Place) -> None:
+        """Stand the cursor on ``place`` and keep it on screen."""
+        if self.frame is None:
+            return
+        rows = self.frame.network.values.rows
+        old = self._cursor_row
+        self._cursor, self._moved = place, True
+        self._cursor_row = rows.row_of(*place)
+        for row in {old, self._cursor_row}:
+            if 0 <= row < self.line_count:
+                self.refresh_line(row)
+        self.keep_visible(self._cursor_row)
+
+    def action_cursor(self, delta: int) -> None:
+        if self.frame is None or not self._starts:
+            return
+        layer, neuron = self._cursor
+        start, total = self._starts[layer], self._starts[-1]
+        # From a layer's header one step down is its first neuron, one up the
+        # last neuron of the layer before.
+        k = start + neuron + delta if neuron is not None else start + delta - (delta > 0)
+        place = self._place_of(max(0, min(total - 1, k)))
+        if place != self._cursor:
+            self.move_cursor(place)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_go(self) -> None:
+        if self.frame is not None:
+            self.post_message(JumpTo(*self._cursor))
+
+    def action_breakpoint(self) -> None:
+        if self.frame is not None:
+            self.post_message(ToggleBreakpoint(*self._cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a neuron (or a layer's header) moves the cursor there and goes to it."""
+        offset = event.get_content_offset(self)
+        if offset is None or self.frame is None:
+            return
+        rows = self.frame.network.values.rows
+        index = int(self.scroll_y) + offset.y
+        if not 0 <= index < rows.kind.size:
+            return
+        kind, layer, neuron = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
+        if kind in (NEURON, CHANGE):  # a "was …" row belongs to the neuron above it
+            place: Place = (layer, neuron)
+        elif kind == LAYER:
+            place = (layer, None)
+        else:
+            return
+        event.stop()
+        self.move_cursor(place)
+        self.post_message(JumpTo(*place))
+
+    def on_focus(self) -> None:
+        self.refresh()  # the cursor shows while the pane has focus
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def _cursor_on(self, index: int) -> bool:
+        return index == self._cursor_row and self.has_focus
 
     def line_key(self, index: int) -> object:
         """A row is drawn from the sample's values (their stamp), whether it
@@ -59,7 +192,7 @@ class NetworkPane(LineList):
         net = self.frame.network
         rows = net.values.rows
         kind, l, j = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
-        key: tuple = (net.values.stamp, index == self._current)
+        key: tuple = (net.values.stamp, index == self._current, self._cursor_on(index))
         if kind == NEURON:
             where = (l, j)
             return key + (bool(net.z_done[l][j]), bool(net.a_done[l][j]), where in net.values.failing,
@@ -104,12 +237,14 @@ class NetworkPane(LineList):
         assert self.frame is not None
         net = self.frame.network
         values = net.values
-        name_w = max(4, min(14, self.scrollable_content_region.width - 24))
-        text = Text(f"  {net.feature_name(i):<{name_w}.{name_w}} {fmt(values.x_raw[i]):>8}")
+        # the name and number columns of the neurons' rows
+        num_w = net.number_width
+        name_w = max(4, min(net.name_width, self.scrollable_content_region.width - 3 - 2 * (3 + num_w)))
+        text = Text(f"  {net.feature_name(i):<{name_w}.{name_w}} {net.number(values.x_raw[i]):>{num_w}}")
         if net.normalised and net.x_done:
-            text.append(f" → {fmt(values.x[i], 4)}")
+            text.append(f" → {net.number(values.x[i])}")
         if values.input_was is not None and values.input_was[0] == i:
-            text.append(f" was {fmt(values.input_was[1])}", self._style("changed"))
+            text.append(f" was {net.number(values.input_was[1])}", self._style("changed"))
         return text
 
     def _neuron_pieces(self, l: int, j: int, width: int) -> list[tuple[str, Style | None]]:
@@ -123,22 +258,20 @@ class NetworkPane(LineList):
             ("✗", self._style("failing")) if (l, j) in values.failing
             else ("○", self._style("noted")) if (l, j) in values.noted else (" ", None),
         ]
-        # never round 166.5 to 166: shrink the name instead; room for "−0.7587"
-        # plus a space when the pane is wide enough
-        num_w, digits = (8 if width >= 31 else 7), 4
-        name_w = max(3, min(14, width - 3 - 2 * (2 + num_w)))
+        # the columns the frame measured (a name at most name_width, each
+        # number fitted to number_width, never cut); a narrower pane shrinks the name
+        num_w = net.number_width
+        name_w = max(3, min(net.name_width, width - 3 - 2 * (3 + num_w)))
         pieces.append((f" {net.layers[l].neuron_name(j):<{name_w}.{name_w}}", None))
         rows = values.rows
         below = rows.row_of(l, j) + 1
         changed = below < rows.kind.size and rows.kind[below] == CHANGE
         for quantity, done, numbers in (("z", net.z_done, values.z), ("a", net.a_done, values.a)):
             if not done[l][j]:
-                pieces.append((f" {quantity}{'·':>{num_w}}", self._style("pending")))
+                pieces.append((f" {quantity} {'·':>{num_w}}", self._style("pending")))
                 continue
-            value = fmt(numbers[l][j], digits)
-            # a number wider than its column still stands apart from its letter
-            cell = value.rjust(num_w) if len(value) < num_w else " " + value
-            pieces.append((f" {quantity}{cell}", self._style("changed") if changed else None))
+            pieces.append((f" {quantity} {net.number(numbers[l][j]):>{num_w}}",
+                           self._style("changed") if changed else None))
         return pieces
 
     def _neuron_line(self, l: int, j: int) -> Text:
@@ -152,18 +285,27 @@ class NetworkPane(LineList):
         assert self.frame is not None
         rows = self.frame.network.values.rows
         if rows.kind[index] != NEURON:
-            return super().draw_line(index, width, style)
-        pieces = self._neuron_pieces(int(rows.layer[index]), int(rows.index[index]), width)
-        return pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
+            strip = super().draw_line(index, width, style)
+        else:
+            pieces = self._neuron_pieces(int(rows.layer[index]), int(rows.index[index]), width)
+            strip = pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
+        # the cursor across the whole width of its row
+        return strip.apply_style(self._style("cursor")) if self._cursor_on(index) else strip
 
     def _change_line(self, l: int, j: int) -> Text:
-        """'was z 166.5 a 1 · Δz −166' under a neuron the last edit changed."""
+        """'was z 166.5 a 1  Δz −166' under a neuron the last edit changed
+        (the Δs only where the pane has room: the Changes view lists them)."""
         assert self.frame is not None
+        net = self.frame.network
         text = Text("     was", self._style("changed"))
         deltas = []
-        for quantity, c in zip(("z", "a"), self.frame.network.values.was(l, j)):
+        for quantity, c in zip(("z", "a"), net.values.was(l, j)):
             if c is not None:
-                text.append(f" {quantity} {fmt(c.old, 4)}", self._style("changed"))
-                deltas.append(f"Δ{quantity} {fmt(c.delta, 3)}")
-        text.append("  " + " ".join(deltas), "dim")
+                text.append(f" {quantity} {net.number(c.old)}", self._style("changed"))
+                deltas.append(f"Δ{quantity} {net.number(c.delta)}")
+        room = self.scrollable_content_region.width - text.cell_len - 2
+        while deltas and len(" ".join(deltas)) > room:
+            deltas.pop()
+        if deltas:
+            text.append("  " + " ".join(deltas), "dim")
         return text

@@ -1,4 +1,4 @@
-"""The Trace pane: every step executed so far, newest last."""
+"""The Trace pane: every step executed so far, newest last, one line each."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from ...engine.numbers import fmt_fit
+from ..fit import cells, fit_tokens
 from ..frame import Frame
 from .lines import LineList, pieces_strip
 
@@ -33,23 +35,36 @@ class TracePane(LineList):
         trace = self.frame.trace
         return (trace.lines.stamp, index == trace.cursor)
 
-    def _pieces(self, index: int) -> list[tuple[str, str]]:
+    def _pieces(self, index: int, width: int) -> list[tuple[str, str]]:
+        """The step's number, kind, neuron and formula; a formula longer than
+        the room is shortened by whole terms (``fit_tokens``), keeping its
+        result, or gives way to the result alone: no number is cut."""
         assert self.frame is not None
-        row = self.frame.trace.lines.row(index)
-        pieces = [(f"{index + 1:>5} ", "dim"), (f"{KIND_SHORT[row.kind]} ", "bold"), (f"{row.where:<9} ", "cyan"),
-                  (row.formula, "")]
+        lines = self.frame.trace.lines
+        row = lines.row(index)
+        pieces = [(f"{index + 1:>5} ", "dim"), (f"{KIND_SHORT[row.kind]} ", "bold"),
+                  (f"{row.where:<{lines.where_width}} ", "cyan")]
+        room = max(1, width - sum(cells(text) for text, _ in pieces) - (2 if row.warned else 0))
+        formula = fit_tokens(row.formula, room)
+        if formula != row.formula and not formula.endswith(row.formula.rsplit(" ", 1)[-1]):
+            # no room for the working: the result alone, fitted
+            if row.value is not None:
+                formula = f"{row.name} = {fmt_fit(row.value, max(1, room - cells(row.name) - 3))}"
+            else:
+                formula = fit_tokens(f"{row.name} = {row.values}", room)
+        pieces.append((formula, ""))
         if row.warned:
             pieces.append((" ⚠", "bold yellow"))
         return pieces
 
     def line_text(self, index: int) -> Text:
-        text = Text.assemble(*self._pieces(index))
+        text = Text.assemble(*self._pieces(index, self.scrollable_content_region.width))
         if self.frame is not None and index == self.frame.trace.cursor:
             text.stylize("bold")
         return text
 
     def draw_line(self, index: int, width: int, style: Style) -> Strip:
         get_style = self.app.console.get_style
-        pieces = [(text, get_style(name) if name else None) for text, name in self._pieces(index)]
+        pieces = [(text, get_style(name) if name else None) for text, name in self._pieces(index, width)]
         bold = self.frame is not None and index == self.frame.trace.cursor
         return pieces_strip(pieces, width, style, get_style("bold") if bold else None)

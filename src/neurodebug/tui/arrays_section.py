@@ -1,0 +1,205 @@
+"""The Arrays pane's part of a Frame, and the selection (what ``e`` edits).
+
+Per neuron, the pane lists the neuron's inputs beside its weights, its bias,
+and the layer's z and a around it; per layer (``v``), the layer's W as a
+matrix beside its input, with b, z and a under it. Big arrays are windows
+around the selection; a value whose step has not run yet is ``None`` (the
+pane shows it pending), so nothing is shown before its step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from ..engine import DOT, NORMALIZE, PER_LAYER, Session, Step, Target
+from ..engine.curves import ArrayStats, array_stats, window
+from ..engine.edits import BIAS as BIAS_TARGET
+from ..engine.edits import INPUT, WEIGHT
+from .fit import shorten_names
+
+ROWS = 9  # rows of a windowed array
+VECTOR = 9  # entries of z and a (and columns of W) around the neuron; the pane shows what fits
+NAME_MAX = 16  # cells an input's name may take
+
+
+# -- the selection: what ``e`` edits --------------------------------------------------
+@dataclass(frozen=True)
+class Selection:
+    """The weight, bias or input the Arrays pane shows selected and ``e``
+    edits: a weight or the bias of neuron (layer, neuron), or input ``index``."""
+
+    kind: str = WEIGHT
+    layer: int = 0
+    neuron: int = 0
+    index: int = 0
+
+    def target(self) -> Target:
+        if self.kind == INPUT:
+            return Target(INPUT, index=self.index)
+        if self.kind == BIAS_TARGET:
+            return Target(BIAS_TARGET, self.layer, self.neuron)
+        return Target(WEIGHT, self.layer, self.neuron, self.index)
+
+    def moved(self, delta: int, n_weights: int, n_inputs: int) -> Selection:
+        """``delta`` places along the list ↑/↓ walk: the neuron's weights,
+        its bias, then the sample's inputs."""
+        if self.kind == WEIGHT and 0 <= self.index < n_weights:
+            k = self.index
+        elif self.kind == BIAS_TARGET:
+            k = n_weights
+        elif self.kind == INPUT and 0 <= self.index < n_inputs:
+            k = n_weights + 1 + self.index
+        else:
+            k = 0
+        k = max(0, min(n_weights + n_inputs, k + delta))
+        if k < n_weights:
+            return replace(self, kind=WEIGHT, index=k)
+        if k == n_weights:
+            return replace(self, kind=BIAS_TARGET, index=0)
+        return replace(self, kind=INPUT, index=k - n_weights - 1)
+
+    def followed(self, step: Step | None, units: Callable[[int], int]) -> Selection:
+        """The selection once the cursor stands on ``step``: an operand of it
+        (``units(layer)`` is the layer's size). A weight picked on the neuron
+        stays picked while its dot product is the step."""
+        if step is None or step.kind == NORMALIZE:
+            return Selection(INPUT, 0, min(self.neuron, units(0) - 1), 0)
+        same_neuron = step.layer == self.layer and step.neuron in (None, self.neuron)
+        neuron = self.neuron if step.neuron is None else step.neuron
+        neuron = min(neuron, units(step.layer) - 1)
+        if step.kind != DOT:
+            return Selection(BIAS_TARGET, step.layer, neuron, 0)
+        if same_neuron and self.kind == WEIGHT:
+            return Selection(WEIGHT, step.layer, neuron, self.index)
+        return Selection(WEIGHT, step.layer, neuron, 0)
+
+
+# -- the Arrays pane ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArrayRow:
+    index: int  # 0-based: the input, or the weight's input
+    name: str  # shortened to NAME_MAX cells where longer, visibly
+    x: float
+    w: float | None  # None in the list of raw inputs
+
+
+@dataclass(frozen=True, eq=False)
+class VectorRow:
+    """A window of the layer's z or a around the neuron."""
+
+    name: str  # "z1", "a2"
+    units: int
+    entries: tuple[tuple[int, float, bool], ...]  # (neuron, value, computed yet)
+    more_before: bool
+    more_after: bool
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixFrame:
+    """Per layer: a window of the layer's W (inputs × neurons) beside the
+    layer's input, and b, z, a under its columns."""
+
+    layer: int
+    shape: tuple[int, int]  # W's, whole
+    columns: tuple[int, ...]  # the neurons listed, around ``current``
+    w: np.ndarray  # (rows listed × columns listed), read-only
+    b: tuple[float, ...]
+    zdot: tuple[float | None, ...]  # x·W, before the bias; None: not computed yet
+    z: tuple[float | None, ...]
+    a: tuple[float | None, ...]
+    current: int  # the lit column: the selected neuron
+    more_columns: tuple[int, int]  # neurons left out before and after the window
+
+
+@dataclass(frozen=True, eq=False)
+class ArraysFrame:
+    label: str  # the selection as --set writes it: "L1.N2.w3"
+    n_weights: int  # the selected neuron's weights (what ↑/↓ walk first)
+    n_inputs: int
+    raw_inputs: bool  # an input is selected in a later layer: the list of the sample's raw inputs
+    x_header: str  # "x_i", "a1_i"
+    w_header: str  # "w2_1[i]"
+    rows: tuple[ArrayRow, ...]
+    selected_x: int | None  # the input whose x is selected
+    selected_w: int | None  # the input whose weight is selected
+    stats: tuple[str, ArrayStats] | None  # the whole array, when only a window is listed
+    raw_note: bool  # the x column holds raw inputs of a normalising network
+    neuron: int
+    neuron_name: str | None  # when the file names its neurons
+    bias: float
+    bias_selected: bool
+    vectors: tuple[VectorRow, ...]
+    layer: int = 0
+    more_rows: tuple[int, int] = (0, 0)  # inputs left out before and after the rows listed
+    matrix: MatrixFrame | None = None  # per layer: the layer's W, b, z and a
+
+
+def _names(s: Session, l: int, rows: range) -> list[str]:
+    """The names of the inputs of layer ``l`` listed, shortened alike."""
+    net = s.network
+    if l > 0:
+        return [f"a{l}_{i + 1}" for i in rows]
+    names = [net.feature_name(i) for i in range(net.n_inputs)] if net.n_inputs <= 4096 else None
+    if names is None:  # a wide input: shorten the window's names among themselves
+        return list(shorten_names([net.feature_name(i) for i in rows], NAME_MAX))
+    short = shorten_names(names, NAME_MAX)
+    return [short[i] for i in rows]
+
+
+def arrays_frame(s: Session, sel: Selection, z_done: tuple[np.ndarray, ...],
+                 a_done: tuple[np.ndarray, ...]) -> ArraysFrame:
+    net = s.network
+    st = s.sample_trace
+    l, j = sel.layer, sel.neuron
+    layer = net.layers[l]
+    raw_inputs = sel.kind == INPUT and l > 0
+    selected_x: int | None
+    selected_w: int | None
+    if raw_inputs:
+        values = st.x_raw
+        rows = window(values.size, sel.index, ROWS)
+        listed = tuple(ArrayRow(i, name, float(values[i]), None) for i, name in zip(rows, _names(s, 0, rows)))
+        stats = ("x", array_stats(values)) if values.size > len(rows) else None
+        selected_x, selected_w, raw_note = sel.index, None, False
+    else:
+        xin = st.layer_input(l)
+        w = layer.W[:, j]
+        rows = window(xin.size, sel.index if sel.kind in (WEIGHT, INPUT) else 0, ROWS)
+        xs = st.x_raw if l == 0 and sel.kind == INPUT else xin
+        listed = tuple(ArrayRow(i, name, float(xs[i]), float(w[i])) for i, name in zip(rows, _names(s, l, rows)))
+        stats = ("w", array_stats(w)) if xin.size > len(rows) else None
+        selected_x = sel.index if sel.kind == INPUT and l == 0 else None
+        selected_w = sel.index if sel.kind == WEIGHT else None
+        raw_note = l == 0 and sel.kind == INPUT and net.normalization is not None
+    vectors = []
+    for name, values, done in (("z", st.z(l), z_done[l]), ("a", st.a(l), a_done[l])):
+        idx = window(values.size, j, VECTOR)
+        entries = tuple((i, float(values[i]), bool(done[i])) for i in idx)
+        vectors.append(VectorRow(f"{name}{l + 1}", layer.units, entries, idx.start > 0, idx.stop < values.size))
+    matrix = None
+    if s.granularity == PER_LAYER and not raw_inputs:
+        columns = window(layer.units, j, VECTOR)
+        w_window = np.array(layer.W[rows.start:rows.stop, columns.start:columns.stop])
+        w_window.flags.writeable = False
+        zdot, z, a = st.zdot(l), st.z(l), st.a(l)
+        dot_done = s.done_mask(l, DOT)
+        matrix = MatrixFrame(
+            l, (layer.n_inputs, layer.units), tuple(columns), w_window,
+            tuple(float(layer.b[k]) for k in columns),
+            tuple(float(zdot[k]) if dot_done[k] else None for k in columns),
+            tuple(float(z[k]) if z_done[l][k] else None for k in columns),
+            tuple(float(a[k]) if a_done[l][k] else None for k in columns),
+            j, (columns.start, layer.units - columns.stop),
+        )
+    n_rows = layer.n_inputs if not raw_inputs else net.n_inputs
+    return ArraysFrame(
+        label=sel.target().label(), n_weights=layer.n_inputs, n_inputs=net.n_inputs, raw_inputs=raw_inputs,
+        x_header=("x" if l == 0 else f"a{l}") + "_i", w_header=f"w{l + 1}_{j + 1}[i]", rows=listed,
+        selected_x=selected_x, selected_w=selected_w, stats=stats, raw_note=raw_note, neuron=j,
+        neuron_name=layer.neuron_name(j) if layer.neuron_names else None, bias=float(layer.b[j]),
+        bias_selected=sel.kind == BIAS_TARGET, vectors=tuple(vectors), layer=l,
+        more_rows=(rows.start, n_rows - rows.stop), matrix=matrix,
+    )
