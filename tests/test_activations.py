@@ -6,7 +6,9 @@ its independent reference (tests/test_reference.py)."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 
 from neurodebug.engine import conditions
 from neurodebug.engine.activations import ACTIVATIONS, KERAS_NAMES, ONNX_OPS, derivative, saturation_bound
+from neurodebug.engine.normal import normal_cdf, normal_pdf
 from neurodebug.engine.settings import Settings
 from test_reference import ACTIVATION_NAMES
 
@@ -96,3 +99,37 @@ def test_derivative_by_name_is_the_entry_s():
     for name, act in ACTIVATIONS.items():
         np.testing.assert_array_equal(derivative(name, z), act.derivative(z))
     assert math.isclose(float(derivative("sigmoid", np.array(166.5))), math.exp(-166.5), rel_tol=1e-12)
+
+
+# -- Φ and φ, which GELU is made of ----------------------------------------------------
+NORMAL_REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "normal_reference.json").read_text())["rows"]
+TINY = np.finfo(np.float64).tiny
+
+
+@pytest.mark.parametrize("column, fn", [(1, normal_cdf), (2, normal_pdf)], ids=["cdf", "pdf"])
+def test_the_normal_distribution_against_mpmath(column, fn):
+    # tests/fixtures/make_normal_cdf.py wrote these at 50 digits.
+    z = np.array([float(row[0]) for row in NORMAL_REFERENCE])
+    want = np.array([float(row[column]) for row in NORMAL_REFERENCE])
+    got = fn(z)
+    normal = want >= TINY
+    np.testing.assert_allclose(got[normal], want[normal], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(got[~normal], want[~normal], rtol=0, atol=1e-320)
+
+
+def test_the_normal_cdf_against_math_erfc():
+    z = np.linspace(-3, 3, 6001)
+    want = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in z])
+    # erfc of the rounded z/√2 is itself off by up to z²·2⁻⁵³ relative.
+    np.testing.assert_allclose(normal_cdf(z), want, rtol=2e-15, atol=0)
+    np.testing.assert_allclose(normal_pdf(z), np.exp(-z * z / 2) / math.sqrt(2 * math.pi), rtol=2e-15)
+
+
+def test_the_normal_distribution_at_the_ends():
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is the right answer
+        z = np.array([-np.inf, -1.7e308, -40.0, -38.6, 0.0, 40.0, 1.7e308, np.inf, np.nan])
+        cdf, pdf = normal_cdf(z), normal_pdf(z)
+    np.testing.assert_array_equal(cdf, [0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 1.0, np.nan])
+    np.testing.assert_array_equal(pdf, [0.0, 0.0, 0.0, 0.0, 1 / math.sqrt(2 * math.pi), 0.0, 0.0, 0.0, np.nan])
+    assert 0 < float(normal_pdf(np.array(-38.5))) < 1e-320  # a subnormal, not 0
+    assert normal_cdf(np.array(0.3)).shape == () and normal_cdf(np.float32(0.3)).dtype == np.float64
