@@ -23,7 +23,7 @@ import pytest
 
 from neurodebug.io import MissingExtraError, NetworkFileError, load_network
 from neurodebug.io.keras_format import read_keras_network
-from neurodebug.engine.trace import forward
+from neurodebug.engine.trace import forward, trace_of
 
 from activation_references import ref_activation
 
@@ -550,3 +550,19 @@ def test_files_saved_by_keras_give_keras_outputs(name: str) -> None:
     got = forward(net, x.reshape(len(x), -1))
     np.testing.assert_allclose(got, np.array(expected["y"]), rtol=1e-6, atol=1e-7)
 
+
+def test_newer_activations_saved_by_keras_give_keras_outputs() -> None:
+    """tests/fixtures/make_activation_fixtures.py: gelu, swish, ELU, selu, softplus, mish, softsign,
+    hard_sigmoid, hard_silu, ReLU(max_value=6), ReLU(max_value=2.5), hard_tanh, exponential, log_softmax."""
+    expected = json.loads((FIXTURES / "keras_activations.keras.expected.json").read_text())
+    net = load_network(FIXTURES / "keras_activations.keras")
+    assert [l.activation for l in net.layers] == [
+        "gelu", "silu", "elu", "selu", "softplus", "mish", "softsign", "hard_sigmoid", "hard_silu", "relu6",
+        "clip", "clip", "exponential", "log_softmax"]
+    assert net.layers[2].params == {"alpha": 0.5} and net.layers[10].params == {"min": 0.0, "max": 2.5}
+    x = np.array(expected["x"], dtype=np.float32)
+    np.testing.assert_allclose(forward(net, x), np.array(expected["y"]), rtol=1e-5, atol=0)
+    trace = trace_of(net, x)
+    for values, want in zip(trace.values, expected["layers"]):  # every layer, as Keras computed it
+        want = np.array(want)
+        np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from neurodebug.io import MissingExtraError, NetworkFileError, load_network
 from neurodebug.io.onnx_format import read_onnx_network
-from neurodebug.engine.trace import forward
+from neurodebug.engine.trace import forward, trace_of
 
 from activation_references import ref_activation
 
@@ -407,3 +407,22 @@ def test_file_exported_by_pytorch_gives_pytorch_outputs() -> None:
     got = forward(net, x.reshape(len(x), -1))
     np.testing.assert_allclose(got, np.array(expected["y"]), rtol=1e-6, atol=1e-7)
 
+
+@pytest.mark.parametrize("name, activations", [
+    # ELU(0.7), Softplus, Hardsigmoid, SELU, Hardswish, ReLU6 and Hardtanh(−2, 3) (both Clip), LogSoftmax
+    ("torch_activations.onnx", ["elu", "softplus", "hard_sigmoid", "selu", "hard_silu", "relu6", "clip", "log_softmax"]),
+    # Gelu (both), Mish, Softsign, HardSigmoid and Clip with ONNX's defaults and initializer bounds, Exp, Selu
+    ("onnx_activation_ops.onnx", ["gelu", "gelu_tanh", "mish", "softsign", "hard_sigmoid", "clip", "exponential",
+                                  "selu"]),
+])
+def test_newer_activations_give_pytorch_outputs(name: str, activations: list[str]) -> None:
+    """tests/fixtures/make_activation_fixtures.py made these; each layer is checked, not only the output."""
+    expected = json.loads((FIXTURES / f"{name}.expected.json").read_text())
+    net = load_network(FIXTURES / name)
+    assert [l.activation for l in net.layers] == activations
+    x = np.array(expected["x"], dtype=np.float32)
+    np.testing.assert_allclose(forward(net, x), np.array(expected["y"]), rtol=1e-5, atol=0)
+    trace = trace_of(net, x)
+    for values, want in zip(trace.values, expected["layers"]):
+        want = np.array(want)
+        np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
