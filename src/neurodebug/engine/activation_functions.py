@@ -24,8 +24,6 @@ Parameters come positionally, in the order the activation's entry in
 from __future__ import annotations
 
 import math
-from typing import Callable
-
 import numpy as np
 import numpy.typing as npt
 
@@ -38,7 +36,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717  # Klambauer et al. 2017, as PyTo
 SELU_SCALE = 1.0507009873554804934193349852946
 GELU_TANH_K = math.sqrt(2.0 / math.pi)
 GELU_TANH_C = 0.044715
-_FLAT_PAST = 800.0  # past ±800 every gate here is exactly 0 or 1 and every bump's slope 0 in float64
+FLAT_PAST = 800.0  # past ±800 every gate here is exactly 0 or 1 and every bump's slope 0 in float64
 
 
 def _f64(z: Array) -> F64:
@@ -221,7 +219,7 @@ def gelu(z: Array) -> Array:
 
 
 def gelu_slope(z: Array) -> Array:
-    zc = np.clip(_f64(z), -_FLAT_PAST, _FLAT_PAST)  # past ±40 the slope is 0 or 1 exactly
+    zc = np.clip(_f64(z), -FLAT_PAST, FLAT_PAST)  # past ±40 the slope is 0 or 1 exactly
     slope: Array = normal_cdf(zc) + zc * normal_pdf(zc)
     return slope
 
@@ -234,12 +232,12 @@ def _gelu_tanh_arg(zc: Array) -> Array:
 
 def gelu_tanh(z: Array) -> Array:
     z64 = _f64(z)
-    zc = np.clip(z64, -_FLAT_PAST, _FLAT_PAST)  # no z³ to overflow; σ is 0 or 1 long before
+    zc = np.clip(z64, -FLAT_PAST, FLAT_PAST)  # no z³ to overflow; σ is 0 or 1 long before
     return _as_z(_gated(z64, sigmoid(_gelu_tanh_arg(zc))), z)
 
 
 def gelu_tanh_slope(z: Array) -> Array:
-    zc = np.clip(_f64(z), -_FLAT_PAST, _FLAT_PAST)
+    zc = np.clip(_f64(z), -FLAT_PAST, FLAT_PAST)
     v = _gelu_tanh_arg(zc)
     dv = 2.0 * GELU_TANH_K * (1.0 + 3.0 * GELU_TANH_C * zc * zc)
     slope: Array = sigmoid(v) + zc * dv * sigmoid_slope(v)
@@ -252,7 +250,7 @@ def silu(z: Array) -> Array:
 
 
 def silu_slope(z: Array) -> Array:
-    zc = np.clip(_f64(z), -_FLAT_PAST, _FLAT_PAST)
+    zc = np.clip(_f64(z), -FLAT_PAST, FLAT_PAST)
     slope: Array = sigmoid(zc) + zc * sigmoid_slope(zc)
     return slope
 
@@ -278,7 +276,7 @@ def mish(z: Array) -> Array:
 
 
 def mish_slope(z: Array) -> Array:
-    zc = np.clip(_f64(z), -_FLAT_PAST, _FLAT_PAST)
+    zc = np.clip(_f64(z), -FLAT_PAST, FLAT_PAST)
     w, one_minus_w2 = _softplus_tanh(zc)
     slope: Array = w + zc * one_minus_w2 * sigmoid(zc)
     return slope
@@ -330,99 +328,3 @@ def log_softmax_slope(a: Array) -> Array:
     with np.errstate(over="ignore"):
         out: Array = -np.expm1(_f64(a))
     return out
-
-
-# -- where the slope falls below a threshold ----------------------------------------------------
-# Each returns (lo, hi): g'(z) is below ``slope`` for good where z < lo or z > hi
-# (−∞ and ∞: no flat side there).
-Flat = tuple[float, float]
-NONE: Flat = (-math.inf, math.inf)
-
-
-def sigmoid_flat(slope: float) -> Flat:
-    # σ'(z) = s(1 − s) = slope  →  s = (1 + √(1 − 4·slope)) / 2, z = log(s / (1 − s))
-    s = (1.0 + math.sqrt(1.0 - 4.0 * slope)) / 2.0
-    b = math.log(s / (1.0 - s))
-    return -b, b
-
-
-def tanh_flat(slope: float) -> Flat:
-    # 1 − tanh²(z) = slope  →  z = atanh(√(1 − slope))
-    b = math.atanh(math.sqrt(1.0 - slope))
-    return -b, b
-
-
-def softsign_flat(slope: float) -> Flat:
-    b = 1.0 / math.sqrt(slope) - 1.0  # 1/(1 + |z|)² = slope
-    return -b, b
-
-
-def softplus_flat(slope: float) -> Flat:
-    return math.log(slope / (1.0 - slope)), math.inf  # σ(z) = slope
-
-
-def exponential_flat(slope: float) -> Flat:
-    return math.log(slope), math.inf
-
-
-def elu_flat(slope: float, alpha: float) -> Flat:
-    if alpha == 0:
-        return NONE  # a ReLU: its flat side is where it dies
-    return min(math.log(slope / abs(alpha)), 0.0), math.inf
-
-
-def selu_flat(slope: float) -> Flat:
-    return math.log(slope / (SELU_SCALE * SELU_ALPHA)), math.inf
-
-
-def leaky_relu_flat(slope: float, alpha: float) -> Flat:
-    # α = 0 is a ReLU, which dies there; a slope |α| under the threshold is flat.
-    return (0.0, math.inf) if 0 < abs(alpha) < slope else NONE
-
-
-def hard_sigmoid_flat(slope: float, alpha: float, beta: float) -> Flat:
-    return -math.inf, (1.0 - beta) / alpha  # below −β/α it dies
-
-
-def relu6_flat(slope: float) -> Flat:
-    return -math.inf, 6.0
-
-
-def clip_flat(slope: float, lo: float, hi: float) -> Flat:
-    return (-math.inf if lo == 0 else lo), hi  # clip(z, 0, hi) dies below 0
-
-
-def lower_edge(slope_fn: Callable[[Array], Array], slope: float) -> float:
-    """The z up to which |g'| stays below ``slope`` from −∞ on, for a g whose
-    slope vanishes on the left and dips below 0 before it rises (GELU, SiLU,
-    Mish): found on a grid of step 0.01 from −800, then by bisection."""
-    zs = np.linspace(-_FLAT_PAST, 5.0, 80_501)
-    reached = np.abs(slope_fn(zs)) >= slope
-    k = int(np.argmax(reached))
-    if k == 0:
-        return -math.inf
-    a, b = float(zs[k - 1]), float(zs[k])
-    while True:
-        m = (a + b) / 2
-        if m in (a, b):
-            return a
-        if abs(float(slope_fn(np.array(m)))) >= slope:
-            b = m
-        else:
-            a = m
-
-
-def gelu_flat(slope: float) -> Flat:
-    return lower_edge(gelu_slope, slope), math.inf
-
-
-def gelu_tanh_flat(slope: float) -> Flat:
-    return lower_edge(gelu_tanh_slope, slope), math.inf
-
-
-def silu_flat(slope: float) -> Flat:
-    return lower_edge(silu_slope, slope), math.inf
-
-
-def mish_flat(slope: float) -> Flat:
-    return lower_edge(mish_slope, slope), math.inf
