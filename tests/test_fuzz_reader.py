@@ -69,7 +69,12 @@ def valid_documents(draw) -> dict[str, Any]:
                 layer["neuron_names"] = [f"n{j}" for j in range(units)]
         else:
             layer["neurons"] = [{"w": [number() for _ in range(prev)], "b": number()} for _ in range(units)]
-        if act == "leaky_relu" and rng.random() < 0.5:
+        if act == "clip" and rng.random() < 0.5:
+            layer["min"] = rng.uniform(-3, 0)
+            layer["max"] = layer["min"] + rng.uniform(0.01, 6)
+        elif act == "hard_sigmoid" and rng.random() < 0.5:
+            layer["alpha"], layer["beta"] = rng.uniform(0.01, 2), rng.uniform(-1, 2)
+        elif act in ("leaky_relu", "elu") and rng.random() < 0.5:
             layer["alpha"] = rng.uniform(0, 1)
         layers.append(layer)
         prev = units

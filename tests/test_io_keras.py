@@ -23,7 +23,9 @@ import pytest
 
 from neurodebug.io import MissingExtraError, NetworkFileError, load_network
 from neurodebug.io.keras_format import read_keras_network
-from neurodebug.engine.trace import forward
+from neurodebug.engine.trace import forward, trace_of
+
+from activation_references import ref_activation
 
 RNG = np.random.default_rng(11)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -267,6 +269,54 @@ def test_legacy_h5_keras2_functional(tmp_path: Path) -> None:
     close(forward(net, x), act("softmax", dense(act("leaky_relu", dense(x, k1, b1), 0.1), k2, b2)))
 
 
+# -- the newer activations ------------------------------------------------------------------
+NEWER = [("gelu", "gelu", {}), ("swish", "silu", {}), ("silu", "silu", {}), ("mish", "mish", {}),
+         ("elu", "elu", {"alpha": 1.0}), ("selu", "selu", {}), ("softplus", "softplus", {}),
+         ("softsign", "softsign", {}), ("hard_sigmoid", "hard_sigmoid", {"alpha": 1 / 6, "beta": 0.5}),
+         ("hard_silu", "hard_silu", {}), ("hard_swish", "hard_silu", {}), ("exponential", "exponential", {}),
+         ("relu6", "relu6", {}), ("hard_tanh", "clip", {"min": -1.0, "max": 1.0}), ("log_softmax", "log_softmax", {})]
+
+
+@pytest.mark.parametrize("keras_name, name, params", NEWER, ids=[k for k, _, _ in NEWER])
+def test_keras3_activation_names(tmp_path: Path, keras_name: str, name: str, params: dict[str, float]) -> None:
+    k, b = f32(3, 4) * 3, f32(4)
+    config = sequential("s", [input_layer("in", [3]), dense_layer("d", 4, keras_name)])
+    net = load_network(keras_file(tmp_path / "a.keras", config, weights_h5({"dense": ("d", [k, b])})))
+    assert (net.layers[0].activation, net.layers[0].params) == (name, params)
+    x = RNG.normal(size=(6, 3))
+    # a float32 layer: z carries float32's rounding, which a steep g shows at 1e−6 relative
+    np.testing.assert_allclose(forward(net, x), ref_activation(name, dense(x, k, b), params), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("class_name, config, name, params", [
+    ("ELU", {"alpha": 0.5}, "elu", {"alpha": 0.5}),
+    ("ELU", {}, "elu", {"alpha": 1.0}),
+    ("ReLU", {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0}, "relu6", {}),
+    ("ReLU", {"max_value": 2.5, "negative_slope": 0.0, "threshold": 0.0}, "clip", {"min": 0.0, "max": 2.5}),
+    ("ReLU", {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}, "relu", {}),
+], ids=["elu", "elu-default", "relu6", "clip", "relu"])
+def test_keras3_activation_layers(tmp_path: Path, class_name: str, config: dict[str, Any], name: str,
+                                  params: dict[str, float]) -> None:
+    k, b = f32(3, 4) * 4, f32(4)
+    layers = [input_layer("in", [3]), dense_layer("d", 4), layer(class_name, "act", **config)]
+    net = load_network(keras_file(tmp_path / "a.keras", sequential("s", layers), weights_h5({"dense": ("d", [k, b])})))
+    assert [(l.name, l.activation, l.params) for l in net.layers] == [("d", name, params)]
+    x = RNG.normal(size=(6, 3))
+    np.testing.assert_allclose(forward(net, x), ref_activation(name, dense(x, k, b), params), rtol=1e-5, atol=1e-6)
+
+
+def test_hard_sigmoid_follows_the_keras_that_saved_it(tmp_path: Path) -> None:
+    """Keras 2: clip(0.2·x + 0.5, 0, 1); Keras 3 (the .keras tests above): relu6(x + 3)/6."""
+    k, b = f32(3, 2) * 5, f32(2)
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "name": "input_1"}},
+        {"class_name": "Dense", "config": dense_layer("d", 2, "hard_sigmoid")["config"]}]}}
+    net = load_network(legacy_file(tmp_path / "k2.h5", config, {"d": [("d/kernel:0", k), ("d/bias:0", b)]}))
+    assert net.layers[0].params == {"alpha": 0.2, "beta": 0.5}
+    x = RNG.normal(size=(8, 3))
+    np.testing.assert_allclose(forward(net, x), np.clip(0.2 * dense(x, k, b) + 0.5, 0, 1), rtol=1e-5, atol=1e-6)
+
+
 # -- what is refused ---------------------------------------------------------------------------
 def refused(tmp_path: Path, layers: list[dict[str, Any]], groups: dict[str, tuple[str | None, list[np.ndarray]]] | None = None,
             sources: list[list[str]] | None = None) -> NetworkFileError:
@@ -287,9 +337,11 @@ def test_convolution_is_refused(tmp_path: Path) -> None:
 
 
 def test_unsupported_activation_is_refused(tmp_path: Path) -> None:
-    err = refused(tmp_path, [dense_layer("d", 2, "gelu")], {"dense": ("d", [f32(2, 2), f32(2)])})
+    err = refused(tmp_path, [dense_layer("d", 2, "celu")], {"dense": ("d", [f32(2, 2), f32(2)])})
     assert err.place == "layer 'd' (Dense)"
-    assert "activation 'gelu' is not supported; supported: sigmoid, relu, leaky_relu, tanh, linear, softmax" in str(err)
+    assert ("activation 'celu' is not supported; supported: sigmoid, relu, leaky_relu, tanh, linear, softmax, "
+            "gelu, silu, swish, mish, elu, selu, softplus, softsign, hard_sigmoid, hard_silu, hard_swish, "
+            "exponential, relu6, hard_tanh, log_softmax") in str(err)
 
 
 def test_layer_with_two_inputs_is_refused(tmp_path: Path) -> None:
@@ -347,10 +399,28 @@ def test_inverted_normalization_is_refused(tmp_path: Path) -> None:
     assert "invert" in str(err)
 
 
-def test_clipped_relu_is_refused(tmp_path: Path) -> None:
-    layers = [dense_layer("d", 2), layer("ReLU", "r", max_value=6.0, negative_slope=0.0, threshold=0.0)]
+@pytest.mark.parametrize("config, words", [
+    ({"max_value": None, "negative_slope": 0.0, "threshold": 1.0}, "ReLU with threshold=1 is not supported"),
+    ({"max_value": 6.0, "negative_slope": 0.1, "threshold": 0.0},
+     "ReLU with both max_value=6 and negative_slope=0.1 is not supported"),
+    ({"max_value": 0.0, "negative_slope": 0.0, "threshold": 0.0}, "ReLU with max_value=0 is not supported"),
+    ({"max_value": "six", "negative_slope": 0.0, "threshold": 0.0}, "max_value is 'six', expected a number"),
+])
+def test_relu_that_no_activation_computes_is_refused(tmp_path: Path, config: dict[str, Any], words: str) -> None:
+    layers = [dense_layer("d", 2), layer("ReLU", "r", **config)]
     err = refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)])})
-    assert "max_value" in str(err)
+    assert err.place == "layer 'r' (ReLU)" and words in str(err)
+
+
+def test_hard_sigmoid_without_a_keras_version_is_refused(tmp_path: Path) -> None:
+    config = sequential("s", [dense_layer("d", 2, "hard_sigmoid")])
+    path = tmp_path / "old.keras"
+    with zipfile.ZipFile(path, "w") as zf:  # no metadata.json: no version
+        zf.writestr("config.json", json.dumps(config))
+        zf.writestr("model.weights.h5", weights_h5({"dense": ("d", [f32(2, 2), f32(2)])}))
+    with pytest.raises(NetworkFileError) as err:
+        load_network(path)
+    assert "relu6(x + 3)/6 in Keras 3 and clip(0.2·x + 0.5, 0, 1) in Keras 2" in str(err.value)
 
 
 def test_softmax_over_another_axis_is_refused(tmp_path: Path) -> None:
@@ -479,3 +549,20 @@ def test_files_saved_by_keras_give_keras_outputs(name: str) -> None:
     x = np.array(expected["x"], dtype=np.float32)
     got = forward(net, x.reshape(len(x), -1))
     np.testing.assert_allclose(got, np.array(expected["y"]), rtol=1e-6, atol=1e-7)
+
+
+def test_newer_activations_saved_by_keras_give_keras_outputs() -> None:
+    """tests/fixtures/make_activation_fixtures.py: gelu, swish, ELU, selu, softplus, mish, softsign,
+    hard_sigmoid, hard_silu, ReLU(max_value=6), ReLU(max_value=2.5), hard_tanh, exponential, log_softmax."""
+    expected = json.loads((FIXTURES / "keras_activations.keras.expected.json").read_text())
+    net = load_network(FIXTURES / "keras_activations.keras")
+    assert [l.activation for l in net.layers] == [
+        "gelu", "silu", "elu", "selu", "softplus", "mish", "softsign", "hard_sigmoid", "hard_silu", "relu6",
+        "clip", "clip", "exponential", "log_softmax"]
+    assert net.layers[2].params == {"alpha": 0.5} and net.layers[10].params == {"min": 0.0, "max": 2.5}
+    x = np.array(expected["x"], dtype=np.float32)
+    np.testing.assert_allclose(forward(net, x), np.array(expected["y"]), rtol=1e-5, atol=0)
+    trace = trace_of(net, x)
+    for values, want in zip(trace.values, expected["layers"]):  # every layer, as Keras computed it
+        want = np.array(want)
+        np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

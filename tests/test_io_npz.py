@@ -143,8 +143,9 @@ def test_write_refuses_existing_file_and_leaves_no_temp(tmp_path: Path) -> None:
     ("change", "place", "words"),
     [
         ({"layer/0/W": np.zeros(1)}, "layer/0/W", "did you mean 'layers/0/W'"),
-        ({"layers/0/activation": np.array("gelu")}, "layers/0/activation", "supported: sigmoid"),
-        ({"layers/0/alpha": np.array(0.1)}, "layers/0/alpha", "only a leaky_relu layer"),
+        ({"layers/0/activation": np.array("celu")}, "layers/0/activation", "supported: sigmoid"),
+        ({"layers/0/alpha": np.array(0.1)}, "layers/0/alpha", "only a leaky_relu, elu or hard_sigmoid layer"),
+        ({"layers/0/min": np.array(0.1)}, "layers/0/min", "only a clip layer takes min"),
         ({"layers/1/W": np.ones((3, 1))}, "layers/1/W", "take 3 inputs but the previous layer layer1 has 2 units"),
         ({"layers/1/b": np.ones(2)}, "layers/1/b", "has 2 values, expected 1"),
         ({"layers/0/W": np.ones(4)}, "layers/0/W", "expected a matrix"),

@@ -15,7 +15,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from neurodebug.io import MissingExtraError, NetworkFileError, load_network
 from neurodebug.io.onnx_format import read_onnx_network
-from neurodebug.engine.trace import forward
+from neurodebug.engine.trace import forward, trace_of
+
+from activation_references import ref_activation
 
 RNG = np.random.default_rng(5)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -139,6 +141,49 @@ def test_reshape_at_the_input(tmp_path: Path, as_constant_node: bool) -> None:
     close(forward(net, x), x @ w["W"].astype(float))
 
 
+ONNX_ACTIVATIONS = [  # op, attributes, constant inputs, opset, engine activation, its parameters
+    ("Elu", {}, {}, 17, "elu", {"alpha": 1.0}),
+    ("Elu", {"alpha": 0.5}, {}, 17, "elu", {"alpha": 0.5}),
+    ("Selu", {}, {}, 17, "selu", {}),
+    ("Softplus", {}, {}, 17, "softplus", {}),
+    ("Softsign", {}, {}, 17, "softsign", {}),
+    ("HardSigmoid", {}, {}, 17, "hard_sigmoid", {"alpha": 0.2, "beta": 0.5}),
+    ("HardSigmoid", {"alpha": 1 / 6}, {}, 17, "hard_sigmoid", {"alpha": float(np.float32(1 / 6)), "beta": 0.5}),
+    ("HardSwish", {}, {}, 17, "hard_silu", {}),
+    ("Mish", {}, {}, 18, "mish", {}),
+    ("Gelu", {}, {}, 20, "gelu", {}),
+    ("Gelu", {"approximate": "tanh"}, {}, 20, "gelu_tanh", {}),
+    ("Exp", {}, {}, 17, "exponential", {}),
+    ("LogSoftmax", {}, {}, 17, "log_softmax", {}),
+    ("LogSoftmax", {}, {}, 11, "log_softmax", {}),
+    ("Clip", {}, {"min": 0.0, "max": 6.0}, 17, "relu6", {}),
+    ("Clip", {}, {"min": 0.0}, 17, "relu", {}),
+    ("Clip", {}, {"min": -1.5, "max": 2.0}, 17, "clip", {"min": -1.5, "max": 2.0}),
+    ("Clip", {"min": -1.0, "max": 1.0}, {}, 6, "clip", {"min": -1.0, "max": 1.0}),
+]
+
+
+@pytest.mark.parametrize("op, attrs, bounds, opset, name, params", ONNX_ACTIVATIONS,
+                         ids=[f"{c[0]}-{c[3]}-{c[4]}" + ("-" + ",".join(map(str, c[1].values())) if c[1] else "")
+                              for c in ONNX_ACTIVATIONS])
+def test_activation_nodes(tmp_path: Path, op: str, attrs: dict[str, Any], bounds: dict[str, float], opset: int,
+                          name: str, params: dict[str, float]) -> None:
+    weights: dict[str, np.ndarray] = {"W": f32(2, 3) * 3}
+    inputs = ["m"]
+    for key, value in bounds.items():
+        weights[f"act.{key}"] = np.array(value, dtype=np.float32)
+        inputs.append(f"act.{key}")
+    if op == "Clip" and list(bounds) == ["min"]:
+        inputs.append("")  # no max: an optional input left out
+    nodes = [node("MatMul", ["x", "W"], "m"), node(op, inputs, "y", f"/1/{op}", **attrs)]
+    net = load_network(save(tmp_path / "act.onnx", nodes, weights, ["N", 2], opset=opset))
+    assert [(l.activation, l.params) for l in net.layers] == [(name, params)]
+    x = RNG.normal(size=(5, 2))
+    # a float32 layer: z carries float32's rounding, which a steep g shows at 1e−6 relative
+    np.testing.assert_allclose(forward(net, x), ref_activation(name, x @ weights["W"].astype(float), params),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_softmax_with_opset_11_default_axis(tmp_path: Path) -> None:
     w = {"W": f32(2, 3)}
     nodes = [node("MatMul", ["x", "W"], "m"), node("Softmax", ["m"], "y")]
@@ -163,8 +208,39 @@ def test_convolution_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_op_is_refused(tmp_path: Path) -> None:
-    err = refused(tmp_path, [node("MatMul", ["x", "W"], "m"), node("Elu", ["m"], "y", "/1/Elu")], {"W": f32(2, 2)})
-    assert err.place == "node '/1/Elu' (Elu)" and "op Elu is not supported" in str(err)
+    nodes = [node("MatMul", ["x", "W"], "m"), node("ThresholdedRelu", ["m"], "y", "/1/ThresholdedRelu")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2)})
+    assert err.place == "node '/1/ThresholdedRelu' (ThresholdedRelu)" and "op ThresholdedRelu is not supported" in str(err)
+
+
+@pytest.mark.parametrize("op, attrs, bounds, opset, words", [
+    ("Clip", {}, {"min": -1.0}, 13, "Clip with min = -1, max = inf is not supported"),
+    ("Clip", {}, {"min": np.nan, "max": 1.0}, 13, "a bound of Clip is NaN"),
+    ("Clip", {}, {"min": 2.0, "max": 1.0}, 13, "clip needs min < max, got min = 2, max = 1"),
+    ("Selu", {"alpha": 2.0}, {}, 17, "Selu with alpha = 2, gamma = 1.0507 is not supported"),
+    ("Gelu", {"approximate": "erf"}, {}, 20, "Gelu with approximate = 'erf' is not supported"),
+    ("HardSigmoid", {"alpha": -0.2}, {}, 17, "hard_sigmoid needs a slope alpha > 0, got -0.2"),
+    ("Elu", {"alpha": float("inf")}, {}, 17, "alpha = inf is not a finite number"),
+    ("LogSoftmax", {"axis": 0}, {}, 17, "LogSoftmax over axis 0 is not supported (only over the units)"),
+], ids=["clip-one-bound", "clip-nan", "clip-reversed", "selu", "gelu", "hard-sigmoid", "elu", "log-softmax"])
+def test_activation_nodes_no_activation_computes_are_refused(tmp_path: Path, op: str, attrs: dict[str, Any],
+                                                             bounds: dict[str, float], opset: int, words: str) -> None:
+    weights: dict[str, np.ndarray] = {"W": f32(2, 2)}
+    inputs = ["m"]
+    for name, value in bounds.items():
+        weights[f"act.{name}"] = np.array(value, dtype=np.float32)
+        inputs.append(f"act.{name}")
+    err = refused(tmp_path, [node("MatMul", ["x", "W"], "m"), node(op, inputs, "y", f"/1/{op}", **attrs)], weights,
+                  opset=opset)
+    assert err.place == f"node '/1/{op}' ({op})" and words in str(err)
+
+
+def test_mish_as_pytorch_exports_it_is_a_branching_graph(tmp_path: Path) -> None:
+    """nn.Mish exports as x·tanh(softplus(x)): three nodes, the layer's output used twice (a later part)."""
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Softplus", ["m"], "s"), node("Tanh", ["s"], "t"),
+             node("Mul", ["m", "t"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2)})
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err)
 
 
 def test_tensor_feeding_two_nodes_is_refused(tmp_path: Path) -> None:
@@ -330,3 +406,23 @@ def test_file_exported_by_pytorch_gives_pytorch_outputs() -> None:
     x = np.array(expected["x"], dtype=np.float32)
     got = forward(net, x.reshape(len(x), -1))
     np.testing.assert_allclose(got, np.array(expected["y"]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name, activations", [
+    # ELU(0.7), Softplus, Hardsigmoid, SELU, Hardswish, ReLU6 and Hardtanh(−2, 3) (both Clip), LogSoftmax
+    ("torch_activations.onnx", ["elu", "softplus", "hard_sigmoid", "selu", "hard_silu", "relu6", "clip", "log_softmax"]),
+    # Gelu (both), Mish, Softsign, HardSigmoid and Clip with ONNX's defaults and initializer bounds, Exp, Selu
+    ("onnx_activation_ops.onnx", ["gelu", "gelu_tanh", "mish", "softsign", "hard_sigmoid", "clip", "exponential",
+                                  "selu"]),
+])
+def test_newer_activations_give_pytorch_outputs(name: str, activations: list[str]) -> None:
+    """tests/fixtures/make_activation_fixtures.py made these; each layer is checked, not only the output."""
+    expected = json.loads((FIXTURES / f"{name}.expected.json").read_text())
+    net = load_network(FIXTURES / name)
+    assert [l.activation for l in net.layers] == activations
+    x = np.array(expected["x"], dtype=np.float32)
+    np.testing.assert_allclose(forward(net, x), np.array(expected["y"]), rtol=1e-5, atol=0)
+    trace = trace_of(net, x)
+    for values, want in zip(trace.values, expected["layers"]):
+        want = np.array(want)
+        np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

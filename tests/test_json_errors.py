@@ -217,6 +217,25 @@ def test_unknown_activation(tmp_path, capsys) -> None:
 
 
 @pytest.mark.parametrize(
+    ("layer", "place", "words"),
+    [
+        ({"activation": "sigmoid", "alpha": 0.1}, "layers[0] (hidden).alpha",
+         "only a leaky_relu, elu or hard_sigmoid layer takes 'alpha'"),
+        ({"activation": "leaky_relu", "beta": 0.1}, "layers[0] (hidden).beta", "only a hard_sigmoid layer takes 'beta'"),
+        ({"activation": "relu6", "max": 5}, "layers[0] (hidden).max", "only a clip layer takes 'max'"),
+        ({"activation": "clip", "min": 1, "max": 1}, "layers[0] (hidden)", "clip needs min < max, got min = 1, max = 1"),
+        ({"activation": "clip", "min": "0"}, "layers[0] (hidden).min", 'expected a number, got the string "0"'),
+        ({"activation": "hard_sigmoid", "alpha": 0}, "layers[0] (hidden)", "hard_sigmoid needs a slope alpha > 0"),
+        ({"activation": "elu", "alpha": "NaN"}, "layers[0] (hidden).alpha", 'expected a number, got the string "NaN"'),
+    ],
+    ids=["alpha-on-sigmoid", "beta-on-leaky", "max-on-relu6", "clip-order", "clip-string", "hard-sigmoid", "elu-nan"],
+)
+def test_activation_parameters(tmp_path, capsys, layer, place, words) -> None:
+    message = assert_reported(capsys, write(tmp_path, layers({**HIDDEN, **layer}, OUT)), words)
+    assert f": {place}: " in message
+
+
+@pytest.mark.parametrize(
     ("text", "place", "value"),
     [
         ('{"layers": [{"name": "h", "activation": "relu", "W": [[1]], "b": [0]}],'

@@ -38,66 +38,22 @@ from neurodebug.engine import (
 )
 from neurodebug.engine.trace import forward, trace_of
 
-ACTIVATION_NAMES = ("sigmoid", "relu", "leaky_relu", "tanh", "linear", "softmax")
+from activation_references import (
+    ACTIVATION_NAMES,
+    PER_LAYER_NAMES,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+    ref_activation,
+    ref_rtol_ulps,
+)
+
 KINDS = (DOT, BIAS, ACTIVATE)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DETAIL_BUDGET = 240  # detail() calls per example; values are checked for every step
 
 
 # -- the reference ------------------------------------------------------------------
-def ref_sigmoid(z):
-    # The textbook formula; exp overflowing to inf gives the right limit 0.
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
-
-def ref_tanh(z):
-    # sinh/cosh overflow past |z| ~ 710; beyond |z| = 20, tanh is ±1 in floating point.
-    with np.errstate(over="ignore", invalid="ignore"):
-        small = np.abs(z) < 20
-        zs = np.where(small, z, 0.0)
-        return np.where(small, np.sinh(zs) / np.cosh(zs), np.sign(z))
-
-
-def ref_relu(z):
-    return np.where(np.isnan(z), z, np.where(z > 0, z, np.zeros_like(z)))
-
-
-def ref_leaky_relu(z, alpha):
-    return np.where(z >= 0, z, z * alpha)
-
-
-def ref_softmax(z):
-    """Row-wise softmax with the limits spelled out.
-
-    As the frameworks compute it (checked against torch.softmax): NaN or +inf
-    anywhere, or -inf everywhere, makes the row NaN; a -inf entry is 0.
-    """
-    z = np.atleast_2d(z)
-    out = np.empty(z.shape, dtype=np.result_type(z.dtype, np.float32))
-    for r, row in enumerate(z):
-        if np.isnan(row).any() or np.isposinf(row).any() or np.isneginf(row).all():
-            out[r] = np.nan
-        else:
-            with np.errstate(over="ignore", under="ignore"):
-                e = np.exp(row - row.max())
-            out[r] = e / e.sum()
-    return out
-
-
-def ref_activation(name, z, alpha):
-    if name == "sigmoid":
-        return ref_sigmoid(z)
-    if name == "tanh":
-        return ref_tanh(z)
-    if name == "relu":
-        return ref_relu(z)
-    if name == "leaky_relu":
-        return ref_leaky_relu(z, alpha)
-    if name == "linear":
-        return z
-    assert name == "softmax"
-    return ref_softmax(z)
+# The activations: tests/activation_references.py, written from the definitions.
 
 
 def ref_products(x, W):
@@ -110,7 +66,7 @@ def ref_layer(x, layer):
     with np.errstate(all="ignore"):
         zdot = ref_products(x, layer.W).sum(axis=1)
         z = zdot + layer.b
-        a = ref_activation(layer.activation, z, layer.alpha)
+        a = ref_activation(layer.activation, z, layer.params)
     return zdot, z, a
 
 
@@ -137,7 +93,22 @@ def ref_forward(net, x):
     return xin, layers
 
 
-LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0, "softmax": 1.0}
+# The largest |g'(z)| of each activation (a whole-layer one: per unit of the row's largest error).
+LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0, "softmax": 1.0, "log_softmax": 2.0,
+             "gelu": 1.13, "gelu_tanh": 1.13, "silu": 1.1, "mish": 1.09, "selu": SELU_LAMBDA * SELU_ALPHA,
+             "softplus": 1.0, "softsign": 1.0, "hard_silu": 1.5, "relu6": 1.0, "clip": 1.0}
+
+
+def lipschitz(layer, a, e_z):
+    """A bound on |g'| over [z − e_z, z + e_z]: a constant, or for eᶻ its own value there."""
+    name = layer.activation
+    if name in ("leaky_relu", "elu"):
+        return max(1.0, abs(layer.params["alpha"]))
+    if name == "hard_sigmoid":
+        return layer.params["alpha"]
+    if name == "exponential":
+        return np.abs(a) * np.exp(np.minimum(e_z, 1.0)) * 2
+    return LIPSCHITZ[name]
 
 
 def forward_error_bound(net, x, ref_layers, eps):
@@ -156,9 +127,10 @@ def forward_error_bound(net, x, ref_layers, eps):
             absW = np.abs(layer.W)
             e_zdot = e_in @ absW + (layer.n_inputs + 2) * n_eps * (h @ absW)
             e_z = e_zdot + n_eps * (np.abs(zdot) + np.abs(layer.b))
-            lip = max(1.0, abs(layer.alpha)) if layer.activation == "leaky_relu" else LIPSCHITZ[layer.activation]
-            spread = e_z.max(axis=1, keepdims=True) if layer.activation == "softmax" else e_z
-            e_a = lip * spread + 64 * n_eps * np.abs(a) + (64 * n_eps if layer.activation == "softmax" else 0)
+            per_layer = layer.activation in PER_LAYER_NAMES
+            spread = e_z.max(axis=1, keepdims=True) if per_layer else e_z
+            lip = lipschitz(layer, a, spread)
+            e_a = lip * spread + 64 * n_eps * np.abs(a) + (64 * n_eps if per_layer else 0)
             bounds.append((e_zdot, e_z, e_a))
             h, e_in = np.abs(a), e_a
     return bounds
@@ -190,18 +162,32 @@ class Case:
 
 
 @st.composite
+def activation_params(draw, name):
+    """Parameters for an activation that takes some: the frameworks' and others."""
+    if name in ("leaky_relu", "elu"):
+        return {"alpha": draw(st.floats(0.001, 0.5) | st.just(1.0) if name == "elu" else st.floats(0.001, 0.5))}
+    if name == "hard_sigmoid":
+        return draw(st.sampled_from([{"alpha": 1 / 6, "beta": 0.5}, {"alpha": 0.2, "beta": 0.5}])
+                    | st.fixed_dictionaries({"alpha": st.floats(0.05, 2.0), "beta": st.floats(-1.0, 1.5)}))
+    if name == "clip":
+        lo = draw(st.sampled_from([0.0, -1.0]) | st.floats(-3.0, 1.0))
+        return {"min": lo, "max": lo + draw(st.floats(0.1, 6.0))}
+    return {}
+
+
+@st.composite
 def structures(draw, max_layers=5, max_units=64):
     n_inputs = draw(st.integers(1, max_units))
     widths = draw(st.lists(st.integers(1, max_units), min_size=1, max_size=max_layers))
     acts = draw(st.lists(st.sampled_from(ACTIVATION_NAMES), min_size=len(widths), max_size=len(widths)))
-    alphas = draw(st.lists(st.floats(0.001, 0.5), min_size=len(widths), max_size=len(widths)))
+    params = [draw(activation_params(a)) for a in acts]
     normalized = draw(st.booleans())
-    return n_inputs, widths, acts, alphas, normalized
+    return n_inputs, widths, acts, params, normalized
 
 
 @st.composite
 def cases(draw, max_layers=5, max_units=64):
-    n_inputs, widths, acts, alphas, normalized = draw(structures(max_layers, max_units))
+    n_inputs, widths, acts, params, normalized = draw(structures(max_layers, max_units))
     dtype = draw(st.sampled_from([np.float64, np.float64, np.float32]))
     seed = draw(st.integers(0, 2**32 - 1))
     weight_scale = draw(st.sampled_from([0.01, 0.5, 1.0, 3.0, 30.0]))
@@ -211,11 +197,11 @@ def cases(draw, max_layers=5, max_units=64):
 
     layers = []
     n_prev = n_inputs
-    for i, (units, act, alpha) in enumerate(zip(widths, acts, alphas)):
+    for i, (units, act, p) in enumerate(zip(widths, acts, params)):
         W = rng.normal(0.0, weight_scale, size=(n_prev, units))
         W[rng.random(W.shape) < sparsity] = 0.0
         b = rng.normal(0.0, weight_scale, size=units)
-        layers.append(Layer(f"layer{i + 1}", act, W.astype(dtype), b.astype(dtype), alpha=alpha))
+        layers.append(Layer(f"layer{i + 1}", act, W.astype(dtype), b.astype(dtype), params=p))
         n_prev = units
     norm = None
     if normalized:
@@ -240,7 +226,7 @@ def expected_steps(net: Network, granularity: str) -> list[tuple[int, int | None
     for l, layer in enumerate(net.layers):
         if granularity == PER_LAYER:
             steps += [(l, None, kind) for kind in KINDS]
-        elif layer.activation == "softmax":
+        elif layer.activation in PER_LAYER_NAMES:
             for j in range(layer.units):
                 steps += [(l, j, DOT), (l, j, BIAS)]
             steps.append((l, None, ACTIVATE))
@@ -274,8 +260,8 @@ def check_trace_against_reference(net: Network, x: np.ndarray, granularity: str,
         # z and a from the engine's own zdot and z: exact apart from the last ulps.
         with np.errstate(all="ignore"):
             assert_same(v.z, v.zdot + layer.b, rtol_ulps=1, what=f"layer {l} z")
-            a_from_z = ref_activation(layer.activation, v.z, layer.alpha)
-        rtol_ulps = 64 * layer.units if layer.activation == "softmax" else 16
+            a_from_z = ref_activation(layer.activation, v.z, layer.params)
+        rtol_ulps = 64 * layer.units if layer.activation in PER_LAYER_NAMES else 16
         assert_same(v.a, a_from_z, atol=8 * eps_of(v.a), rtol_ulps=rtol_ulps, what=f"layer {l} a")
         refs.append((xin, v.zdot, v.z, v.a, dot_atol))
 
@@ -438,7 +424,7 @@ def test_plan_invariants(structure, granularity) -> None:
                 assert (step.layer, step.kind) == (l, kind)
                 assert step.neuron in (j, None)
                 assert int(k) == plan.index_of(l, j, kind)
-            if granularity == PER_NEURON and not (kind == ACTIVATE and layer.activation == "softmax"):
+            if granularity == PER_NEURON and not (kind == ACTIVATE and layer.activation in PER_LAYER_NAMES):
                 assert len(set(idx.tolist())) == layer.units
         for j in range(layer.units):
             assert plan[plan.neuron_start(l, j)].kind == DOT
@@ -466,10 +452,14 @@ def bias_network(z: np.ndarray, activation: str, alpha: float = 0.01) -> Network
     return Network([Layer("l", activation, np.zeros((1, z.size)), z, alpha=alpha)])
 
 
+# Their true value passes float64 for some of EXTREMES: λ·1.8e308, e^710, −1e308 − 1e308 in a log-softmax.
+OVERFLOWS = ("selu", "exponential", "log_softmax")
+
+
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_activations_stay_quiet_for_huge_z(activation: str) -> None:
     z = np.array(EXTREMES)
-    if activation == "softmax":
+    if activation in PER_LAYER_NAMES:
         zs = [z, np.array([1e308, -1e308]), np.array([-1e308, -1e308]), np.array([1e308, 1e308, 0.0])]
     else:
         zs = [z]
@@ -478,8 +468,11 @@ def test_activations_stay_quiet_for_huge_z(activation: str) -> None:
         for zz in zs:
             net = bias_network(zz, activation)
             a = forward(net, np.zeros(1))
-            assert np.isfinite(a).all()
-            assert_same(a, ref_activation(activation, zz[None, :], 0.01)[0], atol=1e-300, what=activation)
+            expected = ref_activation(activation, zz[None, :], net.layers[0].params)[0]
+            if activation not in OVERFLOWS:
+                assert np.isfinite(a).all()
+            np.testing.assert_array_equal(np.isfinite(a), np.isfinite(expected))
+            assert_same(a, expected, atol=1e-300, rtol_ulps=ref_rtol_ulps(activation, zz), what=activation)
             for granularity in (PER_NEURON, PER_LAYER):
                 st_ = trace_of(net, np.zeros(1)).sample(0)
                 for step in Plan(net, granularity):
@@ -512,8 +505,8 @@ def test_any_z_gives_the_reference_activation(values, activation, alpha) -> None
             for step in Plan(net, granularity):
                 st_.detail(step)
     np.testing.assert_array_equal(trace.values[0].z[0], z)
-    expected = ref_activation(activation, z[None, :], alpha)[0]
-    rtol_ulps = 64 * z.size if activation == "softmax" else 16
+    expected = ref_activation(activation, z[None, :], net.layers[0].params)[0]
+    rtol_ulps = 64 * z.size if activation in PER_LAYER_NAMES else ref_rtol_ulps(activation, z)
     assert_same(trace.outputs[0], expected, atol=1e-300, rtol_ulps=rtol_ulps, what=activation)
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from neurodebug import load_network
 from neurodebug.engine import SUPPORTED_ACTIVATIONS, Layer, Network, Normalization, Sample
 from neurodebug.io import atomic_write_text, dumps_network, write_json_network
+from neurodebug.io.npz_format import network_to_arrays, write_npz_network
 from neurodebug.engine.trace import forward
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
@@ -34,6 +35,7 @@ def assert_same_network(a: Network, b: Network) -> None:
     for la, lb in zip(a.layers, b.layers):
         assert (la.name, la.activation, la.neuron_names) == (lb.name, lb.activation, lb.neuron_names)
         assert la.alpha == lb.alpha
+        assert [(k, repr(v)) for k, v in la.params.items()] == [(k, repr(v)) for k, v in lb.params.items()]
         assert bits(la.W) == bits(lb.W)
         assert bits(la.b) == bits(lb.b)
     assert (a.normalization is None) == (b.normalization is None)
@@ -85,6 +87,22 @@ special_floats = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014
                                   -1.7976931348623157e308, 0.1, 1 / 3, 1e-7, 123456789.123456789])
 
 
+finite_floats = st.floats(allow_nan=False, allow_infinity=False) | special_floats
+
+
+@st.composite
+def activation_params(draw, act: str) -> dict[str, float] | None:
+    """Any parameters the activation takes, any finite float it can use: all must come back bit for bit."""
+    if act in ("leaky_relu", "elu"):
+        return {"alpha": draw(finite_floats)}
+    if act == "hard_sigmoid":
+        return {"alpha": draw(finite_floats.filter(lambda v: v > 0)), "beta": draw(finite_floats)}
+    if act == "clip":
+        lo, hi = sorted(draw(st.lists(finite_floats, min_size=2, max_size=2, unique=True)))
+        return {"min": lo, "max": hi}
+    return None
+
+
 @st.composite
 def networks(draw, dtype=None) -> Network:
     dtype = dtype or draw(st.sampled_from([np.float64, np.float32]))
@@ -106,9 +124,9 @@ def networks(draw, dtype=None) -> Network:
     layers, prev = [], n_in
     for units in widths:
         act = draw(st.sampled_from(SUPPORTED_ACTIVATIONS))
-        alpha = draw(st.floats(0, 1)) if act == "leaky_relu" else 0.01
         neuron_names = draw(st.none() | st.lists(names.filter(bool), min_size=units, max_size=units))
-        layers.append(Layer(draw(names), act, numbers((prev, units)), numbers(units), neuron_names, alpha))
+        params = draw(activation_params(act))
+        layers.append(Layer(draw(names), act, numbers((prev, units)), numbers(units), neuron_names, params=params))
         prev = units
     norm = None
     if draw(st.booleans()):
@@ -137,6 +155,30 @@ def test_float32_networks_stay_float32(tmp_path, net) -> None:
     for layer in again.layers:
         assert layer.W.dtype == np.float32 and layer.b.dtype == np.float32
     assert_same_network(net, again)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(networks())
+def test_any_network_roundtrips_through_npz_bit_for_bit(tmp_path, net) -> None:
+    write_npz_network(net, tmp_path / "net.npz", overwrite=True)
+    assert_same_network(net, load_network(tmp_path / "net.npz"))
+
+
+def test_activation_parameters_in_the_files(tmp_path) -> None:
+    """Every parameter is written, the defaults too; a file without them (every file before
+    parameters) reads as before, with the defaults."""
+    net = Network([Layer("c", "clip", np.ones((1, 2)), np.zeros(2), params={"min": 0.0, "max": 2.5}),
+                   Layer("h", "hard_sigmoid", np.ones((2, 1)), np.zeros(1), params={"alpha": 0.2})])
+    layers = json.loads(dumps_network(net))["layers"]
+    assert [{k: v for k, v in ldoc.items() if k not in ("W", "b")} for ldoc in layers] == [
+        {"name": "c", "activation": "clip", "min": 0.0, "max": 2.5},
+        {"name": "h", "activation": "hard_sigmoid", "alpha": 0.2, "beta": 0.5}]
+    assert sorted(k for k in network_to_arrays(net) if k.startswith("layers/1/")) == [
+        "layers/1/W", "layers/1/activation", "layers/1/alpha", "layers/1/b", "layers/1/beta", "layers/1/name"]
+    plain = tmp_path / "plain.json"
+    plain.write_text('{"layers": [{"activation": "elu", "W": [[1]], "b": [0]}, '
+                     '{"activation": "leaky_relu", "alpha": 0.2, "W": [[1]], "b": [0]}]}')
+    assert [layer.params for layer in load_network(plain).layers] == [{"alpha": 1.0}, {"alpha": 0.2}]
 
 
 def test_text_that_looks_like_numbers_survives(tmp_path) -> None:

@@ -287,7 +287,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     c = sub.add_parser(
         "check", help="validate the file and report unhealthy neurons (exit 1 if any)", allow_abbrev=False,
         description="Validate the network file, print a summary, then check every neuron on every sample: "
-        "saturated sigmoid/tanh, dead ReLU, NaN/Inf (where it was produced and where it was passed on), "
+        "saturated (on a flat side of sigmoid, tanh, gelu, …), dead (ReLU and the like), "
+        "NaN/Inf (where it was produced and where it was passed on), "
         "exploding |z|, outputs that disagree with a label or expected vector. "
         "Exit 0: healthy; 1: problems found; 2: a bad file or option.",
     )

@@ -1,133 +1,64 @@
 """Activation functions: one object each, with everything the engine knows.
 
-An ``Activation`` carries its function (numerically stable: ``exp`` only
-ever sees non-positive arguments, so |z| up to 1e308 gives the right value
-without a warning; NaN and ±∞ pass through as values), its derivative (also
-stable: σ'(166.5) is 2e−73, not 0), how its formula is written, the range
-of its curve, where it saturates or dies (or that it cannot), and its names
-in Keras and ONNX. Every rule elsewhere — the step notes, the health
-checks, the watches, the explanations, the plot, the readers — reads these
-fields; adding an activation is one entry in ``ACTIVATIONS`` plus its tests
-(docs/architecture.md shows how).
+An ``Activation`` carries its function and derivative (``activation_functions``:
+stable for any float64 z, NaN and ±∞ passing through as the frameworks pass
+them), how its formula is written, the range of its curve, its parameters
+(leaky_relu's and elu's α, clip's bounds), where it is flat — saturated
+where g'(z) falls below a threshold for good, dead where it outputs exactly
+0 with slope 0 — and its names in Keras and ONNX. Every rule elsewhere — the
+step notes, the health checks, the watches, the explanations, the plot, the
+readers and writers — reads these fields; adding an activation is one entry
+in ``ACTIVATIONS`` plus its tests (docs/architecture.md shows how).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
+from . import activation_edges as edges
+from . import activation_functions as f
+from .numbers import fmt
+
 DEFAULT_LEAKY_ALPHA = 0.01
 
 Array = np.ndarray
-Function = Callable[[Array, float], Array]  # g(z, alpha): alpha is read by the activations that take one
+Params = Mapping[str, float]
+Function = Callable[..., Array]  # g(z, *parameter values), in the order ``params`` declares them
+FlatFunction = Callable[..., tuple[float, float]]  # (slope, *parameter values) → (lo, hi)
+DiesAt = Callable[..., float | None]  # (*parameter values) → the z at or below which g dies, or None
 
 
-# -- the functions and their derivatives ------------------------------------------------
-def sigmoid(z: Array, alpha: float = 0.0) -> Array:
-    z = np.asarray(z)
-    # exp(-|z|) lies in [0, 1], so neither branch can overflow.
-    e: Array = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an activation: its name in the files (``alpha``,
+    ``min``), its default, and what it is, for messages."""
+
+    name: str
+    default: float
+    meaning: str
 
 
-def sigmoid_slope(z: Array, alpha: float = 0.0) -> Array:
-    # σ'(z) = e^−|z| / (1 + e^−|z|)²: no 1 − σ(z) that rounds to 0 past |z| ≈ 37.
-    e = np.exp(-np.abs(np.asarray(z, dtype=np.float64)))
-    return e / (1.0 + e) ** 2
-
-
-def relu(z: Array, alpha: float = 0.0) -> Array:
-    # np.maximum propagates NaN, unlike a boolean mask.
-    a: Array = np.maximum(np.asarray(z), 0.0)
-    return a
-
-
-def relu_slope(z: Array, alpha: float = 0.0) -> Array:
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(np.isnan(z), np.nan, np.where(z > 0, 1.0, 0.0))
-
-
-def leaky_relu(z: Array, alpha: float = DEFAULT_LEAKY_ALPHA) -> Array:
-    z = np.asarray(z)
-    # NaN > 0 is False, and alpha * NaN is NaN: NaN propagates.
-    return np.where(z > 0, z, alpha * z)
-
-
-def leaky_relu_slope(z: Array, alpha: float = DEFAULT_LEAKY_ALPHA) -> Array:
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(np.isnan(z), np.nan, np.where(z > 0, 1.0, alpha))
-
-
-def tanh(z: Array, alpha: float = 0.0) -> Array:
-    a: Array = np.tanh(np.asarray(z))
-    return a
-
-
-def tanh_slope(z: Array, alpha: float = 0.0) -> Array:
-    # 1 − tanh²(z) = 4e^−2|z| / (1 + e^−2|z|)²: no cancellation where tanh rounds to ±1.
-    e = np.exp(-np.abs(np.asarray(z, dtype=np.float64)))
-    e2 = e * e  # e^−2|z|, without doubling a z near the float64 limit
-    return 4.0 * e2 / (1.0 + e2) ** 2
-
-
-def linear(z: Array, alpha: float = 0.0) -> Array:
-    return np.asarray(z)
-
-
-def linear_slope(z: Array, alpha: float = 0.0) -> Array:
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(np.isnan(z), np.nan, 1.0)
-
-
-def softmax(z: Array, alpha: float = 0.0, axis: int = -1) -> Array:
-    """Softmax over ``axis``, shifted by the row's maximum so nothing overflows.
-
-    As PyTorch, TensorFlow and ONNX Runtime compute it: a −∞ entry gets 0; a
-    row holding NaN or +∞, or only −∞, is NaN (∞ − ∞), so the debugger shows
-    what the framework that made the model shows.
-    """
-    z = np.asarray(z)
-    with np.errstate(invalid="ignore", over="ignore"):
-        e: Array = np.exp(z - np.max(z, axis=axis, keepdims=True))
-        a: Array = e / np.sum(e, axis=axis, keepdims=True)
-        return a
-
-
-def softmax_slope(a: Array, alpha: float = 0.0) -> Array:
-    """The diagonal term ∂a_j/∂z_j = a_j(1 − a_j): softmax is given its *outputs*."""
-    a = np.asarray(a, dtype=np.float64)
-    return a * (1.0 - a)
-
-
-# -- where the slope falls below a threshold ----------------------------------------------
-def sigmoid_bound(slope: float) -> float:
-    # σ'(z) = s(1 − s) = slope  →  s = (1 + √(1 − 4·slope)) / 2, z = log(s / (1 − s))
-    s = (1.0 + math.sqrt(1.0 - 4.0 * slope)) / 2.0
-    return math.log(s / (1.0 - s))
-
-
-def tanh_bound(slope: float) -> float:
-    # 1 − tanh²(z) = slope  →  z = atanh(√(1 − slope))
-    return math.atanh(math.sqrt(1.0 - slope))
-
-
-# -- the object -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Activation:
     """What the engine knows about one activation function.
 
-    ``text`` writes g applied to a symbol or number: ``σ(z)``, ``max(0, z)``.
+    ``text`` writes g applied to a symbol or number: ``σ(z)``, ``clip(z, 0, 6)``.
     ``definition`` is the formula in terms of z (``{z}`` stands for the
     layer's z symbol). ``output_range`` is the curve's range when the output
-    is confined to one (the plot's vertical axis, and the values reached
-    only in floating point, written ≈). ``saturation_bound(slope)`` is the
-    |z| past which g'(z) < slope, None when g cannot saturate. ``dies_at`` is
-    the z at or below which the output is constant and the slope 0 for
-    good (ReLU: 0), None when it cannot die.
+    is confined to one (the plot's vertical axis); ``open_range``: its ends
+    are reached only in floating point (σ(166.5) = 1.0, written ≈), not for
+    real (hard_sigmoid is 1 from z = 3 on). ``bound_fn(slope, *values)`` is
+    (lo, hi): g'(z) < slope for good where z < lo or z > hi (±∞: no flat
+    side there), None when g never flattens. ``dies_at`` is the z at or
+    below which g outputs exactly 0 with slope 0 for good (ReLU: 0), or a
+    function of the parameter values giving it (None: it cannot die); a
+    flat side that dies is not also saturated.
     """
 
     name: str
@@ -139,23 +70,70 @@ class Activation:
     onnx_ops: tuple[str, ...] = ()
     per_layer: bool = False  # softmax needs the whole layer at once
     output_range: tuple[float, float] | None = None
-    bound_fn: Callable[[float], float] | None = None
-    dies_at: float | None = None
-    takes_alpha: bool = False
-    written: str = ""  # how g(z) is written when not symbol(z), e.g. "max(0, {z})"
+    bound_fn: FlatFunction | None = None
+    dies_at: float | DiesAt | None = None
+    params: tuple[Param, ...] = ()
+    written: str = ""  # how g(z) is written when not symbol(z), e.g. "clip({z}, {min}, {max})"
     class_cut: float | None = None  # one output unit votes for class 1 at a ≥ this (None: no class)
+    open_range: bool = True
+    check: Callable[..., str | None] | None = None  # (*values) → what is wrong with them, or None
 
-    def __call__(self, z: Array, alpha: float = DEFAULT_LEAKY_ALPHA) -> Array:
-        return self.fn(z, alpha)
+    # -- parameters ------------------------------------------------------------------
+    @property
+    def takes_alpha(self) -> bool:
+        return any(p.name == "alpha" for p in self.params)
 
-    def derivative(self, z: Array, alpha: float = DEFAULT_LEAKY_ALPHA) -> Array:
-        """g'(z), stable for any z a float64 holds (softmax: pass a, not z)."""
-        return self.slope_fn(z, alpha)
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
 
-    def text(self, z: str) -> str:
-        """g written out on ``z`` (a symbol or a number): 'σ(166.5)', 'max(0, z)'."""
-        return self.written.format(z=z) if self.written else f"{self.symbol}({z})"
+    def resolve(self, params: Params | None = None) -> dict[str, float]:
+        """Every parameter of g, ``params`` over the defaults; raises
+        ValueError for one g does not take, or a value it cannot use."""
+        given = dict(params or {})
+        unknown = sorted(set(given) - {p.name for p in self.params})
+        if unknown:
+            takes = ", ".join(p.name for p in self.params) or "no parameters"
+            raise ValueError(f"{self.name} takes no parameter {unknown[0]!r} (it takes {takes})")
+        out = {}
+        for p in self.params:
+            value = float(given.get(p.name, p.default))
+            if not math.isfinite(value):
+                raise ValueError(f"the {self.name} {p.meaning} {p.name} must be a finite number, got {value}")
+            out[p.name] = value
+        problem = self.check(*out.values()) if self.check is not None else None
+        if problem:
+            raise ValueError(problem)
+        return out
 
+    def _values(self, params: Params | None) -> tuple[float, ...]:
+        if not self.params:
+            if params:
+                self.resolve(params)  # says which parameter g does not take
+            return ()
+        if params is not None and len(params) == len(self.params):
+            try:  # a layer's parameters, complete and checked when it was made
+                return tuple(float(params[p.name]) for p in self.params)
+            except KeyError:
+                pass
+        return tuple(self.resolve(params).values())
+
+    # -- computing ------------------------------------------------------------------------
+    def __call__(self, z: Array, params: Params | None = None) -> Array:
+        return self.fn(z, *self._values(params))
+
+    def derivative(self, z: Array, params: Params | None = None) -> Array:
+        """g'(z), stable for any z a float64 holds (a whole-layer g: pass a, not z)."""
+        return self.slope_fn(z, *self._values(params))
+
+    def text(self, z: str, params: Params | None = None) -> str:
+        """g written out on ``z`` (a symbol or a number): 'σ(166.5)', 'clip(z, 0, 6)'."""
+        if not self.written:
+            return f"{self.symbol}({z})"
+        values = dict(zip((p.name for p in self.params), self._values(params)))
+        return self.written.format(z=z, **{k: fmt(v) for k, v in values.items()})
+
+    # -- where it is flat ----------------------------------------------------------------------
     @property
     def bounded(self) -> bool:
         return self.output_range is not None
@@ -168,35 +146,115 @@ class Activation:
     def can_die(self) -> bool:
         return self.dies_at is not None
 
-    def saturation_bound(self, slope: float) -> float | None:
-        """The |z| beyond which g'(z) < ``slope``; None if g never flattens."""
+    def flat(self, slope: float, params: Params | None = None) -> tuple[float, float] | None:
+        """(lo, hi): g'(z) < ``slope`` for good where z < lo or z > hi; None
+        where g never flattens (with these parameters)."""
         if self.bound_fn is None:
             return None
-        return _bound(self.name, slope)
+        lo, hi = _flat(self.name, slope, self._values(params))
+        return None if (lo, hi) == (-math.inf, math.inf) else (lo, hi)
+
+    def dying_point(self, params: Params | None = None) -> float | None:
+        """The z at or below which g outputs 0 with slope 0 for good; None if it cannot die."""
+        if self.dies_at is None or isinstance(self.dies_at, float):
+            return self.dies_at
+        return self.dies_at(*self._values(params))
+
+    def saturation_bound(self, slope: float) -> float | None:
+        """The |z| beyond which g'(z) < ``slope``, for a g flat on both sides
+        at ±bound (σ, tanh, softsign); None if g never flattens there."""
+        flat = self.flat(slope)
+        if flat is None or flat[0] != -flat[1]:
+            return None
+        return flat[1]
 
     def at_limit(self, z: float, a: float) -> bool:
         """Is a finite z's output an end of the range, which the mathematics
         never reaches (σ(166.5) is 1.0 only in floating point)?"""
-        return self.output_range is not None and math.isfinite(z) and a in self.output_range
+        return (self.output_range is not None and self.open_range and math.isfinite(z)
+                and a in self.output_range)
 
+
+@lru_cache(maxsize=256)
+def _flat(name: str, slope: float, values: tuple[float, ...]) -> tuple[float, float]:
+    if not 0 < slope < 0.25:
+        raise ValueError("slope threshold must lie in (0, 0.25)")
+    fn = ACTIVATIONS[name].bound_fn
+    assert fn is not None
+    lo, hi = fn(slope, *values)
+    return float(lo), float(hi)
+
+
+def _positive_alpha(alpha: float, beta: float) -> str | None:
+    return None if alpha > 0 else f"hard_sigmoid needs a slope alpha > 0, got {alpha:g}"
+
+
+def _ordered(lo: float, hi: float) -> str | None:
+    return None if lo < hi else f"clip needs min < max, got min = {lo:g}, max = {hi:g}"
+
+
+def _dead_if_flat(alpha: float) -> float | None:
+    return 0.0 if alpha == 0 else None  # leaky_relu and elu with α = 0 are ReLUs
+
+
+ALPHA_SLOPE = Param("alpha", DEFAULT_LEAKY_ALPHA, "slope")
+LN_HALF = math.log(0.5)
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", "σ", sigmoid, sigmoid_slope, "1 / (1 + e^−{z})",
-                   keras_names=("sigmoid",), onnx_ops=("Sigmoid",), output_range=(0.0, 1.0), bound_fn=sigmoid_bound,
-                   class_cut=0.5),
-        Activation("relu", "relu", relu, relu_slope, "max(0, {z})",
+        Activation("sigmoid", "σ", f.sigmoid, f.sigmoid_slope, "1 / (1 + e^−{z})",
+                   keras_names=("sigmoid",), onnx_ops=("Sigmoid",), output_range=(0.0, 1.0),
+                   bound_fn=edges.sigmoid_flat, class_cut=0.5),
+        Activation("relu", "relu", f.relu, f.relu_slope, "max(0, {z})",
                    keras_names=("relu",), onnx_ops=("Relu",), dies_at=0.0),
-        Activation("leaky_relu", "leaky_relu", leaky_relu, leaky_relu_slope, "{z} if {z} > 0 else α·{z}",
-                   keras_names=("leaky_relu",), onnx_ops=("LeakyRelu",), takes_alpha=True),
-        Activation("tanh", "tanh", tanh, tanh_slope, "(e^{z} − e^−{z}) / (e^{z} + e^−{z})",
-                   keras_names=("tanh",), onnx_ops=("Tanh",), output_range=(-1.0, 1.0), bound_fn=tanh_bound,
+        Activation("leaky_relu", "leaky_relu", f.leaky_relu, f.leaky_relu_slope, "{z} if {z} > 0 else α·{z}",
+                   keras_names=("leaky_relu",), onnx_ops=("LeakyRelu",), params=(ALPHA_SLOPE,),
+                   bound_fn=edges.leaky_relu_flat, dies_at=_dead_if_flat),
+        Activation("tanh", "tanh", f.tanh, f.tanh_slope, "(e^{z} − e^−{z}) / (e^{z} + e^−{z})",
+                   keras_names=("tanh",), onnx_ops=("Tanh",), output_range=(-1.0, 1.0), bound_fn=edges.tanh_flat,
                    class_cut=0.0),
-        Activation("linear", "linear", linear, linear_slope, "{z}", keras_names=("linear",)),
-        Activation("softmax", "softmax", softmax, softmax_slope, "e^{z}_j / Σ_k e^{z}_k",
+        Activation("linear", "linear", f.linear, f.linear_slope, "{z}", keras_names=("linear",)),
+        Activation("softmax", "softmax", f.softmax, f.softmax_slope, "e^{z}_j / Σ_k e^{z}_k",
                    keras_names=("softmax",), onnx_ops=("Softmax",), per_layer=True, output_range=(0.0, 1.0),
                    class_cut=0.5),
+        Activation("gelu", "gelu", f.gelu, f.gelu_slope, "{z}·Φ({z})",
+                   keras_names=("gelu",), onnx_ops=("Gelu",), bound_fn=edges.gelu_flat),
+        Activation("gelu_tanh", "gelu_tanh", f.gelu_tanh, f.gelu_tanh_slope,
+                   "½·{z}·(1 + tanh(√(2/π)·({z} + 0.044715·{z}³)))", bound_fn=edges.gelu_tanh_flat),
+        Activation("silu", "silu", f.silu, f.silu_slope, "{z}·σ({z})",
+                   keras_names=("silu", "swish"), bound_fn=edges.silu_flat),
+        Activation("mish", "mish", f.mish, f.mish_slope, "{z}·tanh(log(1 + e^{z}))",
+                   keras_names=("mish",), onnx_ops=("Mish",), bound_fn=edges.mish_flat),
+        Activation("elu", "elu", f.elu, f.elu_slope, "{z} if {z} > 0 else α·(e^{z} − 1)",
+                   keras_names=("elu",), onnx_ops=("Elu",), params=(Param("alpha", 1.0, "scale"),),
+                   bound_fn=edges.elu_flat, dies_at=_dead_if_flat),
+        Activation("selu", "selu", f.selu, f.selu_slope, "λ·{z} if {z} > 0 else λ·α·(e^{z} − 1)",
+                   keras_names=("selu",), onnx_ops=("Selu",), bound_fn=edges.selu_flat),
+        Activation("softplus", "softplus", f.softplus, f.softplus_slope, "log(1 + e^{z})",
+                   keras_names=("softplus",), onnx_ops=("Softplus",), bound_fn=edges.softplus_flat),
+        Activation("softsign", "softsign", f.softsign, f.softsign_slope, "{z} / (1 + |{z}|)",
+                   keras_names=("softsign",), onnx_ops=("Softsign",), output_range=(-1.0, 1.0),
+                   bound_fn=edges.softsign_flat, class_cut=0.0),
+        Activation("hard_sigmoid", "hard_sigmoid", f.hard_sigmoid, f.hard_sigmoid_slope,
+                   "max(0, min(1, α·{z} + β))", keras_names=("hard_sigmoid",), onnx_ops=("HardSigmoid",),
+                   params=(Param("alpha", 1.0 / 6.0, "slope"), Param("beta", 0.5, "offset")),
+                   output_range=(0.0, 1.0), open_range=False, bound_fn=edges.hard_sigmoid_flat,
+                   dies_at=lambda alpha, beta: -beta / alpha, class_cut=0.5, check=_positive_alpha),
+        Activation("hard_silu", "hard_silu", f.hard_silu, f.hard_silu_slope, "{z}·min(max({z} + 3, 0), 6) / 6",
+                   keras_names=("hard_silu", "hard_swish"), onnx_ops=("HardSwish",), dies_at=-3.0),
+        Activation("exponential", "exp", f.exponential, f.exponential_slope, "e^{z}",
+                   keras_names=("exponential",), onnx_ops=("Exp",), bound_fn=edges.exponential_flat),
+        Activation("relu6", "relu6", f.relu6, f.relu6_slope, "min(max(0, {z}), 6)",
+                   keras_names=("relu6",), bound_fn=edges.relu6_flat, dies_at=0.0),
+        Activation("clip", "clip", f.clip, f.clip_slope, "min(max({z}, min), max)",
+                   keras_names=("hard_tanh",), onnx_ops=("Clip",),
+                   params=(Param("min", -1.0, "lower bound"), Param("max", 1.0, "upper bound")),
+                   written="clip({z}, {min}, {max})", bound_fn=edges.clip_flat,
+                   dies_at=lambda lo, hi: 0.0 if lo == 0 else None, check=_ordered),
+        Activation("log_softmax", "log_softmax", f.log_softmax, f.log_softmax_slope,
+                   "{z}_j − log Σ_k e^{z}_k", keras_names=("log_softmax",), onnx_ops=("LogSoftmax",),
+                   per_layer=True, class_cut=LN_HALF),
     )
 }
 
@@ -204,25 +262,23 @@ SUPPORTED_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
 ONNX_OPS: dict[str, str] = {op: a.name for a in ACTIVATIONS.values() for op in a.onnx_ops}
 KERAS_NAMES: dict[str, str] = {k: a.name for a in ACTIVATIONS.values() for k in a.keras_names}
 TAKE_ALPHA: tuple[str, ...] = tuple(a.name for a in ACTIVATIONS.values() if a.takes_alpha)
+PARAM_NAMES: tuple[str, ...] = tuple(dict.fromkeys(p.name for a in ACTIVATIONS.values() for p in a.params))
 
 
-@lru_cache(maxsize=64)
-def _bound(name: str, slope: float) -> float:
-    if not 0 < slope < 0.25:
-        raise ValueError("slope threshold must lie in (0, 0.25)")
-    fn = ACTIVATIONS[name].bound_fn
-    assert fn is not None
-    return float(fn(slope))
+def takers(param: str) -> tuple[str, ...]:
+    """The activations that take the parameter called ``param``."""
+    return tuple(a.name for a in ACTIVATIONS.values() if any(p.name == param for p in a.params))
 
 
-def derivative(name: str, z: Array, alpha: float = DEFAULT_LEAKY_ALPHA) -> Array:
-    """g'(z) of the activation called ``name`` (softmax: pass a, not z)."""
-    return ACTIVATIONS[name].derivative(z, alpha)
+def derivative(name: str, z: Array, params: Params | None = None) -> Array:
+    """g'(z) of the activation called ``name`` (a whole-layer g: pass a, not z)."""
+    return ACTIVATIONS[name].derivative(z, params)
 
 
 def saturation_bound(name: str, slope: float) -> float:
-    """The |z| beyond which the activation's slope falls below ``slope``."""
+    """The |z| beyond which the activation's slope falls below ``slope``
+    (σ, tanh, softsign: flat at ±bound; the others have ``Activation.flat``)."""
     bound = ACTIVATIONS[name].saturation_bound(slope)
     if bound is None:
-        raise ValueError(f"{name} does not saturate")
+        raise ValueError(f"{name} does not saturate at ±bound")
     return bound

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
+from .activations import ACTIVATIONS, Params
 from .numbers import quiet
 
 
@@ -21,11 +21,12 @@ class Curve:
     column: int | None  # the sample point nearest to z (None if z is off the plot)
 
 
-def activation_curve(name: str, z: float, points: int, alpha: float = DEFAULT_LEAKY_ALPHA) -> Curve | None:
+def activation_curve(name: str, z: float, points: int, params: Params | None = None) -> Curve | None:
     """The curve g over a window that shows both its bend and where z sits.
 
     The window is at least [−6, 6] (where sigmoid and tanh bend) and widens
     to include z, so a saturated z = 166.5 is shown far out on the flat part.
+    ``params``: the layer's activation parameters (None: the defaults).
     """
     act = ACTIVATIONS[name]
     if act.per_layer or points < 2:
@@ -35,7 +36,10 @@ def activation_curve(name: str, z: float, points: int, alpha: float = DEFAULT_LE
         reach = float(min(max(reach, abs(z) * 1.15), 1e300))
     zs = np.linspace(-reach, reach, points)
     with quiet():
-        gs = np.asarray(act(zs, alpha), dtype=float)
+        gs = np.asarray(act(zs, params), dtype=float)
+    # e^z far out is ∞ in float64: drawn at the top of the plot, as the largest float.
+    big = np.finfo(np.float64).max
+    gs = np.clip(gs, -big, big)
     g_lo, g_hi = float(np.min(gs)), float(np.max(gs))
     if act.output_range is not None:
         g_lo, g_hi = act.output_range

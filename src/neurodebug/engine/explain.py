@@ -31,7 +31,9 @@ class _Fields(TypedDict, total=False):
     dominant_upstream: tuple[int, int]
     dominant_upstream_kinds: tuple[FindingKind, ...]
     slope: float
+    flat: tuple[float, float]
     saturation_bound: float
+    dies_at: float
     unscaled_inputs: bool
     large_features: tuple[str, ...]
     normalized_z: float
@@ -59,9 +61,9 @@ def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> tupl
         kinds.append(NONFINITE)
     if conditions.exploding(z, config):
         kinds.append(EXPLODING)
-    if math.isfinite(z) and conditions.saturated(layer.activation, z, config):
+    if math.isfinite(z) and conditions.saturated(layer, z, config):
         kinds.append(SATURATED)
-    if conditions.dead(layer.activation, vals.z[:, j:j + 1], config)[0]:
+    if conditions.dead(layer, vals.z[:, j:j + 1], config)[0]:
         kinds.append(DEAD)
     if l == len(trace.network.layers) - 1:
         names = trace.network.samples.names_for(trace.n_samples)
@@ -94,7 +96,7 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> _Fields
     layer = network.layers[l]
     xn = (x_raw[row] - mean) / std
     zn = float(xn @ np.asarray(layer.W[:, j], float) + float(layer.b[j]))
-    an = float(ACTIVATIONS[layer.activation](np.array([zn]), layer.alpha)[0])
+    an = float(ACTIVATIONS[layer.activation](np.array([zn]), layer.params)[0])
     out.update({"normalized_z": zn, "normalized_a": an, "normalization_source": source,
                 "norm_mean": tuple(float(v) for v in mean), "norm_std": tuple(float(v) for v in std)})
     return out
@@ -132,16 +134,20 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
         fields.update({"dominant_upstream": up, "dominant_upstream_kinds": up_kinds})
     if NONFINITE in kinds:
         fields["nonfinite"] = nonfinite_cause(trace, row, l, j)
-    bound = conditions.saturation_bound(layer.activation, config)
-    if bound is not None and math.isfinite(z):
-        fields.update({"slope": float(act.derivative(np.asarray(z))), "saturation_bound": bound})
+    flat = conditions.flat_region(layer, config)
+    if flat is not None and math.isfinite(z):
+        fields.update({"slope": float(act.derivative(np.asarray(z), layer.params)), "flat": flat})
+        bound = conditions.saturation_bound(layer, config)
+        if bound is not None:
+            fields["saturation_bound"] = bound
     if SATURATED in kinds or EXPLODING in kinds:
         norm = _normalized(trace, row, l, j, config.large_input)
         fields.update(norm)
         if dominant.index is not None and dominant.name in norm.get("large_features", ()):
             fields["unscaled_inputs"] = True
-    if act.can_die and math.isfinite(z):
-        fields.update(_bias_fixes(trace, row, l, j, kinds))
+    at = conditions.dies_at(layer)
+    if at is not None and math.isfinite(z):
+        fields.update(_bias_fixes(trace, row, l, j, kinds, at))
     if WRONG_OUTPUT in kinds:
         names = network.samples.names_for(trace.n_samples)
         fields["wrong_output"] = next(f for f in check_outputs(trace, config, names)
@@ -152,19 +158,20 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     return replace(e, lines=lines, summary=summary)
 
 
-def _bias_fixes(trace: Trace, row: int, l: int, j: int, kinds: tuple[FindingKind, ...]) -> _Fields:
-    """The bias changes that make a ReLU fire: for this sample, for one
-    sample at least (a dead one), for every sample."""
+def _bias_fixes(trace: Trace, row: int, l: int, j: int, kinds: tuple[FindingKind, ...], at: float) -> _Fields:
+    """The bias changes that make a ReLU (or any activation that dies at or
+    below ``at``) fire: for this sample, for one sample at least (a dead
+    one), for every sample."""
     zs = np.asarray(trace.values[l].z[:, j], dtype=np.float64)
     z = float(zs[row])
-    out: _Fields = {}
+    out: _Fields = {"dies_at": at}
     finite = zs[np.isfinite(zs)]
-    if finite.size and finite.min() <= 0:
-        out["bias_fix_all"] = round_up(-float(finite.min()))
+    if finite.size and finite.min() <= at:
+        out["bias_fix_all"] = round_up(at - float(finite.min()))
     if DEAD in kinds:
         out["largest_z"] = float(finite.max())
-        out["bias_fix_any"] = round_up(-out["largest_z"])
-    if z <= 0:
-        out["bias_needed"] = -z
-        out["bias_fix"] = round_up(-z)
+        out["bias_fix_any"] = round_up(at - out["largest_z"])
+    if z <= at:
+        out["bias_needed"] = at - z
+        out["bias_fix"] = round_up(at - z)
     return out

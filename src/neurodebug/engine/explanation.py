@@ -38,8 +38,9 @@ class Explanation:
     kinds: tuple[FindingKind, ...]  # the findings that hold for this neuron and sample
     dominant_upstream: tuple[int, int] | None = None  # (layer, neuron) that made the dominant input
     dominant_upstream_kinds: tuple[FindingKind, ...] = ()  # that neuron's findings for this sample
-    slope: float | None = None  # g'(z), for sigmoid and tanh
-    saturation_bound: float | None = None
+    slope: float | None = None  # g'(z), for an activation that can saturate
+    flat: tuple[float, float] | None = None  # saturated where z < lo or z > hi (conditions.flat_region)
+    saturation_bound: float | None = None  # flat at ±this on both sides (σ, tanh, softsign)
     unscaled_inputs: bool = False  # saturation (or explosion) driven by raw, unnormalised features
     large_features: tuple[str, ...] = ()
     normalized_z: float | None = None  # z with the inputs normalised
@@ -48,10 +49,11 @@ class Explanation:
     norm_mean: tuple[float, ...] | None = None
     norm_std: tuple[float, ...] | None = None
     bias_target: str = ""  # "L1.N2.b", as --set and the edit box write it
-    bias_needed: float | None = None  # ReLU with z ≤ 0: b must rise by more than this (−z)
-    bias_fix: float | None = None  # a round change just above it: z > 0 for this sample
-    bias_fix_any: float | None = None  # dead ReLU: z > 0 in at least one sample
-    bias_fix_all: float | None = None  # z > 0 in every sample
+    dies_at: float | None = None  # where the activation dies (ReLU: 0), if it can
+    bias_needed: float | None = None  # ReLU with z ≤ 0: b must rise by more than this (dies_at − z)
+    bias_fix: float | None = None  # a round change just above it: z > dies_at for this sample
+    bias_fix_any: float | None = None  # dead ReLU: z > dies_at in at least one sample
+    bias_fix_all: float | None = None  # z > dies_at in every sample
     nonfinite: NonFiniteCause | None = None
     largest_z: float | None = None  # a dead ReLU's largest z over the samples
     wrong_output: Finding | None = None  # the output finding this sample is part of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from . import conditions
 from .activations import ACTIVATIONS
 from .explanation import SHOWN_TERMS, Explanation
 from .findings import DEAD, EXPLODING, KIND_TITLES, NONFINITE, SATURATED, WRONG_OUTPUT
@@ -29,7 +30,7 @@ def explanation_lines(e: Explanation, trace: Trace, settings: Settings) -> tuple
     if EXPLODING in e.kinds:
         why.append(f"exploding: |z| = {fmt(abs(e.z), 4)} > {fmt(settings.exploding_z)}")
     why += _saturated(e, settings)
-    why += _unscaled(e, trace)
+    why += _unscaled(e, trace, settings)
     dead, more = _bias(e)
     why += dead
     if WRONG_OUTPUT in e.kinds:
@@ -104,18 +105,28 @@ def _nonfinite(e: Explanation) -> list[str]:
 
 
 def _saturated(e: Explanation, settings: Settings) -> list[str]:
-    if SATURATED not in e.kinds or e.slope is None or e.saturation_bound is None:
+    if SATURATED not in e.kinds or e.slope is None or e.flat is None:
         return []
     g = ACTIVATIONS[e.activation].symbol
     z = abs(e.z)
     # Past |z| ≈ 745 the slope underflows even float64: write its size as a power of e.
-    here = f"= {fmt(e.slope, 2)}" if e.slope > 1e-300 else (
-        f"≈ e^−{fmt(z, 4)}" if e.activation == "sigmoid" else f"≈ 4·e^−{fmt(2 * z, 4)}")
-    return [f"saturated: |z| = {fmt(z, 4)} > {fmt(e.saturation_bound, 3)}, where {g}′(z) < "
+    here = f"= {fmt(e.slope, 2)}"
+    if e.slope <= 1e-300 and e.activation == "sigmoid":
+        here = f"≈ e^−{fmt(z, 4)}"
+    elif e.slope <= 1e-300 and e.activation == "tanh":
+        here = f"≈ 4·e^−{fmt(2 * z, 4)}"
+    lo, hi = e.flat
+    if e.saturation_bound is not None:
+        where = f"|z| = {fmt(z, 4)} > {fmt(e.saturation_bound, 3)}"
+    elif e.z < lo:
+        where = f"z = {fmt(e.z, 4)} < {fmt(lo, 3)}"
+    else:
+        where = f"z = {fmt(e.z, 4)} > {fmt(hi, 3)}"
+    return [f"saturated: {where}, where {g}′(z) < "
             f"{fmt(settings.saturation_slope)} (here {g}′(z) {here}): changing the inputs barely moves the output"]
 
 
-def _unscaled(e: Explanation, trace: Trace) -> list[str]:
+def _unscaled(e: Explanation, trace: Trace, settings: Settings) -> list[str]:
     if not e.unscaled_inputs:
         return []
     d = e.dominant
@@ -130,30 +141,33 @@ def _unscaled(e: Explanation, trace: Trace) -> list[str]:
     stats = "; ".join(f"{trace.network.feature_name(i)}: μ = {fmt(m, 4)}, σ = {fmt(s, 4)}"
                       for i, (m, s) in enumerate(zip(e.norm_mean, e.norm_std)) if i < 4)
     verdict = ""
-    if e.saturation_bound is not None:
-        verdict = ", saturated even so" if abs(e.normalized_z) > e.saturation_bound else ", not saturated"
+    layer = trace.network.layers[e.layer]
+    if conditions.flat_region(layer, settings) is not None:
+        verdict = ", saturated even so" if conditions.saturated(layer, e.normalized_z, settings) else ", not saturated"
     out.append(f"normalised with {src} mean and std ({stats}), z would be "
                f"{fmt(e.normalized_z, 4)} and a = {fmt(e.normalized_a, 4)}{verdict}")
     return out
 
 
 def _bias(e: Explanation) -> tuple[list[str], list[str]]:
-    """(the dead-ReLU lines, [the fix line, its continuation]) — only for a dead ReLU."""
-    if DEAD not in e.kinds or e.largest_z is None:
+    """(the dead-neuron lines, [the fix line, its continuation]) — only for a dead one."""
+    if DEAD not in e.kinds or e.largest_z is None or e.dies_at is None:
         return [], []
-    out = [f"dead ReLU: z ≤ 0 in all {e.n_samples} samples (largest z = {fmt(e.largest_z, 4)}), so it outputs 0 "
+    at = fmt(e.dies_at)
+    who = "ReLU" if e.activation == "relu" else ACTIVATIONS[e.activation].symbol
+    out = [f"dead {who}: z ≤ {at} in all {e.n_samples} samples (largest z = {fmt(e.largest_z, 4)}), so it outputs 0 "
            "and passes no gradient back"]
     fix = e.bias_fix
-    if fix is None or e.z > 0:
+    if fix is None or e.z > e.dies_at:
         return out, []
-    line = (f"fix: raise the bias {e.bias_target} by more than {fmt(-e.z, 4)}: +{fmt(fix)} "
-            f"(b = {fmt(e.bias, 4)} → {fmt(e.bias + fix, 4)}) gives z = {fmt(e.z + fix, 3)} > 0 for this sample")
+    line = (f"fix: raise the bias {e.bias_target} by more than {fmt(e.dies_at - e.z, 4)}: +{fmt(fix)} "
+            f"(b = {fmt(e.bias, 4)} → {fmt(e.bias + fix, 4)}) gives z = {fmt(e.z + fix, 3)} > {at} for this sample")
     out.append(line)
     more = []
     if e.bias_fix_any is not None and e.bias_fix_any != fix:
         more.append(f"+{fmt(e.bias_fix_any)} makes it fire in at least one sample (no longer dead)")
     if e.bias_fix_all is not None and e.bias_fix_all != fix and e.n_samples > 1:
-        more.append(f"+{fmt(e.bias_fix_all)} makes z > 0 in all {e.n_samples} samples")
+        more.append(f"+{fmt(e.bias_fix_all)} makes z > {at} in all {e.n_samples} samples")
     return out, ([line, "     " + "; ".join(more)] if more else [])
 
 

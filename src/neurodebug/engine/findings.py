@@ -135,6 +135,7 @@ class Finding:
     cause: str = ""  # the words after the kind: "its dot product overflowed", "label 1, class 0"
     severity: Severity = PROBLEM  # PROBLEM fails the check; NOTE is shown only
     verdict: str = ""  # why it is a problem or only a note: "stuck on one side in every sample"
+    symmetric: bool = False  # SATURATED: the activation is flat past ±threshold (σ, tanh), not on one side
 
     @property
     def is_problem(self) -> bool:
@@ -160,12 +161,14 @@ class Finding:
         often = self.how_often
         at = f'"{self.sample_name}"'
         if self.kind == SATURATED:
-            text = (f"saturated {self.activation}: z = {fmt(self.value, 4)} is past ±{fmt(self.threshold, 3)}"
-                    f" (in {at})")
+            past = f"±{fmt(self.threshold, 3)}" if self.symmetric else fmt(self.threshold, 3)
+            text = f"saturated {self.activation}: z = {fmt(self.value, 4)} is past {past} (in {at})"
         elif self.kind == EXPLODING:
             text = f"exploding z: |z| = {fmt(abs(self.value), 4)} > {fmt(self.threshold)} (in {at})"
         elif self.kind == DEAD:
-            text = f"dead ReLU: z ≤ 0 in every sample, largest z = {fmt(self.value, 4)} (in {at})"
+            who = "ReLU" if self.activation in ("relu", "") else self.activation
+            at_most = fmt(0.0 if math.isnan(self.threshold) else self.threshold)
+            text = f"dead {who}: z ≤ {at_most} in every sample, largest z = {fmt(self.value, 4)} (in {at})"
             often = ""
         elif self.kind == NONFINITE:
             if self.origin and self.cause.startswith(("its weight", "its bias")):

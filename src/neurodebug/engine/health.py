@@ -57,27 +57,29 @@ def _t999(df: int) -> float:
     return _T999_TAIL[-1][1]
 
 
-def _comes_back_rarely(z: np.ndarray, limit: float) -> bool:
-    """Would a new input drawn like these samples bring z back within ±limit
-    less than once in a thousand? The one-sided 99.9 % prediction bound of
-    the samples' z, mean ∓ t·s·√(1 + 1/n), must still lie past the limit."""
+def _comes_back_rarely(z: np.ndarray, limit: float, below: bool) -> bool:
+    """Would a new input drawn like these samples bring z back over ``limit``
+    (from below it, or from above) less than once in a thousand? The
+    one-sided 99.9 % prediction bound of the samples' z, mean ± t·s·√(1 + 1/n),
+    must still lie past the limit."""
     z = np.asarray(z, dtype=np.float64)
     n = z.size
     if n < 2:
         return False
-    past = abs(float(z.mean())) - limit
+    mean = float(z.mean())
+    past = limit - mean if below else mean - limit
     spread = float(z.std(ddof=1)) * math.sqrt(1 + 1 / n)
     if past <= 0:
         return False
     return spread == 0 or past / spread >= _t999(n - 1)
 
 
-def _on_every_sample(ctx: LayerContext, z: np.ndarray, limit: float, config: HealthConfig) -> Severity:
-    """PROBLEM when "on one side of ``limit`` in every sample" is evidence
+def _on_every_sample(ctx: LayerContext, z: np.ndarray, limit: float, below: bool, config: HealthConfig) -> Severity:
+    """PROBLEM when "below (or above) ``limit`` in every sample" is evidence
     (many samples, or a few far past it and close together), else NOTE."""
     if ctx.n >= config.dataset_samples:
         return PROBLEM
-    if ctx.n >= config.dead_min_samples and _comes_back_rarely(z, limit):
+    if ctx.n >= config.dead_min_samples and _comes_back_rarely(z, limit, below):
         return PROBLEM
     return NOTE
 
@@ -94,14 +96,16 @@ def _raw_input_dominates(ctx: LayerContext, j: int, row: int, config: HealthConf
     return bool(abs(x[k]) > config.large_input)
 
 
-def _saturation_severity(ctx: LayerContext, j: int, rows: np.ndarray, bound: float,
+def _saturation_severity(ctx: LayerContext, j: int, rows: np.ndarray, flat: tuple[float, float],
                          config: HealthConfig, right: np.ndarray | None) -> tuple[Severity, str]:
     z = ctx.trace.values[ctx.l].z[:, j]
     if ctx.is_output and right is not None and right[rows].all():
         return NOTE, "confidently right: the labels agree, and a trained classifier is meant to be sure"
     n = ctx.n
-    if rows.size == n and ((z > 0).all() or (z < 0).all()):
-        if _on_every_sample(ctx, z, bound, config) == PROBLEM:
+    lo, hi = flat
+    below, above = bool((z < lo).all()), bool((z > hi).all())
+    if rows.size == n and (below or above):
+        if _on_every_sample(ctx, z, lo if below else hi, below, config) == PROBLEM:
             return PROBLEM, "stuck on one side: it no longer responds to its inputs"
         worst = int(rows[np.argmax(np.abs(z[rows]))])
         if _raw_input_dominates(ctx, j, worst, config):
@@ -126,13 +130,16 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
     if bad.any():
         out += _nonfinite(ctx, bad, zfin)
 
-    bound = conditions.saturation_bound(layer.activation, config)
-    if bound is not None:
+    flat = conditions.flat_region(layer, config)
+    if flat is not None:
         # ±∞ is saturated too, but reported as NaN/Inf (above), not twice.
-        for j, rows, worst in per_neuron(zfin & conditions.saturated(layer.activation, z, config), absz):
-            severity, verdict = _saturation_severity(ctx, j, rows, bound, config, right)
-            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], bound,
-                                   severity=severity, verdict=verdict))
+        lo, hi = flat
+        symmetric = lo == -hi
+        for j, rows, worst in per_neuron(zfin & conditions.saturated(layer, z, config), absz):
+            severity, verdict = _saturation_severity(ctx, j, rows, flat, config, right)
+            edge = hi if symmetric or z[worst, j] > hi else lo
+            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], edge,
+                                   severity=severity, verdict=verdict, symmetric=symmetric))
 
     # A linear output may be large by design (a regression target in its units).
     big_output = ctx.is_output and layer.activation == "linear"
@@ -142,13 +149,13 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
                                verdict="a linear output may be this large (a target in its own units)"
                                if big_output else ""))
 
-    dead = np.flatnonzero(conditions.dead(layer.activation, z, config))
+    dead = np.flatnonzero(conditions.dead(layer, z, config))
     if dead.size:
-        at = ACTIVATIONS[layer.activation].dies_at
+        at = conditions.dies_at(layer)
         assert at is not None
         best = np.argmax(z[:, dead], axis=0)
         for j, r in zip(dead.tolist(), best.tolist()):
-            severity = _on_every_sample(ctx, z[:, j], at, config)
+            severity = _on_every_sample(ctx, z[:, j], at, True, config)
             verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
             out.append(ctx.finding(DEAD, j, np.arange(ctx.n), r, z[r, j], at, severity=severity, verdict=verdict))
     return out

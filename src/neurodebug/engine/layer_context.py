@@ -26,12 +26,12 @@ class LayerContext:
 
     def finding(self, kind: FindingKind, j: int | None, rows: Iterable[int], row: int, value: float,
                 threshold: float = math.nan, origin: bool = False, cause: str = "",
-                severity: Severity = PROBLEM, verdict: str = "") -> Finding:
+                severity: Severity = PROBLEM, verdict: str = "", symmetric: bool = False) -> Finding:
         layer = self.layer
         return Finding(
             kind, self.l, j, Rows(rows), origin, float(value), int(row), float(threshold),
             layer.name, layer.neuron_name(j) if (j is not None and layer.neuron_names) else None,
-            layer.activation, self.names[row], self.n, cause, severity, verdict,
+            layer.activation, self.names[row], self.n, cause, severity, verdict, symmetric,
         )
 
     @property

@@ -6,12 +6,12 @@ column j holds neuron j's weights, so ``z = x @ W + b`` for a row of inputs.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA
+from .activations import ACTIVATIONS
 from .samples import Sample, Samples
 
 __all__ = ["Layer", "Network", "Normalization", "Sample", "Samples", "ShapeError"]
@@ -20,24 +20,47 @@ class ShapeError(ValueError):
     """Raised when arrays handed to the engine do not fit the network."""
 
 
-@dataclass
+@dataclass(init=False)
 class Layer:
+    """A dense layer: ``a = g(x @ W + b)``.
+
+    ``params`` holds every parameter of the activation g by name, defaults
+    filled in and checked (leaky_relu: {"alpha": 0.01}; clip: {"min": …,
+    "max": …}; sigmoid: {}). ``alpha=`` is a shorthand for params={"alpha": …},
+    and is ignored by an activation without an α (as every layer once had one).
+    """
+
     name: str
     activation: str
     W: np.ndarray  # (inputs, units)
     b: np.ndarray  # (units,)
-    neuron_names: list[str] | None = None
-    alpha: float = DEFAULT_LEAKY_ALPHA  # leaky_relu slope for z < 0
+    neuron_names: list[str] | None
+    params: dict[str, float]
 
-    def __post_init__(self) -> None:
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}")
-        if not math.isfinite(self.alpha):
-            raise ValueError(f"the leaky_relu slope alpha must be a finite number, got {self.alpha}")
-        self.W = np.asarray(self.W)
-        self.b = np.asarray(self.b)
+    def __init__(self, name: str, activation: str, W: np.ndarray, b: np.ndarray,
+                 neuron_names: list[str] | None = None, alpha: float | None = None,
+                 params: Mapping[str, float] | None = None) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}")
+        act = ACTIVATIONS[activation]
+        given = dict(params or {})
+        if alpha is not None and act.takes_alpha:
+            if given.get("alpha", alpha) != alpha:
+                raise ValueError(f"alpha is given twice: {alpha} and {given['alpha']}")
+            given["alpha"] = alpha
+        self.name = name
+        self.activation = activation
+        self.params = act.resolve(given)
+        self.neuron_names = neuron_names
+        self.W = np.asarray(W)
+        self.b = np.asarray(b)
         if self.W.ndim != 2 or self.b.shape != (self.W.shape[1],):
             raise ShapeError(f"layer {self.name}: W {self.W.shape} and b {self.b.shape} do not fit")
+
+    @property
+    def alpha(self) -> float | None:
+        """The activation's α (leaky_relu's slope, elu's scale…), None if it has none."""
+        return self.params.get("alpha")
 
     @property
     def n_inputs(self) -> int:

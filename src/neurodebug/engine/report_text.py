@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 
-from .activations import saturation_bound
+from . import conditions
 from .explain import explain
 from .findings import DEAD, EXPLODING, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, HealthReport
+from .network import Layer
 from .numbers import fmt
+from .settings import HealthConfig
 from .trace import Trace
 
 GROUP_LIMIT = 10  # findings listed per group before "… and N more"
@@ -40,16 +42,36 @@ def worst_findings(report: HealthReport, count: int = 3) -> list[Finding]:
 def _group_header(kind: str, report: HealthReport, trace: Trace) -> str:
     config = report.config
     if kind == SATURATED:
-        acts = sorted({trace.network.layers[f.layer].activation for f in report.problems if f.kind == kind})
-        bounds = ", ".join(f"{fmt(saturation_bound(a, config.saturation_slope), 3)} for {a}" for a in acts)
-        return f"saturated: the slope g′(z) < {fmt(config.saturation_slope)}, i.e. |z| > {bounds}"
+        layers = [trace.network.layers[f.layer] for f in report.problems if f.kind == kind]
+        regions = [text for _name, text in sorted({(layer.activation, _flat_text(layer, config)) for layer in layers})]
+        if all(text.startswith("|z|") for text in regions):  # σ and tanh: "|z| > 9.21 for sigmoid, 5.3 for tanh"
+            bounds = ", ".join(text.removeprefix("|z| > ") for text in regions)
+            return f"saturated: the slope g′(z) < {fmt(config.saturation_slope)}, i.e. |z| > {bounds}"
+        return f"saturated: the slope g′(z) < {fmt(config.saturation_slope)}, i.e. {', '.join(regions)}"
     if kind == EXPLODING:
         return f"exploding z: |z| > {fmt(config.exploding_z)}"
     if kind == DEAD:
-        return "dead ReLU: z ≤ 0 in every sample, so it always outputs 0"
+        points = dict.fromkeys((trace.network.layers[f.layer].activation, f.threshold)
+                               for f in report.problems if f.kind == kind)
+        if list(points) == [("relu", 0.0)]:
+            return "dead ReLU: z ≤ 0 in every sample, so it always outputs 0"
+        where = ", ".join(f"z ≤ {fmt(at)} for {name}" for name, at in points)
+        return f"dead: {where} in every sample, so it always outputs 0"
     if kind == WRONG_OUTPUT:
         return f"wrong output: the label's class, or the expected vector within {fmt(config.output_tolerance)}"
     return "NaN/Inf"
+
+
+def _flat_text(layer: Layer, config: HealthConfig) -> str:
+    """Where the layer's activation counts as saturated: "|z| > 9.21 for
+    sigmoid", "z < −5.6 for gelu", "z < −1 or z > 1 for clip"."""
+    flat = conditions.flat_region(layer, config)
+    assert flat is not None  # it has a saturated neuron
+    lo, hi = flat
+    if lo == -hi:
+        return f"|z| > {fmt(hi, 3)} for {layer.activation}"
+    sides = ([f"z < {fmt(lo, 3)}"] if math.isfinite(lo) else []) + ([f"z > {fmt(hi, 3)}"] if math.isfinite(hi) else [])
+    return f"{' or '.join(sides)} for {layer.activation}"
 
 
 def _capped(lines: list[str], limit: int) -> list[str]:

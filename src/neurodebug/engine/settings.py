@@ -11,11 +11,12 @@ class Settings:
     """Every threshold of the engine, in one object: the health checks, the
     step notes, the watches and the explanations all read these.
 
-    ``saturation_slope``: a sigmoid or tanh neuron is saturated where its slope
-    g'(z) is below this, i.e. past |z| = ``saturation_bound(g, slope)``: 9.21
-    for σ and 5.30 for tanh at the default 1e−4. There a change of z moves the
-    activation by less than a ten-thousandth of it: the neuron has stopped
-    listening to its inputs.
+    ``saturation_slope``: a neuron is saturated where its slope g'(z) is below
+    this on a flat side of its activation (``Activation.flat``): past |z| =
+    9.21 for σ and 5.30 for tanh at the default 1e−4, below z = −4.41 for
+    GELU, above 6 for relu6 (docs/health-checks.md has every activation).
+    There a change of z moves the activation by less than a ten-thousandth of
+    it: the neuron has stopped listening to its inputs.
 
     ``exploding_z``: |z| above this is reported whatever the activation. The
     default, 1e3, is two orders of magnitude past what a healthy network

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import conditions
 from .activations import ACTIVATIONS
-from .network import Network, ShapeError
+from .network import Layer, Network, ShapeError
 from .numbers import fmt, fmt_fixed, fmt_operand, fmt_vector, quiet
 from .refs import NeuronRef
 from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, Step
@@ -64,7 +64,7 @@ class Trace:
         with quiet():
             zdot = x @ layer.W
             z = zdot + layer.b
-            a = act(z, layer.alpha)
+            a = act(z, layer.params)
         return LayerValues(zdot, z, a)
 
     def recompute(self, from_layer: int) -> Snapshot:
@@ -249,10 +249,10 @@ class SampleTrace:
         act = ACTIVATIONS[layer.activation]
         a = self.a(l)[j]
         return StepDetail(
-            step, title, f"a{L}_{J} = g(z{L}_{J}) = {act.text(f'z{L}_{J}')}",
-            f"a = {act.text(fmt(z))} {self._result_text(layer.activation, z, a)}",
+            step, title, f"a{L}_{J} = g(z{L}_{J}) = {act.text(f'z{L}_{J}', layer.params)}",
+            f"a = {act.text(fmt(z), layer.params)} {self._result_text(layer.activation, z, a)}",
             {"z": self.z(l)[j, ...]}, self.a(l)[j, ...],
-            notes=self._activation_notes(layer.activation, z, layer.alpha, settings),
+            notes=self._activation_notes(layer, z, settings),
         )
 
     def _layer_detail(self, step: Step, title: str, settings: Settings) -> StepDetail:
@@ -274,18 +274,18 @@ class SampleTrace:
                 {"x·W": self.zdot(l), "b": layer.b}, self.z(l),
             )
         act = ACTIVATIONS[layer.activation]
-        symbolic = f"a{L} = {act.text(f'z{L}')}"
+        symbolic = f"a{L} = {act.text(f'z{L}', layer.params)}"
         if act.per_layer:  # a whole-layer function: say what it computes per neuron
             symbolic += f"   (a{L}_j = {act.definition.format(z=f'z{L}')})"
         notes: list[str] = []
         if act.can_saturate:
-            sat = conditions.saturated(layer.activation, self.z(l), settings)
+            sat = conditions.saturated(layer, self.z(l), settings)
             if sat.any():
                 names = ", ".join(layer.neuron_name(int(j)) for j in np.flatnonzero(sat)[:8])
                 notes.append(f"saturated: {int(sat.sum())} of {layer.units} neurons ({names})")
         return StepDetail(
             step, title, symbolic,
-            f"a = {act.text(fmt_vector(self.z(l)))} = {fmt_vector(self.a(l), digits=4)}",
+            f"a = {act.text(fmt_vector(self.z(l)), layer.params)} = {fmt_vector(self.a(l), digits=4)}",
             {"z": self.z(l)}, self.a(l), notes=tuple(notes),
         )
 
@@ -303,18 +303,21 @@ class SampleTrace:
             out += f" ({fmt(a, 3)})"
         return out
 
-    def _activation_notes(self, activation: str, z: float, alpha: float, settings: Settings) -> tuple[str, ...]:
-        act = ACTIVATIONS[activation]
+    def _activation_notes(self, layer: Layer, z: float, settings: Settings) -> tuple[str, ...]:
+        act = ACTIVATIONS[layer.activation]
         if np.isnan(z):
             return ("NaN: z is not a number, so neither is the activation",)
-        if conditions.saturated(activation, z, settings):
-            d = float(act.derivative(np.asarray(z), alpha))
+        if conditions.saturated(layer, z, settings):
+            d = float(act.derivative(np.asarray(z), layer.params))
             return (
                 f"saturated: slope {act.symbol}'(z) = {fmt(d, 3)} < {fmt(settings.saturation_slope)}; "
                 "changes to this neuron's inputs barely move its output",
             )
-        if conditions.inactive(activation, z):
-            return ("inactive: z ≤ 0, so ReLU outputs 0 and passes no gradient",)
+        if conditions.inactive(layer, z):
+            at = conditions.dies_at(layer)
+            assert at is not None
+            who = "ReLU" if layer.activation == "relu" else act.symbol
+            return (f"inactive: z ≤ {fmt(at)}, so {who} outputs 0 and passes no gradient",)
         return ()
 
     @staticmethod

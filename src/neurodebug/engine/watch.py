@@ -85,7 +85,7 @@ def _masks(watches: Sequence[Watch], st: SampleTrace, l: int, settings: Settings
             for kind, mask in _first_appears(st, l, per_layer):
                 out.append((kind, mask, "NaN/Inf first appears"))
         elif w.kind == SATURATED:
-            out.append((ACTIVATE, conditions.saturated(layer.activation, st.z(l), settings), "saturated"))
+            out.append((ACTIVATE, conditions.saturated(layer, st.z(l), settings), "saturated"))
         elif w.kind == ZABS:
             with np.errstate(invalid="ignore"):
                 out.append((BIAS, np.abs(st.z(l)) > w.threshold, w.label()))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from ..engine.activations import takers
 from ..engine.network import Layer, Network, ShapeError
 from .errors import NetworkFileError, over_limit, printable, size_text
 from .files import MAX_ARRAY_BYTES
@@ -83,15 +85,21 @@ def make_network(path: Path, layers: list[Layer], **kwargs: Any) -> Network:
 
 
 def make_layer(path: Path, place: str, name: str, activation: str, W: np.ndarray, b: np.ndarray,
-               alpha: float | None = None, neuron_names: list[str] | None = None) -> Layer:
+               params: Mapping[str, float] | None = None, neuron_names: list[str] | None = None) -> Layer:
+    """The layer, its activation's ``params`` checked (a missing one takes its
+    default); what does not fit is a file error at ``place``."""
     name = printable(name)
     neuron_names = None if neuron_names is None else [printable(n) for n in neuron_names]
     try:
-        if alpha is None:
-            return Layer(name, activation, W, b, neuron_names)
-        return Layer(name, activation, W, b, neuron_names, float(alpha))
+        return Layer(name, activation, W, b, neuron_names, params=params)
     except (ShapeError, ValueError) as exc:
         raise NetworkFileError(path, place, str(exc)) from None
+
+
+def takers_text(param: str) -> str:
+    """'a leaky_relu, elu or hard_sigmoid': the activations that take ``param``, for messages."""
+    names = takers(param)
+    return "a " + (f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0])
 
 
 def check_chain(path: Path, place: str, W: np.ndarray, prev: Layer | None, prev_label: str) -> None:

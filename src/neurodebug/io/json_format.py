@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.activations import SUPPORTED_ACTIVATIONS, TAKE_ALPHA
+from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
 from ..engine.network import Layer, Network, Normalization, Sample, Samples
+from .arrays import takers_text
 from .errors import NetworkFileError, printable
 from .files import read_bytes
 
@@ -28,7 +29,7 @@ TOP_KEYS = (
     "format", "version", "name", "description", "dtype", "features", "outputs",
     "normalization", "layers", "samples",
 )
-LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", "alpha")
+LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", *PARAM_NAMES)  # alpha, beta, min, max
 NEURON_KEYS = ("name", "w", "b")
 SAMPLE_KEYS = ("name", "x", "label", "expected")
 NORM_KEYS = ("mean", "std", "variance")
@@ -223,11 +224,12 @@ class _Reader:
                 f"{place}.activation",
                 f"unknown activation {_kind(act)}; supported: {', '.join(SUPPORTED_ACTIVATIONS)}",
             )
-        alpha = 0.01
-        if "alpha" in ldoc:
-            if act not in TAKE_ALPHA:
-                raise self.fail(f"{place}.alpha", f"only a {' or '.join(TAKE_ALPHA)} layer takes 'alpha'")
-            alpha = self.number(ldoc["alpha"], f"{place}.alpha")
+        params = {}
+        for key in PARAM_NAMES:
+            if key in ldoc:
+                if act not in takers(key):
+                    raise self.fail(f"{place}.{key}", f"only {takers_text(key)} layer takes '{key}'")
+                params[key] = self.number(ldoc[key], f"{place}.{key}")
         n_prev = prev.units if prev else None
         prev_text = f"layer {prev.name} has {prev.units} units" if prev else ""
 
@@ -268,7 +270,10 @@ class _Reader:
         if neuron_names is not None:
             # Name the unnamed ones as the engine would, rather than drop every name.
             neuron_names = [n or f"n{j + 1}" for j, n in enumerate(neuron_names)] if any(neuron_names) else None
-        return Layer(name, act, W, b, neuron_names, alpha)
+        try:
+            return Layer(name, act, W, b, neuron_names, params=params)
+        except ValueError as exc:  # parameters that do not go together: clip's min ≥ max
+            raise self.fail(place, str(exc)) from None
 
     def neurons(self, v: Any, place: str, n_prev: int | None, prev_text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if not isinstance(v, list) or not v:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.activations import TAKE_ALPHA
 from ..engine.network import Network
 from ..engine.numbers import json_value
 from .files import atomic_write_text
@@ -45,8 +44,7 @@ def network_to_json(net: Network) -> dict[str, Any]:
     layers = []
     for layer in net.layers:
         ldoc: dict[str, Any] = {"name": layer.name, "activation": layer.activation}
-        if layer.activation in TAKE_ALPHA:
-            ldoc["alpha"] = layer.alpha
+        ldoc.update(layer.params)  # every parameter, the defaults too: what the file says is what runs
         ldoc["W"] = _floats(layer.W)
         ldoc["b"] = _floats(layer.b)
         if layer.neuron_names:

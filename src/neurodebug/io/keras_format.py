@@ -110,7 +110,8 @@ def _read_archive(path: Path, h5py: Any, limit: int) -> Network:
         raise NetworkFileError(path, "model.weights.h5", f"is not a readable HDF5 file ({exc})") from None
     with h5:
         _check_self_contained(path, h5, h5py, "model.weights.h5 ")
-        return Builder(path, model, _Keras3Weights(path, h5, model, h5py)).network(_description(version))
+        version = version if isinstance(version, str) else None
+        return Builder(path, model, _Keras3Weights(path, h5, model, h5py), version).network(_description(version))
 
 
 class _Keras3Weights:
@@ -169,10 +170,9 @@ def _read_legacy_h5(path: Path, h5py: Any) -> Network:
         weights = f.get("model_weights")
         if not isinstance(weights, h5py.Group):
             raise NetworkFileError(path, "", "no model_weights group: the model was saved without weights")
-        version = f.attrs.get("keras_version")
-        return Builder(path, model, _LegacyWeights(path, weights, h5py)).network(
-            _description(_str(version) if version is not None else None)
-        )
+        raw_version = f.attrs.get("keras_version")
+        version = _str(raw_version) if raw_version is not None else None
+        return Builder(path, model, _LegacyWeights(path, weights, h5py), version).network(_description(version))
 
 
 class _LegacyWeights:

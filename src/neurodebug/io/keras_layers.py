@@ -1,9 +1,15 @@
 """Keras layers, in chain order, as neurodebug layers.
 
-A Dense layer followed by an Activation (or ReLU, LeakyReLU, Softmax) layer
-becomes one neurodebug layer; Dropout-like layers do nothing at inference
-and are skipped; a Normalization before the first Dense becomes the
-network's input normalisation.
+A Dense layer followed by an Activation (or ReLU, LeakyReLU, ELU, Softmax)
+layer becomes one neurodebug layer; Dropout-like layers do nothing at
+inference and are skipped; a Normalization before the first Dense becomes
+the network's input normalisation.
+
+Activation names map to the engine's entries (each lists its Keras names).
+Two need the parameters Keras gives them: ``leaky_relu`` (slope 0.2) and
+``hard_sigmoid``, which Keras 3 computes as relu6(x + 3)/6 (α = 1/6) and
+Keras 2 as clip(0.2·x + 0.5, 0, 1): the file's Keras version decides.
+``ReLU(max_value=m)`` is relu6 (m = 6) or clip(z, 0, m).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from .errors import NetworkFileError
 from .keras_config import KerasLayer, KerasModel
 
 SUPPORTED_LAYERS = (
-    "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax",
+    "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
     "Normalization (at the input)", "Flatten", "Dropout",
 )
 # Keras names of the activations neurodebug computes the same way (each engine activation says its own).
@@ -28,21 +34,36 @@ ACTIVATIONS = tuple(KERAS_NAMES)
 INFERENCE_NO_OPS = ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization")
 LEAKY_RELU_FUNCTION_SLOPE = 0.2  # keras.activations.leaky_relu's default
 LEAKY_RELU_LAYER_SLOPE = 0.3  # keras.layers.LeakyReLU's default
+ELU_LAYER_ALPHA = 1.0  # keras.layers.ELU's default
+HARD_SIGMOID = {3: {"alpha": 1.0 / 6.0, "beta": 0.5}, 2: {"alpha": 0.2, "beta": 0.5}}  # by Keras major version
 KERAS_EPSILON = 1e-7  # Normalization divides by max(sqrt(variance), epsilon)
 
 Weights = Callable[[KerasLayer], list[np.ndarray]]
 
 
-def _keras_activation(path: Path, layer: KerasLayer, value: Any) -> tuple[str, float | None]:
+def _major(version: str | None) -> int | None:
+    """3 for "3.15.1", 2 for "2.15.0"; None when there is no version to read."""
+    head = (version or "").split(".")[0]
+    return int(head) if head.isdigit() else None
+
+
+def _keras_activation(path: Path, layer: KerasLayer, value: Any,
+                      version: str | None = None) -> tuple[str, dict[str, float]]:
     name = value
     if isinstance(value, dict):  # a serialized function: {"class_name": "function", "config": "relu"}
         name = value.get("config") if isinstance(value.get("config"), str) else value.get("class_name")
     if name is None:
-        return "linear", None
+        return "linear", {}
     if name == "leaky_relu":
-        return "leaky_relu", LEAKY_RELU_FUNCTION_SLOPE
+        return "leaky_relu", {"alpha": LEAKY_RELU_FUNCTION_SLOPE}
+    if name == "hard_sigmoid":
+        major = _major(version)
+        if major is None:
+            raise NetworkFileError(path, layer.label, "activation 'hard_sigmoid' is relu6(x + 3)/6 in Keras 3 and "
+                                   "clip(0.2·x + 0.5, 0, 1) in Keras 2, and the file does not say which Keras saved it")
+        return "hard_sigmoid", HARD_SIGMOID[min(max(major, 2), 3)]
     if name in KERAS_NAMES:
-        return KERAS_NAMES[str(name)], None
+        return KERAS_NAMES[str(name)], {}
     raise NetworkFileError(path, layer.label, f"activation '{name}' is not supported; supported: {', '.join(ACTIVATIONS)}")
 
 
@@ -55,10 +76,11 @@ def _known(shape: tuple[int | None, ...]) -> tuple[int, ...] | None:
 class Builder:
     """Turns the chain of Keras layers into neurodebug layers."""
 
-    def __init__(self, path: Path, model: KerasModel, weights: Weights) -> None:
+    def __init__(self, path: Path, model: KerasModel, weights: Weights, version: str | None = None) -> None:
         self.path = path
         self.model = model
         self.weights = weights
+        self.version = version  # the Keras that saved the file ("3.15.1"), when it says
         self.layers: list[Layer] = []
         self.shape: tuple[int | None, ...] | None = None  # the tensor's non-batch dims, when known
         self.norm: tuple[np.ndarray, np.ndarray] | None = None
@@ -70,7 +92,7 @@ class Builder:
     def network(self, description: str) -> Network:
         handlers = {
             "InputLayer": self.input_layer, "Dense": self.dense, "Activation": self.activation,
-            "ReLU": self.relu, "LeakyReLU": self.leaky_relu, "Softmax": self.softmax,
+            "ReLU": self.relu, "LeakyReLU": self.leaky_relu, "ELU": self.elu, "Softmax": self.softmax,
             "Normalization": self.normalization, "Flatten": self.flatten,
         }
         for layer in self.model.chain:
@@ -188,11 +210,11 @@ class Builder:
                 raise self.fail(layer, f"the bias has {b.size} values, expected {W.shape[1]}")
         else:
             b = np.zeros(W.shape[1], dtype=W.dtype)
-        activation, alpha = _keras_activation(self.path, layer, cfg.get("activation"))
-        self.layers.append(make_layer(self.path, layer.label, layer.name, activation, W, b, alpha))
+        activation, params = _keras_activation(self.path, layer, cfg.get("activation"), self.version)
+        self.layers.append(make_layer(self.path, layer.label, layer.name, activation, W, b, params))
         self.shape = (W.shape[1],)
 
-    def apply(self, layer: KerasLayer, activation: str, alpha: float | None = None) -> None:
+    def apply(self, layer: KerasLayer, activation: str, params: dict[str, float] | None = None) -> None:
         if activation == "linear":
             return
         if not self.layers:
@@ -204,25 +226,50 @@ class Builder:
                 f"follows '{last.name}', which already applies {last.activation}; "
                 "a neurodebug layer applies one activation (use a linear Dense before it)",
             )
-        self.layers[-1] = make_layer(self.path, layer.label, last.name, activation, last.W, last.b, alpha)
+        self.layers[-1] = make_layer(self.path, layer.label, last.name, activation, last.W, last.b, params)
 
     def activation(self, layer: KerasLayer) -> None:
-        self.apply(layer, *_keras_activation(self.path, layer, layer.config.get("activation")))
+        self.apply(layer, *_keras_activation(self.path, layer, layer.config.get("activation"), self.version))
+
+    def number(self, layer: KerasLayer, key: str, default: float) -> float:
+        value = layer.config.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(layer, f"{key} is {value!r}, expected a number")
+        return float(value)
 
     def relu(self, layer: KerasLayer) -> None:
-        cfg = layer.config
-        slope = float(cfg.get("negative_slope") or 0.0)
-        if cfg.get("max_value") is not None or float(cfg.get("threshold") or 0.0) != 0.0:
-            raise self.fail(layer, "ReLU with max_value or threshold is not supported (only plain and leaky ReLU)")
-        if slope:
-            self.apply(layer, "leaky_relu", slope)
-        else:
+        """ReLU(max_value, negative_slope, threshold): relu, leaky_relu, relu6 or clip(z, 0, max_value)."""
+        slope = self.number(layer, "negative_slope", 0.0)
+        threshold = self.number(layer, "threshold", 0.0)
+        top = layer.config.get("max_value")
+        if threshold != 0.0:
+            raise self.fail(layer, f"ReLU with threshold={threshold:g} is not supported (it jumps from 0 to "
+                            "the threshold; only thresholds of 0)")
+        if top is None and slope:
+            self.apply(layer, "leaky_relu", {"alpha": slope})
+            return
+        if top is None:
             self.apply(layer, "relu")
+            return
+        top = self.number(layer, "max_value", 0.0)
+        if slope:
+            raise self.fail(layer, f"ReLU with both max_value={top:g} and negative_slope={slope:g} is not supported")
+        if top <= 0:
+            raise self.fail(layer, f"ReLU with max_value={top:g} is not supported (it outputs 0 whatever the input)")
+        if top == 6.0:
+            self.apply(layer, "relu6")
+        else:
+            self.apply(layer, "clip", {"min": 0.0, "max": top})
 
     def leaky_relu(self, layer: KerasLayer) -> None:
         cfg = layer.config
         slope = cfg.get("negative_slope", cfg.get("alpha", LEAKY_RELU_LAYER_SLOPE))
-        self.apply(layer, "leaky_relu", float(slope))
+        self.apply(layer, "leaky_relu", {"alpha": float(slope)})
+
+    def elu(self, layer: KerasLayer) -> None:
+        self.apply(layer, "elu", {"alpha": self.number(layer, "alpha", ELU_LAYER_ALPHA)})
 
     def softmax(self, layer: KerasLayer) -> None:
         axis = layer.config.get("axis", -1)

@@ -13,7 +13,9 @@ The key layout (docs/formats.md has the full table)::
     layers/<i>/b            units
     layers/<i>/activation   string
     layers/<i>/name         string                 optional (default layer<i+1>)
-    layers/<i>/alpha        number                 optional, leaky_relu only
+    layers/<i>/alpha        number                 optional: leaky_relu, elu, hard_sigmoid
+    layers/<i>/beta         number                 optional: hard_sigmoid
+    layers/<i>/min, …/max   numbers                optional: clip
     layers/<i>/neuron_names units strings          optional
     samples/x               samples × inputs       optional
     samples/names           samples strings        optional
@@ -34,9 +36,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..engine.activations import SUPPORTED_ACTIVATIONS, TAKE_ALPHA
+from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
 from ..engine.network import Layer, Network, Normalization, Sample
-from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, text, texts
+from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
 from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
 
@@ -46,7 +48,7 @@ FORMAT_VERSION = 1
 TOP_KEYS = ("format", "version", "name", "description", "features", "outputs",
             "normalization/mean", "normalization/std",
             "samples/x", "samples/names", "samples/labels", "samples/expected")
-LAYER_FIELDS = ("W", "b", "activation", "name", "alpha", "neuron_names")
+LAYER_FIELDS = ("W", "b", "activation", "name", *PARAM_NAMES, "neuron_names")
 _LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]*)/([A-Za-z_]+)")
 
 
@@ -125,15 +127,16 @@ class _NpzReader:
         activation = text(self.path, f"{place}/activation", fields["activation"])
         if activation not in SUPPORTED_ACTIVATIONS:
             raise self.fail(f"{place}/activation", f'unknown activation "{activation}"; supported: {", ".join(SUPPORTED_ACTIVATIONS)}')
-        alpha = None
-        if "alpha" in fields:
-            if activation not in TAKE_ALPHA:
-                raise self.fail(f"{place}/alpha", f"only a {' or '.join(TAKE_ALPHA)} layer takes an alpha")
-            alpha = float(numeric(self.path, f"{place}/alpha", fields["alpha"], 0))
+        params = {}
+        for key in PARAM_NAMES:
+            if key in fields:
+                if activation not in takers(key):
+                    raise self.fail(f"{place}/{key}", f"only {takers_text(key)} layer takes {key}")
+                params[key] = float(numeric(self.path, f"{place}/{key}", fields[key], 0))
         neuron_names = None
         if "neuron_names" in fields:
             neuron_names = texts(self.path, f"{place}/neuron_names", fields["neuron_names"], W.shape[1], "units")
-        return make_layer(self.path, place, name, activation, W, b, alpha, neuron_names)
+        return make_layer(self.path, place, name, activation, W, b, params, neuron_names)
 
     def normalization(self, n_in: int) -> Normalization | None:
         a = self.arrays
@@ -231,8 +234,8 @@ def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
         a[f"layers/{i}/activation"] = np.array(layer.activation)
         a[f"layers/{i}/W"] = np.asarray(layer.W)
         a[f"layers/{i}/b"] = np.asarray(layer.b)
-        if layer.activation in TAKE_ALPHA:
-            a[f"layers/{i}/alpha"] = np.array(float(layer.alpha))
+        for key, value in layer.params.items():
+            a[f"layers/{i}/{key}"] = np.array(float(value))
         if layer.neuron_names:
             a[f"layers/{i}/neuron_names"] = np.array(layer.neuron_names, dtype=str)
     if net.samples:

@@ -23,13 +23,13 @@ from ..engine.network import Layer, Network
 from .arrays import check_chain, check_declared, make_layer, make_network, numeric
 from .errors import MissingExtraError, NetworkFileError, printable
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
+from .onnx_activations import activation_of
 
-SUPPORTED_OPS = (
-    "Gemm", "MatMul", "Add (after Gemm or MatMul)", "Sigmoid", "Relu", "LeakyRelu", "Tanh",
-    "Softmax", "Identity", "Dropout", "Flatten or Reshape (at the input)", "Constant",
-)
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
-ONNX_LEAKY_RELU_ALPHA = 0.01  # LeakyRelu's default alpha in the ONNX spec
+SUPPORTED_OPS = (
+    "Gemm", "MatMul", "Add (after Gemm or MatMul)", *ACTIVATION_OPS, "Identity", "Dropout",
+    "Flatten or Reshape (at the input)", "Constant",
+)
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
 
 
@@ -397,14 +397,6 @@ class _GraphReader:
         last = self.layers[-1]
         if last.activation != "linear":
             raise self.fail(node, f"follows layer '{last.name}', which already applies {last.activation}; a neurodebug layer applies one activation")
-        activation = ACTIVATION_OPS[node.op_type]
-        alpha = float(self.attr(node, "alpha", ONNX_LEAKY_RELU_ALPHA)) if activation == "leaky_relu" else None
-        if activation == "softmax":
-            default = -1 if self.opset >= 13 else 1
-            axis = int(self.attr(node, "axis", default))
-            units_axis = (0, -2) if x.feature_major else (1, -1)
-            if axis not in units_axis:
-                raise self.fail(node, f"Softmax over axis {axis} is not supported (only over the units)")
-            if self.opset < 13 and x.feature_major:
-                raise self.fail(node, "a Softmax before opset 13 over a transposed tensor is not supported")
-        self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, activation, last.W, last.b, alpha)
+        activation, params = activation_of(self, node, x.feature_major)
+        place = f"node '{node.name or node.op_type}' ({node.op_type})"
+        self.layers[-1] = make_layer(self.path, place, last.name, activation, last.W, last.b, params)

@@ -61,15 +61,15 @@ class Plot:
 
     activation: str
     z: float
-    alpha: float
+    params: tuple[tuple[str, float], ...]  # the layer's activation parameters, as (name, value)
 
     def curve(self, points: int) -> Curve | None:
-        return _curve(self.activation, self.z, points, self.alpha)
+        return _curve(self.activation, self.z, points, self.params)
 
 
 @lru_cache(maxsize=16)
-def _curve(activation: str, z: float, points: int, alpha: float) -> Curve | None:
-    return activation_curve(activation, z, points, alpha)
+def _curve(activation: str, z: float, points: int, params: tuple[tuple[str, float], ...]) -> Curve | None:
+    return activation_curve(activation, z, points, dict(params))
 
 
 def end_of_pass(s: Session) -> PassEnd:
@@ -105,7 +105,7 @@ def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
         terms = _terms(s, step.layer, step.neuron, d.products)
     elif step.kind == ACTIVATE and step.neuron is not None:
         layer = net.layers[step.layer]
-        plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), layer.alpha)
+        plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), tuple(layer.params.items()))
     return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, tuple(d.notes),
                           why, terms, plot, end_of_pass(s) if s.at_end else None)
 
