@@ -53,18 +53,28 @@ UNSUPPORTED_HINTS = {
     ".joblib": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
     ".pb": "a TensorFlow graph is not supported; save the Keras model with model.save('model.keras')",
     ".tflite": "TensorFlow Lite is not supported; save the Keras model with model.save('model.keras')",
-    ".safetensors": "safetensors holds weights without the architecture; export to ONNX or write an .npz (docs/formats.md)",
 }
 
 
 def supported_extensions() -> list[str]:
-    return sorted(_readers())
+    return sorted([*_readers(), ".safetensors"])
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network file of any supported format, chosen by its extension."""
+def load_network(path: str | os.PathLike[str], activations: str | None = None) -> Network:
+    """Read a network file of any supported format, chosen by its extension.
+
+    ``activations`` ("relu,relu,softmax", one per layer) is for a
+    ``.safetensors`` file, which holds weights but no architecture; every
+    other format carries its own and refuses them.
+    """
     p = Path(path)
     check_readable(p)
+    if p.suffix.lower() == ".safetensors":
+        from .safetensors_format import read_safetensors_network
+
+        return read_safetensors_network(p, activations)
+    if activations is not None:
+        raise NetworkFileError(p, "--activations", "only a .safetensors file takes them; this file names its own activations")
     if p.suffix.lower() in UNSUPPORTED_HINTS:
         raise NetworkFileError(p, "", UNSUPPORTED_HINTS[p.suffix.lower()])
     readers = _readers()
