@@ -244,3 +244,38 @@ def test_hostile_via_cli_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["check", str(path), "--activations", "relu,softmax"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "net.safetensors" in err
+
+
+def test_debugger_options_take_activations() -> None:
+    """The debugger's loader goes through open_session with the main parser's options."""
+    from neurodebug.cli import build_parsers, open_session
+
+    path = FIXTURES / "torch_mlp.safetensors"
+    args = build_parsers()[0].parse_args([str(path), "--activations", "relu,relu,softmax"])
+    session = open_session(args, path, zeros_if_empty=True)
+    assert session.network.n_inputs == 4 and session.network.n_outputs == 3
+    assert session.network.name == "torch_mlp"
+
+
+def test_nan_weights_open_for_the_health_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    w = np.ones((2, 3), np.float32)
+    w[1, 2] = np.nan
+    path = write(tmp_path / "nan.safetensors", {"out.weight": w})
+    assert main(["check", str(path), "--activations", "linear", "--input", "1,2,3"]) == 1
+    assert "NaN" in capsys.readouterr().out
+
+
+def test_names_are_shown_escaped(tmp_path: Path) -> None:
+    path = write(tmp_path / "esc.safetensors", {"\x1b[2Jfc.weight": np.ones((2, 2), np.float32)})
+    net = load_network(path, "relu")
+    assert net.layers[0].name == "\\x1b[2Jfc"
+    text = refused(path, "\\x1b[2Jfc", activations="relu,relu")
+    assert "\x1b" not in text
+
+
+def test_found_by_content_without_the_extension(tmp_path: Path) -> None:
+    path = tmp_path / "weights"
+    path.write_bytes((FIXTURES / "torch_mlp.safetensors").read_bytes())
+    assert [l.units for l in load_network(path, "relu,relu,softmax").layers] == [8, 8, 3]
+    with pytest.raises(NetworkFileError, match="holds weights but no architecture"):
+        load_network(path)

@@ -69,7 +69,7 @@ def load_network(path: str | os.PathLike[str], activations: str | None = None) -
     """
     p = Path(path)
     check_readable(p)
-    if p.suffix.lower() == ".safetensors":
+    if p.suffix.lower() == ".safetensors" or (p.suffix.lower() not in _readers() and _looks_like_safetensors(p)):
         from .safetensors_format import read_safetensors_network
 
         return read_safetensors_network(p, activations)
@@ -86,6 +86,16 @@ def load_network(path: str | os.PathLike[str], activations: str | None = None) -
             return network_from_json(parse_json_text(p, read_bytes(p)), p)
         reader = _sniff(p, readers)
     return reader(p)
+
+
+def _looks_like_safetensors(p: Path) -> bool:
+    """An 8-byte little-endian length that fits the file, then a JSON object
+    (a JSON file's first 8 bytes, read as that length, are far beyond its size)."""
+    if not p.is_file():
+        return False
+    with open(p, "rb") as fh:
+        head = fh.read(9)
+    return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") <= p.stat().st_size - 8
 
 
 def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
