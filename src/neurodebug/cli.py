@@ -54,6 +54,15 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sample", metavar="NAME", help="a sample of the file, by name or 1-based number")
     p.add_argument("--inputs", metavar="FILE", help="samples from a .csv (header row; optional label column) or .npy file")
     p.add_argument("--per-layer", action="store_true", help="step whole layers instead of single neurons")
+    _add_activations_option(p)
+
+
+_ACTIVATIONS_HELP = ("for a .safetensors state_dict (weights, no architecture): one activation per Linear layer, "
+                     "comma-separated, e.g. relu,relu,softmax; parameters after a colon: leaky_relu:0.1, clip:-2:3")
+
+
+def _add_activations_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--activations", metavar="G1,G2,…", help=_ACTIVATIONS_HELP)
 
 
 def parse_input(text: str, net: Network) -> np.ndarray:
@@ -91,7 +100,7 @@ def _choose_sample(net: Network, name: str) -> int:
 
 def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = False) -> Session:
     """Load the network and its inputs and build the session the options ask for."""
-    net = load_network(path)
+    net = load_network(path, getattr(args, "activations", None))
     if getattr(args, "inputs", None):
         from .io.inputs import load_inputs
 
@@ -176,7 +185,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .engine.health import report_lines, worst_findings
 
     settings = _check_settings(args)
-    net = load_network(args.network)
+    net = load_network(args.network, args.activations)
     if args.inputs:
         from .io.inputs import read_inputs
 
@@ -210,7 +219,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from .io.convert import convert_file
 
-    out = convert_file(args.model, args.output, overwrite=args.force)
+    out = convert_file(args.model, args.output, overwrite=args.force, activations=args.activations)
     print(f"wrote {out}")
     return 0
 
@@ -272,7 +281,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
         "(see neurodebug COMMAND --help)",
     )
-    main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx); default: the bundled coffee-roasting sample")
+    main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors with --activations); default: the bundled coffee-roasting sample")
     _add_input_options(main)
     main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
     main.add_argument("--version", action="version", version=f"neurodebug {__version__}")
@@ -300,11 +309,13 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     c.add_argument("--saturation-slope", type=float, metavar="S",
                    help="saturated where the slope g′(z) < S (default 1e-4: |z| > 9.21 for sigmoid, 5.30 for tanh)")
     c.add_argument("--exploding-z", type=float, metavar="K", help="report |z| > K (default 1000)")
-    v = sub.add_parser("convert", help="write a .keras, .h5, .onnx or .npz model as neurodebug JSON",
+    _add_activations_option(c)
+    v = sub.add_parser("convert", help="write a .keras, .h5, .onnx, .safetensors or .npz model as neurodebug JSON",
                        allow_abbrev=False)
     v.add_argument("model")
     v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    _add_activations_option(v)
     return main, cmds
 
 

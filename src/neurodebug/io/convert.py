@@ -13,18 +13,19 @@ from .npz_format import write_npz_network
 OUTPUT_FORMATS = (".json", ".npz")
 
 
-def convert_file(src: str | os.PathLike[str], out: str | os.PathLike[str], overwrite: bool = False) -> Path:
+def convert_file(src: str | os.PathLike[str], out: str | os.PathLike[str], overwrite: bool = False,
+                 activations: str | None = None) -> Path:
     """Read ``src`` (any supported format) and write it to ``out`` as .json or .npz.
 
     Layer names, float32 weights and everything the network carries are kept.
     An existing ``out`` is refused unless ``overwrite``; ``out`` may never be
-    ``src`` itself.
+    ``src`` itself. ``activations`` is for a .safetensors ``src``.
     """
     src_path, out_path = Path(src), Path(out)
     suffix = out_path.suffix.lower()
     if suffix not in OUTPUT_FORMATS:
         raise NetworkFileError(out_path, "", f"cannot write '{out_path.suffix or '(no extension)'}'; the output must end in .json or .npz")
-    net = load_network(src_path)
+    net = load_network(src_path, activations)
     if out_path.exists():
         if _same_file(src_path, out_path):
             raise NetworkFileError(out_path, "", "is the model being converted; choose another output file")

@@ -53,18 +53,28 @@ UNSUPPORTED_HINTS = {
     ".joblib": "pickled Python objects are never loaded; see docs/formats.md for the formats neurodebug reads",
     ".pb": "a TensorFlow graph is not supported; save the Keras model with model.save('model.keras')",
     ".tflite": "TensorFlow Lite is not supported; save the Keras model with model.save('model.keras')",
-    ".safetensors": "safetensors holds weights without the architecture; export to ONNX or write an .npz (docs/formats.md)",
 }
 
 
 def supported_extensions() -> list[str]:
-    return sorted(_readers())
+    return sorted([*_readers(), ".safetensors"])
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network file of any supported format, chosen by its extension."""
+def load_network(path: str | os.PathLike[str], activations: str | None = None) -> Network:
+    """Read a network file of any supported format, chosen by its extension.
+
+    ``activations`` ("relu,relu,softmax", one per layer) is for a
+    ``.safetensors`` file, which holds weights but no architecture; every
+    other format carries its own and refuses them.
+    """
     p = Path(path)
     check_readable(p)
+    if p.suffix.lower() == ".safetensors" or (p.suffix.lower() not in _readers() and _looks_like_safetensors(p)):
+        from .safetensors_format import read_safetensors_network
+
+        return read_safetensors_network(p, activations)
+    if activations is not None:
+        raise NetworkFileError(p, "--activations", "only a .safetensors file takes them; this file names its own activations")
     if p.suffix.lower() in UNSUPPORTED_HINTS:
         raise NetworkFileError(p, "", UNSUPPORTED_HINTS[p.suffix.lower()])
     readers = _readers()
@@ -76,6 +86,16 @@ def load_network(path: str | os.PathLike[str]) -> Network:
             return network_from_json(parse_json_text(p, read_bytes(p)), p)
         reader = _sniff(p, readers)
     return reader(p)
+
+
+def _looks_like_safetensors(p: Path) -> bool:
+    """An 8-byte little-endian length that fits the file, then a JSON object
+    (a JSON file's first 8 bytes, read as that length, are far beyond its size)."""
+    if not p.is_file():
+        return False
+    with open(p, "rb") as fh:
+        head = fh.read(9)
+    return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") <= p.stat().st_size - 8
 
 
 def _sniff(p: Path, readers: dict[str, Reader]) -> Reader:
