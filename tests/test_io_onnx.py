@@ -235,12 +235,30 @@ def test_activation_nodes_no_activation_computes_are_refused(tmp_path: Path, op:
     assert err.place == f"node '/1/{op}' ({op})" and words in str(err)
 
 
-def test_mish_as_pytorch_exports_it_is_a_branching_graph(tmp_path: Path) -> None:
-    """nn.Mish exports as x·tanh(softplus(x)): three nodes, the layer's output used twice (a later part)."""
+def test_mish_as_pytorch_exports_it_is_one_activation(tmp_path: Path) -> None:
+    """nn.Mish exports as x·tanh(softplus(x)): three nodes that use the layer's output twice, one activation."""
+    w = {"W": f32(2, 2)}
     nodes = [node("MatMul", ["x", "W"], "m"), node("Softplus", ["m"], "s"), node("Tanh", ["s"], "t"),
              node("Mul", ["m", "t"], "y")]
+    net = load_network(save(tmp_path / "mish.onnx", nodes, w, ["N", 2]))
+    assert [l.activation for l in net.layers] == ["mish"]
+    x = RNG.normal(size=(4, 2))
+    z = x @ w["W"].astype(float)
+    close(forward(net, x), z * np.tanh(np.logaddexp(0, z)))
+
+
+def test_a_recombination_that_is_no_activation_is_a_branching_graph(tmp_path: Path) -> None:
+    """x·tanh(x) uses the layer's output twice but computes no engine activation."""
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Tanh", ["m"], "t"), node("Mul", ["m", "t"], "y")]
     err = refused(tmp_path, nodes, {"W": f32(2, 2)})
-    assert err.place == "tensor 'm'" and "a branching graph" in str(err)
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err) and "\n" not in str(err)
+
+
+def test_two_dense_paths_are_a_branching_graph(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("MatMul", ["m", "A"], "a"), node("MatMul", ["m", "B"], "b"),
+             node("Add", ["a", "b"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2), "A": f32(2, 2), "B": f32(2, 2)})
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err) and "/a/MatMul" in str(err)
 
 
 def test_tensor_feeding_two_nodes_is_refused(tmp_path: Path) -> None:
