@@ -24,7 +24,7 @@ from .arrays import check_chain, check_declared, make_layer, make_network, numer
 from .errors import MissingExtraError, NetworkFileError, printable
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
 from .onnx_activations import activation_of
-from .onnx_patterns import GROUP_OPS, activation_group, fold_constants
+from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
 
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
@@ -211,7 +211,7 @@ class _GraphReader:
             raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(outputs)} outputs; only one of each is supported")
         consumers: dict[str, list[Any]] = {}
         for node in self.graph.node:
-            if node.op_type == "Constant" or id(node) in self.absorbed:
+            if node.op_type == "Constant" or node_key(node) in self.absorbed:
                 continue
             for name in node.input:
                 if name and name not in self.constants and name not in self.folded:
@@ -238,7 +238,7 @@ class _GraphReader:
             visited += 1
             if visited > len(self.graph.node):
                 raise NetworkFileError(self.path, "graph", "the nodes form a cycle")
-        stray = len([n for n in self.graph.node if n.op_type != "Constant" and id(n) not in self.absorbed]) - visited
+        stray = len([n for n in self.graph.node if n.op_type != "Constant" and node_key(n) not in self.absorbed]) - visited
         if stray:
             raise NetworkFileError(self.path, "graph", f"{stray} node(s) are not on the path from the input to the output; only a plain chain is supported")
         if not self.layers:

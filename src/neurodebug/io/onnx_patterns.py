@@ -60,13 +60,18 @@ class Reader(Protocol):
     def const(self, node: Any, name: str) -> np.ndarray: ...
 
 
+def node_key(node: Any) -> str:
+    """A node's first output, which names it for good (protobuf's wrappers come and go, and their ids)."""
+    return str(node.output[0]) if node.output else f"#{node.name}"
+
+
 def _known(reader: Reader, name: str) -> bool:
     return name in reader.constants or name in reader.folded
 
 
-def fold_constants(reader: Reader) -> set[int]:
-    """Fill ``reader.folded``; the ids of the nodes it computed (left off the walk)."""
-    done: set[int] = set()
+def fold_constants(reader: Reader) -> set[str]:
+    """Fill ``reader.folded``; the keys of the nodes it computed (left off the walk)."""
+    done: set[str] = set()
     shapes: dict[str, tuple[str, str]] = {}  # tensor -> ("shape" | "batch" | "batch1", of which tensor)
     for node in reader.graph.node:
         op = node.op_type
@@ -77,6 +82,13 @@ def fold_constants(reader: Reader) -> set[int]:
             reader.folded[out] = np.transpose(reader.const(node, ins[0]), perm)
         elif op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS:
             reader.folded[out] = reader.const(node, ins[0])
+        elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
+            axes = reader.attr(node, "axes", None)
+            if axes is None and len(ins) > 1 and _known(reader, ins[1]):
+                axes = reader.const(node, ins[1]).ravel().tolist()
+            if axes is None:
+                continue
+            reader.folded[out] = np.expand_dims(reader.const(node, ins[0]), tuple(int(k) for k in axes))
         elif op == "Shape" and ins and int(reader.attr(node, "start", 0)) == 0:
             shapes[out] = ("shape", ins[0])
         elif op == "Gather" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] == "shape" and _known(reader, ins[1]):
@@ -99,13 +111,13 @@ def fold_constants(reader: Reader) -> set[int]:
             shapes[out] = ("reshape", shapes[ins[0]][1])
         else:
             continue
-        done.add(id(node))
+        done.add(node_key(node))
     # A shape step whose result feeds nothing but other folded steps is off the walk;
     # one that ends anywhere else is left on it, to be refused there.
-    used = {i for n in reader.graph.node if id(n) not in done for i in n.input}
+    used = {i for n in reader.graph.node if node_key(n) not in done for i in n.input}
     for node in reversed(list(reader.graph.node)):
-        if id(node) in done and node.op_type in ("Shape", "Gather", "Unsqueeze") and node.output[0] in used:
-            done.discard(id(node))
+        if node_key(node) in done and node.op_type in ("Shape", "Gather", "Unsqueeze") and node.output[0] in used:
+            done.discard(node_key(node))
             used.update(node.input)
     return done
 
@@ -153,21 +165,21 @@ def activation_group(reader: Reader, start: str, consumers: dict[str, list[Any]]
     None when they do not (the caller refuses the graph as before)."""
     group: list[Any] = []
     inside = {start}
-    members: set[int] = set()
-    order = {id(n): k for k, n in enumerate(reader.graph.node)}
+    members: set[str] = set()
+    order = {node_key(n): k for k, n in enumerate(reader.graph.node)}
     while len(group) < 24:
         ready = sorted(
             (n for t in inside for n in consumers.get(t, [])
-             if id(n) not in members and n.op_type in GROUP_OPS
+             if node_key(n) not in members and n.op_type in GROUP_OPS
              and all(i in inside or _known(reader, i) for i in n.input if i)),
-            key=lambda n: order[id(n)])
+            key=lambda n: order[node_key(n)])
         if not ready:
             return None
         node = ready[0]
         group.append(node)
-        members.add(id(node))
+        members.add(node_key(node))
         inside.update(o for o in node.output if o)
-        leaving = [t for t in inside if any(id(n) not in members for n in consumers.get(t, []))
+        leaving = [t for t in inside if any(node_key(n) not in members for n in consumers.get(t, []))
                    or t in (o.name for o in reader.graph.output)]
         if len(group) > 1 and len(leaving) == 1 and leaving[0] != start:
             got = _evaluate(reader, group, start, leaving[0])
