@@ -1,11 +1,14 @@
 """ONNX models, as PyTorch (``torch.onnx.export``) and other tools write them.
 
-The graph must be one straight path from its single input to its single
-output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
+The graph must be one path from its single input to its single output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
 layer and the activation node after it becomes that layer's activation.
 ``Gemm``'s ``alpha`` is folded into the weights and ``beta`` into the bias, so
-the layer shows the numbers the graph really multiplies by. The ``onnx``
-package parses the file; nothing else from it runs.
+the layer shows the numbers the graph really multiplies by. Several
+elementwise nodes that recombine the layer's output into one of the engine's
+activations (PyTorch's GELU, SiLU, Mish) are that activation, and what only
+depends on stored tensors and the input's shape (a transposed weight, the
+batch size of a Reshape) is computed once (``onnx_patterns.py``). The
+``onnx`` package parses the file; nothing else from it runs.
 """
 
 from __future__ import annotations
