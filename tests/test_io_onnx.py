@@ -505,3 +505,22 @@ def test_a_layer_after_unsqueeze_is_refused(tmp_path: Path) -> None:
     nodes = [node("MatMul", ["x", "W"], "m"), node("Unsqueeze", ["m", "axes"], "u"), node("MatMul", ["u", "W"], "y")]
     err = refused(tmp_path, nodes, {"W": f32(2, 2), "axes": np.array([1], dtype=np.int64)})
     assert err.place == "node '/y/MatMul' (MatMul)" and "only reshapes to the output" in str(err)
+
+
+def test_gemm_weight_through_transpose_and_squeeze_at_opset_11(tmp_path: Path) -> None:
+    """Gemm(x, Transpose(W)) exported without constant folding; Unsqueeze/Squeeze with axes attributes."""
+    w = {"W": f32(3, 2), "b": f32(3)}
+    nodes = [node("Transpose", ["W"], "wt", perm=[1, 0]), node("Gemm", ["x", "wt", "b"], "g"),
+             node("Unsqueeze", ["g"], "u", axes=[1]), node("Squeeze", ["u"], "y", axes=[1])]
+    net = load_network(save(tmp_path / "t.onnx", nodes, w, ["N", 2], opset=11))
+    x = RNG.normal(size=(4, 2))
+    close(forward(net, x), x @ w["W"].T.astype(float) + w["b"])
+
+
+def test_a_recombination_with_per_unit_constants_is_refused(tmp_path: Path) -> None:
+    """x·σ(c·x) with one c per unit is no single activation."""
+    w = {"W": f32(2, 2), "c": np.array([1.0, 2.0], dtype=np.float32)}
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Mul", ["m", "c"], "s"), node("Sigmoid", ["s"], "t"),
+             node("Mul", ["m", "t"], "y")]
+    err = refused(tmp_path, nodes, w)
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err)
