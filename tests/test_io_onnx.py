@@ -509,12 +509,13 @@ def test_a_layer_after_unsqueeze_is_refused(tmp_path: Path) -> None:
 
 def test_gemm_weight_through_transpose_and_squeeze_at_opset_11(tmp_path: Path) -> None:
     """Gemm(x, Transpose(W)) exported without constant folding; Unsqueeze/Squeeze with axes attributes."""
-    w = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=3)}
-    nodes = [node("Transpose", ["W"], "wt", perm=[1, 0]), node("Gemm", ["x", "wt", "b"], "g"),
+    w = {"fc.weight": RNG.normal(size=(3, 2)), "b": RNG.normal(size=3)}
+    nodes = [node("Transpose", ["fc.weight"], "wt", perm=[1, 0]), node("Gemm", ["x", "wt", "b"], "g"),
              node("Unsqueeze", ["g"], "u", axes=[1]), node("Squeeze", ["u"], "y", axes=[1])]
     net = load_network(save(tmp_path / "t.onnx", nodes, w, ["N", 2], opset=11, elem=TensorProto.DOUBLE))
     x = RNG.normal(size=(4, 2))
-    np.testing.assert_allclose(forward(net, x), x @ w["W"].T + w["b"], rtol=1e-12)
+    assert [l.name for l in net.layers] == ["fc"]
+    np.testing.assert_allclose(forward(net, x), x @ w["fc.weight"].T + w["b"], rtol=1e-12)
 
 
 def test_a_recombination_with_per_unit_constants_is_refused(tmp_path: Path) -> None:

@@ -179,6 +179,7 @@ class _GraphReader:
                     raise self.fail(node, "a Constant without a tensor 'value' is not supported")
                 self.constants[node.output[0]] = value
         self.folded: dict[str, np.ndarray] = {}
+        self.origin: dict[str, str] = {}  # a folded weight's stored tensor
         self.absorbed = fold_constants(self)  # nodes computed from stored tensors and the input's shape
         self.at_output = False  # after a Squeeze or Unsqueeze: only reshapes to the output
         self.layers: list[Layer] = []
@@ -423,7 +424,7 @@ class _GraphReader:
             raise self.fail(node, f"the weights take {W.shape[0]} inputs but the graph input has {x.dims[0]} features")
         if b is None:
             b = np.zeros(W.shape[1], dtype=W.dtype)
-        name = _layer_name(node, weight_name, len(self.layers))
+        name = _layer_name(node, self.origin.get(weight_name, weight_name), len(self.layers))
         self.layers.append(make_layer(self.path, place, name, "linear", W, b))
 
     def add(self, node: Any, x: _Tensor, out: str) -> _Tensor:

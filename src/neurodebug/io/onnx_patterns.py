@@ -52,6 +52,7 @@ class Reader(Protocol):
     graph: Any
     constants: dict[str, Any]
     folded: dict[str, np.ndarray]
+    origin: dict[str, str]
 
     def fail(self, node: Any, message: str) -> Exception: ...
 
@@ -80,8 +81,10 @@ def fold_constants(reader: Reader) -> set[str]:
         if op == "Transpose" and ins and _known(reader, ins[0]):
             perm = reader.attr(node, "perm", None)
             reader.folded[out] = np.transpose(reader.const(node, ins[0]), perm)
+            reader.origin[out] = reader.origin.get(ins[0], ins[0])  # "fc.weight" names the layer as without it
         elif op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS:
             reader.folded[out] = reader.const(node, ins[0])
+            reader.origin[out] = reader.origin.get(ins[0], ins[0])
         elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
             axes = reader.attr(node, "axes", None)
             if axes is None and len(ins) > 1 and _known(reader, ins[1]):
