@@ -15,6 +15,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from neurodebug.io import MissingExtraError, NetworkFileError, load_network
 from neurodebug.io.onnx_format import read_onnx_network
+from neurodebug.engine import Session
+from neurodebug.engine.samples import Sample, Samples
 from neurodebug.engine.trace import forward, trace_of
 
 from activation_references import ref_activation
@@ -235,12 +237,30 @@ def test_activation_nodes_no_activation_computes_are_refused(tmp_path: Path, op:
     assert err.place == f"node '/1/{op}' ({op})" and words in str(err)
 
 
-def test_mish_as_pytorch_exports_it_is_a_branching_graph(tmp_path: Path) -> None:
-    """nn.Mish exports as x·tanh(softplus(x)): three nodes, the layer's output used twice (a later part)."""
+def test_mish_as_pytorch_exports_it_is_one_activation(tmp_path: Path) -> None:
+    """nn.Mish exports as x·tanh(softplus(x)): three nodes that use the layer's output twice, one activation."""
+    w = {"W": f32(2, 2)}
     nodes = [node("MatMul", ["x", "W"], "m"), node("Softplus", ["m"], "s"), node("Tanh", ["s"], "t"),
              node("Mul", ["m", "t"], "y")]
+    net = load_network(save(tmp_path / "mish.onnx", nodes, w, ["N", 2]))
+    assert [l.activation for l in net.layers] == ["mish"]
+    x = RNG.normal(size=(4, 2))
+    z = x @ w["W"].astype(float)
+    close(forward(net, x), z * np.tanh(np.logaddexp(0, z)))
+
+
+def test_a_recombination_that_is_no_activation_is_a_branching_graph(tmp_path: Path) -> None:
+    """x·tanh(x) uses the layer's output twice but computes no engine activation."""
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Tanh", ["m"], "t"), node("Mul", ["m", "t"], "y")]
     err = refused(tmp_path, nodes, {"W": f32(2, 2)})
-    assert err.place == "tensor 'm'" and "a branching graph" in str(err)
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err) and "\n" not in str(err)
+
+
+def test_two_dense_paths_are_a_branching_graph(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("MatMul", ["m", "A"], "a"), node("MatMul", ["m", "B"], "b"),
+             node("Add", ["a", "b"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2), "A": f32(2, 2), "B": f32(2, 2)})
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err) and "/a/MatMul" in str(err)
 
 
 def test_tensor_feeding_two_nodes_is_refused(tmp_path: Path) -> None:
@@ -426,3 +446,82 @@ def test_newer_activations_give_pytorch_outputs(name: str, activations: list[str
     for values, want in zip(trace.values, expected["layers"]):
         want = np.array(want)
         np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+PATTERNS = {  # made by tests/fixtures/make_onnx_pattern_fixtures.py: the activations neurodebug reads
+    "gelu": ["gelu", "linear"], "gelu_tanh": ["gelu_tanh", "linear"], "silu": ["silu", "linear"],
+    "mish": ["mish", "linear"], "shapes": ["relu", "linear"],
+}
+
+
+@pytest.mark.parametrize("opset", [11, 14, 17, 18])
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+def test_exported_patterns_give_pytorch_outputs_and_step(pattern: str, opset: int) -> None:
+    """torch.onnx.export's several-node activations and no-ops, read as one activation or nothing."""
+    name = f"{pattern}_opset{opset}.onnx"
+    expected = json.loads((FIXTURES / "onnx_patterns" / f"{name}.expected.json").read_text())
+    net = load_network(FIXTURES / "onnx_patterns" / name)
+    assert [l.activation for l in net.layers] == PATTERNS[pattern]
+    x = np.array(expected["x"], dtype=np.float32).reshape(len(expected["x"]), -1)
+    want = np.array(expected["y"]).reshape(len(x), -1)
+    np.testing.assert_allclose(forward(net, x), want, rtol=1e-5, atol=1e-6 * np.abs(want).max())
+    trace = trace_of(net, x)
+    for values, layer in zip(trace.values, expected["layers"]):
+        layer = np.array(layer)
+        np.testing.assert_allclose(values.a, layer, rtol=1e-5, atol=1e-6 * np.abs(layer).max())
+    net.samples = Samples.of([Sample(f"x{i}", row) for i, row in enumerate(x)], net.n_inputs)
+    session = Session(net)
+    session.to_end()
+    assert session.at_end and session.step is not None
+
+
+@pytest.mark.parametrize("threshold", [False, True])
+def test_softplus_written_out_is_one_activation(tmp_path: Path, threshold: bool) -> None:
+    """log(1 + exp(z)), alone or with the threshold a decomposition keeps for large z (z where z > 20)."""
+    w = {"W": f32(2, 3), "one": np.array(1.0, dtype=np.float32), "big": np.array(20.0, dtype=np.float32)}
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Exp", ["m"], "e"), node("Add", ["e", "one"], "p"),
+             node("Log", ["p"], "s" if threshold else "y")]
+    if threshold:
+        nodes += [node("Greater", ["m", "big"], "g"), node("Where", ["g", "m", "s"], "y")]
+    net = load_network(save(tmp_path / "softplus.onnx", nodes, w, ["N", 2]))
+    assert [l.activation for l in net.layers] == ["softplus"]
+    x = RNG.normal(size=(4, 2))
+    close(forward(net, x), np.logaddexp(0, x @ w["W"].astype(float)))
+
+
+def test_cast_to_an_integer_is_refused(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Cast", ["m"], "y", to=TensorProto.INT32)]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2)})
+    assert err.place == "node '/y/Cast' (Cast)" and "INT32" in str(err)
+
+
+def test_unsqueeze_of_the_batch_is_refused(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Unsqueeze", ["m", "axes"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2), "axes": np.array([0], dtype=np.int64)})
+    assert err.place == "node '/y/Unsqueeze' (Unsqueeze)" and "batch axis" in str(err)
+
+
+def test_a_layer_after_unsqueeze_is_refused(tmp_path: Path) -> None:
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Unsqueeze", ["m", "axes"], "u"), node("MatMul", ["u", "W"], "y")]
+    err = refused(tmp_path, nodes, {"W": f32(2, 2), "axes": np.array([1], dtype=np.int64)})
+    assert err.place == "node '/y/MatMul' (MatMul)" and "only reshapes to the output" in str(err)
+
+
+def test_gemm_weight_through_transpose_and_squeeze_at_opset_11(tmp_path: Path) -> None:
+    """Gemm(x, Transpose(W)) exported without constant folding; Unsqueeze/Squeeze with axes attributes."""
+    w = {"fc.weight": RNG.normal(size=(3, 2)), "b": RNG.normal(size=3)}
+    nodes = [node("Transpose", ["fc.weight"], "wt", perm=[1, 0]), node("Gemm", ["x", "wt", "b"], "g"),
+             node("Unsqueeze", ["g"], "u", axes=[1]), node("Squeeze", ["u"], "y", axes=[1])]
+    net = load_network(save(tmp_path / "t.onnx", nodes, w, ["N", 2], opset=11, elem=TensorProto.DOUBLE))
+    x = RNG.normal(size=(4, 2))
+    assert [l.name for l in net.layers] == ["fc"]
+    np.testing.assert_allclose(forward(net, x), x @ w["fc.weight"].T + w["b"], rtol=1e-12)
+
+
+def test_a_recombination_with_per_unit_constants_is_refused(tmp_path: Path) -> None:
+    """x·σ(c·x) with one c per unit is no single activation."""
+    w = {"W": f32(2, 2), "c": np.array([1.0, 2.0], dtype=np.float32)}
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Mul", ["m", "c"], "s"), node("Sigmoid", ["s"], "t"),
+             node("Mul", ["m", "t"], "y")]
+    err = refused(tmp_path, nodes, w)
+    assert err.place == "tensor 'm'" and "a branching graph" in str(err)

@@ -3,9 +3,9 @@
 Each engine activation names its ONNX ops (``ONNX_OPS``); this module reads
 the node's attributes (and Clip's constant inputs) into the activation's
 parameters, with the defaults the ONNX specification gives, and refuses
-what no engine activation computes, in one line. A node is a single op:
-the patterns an exporter writes for GELU (Div, Erf, Add, Mul, Mul) or Mish
-(Softplus, Tanh, Mul) branch, and a chain reader does not take them.
+what no engine activation computes, in one line. The patterns an exporter
+writes for GELU (Div, Erf, Add, Mul, Mul), SiLU or Mish (several nodes using
+the layer's output twice) are read in ``onnx_patterns.py``.
 """
 
 from __future__ import annotations

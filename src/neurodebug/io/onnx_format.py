@@ -1,11 +1,14 @@
 """ONNX models, as PyTorch (``torch.onnx.export``) and other tools write them.
 
-The graph must be one straight path from its single input to its single
-output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
+The graph must be one path from its single input to its single output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
 layer and the activation node after it becomes that layer's activation.
 ``Gemm``'s ``alpha`` is folded into the weights and ``beta`` into the bias, so
-the layer shows the numbers the graph really multiplies by. The ``onnx``
-package parses the file; nothing else from it runs.
+the layer shows the numbers the graph really multiplies by. Several
+elementwise nodes that recombine the layer's output into one of the engine's
+activations (PyTorch's GELU, SiLU, Mish) are that activation, and what only
+depends on stored tensors and the input's shape (a transposed weight, the
+batch size of a Reshape) is computed once (``onnx_patterns.py``). The
+``onnx`` package parses the file; nothing else from it runs.
 """
 
 from __future__ import annotations
@@ -24,12 +27,17 @@ from .arrays import check_chain, check_declared, make_layer, make_network, numer
 from .errors import MissingExtraError, NetworkFileError, printable
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
 from .onnx_activations import activation_of
+from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
 
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
     "Gemm", "MatMul", "Add (after Gemm or MatMul)", *ACTIVATION_OPS, "Identity", "Dropout",
-    "Flatten or Reshape (at the input)", "Constant",
+    "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)",
+    "Squeeze, Unsqueeze or Flatten (at the output)", "Transpose (of a weight)",
+    "Shape, Gather, Unsqueeze, Concat (the batch size of a Reshape)",
+    "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
 )
+_OUTPUT_OPS = ("Squeeze", "Unsqueeze", "Flatten", "Reshape", "Identity", "Cast", "Dropout")
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
 
 
@@ -170,6 +178,10 @@ class _GraphReader:
                 if value is None:
                     raise self.fail(node, "a Constant without a tensor 'value' is not supported")
                 self.constants[node.output[0]] = value
+        self.folded: dict[str, np.ndarray] = {}
+        self.origin: dict[str, str] = {}  # a folded weight's stored tensor
+        self.absorbed = fold_constants(self)  # nodes computed from stored tensors and the input's shape
+        self.at_output = False  # after a Squeeze or Unsqueeze: only reshapes to the output
         self.layers: list[Layer] = []
         self.bias_open = False  # an Add may still fold into the last layer's bias
 
@@ -177,6 +189,8 @@ class _GraphReader:
         return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
 
     def const(self, node: Any, name: str) -> np.ndarray:
+        if name in self.folded:
+            return self.folded[name]
         if name not in self.constants:
             raise self.fail(node, f"input '{name}' is computed, not stored; only one computed input per node is supported (a branching graph)")
         try:
@@ -201,15 +215,24 @@ class _GraphReader:
             raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(outputs)} outputs; only one of each is supported")
         consumers: dict[str, list[Any]] = {}
         for node in self.graph.node:
-            if node.op_type == "Constant":
+            if node.op_type == "Constant" or node_key(node) in self.absorbed:
                 continue
             for name in node.input:
-                if name and name not in self.constants:
+                if name and name not in self.constants and name not in self.folded:
                     consumers.setdefault(name, []).append(node)
         current = _Tensor(inputs[0].name, self.input_dims(inputs[0]))
         visited = 0
         while current.name != outputs[0].name:
             nodes = consumers.get(current.name, [])
+            if self.layers and not self.at_output and any(n.op_type in GROUP_OPS for n in nodes):
+                group = activation_group(self, current.name, consumers)
+                if group is not None:
+                    activation, end, count = group
+                    self.activate(nodes[0], current, (activation, {}))
+                    self.bias_open = False
+                    current = _Tensor(end, current.dims, current.feature_major)
+                    visited += count
+                    continue
             if len(nodes) != 1:
                 what = "is used by no node and is not the graph's output" if not nodes else (
                     f"feeds {len(nodes)} nodes ({', '.join(n.name or n.op_type for n in nodes)}): a branching graph")
@@ -219,7 +242,7 @@ class _GraphReader:
             visited += 1
             if visited > len(self.graph.node):
                 raise NetworkFileError(self.path, "graph", "the nodes form a cycle")
-        stray = len([n for n in self.graph.node if n.op_type != "Constant"]) - visited
+        stray = len([n for n in self.graph.node if n.op_type != "Constant" and node_key(n) not in self.absorbed]) - visited
         if stray:
             raise NetworkFileError(self.path, "graph", f"{stray} node(s) are not on the path from the input to the output; only a plain chain is supported")
         if not self.layers:
@@ -236,7 +259,7 @@ class _GraphReader:
         return [d.dim_value if d.HasField("dim_value") else None for d in shape.dim][1:]
 
     def step(self, node: Any, x: _Tensor) -> _Tensor:
-        data = [i for i in node.input if i and i not in self.constants]
+        data = [i for i in node.input if i and i not in self.constants and i not in self.folded]
         if data != [x.name]:
             raise self.fail(node, "takes more than one computed input (a branching graph); only a plain chain is supported")
         op = node.op_type
@@ -244,7 +267,19 @@ class _GraphReader:
         for extra in node.output[1:]:
             if extra and (any(extra in n.input for n in self.graph.node) or extra in (o.name for o in self.graph.output)):
                 raise self.fail(node, f"its second output '{extra}' is used; only a plain chain is supported")
+        if self.at_output and op not in _OUTPUT_OPS:
+            raise self.fail(node, "after a Squeeze or Unsqueeze only reshapes to the output are supported")
         if op in ("Identity", "Dropout"):
+            return _Tensor(out, x.dims, x.feature_major)
+        if op == "Cast":
+            to = int(self.attr(node, "to", 0))
+            if to not in (self.onnx.TensorProto.FLOAT, self.onnx.TensorProto.DOUBLE):
+                raise self.fail(node, f"a Cast to {self.onnx.TensorProto.DataType.Name(to) if to in self.onnx.TensorProto.DataType.values() else to} "
+                                "is not supported (only to float32 or float64, which change nothing here)")
+            return _Tensor(out, x.dims, x.feature_major)
+        if op in ("Squeeze", "Unsqueeze"):
+            return self.squeeze(node, x, out)
+        if self.at_output and op in ("Flatten", "Reshape"):
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Flatten", "Reshape"):
             return self.reshape(node, x, out)
@@ -263,6 +298,20 @@ class _GraphReader:
         raise self.fail(node, f"op {op} is not supported; supported: {', '.join(SUPPORTED_OPS)}")
 
     # -- ops -------------------------------------------------------------------------
+    def squeeze(self, node: Any, x: _Tensor, out: str) -> _Tensor:
+        """Squeeze or Unsqueeze after the last layer: the values stay, one row per sample."""
+        if not self.layers:
+            raise self.fail(node, f"a {node.op_type} before the first layer is not supported")
+        if x.feature_major:
+            raise self.fail(node, f"a {node.op_type} of a transposed (features × batch) tensor is not supported")
+        axes = self.attr(node, "axes", None)
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self.const(node, node.input[1]).astype(np.int64).ravel().tolist()
+        if not axes or 0 in axes:
+            raise self.fail(node, f"a {node.op_type} of the batch axis (or of every axis of size 1) is not supported")
+        self.at_output = True
+        return _Tensor(out, x.dims, False)
+
     def reshape(self, node: Any, x: _Tensor, out: str) -> _Tensor:
         if x.feature_major:
             raise self.fail(node, "reshaping a transposed (features × batch) tensor is not supported")
@@ -375,7 +424,7 @@ class _GraphReader:
             raise self.fail(node, f"the weights take {W.shape[0]} inputs but the graph input has {x.dims[0]} features")
         if b is None:
             b = np.zeros(W.shape[1], dtype=W.dtype)
-        name = _layer_name(node, weight_name, len(self.layers))
+        name = _layer_name(node, self.origin.get(weight_name, weight_name), len(self.layers))
         self.layers.append(make_layer(self.path, place, name, "linear", W, b))
 
     def add(self, node: Any, x: _Tensor, out: str) -> _Tensor:
@@ -391,12 +440,12 @@ class _GraphReader:
         self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b)
         return _Tensor(out, x.dims, x.feature_major)
 
-    def activate(self, node: Any, x: _Tensor) -> None:
+    def activate(self, node: Any, x: _Tensor, known: tuple[str, dict[str, float]] | None = None) -> None:
         if not self.layers:
             raise self.fail(node, "an activation before the first Gemm or MatMul is not supported")
         last = self.layers[-1]
         if last.activation != "linear":
             raise self.fail(node, f"follows layer '{last.name}', which already applies {last.activation}; a neurodebug layer applies one activation")
-        activation, params = activation_of(self, node, x.feature_major)
+        activation, params = known or activation_of(self, node, x.feature_major)
         place = f"node '{node.name or node.op_type}' ({node.op_type})"
         self.layers[-1] = make_layer(self.path, place, last.name, activation, last.W, last.b, params)

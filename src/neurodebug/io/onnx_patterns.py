@@ -1,0 +1,192 @@
+"""The patterns exporters write for one activation or for nothing at all.
+
+``torch.onnx.export`` writes GELU as Div(x, √2), Erf, Add(1), Mul(x), Mul(0.5),
+its tanh form as nine Mul/Add/Tanh nodes, SiLU as Mul(x, Sigmoid(x)) and Mish
+as Mul(x, Tanh(Softplus(x))). Such a group branches only to recombine the
+same tensor, so it is one activation. :func:`activation_group` grows the group
+from the layer's output one elementwise node at a time (in the graph's
+order) and, each time nothing but one tensor leaves it, evaluates it with
+NumPy on a probe and compares it with the engine's activations: a group is
+named by what it computes, not by the spelling of its ops.
+
+:func:`fold_constants` computes, once, what only depends on stored tensors
+and on the input's shape: a weight fed through ``Transpose`` or ``Cast``,
+and the ``Shape``→``Gather``→``Unsqueeze``→``Concat`` that
+``x.view(x.size(0), -1)`` makes for its ``Reshape`` (as [0, -1]).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..engine.activations import ACTIVATIONS
+
+# Elementwise ops a group may hold, as NumPy computes them in float64.
+_UNARY: dict[str, Callable[[Any], Any]] = {
+    "Erf": np.vectorize(math.erf, otypes=[np.float64]),
+    "Tanh": np.tanh,
+    "Sigmoid": lambda z: 0.5 * (1 + np.tanh(0.5 * z)),
+    "Softplus": lambda z: np.logaddexp(0.0, z),
+    "Exp": np.exp,
+    "Log": np.log,
+    "Neg": np.negative,
+    "Sqrt": np.sqrt,
+    "Identity": lambda z: z,
+}
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
+    "Greater": np.greater, "Less": np.less,
+}
+GROUP_OPS = frozenset(_UNARY) | frozenset(_BINARY) | {"Where", "Cast"}
+CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus")
+_PROBE = np.concatenate([np.linspace(-12.0, 12.0, 241), [-30.0, -0.3, 0.0, 1e-3, 0.7, 30.0]])
+_RTOL = 1e-5  # the float32 constants exporters write (√2, 0.044715, √(2/π)) agree to about 1e-7
+_NO_OP_CASTS = (1, 11)  # TensorProto.FLOAT, DOUBLE
+
+
+class Reader(Protocol):
+    graph: Any
+    constants: dict[str, Any]
+    folded: dict[str, np.ndarray]
+    origin: dict[str, str]
+
+    def fail(self, node: Any, message: str) -> Exception: ...
+
+    def attr(self, node: Any, name: str, default: Any) -> Any: ...
+
+    def const(self, node: Any, name: str) -> np.ndarray: ...
+
+
+def node_key(node: Any) -> str:
+    """A node's first output, which names it for good (protobuf's wrappers come and go, and their ids)."""
+    return str(node.output[0]) if node.output else f"#{node.name}"
+
+
+def _known(reader: Reader, name: str) -> bool:
+    return name in reader.constants or name in reader.folded
+
+
+def fold_constants(reader: Reader) -> set[str]:
+    """Fill ``reader.folded``; the keys of the nodes it computed (left off the walk)."""
+    done: set[str] = set()
+    shapes: dict[str, tuple[str, str]] = {}  # tensor -> ("shape" | "batch" | "batch1", of which tensor)
+    for node in reader.graph.node:
+        op = node.op_type
+        ins = list(node.input)
+        out = node.output[0] if node.output else ""
+        if op == "Transpose" and ins and _known(reader, ins[0]):
+            perm = reader.attr(node, "perm", None)
+            reader.folded[out] = np.transpose(reader.const(node, ins[0]), perm)
+            reader.origin[out] = reader.origin.get(ins[0], ins[0])  # "fc.weight" names the layer as without it
+        elif op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS:
+            reader.folded[out] = reader.const(node, ins[0])
+            reader.origin[out] = reader.origin.get(ins[0], ins[0])
+        elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
+            axes = reader.attr(node, "axes", None)
+            if axes is None and len(ins) > 1 and _known(reader, ins[1]):
+                axes = reader.const(node, ins[1]).ravel().tolist()
+            if axes is None:
+                continue
+            reader.folded[out] = np.expand_dims(reader.const(node, ins[0]), tuple(int(k) for k in axes))
+        elif op == "Shape" and ins and int(reader.attr(node, "start", 0)) == 0:
+            shapes[out] = ("shape", ins[0])
+        elif op == "Gather" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] == "shape" and _known(reader, ins[1]):
+            index = reader.const(node, ins[1])
+            if index.size != 1 or int(index.ravel()[0]) != 0 or int(reader.attr(node, "axis", 0)) != 0:
+                continue
+            shapes[out] = ("batch" if index.ndim == 0 else "batch1", shapes[ins[0]][1])
+        elif op == "Unsqueeze" and ins and shapes.get(ins[0], ("",))[0] == "batch":
+            axes = reader.attr(node, "axes", None)
+            if axes is None and len(ins) > 1 and _known(reader, ins[1]):
+                axes = reader.const(node, ins[1]).ravel().tolist()
+            if list(axes or []) != [0]:
+                continue
+            shapes[out] = ("batch1", shapes[ins[0]][1])
+        elif op == "Concat" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] == "batch1" and _known(reader, ins[1]):
+            rest = reader.const(node, ins[1]).astype(np.int64).ravel()
+            if rest.tolist() != [-1]:
+                continue
+            reader.folded[out] = np.array([0, -1], dtype=np.int64)
+            shapes[out] = ("reshape", shapes[ins[0]][1])
+        else:
+            continue
+        done.add(node_key(node))
+    # A shape step whose result feeds nothing but other folded steps is off the walk;
+    # one that ends anywhere else is left on it, to be refused there.
+    used = {i for n in reader.graph.node if node_key(n) not in done for i in n.input}
+    for node in reversed(list(reader.graph.node)):
+        if node_key(node) in done and node.op_type in ("Shape", "Gather", "Unsqueeze") and node.output[0] in used:
+            done.discard(node_key(node))
+            used.update(node.input)
+    return done
+
+
+def _evaluate(reader: Reader, nodes: list[Any], start: str, end: str) -> np.ndarray | None:
+    values: dict[str, np.ndarray] = {start: _PROBE}
+    with np.errstate(all="ignore"):
+        for node in nodes:
+            args = []
+            for name in node.input:
+                if name in values:
+                    args.append(values[name])
+                    continue
+                c = np.asarray(reader.const(node, name), dtype=np.float64)
+                if c.size != 1:  # a per-unit constant: not an activation
+                    return None
+                args.append(c.reshape(()))
+            op = node.op_type
+            if op in _UNARY and len(args) == 1:
+                values[node.output[0]] = np.asarray(_UNARY[op](args[0]), dtype=np.float64)
+            elif op in _BINARY and len(args) == 2:
+                values[node.output[0]] = np.asarray(_BINARY[op](args[0], args[1]), dtype=np.float64)
+            elif op == "Where" and len(args) == 3:
+                values[node.output[0]] = np.where(args[0] != 0, args[1], args[2])
+            elif op == "Cast" and len(args) == 1 and int(reader.attr(node, "to", 0)) in (*_NO_OP_CASTS, 9):
+                values[node.output[0]] = args[0] if int(reader.attr(node, "to", 0)) != 9 else (args[0] != 0) * 1.0
+            else:
+                return None
+    return values.get(end)
+
+
+def _which(got: np.ndarray) -> str | None:
+    if got.shape != _PROBE.shape or not np.all(np.isfinite(got)):
+        return None
+    for name in CANDIDATES:
+        want = ACTIVATIONS[name](_PROBE)
+        if np.allclose(got, want, rtol=_RTOL, atol=1e-7):
+            return name
+    return None
+
+
+def activation_group(reader: Reader, start: str, consumers: dict[str, list[Any]]) -> tuple[str, str, int] | None:
+    """(engine activation, the group's output tensor, its node count) when the
+    elementwise nodes fed by ``start`` compute one of the engine's activations;
+    None when they do not (the caller refuses the graph as before)."""
+    group: list[Any] = []
+    inside = {start}
+    members: set[str] = set()
+    order = {node_key(n): k for k, n in enumerate(reader.graph.node)}
+    while len(group) < 24:
+        ready = sorted(
+            (n for t in inside for n in consumers.get(t, [])
+             if node_key(n) not in members and n.op_type in GROUP_OPS
+             and all(i in inside or _known(reader, i) for i in n.input if i)),
+            key=lambda n: order[node_key(n)])
+        if not ready:
+            return None
+        node = ready[0]
+        group.append(node)
+        members.add(node_key(node))
+        inside.update(o for o in node.output if o)
+        leaving = [t for t in inside if any(node_key(n) not in members for n in consumers.get(t, []))
+                   or t in (o.name for o in reader.graph.output)]
+        if len(group) > 1 and len(leaving) == 1 and leaving[0] != start:
+            got = _evaluate(reader, group, start, leaving[0])
+            name = _which(got) if got is not None else None
+            if name is not None:
+                return name, leaving[0], len(group)
+    return None
