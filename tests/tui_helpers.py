@@ -21,6 +21,18 @@ from neurodebug import Session, load_network
 from neurodebug.tui.app import NeurodebugApp
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
+
+
+def flagged_explanations():
+    """(network, sample row, layer, neuron, its Explanation) for every neuron
+    with a problem or a note, in every sample of every bundled network."""
+    for name in sorted(p.name for p in SAMPLES.glob("*.json")):
+        s = Session(load_network(SAMPLES / name))
+        report = s.health()
+        for row in range(len(s.samples)):
+            s.set_sample(row)
+            for l, j in sorted({*report.failing_neurons(row), *report.noted_neurons(row)}):
+                yield name, row, l, j, s.explain(l, j)
 SETTLE_YIELDS = 1_000_000  # turns of the event loop; far more than any key needs
 QUIET_TURNS = 3
 

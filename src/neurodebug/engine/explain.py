@@ -51,8 +51,19 @@ class _Fields(TypedDict, total=False):
     wrong_output: Finding
 
 
-def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> tuple[FindingKind, ...]:
-    """The same tests as ``check_health``, for one neuron and one sample."""
+def _wrong_output(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Finding | None:
+    """The output finding sample ``row`` is part of, for output neuron j (None elsewhere)."""
+    if l != len(trace.network.layers) - 1:
+        return None
+    names = trace.network.samples.names_for(trace.n_samples)
+    return next((f for f in check_outputs(trace, config, names) if f.neuron in (j, None) and row in f.samples),
+                None)
+
+
+def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig,
+           wrong: Finding | None = None) -> tuple[FindingKind, ...]:
+    """The same tests as ``check_health``, for one neuron and one sample
+    (``wrong``: its output finding, from ``_wrong_output``)."""
     layer = trace.network.layers[l]
     vals = trace.values[l]
     z, a = float(vals.z[row, j]), float(vals.a[row, j])
@@ -65,12 +76,8 @@ def _kinds(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> tupl
         kinds.append(SATURATED)
     if conditions.dead(layer, vals.z[:, j:j + 1], config)[0]:
         kinds.append(DEAD)
-    if l == len(trace.network.layers) - 1:
-        names = trace.network.samples.names_for(trace.n_samples)
-        for f in check_outputs(trace, config, names):
-            if f.neuron in (j, None) and row in f.samples:
-                kinds.append(WRONG_OUTPUT)
-                break
+    if wrong is not None:
+        kinds.append(WRONG_OUTPUT)
     return tuple(k for k in KINDS if k in kinds)
 
 
@@ -123,14 +130,16 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     zdot, z, a = float(vals.zdot[row, j]), float(vals.z[row, j]), float(vals.a[row, j])
     terms = Terms(trace, row, l, j)
     dominant = terms[0]
-    kinds = _kinds(trace, row, l, j, config)
+    wrong = _wrong_output(trace, row, l, j, config)  # judged once: it checks every sample's output
+    kinds = _kinds(trace, row, l, j, config, wrong)
     own = len(network.samples) == trace.n_samples
     sample_name = network.samples.names[row] if own else f"sample {row + 1}"
     fields: _Fields = {"bias_target": NeuronRef(l, j).short + ".b"}
     if l > 0 and dominant.index is not None and math.isfinite(dominant.share):
-        # Walk back: a dominant input made by a troubled neuron is the lead to follow.
+        # Walk back: a dominant input made by a troubled neuron is the lead to follow
+        # (a hidden neuron: no output finding).
         up = (l - 1, dominant.index)
-        up_kinds = tuple(k for k in _kinds(trace, row, *up, config) if k != WRONG_OUTPUT)
+        up_kinds = _kinds(trace, row, *up, config)
         fields.update({"dominant_upstream": up, "dominant_upstream_kinds": up_kinds})
     if NONFINITE in kinds:
         fields["nonfinite"] = nonfinite_cause(trace, row, l, j)
@@ -148,10 +157,8 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
     at = conditions.dies_at(layer)
     if at is not None and math.isfinite(z):
         fields.update(_bias_fixes(trace, row, l, j, kinds, at))
-    if WRONG_OUTPUT in kinds:
-        names = network.samples.names_for(trace.n_samples)
-        fields["wrong_output"] = next(f for f in check_outputs(trace, config, names)
-                                      if f.neuron in (j, None) and row in f.samples)
+    if wrong is not None:
+        fields["wrong_output"] = wrong
     e = Explanation(l, j, row, where_text(network, l, j), sample_name, layer.activation, zdot,
                     float(layer.b[j]), z, a, terms, dominant, kinds, n_samples=trace.n_samples, **fields)
     lines, summary = explanation_lines(e, trace, config)
