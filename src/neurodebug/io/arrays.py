@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine.activations import takers
 from ..engine.network import Layer, Network, ShapeError
+from ..engine.numbers import json_number
 from .errors import NetworkFileError, over_limit, printable, size_text
 from .files import MAX_ARRAY_BYTES
 
@@ -50,8 +51,7 @@ def numeric(path: Path, place: str, value: Any, ndim: int | None = None, what: s
         index = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape) if arr.ndim else ()
         at = "[" + ",".join(str(int(i)) for i in index) + "]" if index else ""
         v = float(arr[index] if index else arr[()])
-        shown = "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-        raise NetworkFileError(path, f"{place}{at}", f"is {shown}, expected a finite number")
+        raise NetworkFileError(path, f"{place}{at}", f"is {json_number(v)}, expected a finite number")
     return arr
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.network import Network
+from ..engine.numbers import json_number
 from ..engine.samples import NO_LABEL, Samples
 from .arrays import check_declared, npy_header, numpy_load
 from .errors import NetworkFileError, printable
@@ -132,9 +133,8 @@ def _check_finite(path: Path, arr: np.ndarray, lines: np.ndarray | None = None) 
         return
     row, col = (int(i) for i in np.argwhere(bad)[0])
     v = float(arr[row, col])
-    shown = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
     place = f"sample {row + 1}, input {col + 1}" if lines is None else f"line {int(lines[row])}, input {col + 1}"
-    raise NetworkFileError(path, place, f"is {shown}, expected a finite number")
+    raise NetworkFileError(path, place, f"is {json_number(v)}, expected a finite number")
 
 
 # -- .csv -------------------------------------------------------------------------
