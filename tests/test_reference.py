@@ -28,13 +28,16 @@ from neurodebug.engine import (
     ACTIVATE,
     BIAS,
     DOT,
+    NORM,
     NORMALIZE,
     PER_LAYER,
     PER_NEURON,
+    BatchNorm,
     Layer,
     Network,
     Normalization,
     Plan,
+    Rescaling,
 )
 from neurodebug.engine.trace import forward, trace_of
 
@@ -62,17 +65,41 @@ def ref_products(x, W):
 
 
 def ref_layer(x, layer):
-    """(zdot, z, a) of one dense layer for a batch ``x`` (rows are samples)."""
+    """(zdot, z, a) of one dense layer for a batch ``x`` (rows are samples),
+    its batch norm or rescaling before (z) or after (a) the activation."""
     with np.errstate(all="ignore"):
         zdot = ref_products(x, layer.W).sum(axis=1)
         z = zdot + layer.b
+        if layer.norm is not None and layer.norm_at == "z":
+            z = ref_normalize(z, layer.norm)
         a = ref_activation(layer.activation, z, layer.params)
+        if layer.norm is not None and layer.norm_at == "a":
+            a = ref_normalize(a, layer.norm)
     return zdot, z, a
 
 
 def ref_normalize(x, norm):
+    """The three element-wise maps, from their definitions."""
     with np.errstate(all="ignore"):
+        if isinstance(norm, BatchNorm):
+            return norm.gamma * (x - norm.mean) / np.sqrt(norm.var + norm.eps) + norm.beta
+        if isinstance(norm, Rescaling):
+            return x * norm.scale + norm.offset
         return (x - norm.mean) / norm.std
+
+
+def norm_atol(x, norm):
+    """An absolute tolerance for a norm of ``x``: a few ulps of the largest
+    term it adds (x − μ cancels, so a relative one cannot hold)."""
+    with np.errstate(all="ignore"):
+        if isinstance(norm, BatchNorm):
+            factor = np.abs(norm.gamma) / np.sqrt(norm.var + norm.eps)
+            size = (np.abs(x) + np.abs(norm.mean)) * factor + np.abs(norm.beta)
+        elif isinstance(norm, Rescaling):
+            size = np.abs(x * norm.scale) + np.abs(norm.offset)
+        else:
+            size = (np.abs(x) + np.abs(norm.mean)) / norm.std
+    return 16 * eps_of(np.asarray(x), *norm.params().values()) * finite_max(size)
 
 
 def ref_forward(net, x):
@@ -181,13 +208,26 @@ def structures(draw, max_layers=5, max_units=64):
     widths = draw(st.lists(st.integers(1, max_units), min_size=1, max_size=max_layers))
     acts = draw(st.lists(st.sampled_from(ACTIVATION_NAMES), min_size=len(widths), max_size=len(widths)))
     params = [draw(activation_params(a)) for a in acts]
-    normalized = draw(st.booleans())
-    return n_inputs, widths, acts, params, normalized
+    normalized = draw(st.sampled_from([None, None, "normalization", "batchnorm", "rescaling"]))
+    norms = [draw(st.sampled_from([None, None, ("batchnorm", "z"), ("batchnorm", "a"), ("rescaling", "z"),
+                                   ("rescaling", "a")])) for _ in widths]
+    return n_inputs, widths, acts, params, normalized, norms
+
+
+def make_norm(kind, n, rng, scale=1.0, dtype=np.float64):
+    """A norm of ``kind`` over ``n`` elements with random, valid parameters."""
+    if kind == "normalization":
+        return Normalization(rng.normal(0.0, scale, size=n), rng.uniform(0.1, 2.0, size=n) * scale)
+    if kind == "batchnorm":
+        return BatchNorm(rng.normal(1.0, 0.5, size=n).astype(dtype), rng.normal(0.0, 1.0, size=n).astype(dtype),
+                         rng.normal(0.0, scale, size=n).astype(dtype),
+                         (rng.uniform(0.0, 2.0, size=n) * scale**2).astype(dtype), float(rng.choice([1e-5, 1e-3])))
+    return Rescaling(rng.normal(0.0, 1.0 / scale, size=n).astype(dtype), rng.normal(0.0, 1.0, size=n).astype(dtype))
 
 
 @st.composite
 def cases(draw, max_layers=5, max_units=64):
-    n_inputs, widths, acts, params, normalized = draw(structures(max_layers, max_units))
+    n_inputs, widths, acts, params, normalized, norms = draw(structures(max_layers, max_units))
     dtype = draw(st.sampled_from([np.float64, np.float64, np.float32]))
     seed = draw(st.integers(0, 2**32 - 1))
     weight_scale = draw(st.sampled_from([0.01, 0.5, 1.0, 3.0, 30.0]))
@@ -197,17 +237,18 @@ def cases(draw, max_layers=5, max_units=64):
 
     layers = []
     n_prev = n_inputs
-    for i, (units, act, p) in enumerate(zip(widths, acts, params)):
+    for i, (units, act, p, layer_norm) in enumerate(zip(widths, acts, params, norms)):
         W = rng.normal(0.0, weight_scale, size=(n_prev, units))
         W[rng.random(W.shape) < sparsity] = 0.0
         b = rng.normal(0.0, weight_scale, size=units)
-        layers.append(Layer(f"layer{i + 1}", act, W.astype(dtype), b.astype(dtype), params=p))
+        extra = {}
+        if layer_norm is not None:
+            extra = {"norm": make_norm(layer_norm[0], units, rng, weight_scale, dtype), "norm_at": layer_norm[1]}
+        layers.append(Layer(f"layer{i + 1}", act, W.astype(dtype), b.astype(dtype), params=p, **extra))
         n_prev = units
     norm = None
     if normalized:
-        mean = rng.normal(0.0, input_scale, size=n_inputs)
-        std = rng.uniform(0.1, 2.0, size=n_inputs) * input_scale
-        norm = Normalization(mean, std)
+        norm = make_norm(normalized, n_inputs, rng, input_scale, dtype)
     net = Network(layers, normalization=norm)
 
     batch = draw(st.booleans())
@@ -224,16 +265,24 @@ def expected_steps(net: Network, granularity: str) -> list[tuple[int, int | None
     if net.normalization is not None:
         steps.append((-1, None, NORMALIZE))
     for l, layer in enumerate(net.layers):
+        kinds = layer_kinds(layer)
         if granularity == PER_LAYER:
-            steps += [(l, None, kind) for kind in KINDS]
+            steps += [(l, None, kind) for kind in kinds]
         elif layer.activation in PER_LAYER_NAMES:
+            cut = kinds.index(ACTIVATE)  # the activation and what follows it: once for the layer
             for j in range(layer.units):
-                steps += [(l, j, DOT), (l, j, BIAS)]
-            steps.append((l, None, ACTIVATE))
+                steps += [(l, j, kind) for kind in kinds[:cut]]
+            steps += [(l, None, kind) for kind in kinds[cut:]]
         else:
             for j in range(layer.units):
-                steps += [(l, j, kind) for kind in KINDS]
+                steps += [(l, j, kind) for kind in kinds]
     return steps
+
+
+def layer_kinds(layer: Layer) -> tuple:
+    if layer.norm is None:
+        return KINDS
+    return (DOT, BIAS, NORM, ACTIVATE) if layer.norm_at == "z" else (DOT, BIAS, ACTIVATE, NORM)
 
 
 # -- the step values -----------------------------------------------------------------
@@ -245,7 +294,8 @@ def check_trace_against_reference(net: Network, x: np.ndarray, granularity: str,
 
     # Reference per layer, from the engine's own (already checked) layer input.
     if net.normalization is not None:
-        assert_same(trace.x, ref_normalize(batch, net.normalization), what="normalised input")
+        assert_same(trace.x, ref_normalize(batch, net.normalization), atol=norm_atol(trace.x_raw, net.normalization),
+                    what="normalised input")
     else:
         np.testing.assert_array_equal(trace.x, batch)
     refs = []
@@ -259,11 +309,23 @@ def check_trace_against_reference(net: Network, x: np.ndarray, granularity: str,
         assert_same(v.zdot, zdot, atol=dot_atol, what=f"layer {l} zdot")
         # z and a from the engine's own zdot and z: exact apart from the last ulps.
         with np.errstate(all="ignore"):
-            assert_same(v.z, v.zdot + layer.b, rtol_ulps=1, what=f"layer {l} z")
+            assert_same(v.biased, v.zdot + layer.b, rtol_ulps=1, what=f"layer {l} z")
+            if layer.norm is not None and layer.norm_at == "z":
+                assert_same(v.z, ref_normalize(v.biased, layer.norm), atol=norm_atol(v.biased, layer.norm),
+                            rtol_ulps=16, what=f"layer {l} z'")
+            else:
+                assert v.z is v.biased
             a_from_z = ref_activation(layer.activation, v.z, layer.params)
         rtol_ulps = 64 * layer.units if layer.activation in PER_LAYER_NAMES else 16
-        assert_same(v.a, a_from_z, atol=8 * eps_of(v.a), rtol_ulps=rtol_ulps, what=f"layer {l} a")
-        refs.append((xin, v.zdot, v.z, v.a, dot_atol))
+        assert_same(v.activated, a_from_z, atol=8 * eps_of(v.a), rtol_ulps=rtol_ulps, what=f"layer {l} a")
+        if layer.norm is not None and layer.norm_at == "a":
+            with np.errstate(all="ignore"):
+                assert_same(v.a, ref_normalize(v.activated, layer.norm), atol=norm_atol(v.activated, layer.norm),
+                            rtol_ulps=16, what=f"layer {l} a after the norm")
+        else:
+            assert v.a is v.activated
+        norm_out = v.a if layer.norm_at == "a" else v.z
+        refs.append((xin, v.zdot, v.biased, v.activated, norm_out, dot_atol))
 
     rng = np.random.default_rng(len(plan))
     total = len(plan) * trace.n_samples
@@ -275,8 +337,8 @@ def check_trace_against_reference(net: Network, x: np.ndarray, granularity: str,
             if step.kind == NORMALIZE:
                 expected = trace.x[i]
             else:
-                xin, zdot, z, a, dot_atol = refs[step.layer]
-                vec = {DOT: zdot, BIAS: z, ACTIVATE: a}[step.kind][i]
+                xin, zdot, z, a, norm_out, dot_atol = refs[step.layer]
+                vec = {DOT: zdot, BIAS: z, ACTIVATE: a, NORM: norm_out}[step.kind][i]
                 expected = vec if step.neuron is None else vec[step.neuron]
             np.testing.assert_array_equal(value, expected, err_msg=f"step {step}")
             assert value.shape == (() if step.neuron is not None else np.shape(expected))
@@ -384,10 +446,12 @@ def test_steps_are_views_not_copies() -> None:
 @settings(max_examples=150, deadline=None)
 @given(structures(max_layers=5, max_units=64), st.sampled_from([PER_NEURON, PER_LAYER]))
 def test_plan_invariants(structure, granularity) -> None:
-    n_inputs, widths, acts, _alphas, normalized = structure
+    n_inputs, widths, acts, _alphas, normalized, norms = structure
     layers, n_prev = [], n_inputs
-    for i, (units, act) in enumerate(zip(widths, acts)):
-        layers.append(Layer(f"l{i}", act, np.zeros((n_prev, units)), np.zeros(units)))
+    for i, (units, act, layer_norm) in enumerate(zip(widths, acts, norms)):
+        extra = {} if layer_norm is None else {"norm": Rescaling(np.ones(units), np.zeros(units)),
+                                               "norm_at": layer_norm[1]}
+        layers.append(Layer(f"l{i}", act, np.zeros((n_prev, units)), np.zeros(units), **extra))
         n_prev = units
     norm = Normalization(np.zeros(n_inputs), np.ones(n_inputs)) if normalized else None
     net = Network(layers, normalization=norm)
@@ -416,7 +480,7 @@ def test_plan_invariants(structure, granularity) -> None:
         assert plan[start].layer == plan[end].layer == l
         assert start == 0 or plan[start - 1].layer != l
         assert end == len(plan) - 1 or plan[end + 1].layer == l + 1
-        for kind in KINDS:
+        for kind in layer_kinds(layer):
             idx = plan.indices(l, kind)
             assert idx.shape == (layer.units,)
             for j, k in enumerate(idx):
@@ -424,13 +488,14 @@ def test_plan_invariants(structure, granularity) -> None:
                 assert (step.layer, step.kind) == (l, kind)
                 assert step.neuron in (j, None)
                 assert int(k) == plan.index_of(l, j, kind)
-            if granularity == PER_NEURON and not (kind == ACTIVATE and layer.activation in PER_LAYER_NAMES):
+            whole_layer = layer.activation in PER_LAYER_NAMES and layer_kinds(layer).index(kind) >= layer_kinds(layer).index(ACTIVATE)
+            if granularity == PER_NEURON and not whole_layer:
                 assert len(set(idx.tolist())) == layer.units
         for j in range(layer.units):
             assert plan[plan.neuron_start(l, j)].kind == DOT
-            # Within a neuron: dot product, then bias, then activation.
-            dot, bias, act = (plan.index_of(l, j, kind) for kind in KINDS)
-            assert dot < bias < act
+            # Within a neuron: dot product, then bias, (norm), then activation, (norm).
+            order = [plan.index_of(l, j, kind) for kind in layer_kinds(layer)]
+            assert order == sorted(order) and len(set(order)) == len(order)
 
 
 def test_plan_rejects_an_unknown_granularity() -> None:

@@ -192,7 +192,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         net.samples = read_inputs(args.inputs, net)
     elif args.input is not None:
         net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
-    shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.activation}" for l in net.layers)
+    shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.operations}" for l in net.layers)
     # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
         f"{args.network}: valid: {len(net.layers)} layers ({net.shape_summary()}), "

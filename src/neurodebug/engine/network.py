@@ -86,6 +86,15 @@ class Layer:
     def param_bytes(self) -> int:
         return int(self.W.nbytes + self.b.nbytes) + (self.norm.nbytes if self.norm is not None else 0)
 
+    @property
+    def operations(self) -> str:
+        """What follows x·W + b, in words: "relu", "batch norm → relu", "tanh → rescale"."""
+        if self.norm is None:
+            return self.activation
+        if self.norm_at == NormAt.Z:
+            return f"{self.norm.title} → {self.activation}"
+        return f"{self.activation} → {self.norm.title}"
+
     def norm_step_at(self, at: NormAt) -> bool:
         """Whether the layer has a norm at ``at``."""
         return self.norm is not None and self.norm_at == at

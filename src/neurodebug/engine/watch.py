@@ -15,7 +15,8 @@ from . import conditions
 from .activations import ACTIVATIONS
 from .kinds import WatchKind
 from .numbers import fmt
-from .plan import ACTIVATE, BIAS, DOT, Plan
+from .norms import NormAt
+from .plan import ACTIVATE, BIAS, DOT, NORM, Plan
 from .refs import NeuronRef
 from .settings import Settings
 from .trace import SampleTrace
@@ -69,10 +70,17 @@ def _first_appears(st: SampleTrace, l: int, per_layer_activation: bool) -> list[
     # (the normalisation, else layer 1's dot products) shows what they hold.
     from_outside = l == 0 and st.trace.x is st.trace.x_raw
     given = 0 if from_outside else int(conditions.badness(st.layer_input(l)).max(initial=0))
-    zdot, z = conditions.badness(st.zdot(l)), conditions.badness(st.z(l))
+    layer = st.network.layers[l]
+    zdot, zsum, z = conditions.badness(st.zdot(l)), conditions.badness(st.zsum(l)), conditions.badness(st.z(l))
     act_given = np.full_like(z, z.max(initial=0)) if per_layer_activation else z
-    return [(DOT, conditions.made_worse(given, st.zdot(l))), (BIAS, conditions.made_worse(zdot, st.z(l))),
-            (ACTIVATE, conditions.made_worse(act_given, st.a(l)))]
+    out: list[tuple[str, np.ndarray]] = [(DOT, conditions.made_worse(given, st.zdot(l))), (BIAS, conditions.made_worse(zdot, st.zsum(l))),
+           (ACTIVATE, conditions.made_worse(act_given, st.g(l)))]
+    if layer.norm_step_at(NormAt.Z):
+        out.append((NORM, conditions.made_worse(zsum, st.z(l))))
+    elif layer.norm_step_at(NormAt.A):
+        g = conditions.badness(st.g(l))
+        out.append((NORM, conditions.made_worse(g, st.a(l))))
+    return out
 
 
 def _masks(watches: Sequence[Watch], st: SampleTrace, l: int, settings: Settings) -> list[tuple[str, np.ndarray, str]]:
@@ -86,9 +94,9 @@ def _masks(watches: Sequence[Watch], st: SampleTrace, l: int, settings: Settings
                 out.append((kind, mask, "NaN/Inf first appears"))
         elif w.kind == SATURATED:
             out.append((ACTIVATE, conditions.saturated(layer, st.z(l), settings), "saturated"))
-        elif w.kind == ZABS:
+        elif w.kind == ZABS:  # the z the activation takes: after a norm there
             with np.errstate(invalid="ignore"):
-                out.append((BIAS, np.abs(st.z(l)) > w.threshold, w.label()))
+                out.append((NORM if layer.norm_step_at(NormAt.Z) else BIAS, np.abs(st.z(l)) > w.threshold, w.label()))
     return out
 
 

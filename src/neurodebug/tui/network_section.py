@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..engine import NORMALIZE, Layer, Network, NormAt, Session
+from ..engine import NORMALIZE, Network, Session
 from ..engine.edits import INPUT, EditResult, ValueChange
 from ..engine.numbers import fmt_fit
 from .fit import cells, shorten_names
@@ -115,22 +115,13 @@ class _Names:
     width: int
 
 
-def _operations(layer: Layer) -> str:
-    """What the layer does after x·W + b: "relu", "batch norm → relu", "relu → rescale"."""
-    if layer.norm is None:
-        return layer.activation
-    if layer.norm_at == NormAt.Z:
-        return f"{layer.norm.title} → {layer.activation}"
-    return f"{layer.activation} → {layer.norm.title}"
-
-
 def _names(net: Network) -> _Names:
     features = shorten_names([net.feature_name(i) for i in range(net.n_inputs)], NAME_MAX)
     widest = max(cells(name) for name in features)
     infos = []
     heads = [cells(f"inputs ({net.n_inputs}) → normalised x'")]
     for l, layer in enumerate(net.layers):
-        ops = _operations(layer)
+        ops = layer.operations
         if layer.neuron_names:
             short = shorten_names(layer.neuron_names, NAME_MAX)
             widest = max(widest, *(cells(name) for name in short))
