@@ -96,6 +96,16 @@ class Terminal:
                     self.stream.feed(os.read(self.master, 65536))
                 except OSError:
                     pass
+        # What it wrote just before ending may still wait in the terminal: read
+        # it all (once every writer is gone, the end of it reads as EIO).
+        while select.select([self.master], [], [], 1.0)[0]:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            self.stream.feed(data)
         return self.proc.returncode
 
 

@@ -352,7 +352,7 @@ class _Reader:
         if kind not in ("batchnorm", "rescaling"):
             allowed = "'batchnorm' or 'rescaling'" if place != "normalization" else "'normalization', 'batchnorm' or 'rescaling'"
             raise self.fail(f"{place}.kind", f"expected {allowed}, got {_kind(kind)}")
-        keys = BATCHNORM_KEYS if kind == "batchnorm" else RESCALING_KEYS
+        keys: tuple[str, ...] = BATCHNORM_KEYS if kind == "batchnorm" else RESCALING_KEYS
         if place == "normalization":
             keys = tuple(k for k in keys if k != "at")
         v = self.obj(v, place, keys)

@@ -228,18 +228,20 @@ def arrays_frame(s: Session, sel: Selection, z_done: tuple[np.ndarray, ...],
         selected_x=selected_x, selected_w=selected_w, stats=stats, raw_note=raw_note, neuron=j,
         neuron_name=layer.neuron_name(j) if layer.neuron_names else None, bias=float(layer.b[j]),
         bias_selected=sel.kind == BIAS_TARGET, vectors=tuple(vectors), layer=l,
-        more_rows=(rows.start, n_rows - rows.stop), matrix=matrix, **_norm_rows(layer, j, sel),
+        more_rows=(rows.start, n_rows - rows.stop), matrix=matrix,
+        norm_title=_norm_title(layer), norm=_norm_rows(layer, j),
+        norm_selected=sel.index if sel.kind == NORM_TARGET else None,
     )
 
 
-def _norm_rows(layer: Layer, j: int, sel: Selection) -> dict[str, object]:
-    """The neuron's norm parameters, for the Arrays pane."""
-    norm = layer.norm
-    if norm is None:
-        return {}
-    where = "before g" if layer.norm_at == NormAt.Z else "after g"
-    return {
-        "norm_title": f"{norm.title} {where}",
-        "norm": tuple((p, SYMBOLS[p], float(v[j])) for p, v in norm.params().items()),
-        "norm_selected": sel.index if sel.kind == NORM_TARGET else None,
-    }
+def _norm_title(layer: Layer) -> str:
+    if layer.norm is None:
+        return ""
+    return f"{layer.norm.title} {'before g' if layer.norm_at == NormAt.Z else 'after g'}"
+
+
+def _norm_rows(layer: Layer, j: int) -> tuple[tuple[str, str, float], ...]:
+    """The neuron's norm parameters, for the Arrays pane: (name, symbol, value)."""
+    if layer.norm is None:
+        return ()
+    return tuple((p, SYMBOLS[p], float(v[j])) for p, v in layer.norm.params().items())

@@ -41,11 +41,11 @@ from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
 from .widgets.trace_pane import TracePane
-from .widgets.views import ChangesView, JournalView, ProblemsView
+from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
-TABS = ("trace", "changes", "journal", "problems")
+TABS = ("trace", "changes", "journal", "problems", "code")
 ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view"}  # views whose rows point somewhere
 END_OF_PASS = "end of the pass: g goes back to the start"
 START_OF_PASS = "start of the pass: n steps forward"
@@ -107,6 +107,8 @@ class DebuggerScreen(SavingScreen):
                             yield JournalView(id="journal-view")
                         with TabPane("Problems", id="problems"):
                             yield ProblemsView(id="problems-view")
+                        with TabPane("Code", id="code"):
+                            yield CodeView(id="code-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
 

@@ -31,8 +31,8 @@ from .arrays_section import ArrayRow, ArraysFrame, MatrixFrame, Selection, Vecto
 from .fit import fit_pieces
 from .network_section import NetworkFrame, network_frame
 from .sections import (
-    ChangesFrame, JournalFrame, OperationFrame, Piece, ProblemsFrame, TraceFrame, TraceLines, changes_frame,
-    journal_frame, operation_frame, problems_frame,
+    ChangesFrame, CodeFrame, JournalFrame, OperationFrame, Piece, ProblemsFrame, TraceFrame, TraceLines,
+    changes_frame, code_frame, journal_frame, operation_frame, problems_frame,
 )
 
 __all__ = ["ArrayRow", "ArraysFrame", "Frame", "MatrixFrame", "Selection", "VectorRow", "build_frame",
@@ -54,6 +54,7 @@ class Frame:
     changes: ChangesFrame
     journal: JournalFrame
     problems: ProblemsFrame
+    code: CodeFrame
 
 
 def build_frame(session: Session, selection: Selection, previous: Frame | None = None, *,
@@ -83,6 +84,7 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
         changes=old.changes if old and old.changes.basis == side else changes_frame(s, version, side),
         journal=old.journal if old and old.journal.basis == side else journal_frame(s, version, side),
         problems=old.problems if old and old.problems.basis == side else problems_frame(s, report, version, side),
+        code=code_frame(s, old.code if old else None),
     )
 
 

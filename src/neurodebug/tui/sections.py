@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import ACTIVATE, DOT, NORM, PER_LAYER, Plan, SampleTrace, Session
+from ..engine.code import CodeView, code_view
 from ..engine.curves import Curve, activation_curve, rank_terms
 from ..engine.edits import ValueChange
 from ..engine.findings import HealthReport
@@ -256,3 +257,19 @@ def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple)
         tuple(f.message for f in others[: MAX_PROBLEMS // 2]), len(others),
         tuple(f.message for f in notes[: MAX_PROBLEMS // 2]), len(notes),
     )
+
+
+# -- the Code view -------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CodeFrame:
+    """The network as the lesson's NumPy code, the current step's line lit."""
+
+    basis: tuple
+    view: CodeView
+
+
+def code_frame(s: Session, old: CodeFrame | None) -> CodeFrame:
+    basis = (s.values_version, s.sample_index, s.plan, s.cursor)
+    if old is not None and old.basis == basis:
+        return old
+    return CodeFrame(basis, code_view(s.plan, s.sample_trace, s.cursor))

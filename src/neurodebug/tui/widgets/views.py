@@ -289,6 +289,32 @@ class JournalView(TextView):
         return out
 
 
+class CodeView(TextView):
+    """The network as the lesson's NumPy code: the current step's line lit,
+    each computed line's value beside it."""
+
+    def part(self, frame: Frame) -> object:
+        return frame.code
+
+    def render_text(self, frame: Frame, width: int) -> Text:
+        view = frame.code.view
+        out = Text()
+        for k, (line, value) in enumerate(zip(view.lines, view.values)):
+            lit = k == view.current
+            out.append("▶ " if lit else "  ", "bold yellow" if lit else "")
+            out.append(line.text, "dim" if line.comment else ("bold reverse" if lit else ""))
+            if value:
+                out.append(f"  # {value}", "cyan" if lit else "dim cyan")
+            out.append("\n")
+        return out
+
+    def _draw(self) -> None:
+        super()._draw()
+        lit = next((k for k, line in enumerate(self._lines) if line.plain.startswith("▶")), None)
+        if lit is not None:
+            self.keep_visible(lit, center=True)
+
+
 class ProblemsView(EntryView):
     """The health report: this sample's problems first, then the other
     samples', then the notes (worth knowing, not failures)."""
