@@ -59,6 +59,23 @@ def test_nested_models_saved_by_keras_give_keras_outputs(name: str, suffix: str)
     matches_keras(FIXTURES / f"{name}{suffix}")
 
 
+# -- tf-keras (the Keras 2 line) ---------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tf_keras_sequential", "tf_keras_functional", "tf_keras_nested"])
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_files_saved_by_tf_keras_give_its_outputs(name: str, suffix: str) -> None:
+    """make_tf_keras_fixtures.py: relu, hard_sigmoid, elu, LeakyReLU, selu, softplus, softmax; tanh,
+    ReLU(max_value=6), swish, gelu, sigmoid; a Sequential and a functional chain nested."""
+    net = matches_keras(FIXTURES / f"{name}{suffix}")
+    assert net.description == "Keras 2.21.0 model"
+
+
+def test_tf_keras_hard_sigmoid_is_the_keras_2_one() -> None:
+    """clip(0.2·x + 0.5, 0, 1), as the .h5's keras_version attribute and the .keras's metadata say."""
+    for suffix in (".h5", ".keras"):
+        net = load_network(FIXTURES / f"tf_keras_sequential{suffix}")
+        assert (net.layers[1].activation, net.layers[1].params) == ("hard_sigmoid", {"alpha": 0.2, "beta": 0.5})
+
+
 def two_blocks() -> tuple[dict[str, Any], list[np.ndarray]]:
     """Input(3) → Sequential 'a' [Dense 'd' relu] → Sequential 'b' [Sequential 'c' [Dense 'd'], Activation tanh]:
     two layers named 'd', told apart only by the models around them."""
