@@ -20,10 +20,22 @@ from neurodebug.engine.trace import forward, trace_of
 from neurodebug.io import NetworkFileError, load_network
 from neurodebug.io.keras_format import read_keras_network
 
-from test_io_keras import (act, chain, dense, dense_layer, f32, functional, input_layer, keras_file, layer,
-                           legacy_file, sequential, weights_h5)
+from test_io_keras import (act, chain, dense, dense_layer, functional, input_layer, keras_file, layer, legacy_file,
+                           sequential, weights_h5)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "keras_more"
+RNG = np.random.default_rng(15)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Every test draws the same numbers, whatever ran before it in this worker."""
+    global RNG
+    RNG = np.random.default_rng(15)
+
+
+def f32(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape).astype(np.float32)
 
 
 def steps_through(net: Network, x: np.ndarray) -> None:
