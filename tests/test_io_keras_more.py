@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from neurodebug.engine.network import Network
-from neurodebug.engine.plan import GRANULARITIES, Plan
+from neurodebug.engine.norms import BatchNorm, NormAt, Normalization, Rescaling
+from neurodebug.engine.plan import GRANULARITIES, NORM, NORMALIZE, PER_LAYER, Plan
 from neurodebug.engine.trace import forward, trace_of
 from neurodebug.io import NetworkFileError, load_network
 from neurodebug.io.keras_format import read_keras_network
@@ -214,3 +215,195 @@ def test_models_nested_without_end_are_refused(tmp_path: Path) -> None:
         config = sequential(f"m{i}", [config])
     err = refused(tmp_path, config)
     assert "nested more than 16 deep" in str(err)
+
+
+# -- BatchNormalization and Rescaling: steps of their own ---------------------------------------
+NORMS = {  # fixture: (the input's norm, each layer's (norm kind, its Keras name, where))
+    "keras_bn_before_activation": (None, [("batchnorm", "bn", "z"), None]),
+    "keras_bn_after_activation": (None, [("batchnorm", "bn", "a"), None]),
+    "keras_bn_at_input": (("batchnorm", "bn_in"), [None, None]),
+    "keras_bn_center_scale": (None, [("batchnorm", "bn_no_beta", "z"), ("batchnorm", "bn_no_gamma", "z"),
+                                     ("batchnorm", "bn_bare", "a"), None]),
+    "keras_rescaling_at_input": (("rescaling", "to_unit"), [None, None]),
+    "keras_rescaling_between": (None, [("rescaling", "centre", "a"), ("rescaling", "per_unit", "z"), None]),
+    "keras_bn_nested": (None, [("batchnorm", "block/bn", "z"), None]),
+}
+
+
+@pytest.mark.parametrize("name", list(NORMS))
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_norms_saved_by_keras_are_steps_of_their_own(name: str, suffix: str) -> None:
+    """Keras 3 files with trained-looking moving statistics: Keras's outputs, each norm where Keras applies it."""
+    net = matches_keras(FIXTURES / f"{name}{suffix}")
+    at_input, per_layer = NORMS[name]
+    got_input = None if net.normalization is None else (net.normalization.kind, net.normalization.name)
+    assert got_input == at_input
+    assert [None if l.norm is None else (l.norm.kind, l.norm.name, str(l.norm_at)) for l in net.layers] == per_layer
+    plan = Plan(net, PER_LAYER)
+    norm_steps = [s.layer for s in plan if s.kind == NORM]
+    assert norm_steps == [l for l, want in enumerate(per_layer) if want is not None]
+    assert (plan[0].kind == NORMALIZE) == (at_input is not None)
+
+
+def test_batch_norm_parameters_are_keras_s_own() -> None:
+    """center=False: β = 0; scale=False: γ = 1; the moving statistics and ε as stored."""
+    net = load_network(FIXTURES / "keras_bn_center_scale.keras")
+    no_beta, no_gamma, bare = (l.norm for l in net.layers[:3])
+    assert isinstance(no_beta, BatchNorm) and isinstance(no_gamma, BatchNorm) and isinstance(bare, BatchNorm)
+    assert (no_beta.beta == 0).all() and (no_beta.gamma != 1).any()
+    assert (no_gamma.gamma == 1).all() and (no_gamma.beta != 0).any()
+    assert (bare.gamma == 1).all() and (bare.beta == 0).all() and (bare.var != 1).any()
+    assert no_beta.eps == pytest.approx(1e-3)
+    after = load_network(FIXTURES / "keras_bn_after_activation.h5").layers[0].norm
+    assert isinstance(after, BatchNorm) and after.eps == pytest.approx(0.01)
+
+
+def test_rescaling_at_input_is_one_over_255() -> None:
+    net = load_network(FIXTURES / "keras_rescaling_at_input.keras")
+    norm = net.normalization
+    assert isinstance(norm, Rescaling) and norm.size == 6
+    np.testing.assert_array_equal(norm.scale, np.full(6, 1 / 255, np.float32))
+    np.testing.assert_array_equal(norm.offset, np.zeros(6, np.float32))
+
+
+def bn_layer(name: str, **config: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {"axis": -1, "momentum": 0.99, "epsilon": 1e-3, "center": True, "scale": True}
+    return layer("BatchNormalization", name, **{**settings, **config})
+
+
+def bn_ref(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray, var: np.ndarray,
+           eps: float) -> np.ndarray:
+    return (x - mean) / np.sqrt(var.astype(np.float64) + eps) * gamma + beta
+
+
+def stats(n: int) -> list[np.ndarray]:
+    """gamma, beta, moving_mean, moving_variance."""
+    return [f32(n) + 1.5, f32(n), f32(n), np.abs(f32(n)) + 0.2]
+
+
+def test_batch_norm_before_flatten_is_spread_per_channel(tmp_path: Path) -> None:
+    """At the input of a 2×3 grid, one statistic per channel (the last axis) serves both rows."""
+    g, bt, m, v = stats(3)
+    k, b = f32(6, 2), f32(2)
+    layers = [input_layer("in", [2, 3]), bn_layer("bn"), layer("Flatten", "f", data_format="channels_last"),
+              dense_layer("out", 2, "tanh")]
+    net = load_network(keras_file(tmp_path / "g.keras", sequential("s", layers),
+                                  weights_h5({"batch_normalization": ("bn", [g, bt, m, v]), "dense": ("out", [k, b])})))
+    assert isinstance(net.normalization, BatchNorm) and net.normalization.size == 6
+    x = RNG.normal(size=(5, 2, 3))
+    want = act("tanh", dense(bn_ref(x, g, bt, m, v, 1e-3).reshape(5, 6), k, b))
+    np.testing.assert_allclose(forward(net, x.reshape(5, 6)), want, rtol=1e-5, atol=1e-6)
+    steps_through(net, x.reshape(5, 6))
+
+
+def test_rescaling_per_channel_and_a_linear_dense_before_an_activation(tmp_path: Path) -> None:
+    """Rescaling with a scale per channel at the input; Dense → Rescaling → ReLU: the rescaling sits at z."""
+    k1, b1, k2, b2 = f32(4, 3), f32(3), f32(3, 2), f32(2)
+    layers = [input_layer("in", [4]), layer("Rescaling", "r_in", scale=[1.0, 0.5, 2.0, -1.0], offset=0.25),
+              dense_layer("d1", 3), layer("Rescaling", "r_mid", scale=3.0, offset=[0.0, -1.0, 1.0]),
+              layer("ReLU", "relu", max_value=None, negative_slope=0.0, threshold=0.0), dense_layer("d2", 2)]
+    net = load_network(keras_file(tmp_path / "r.keras", sequential("s", layers),
+                                  weights_h5({"dense": ("d1", [k1, b1]), "dense_1": ("d2", [k2, b2])})))
+    assert (net.layers[0].activation, net.layers[0].norm_at) == ("relu", NormAt.Z)
+    x = RNG.normal(size=(5, 4))
+    h = x * np.array([1.0, 0.5, 2.0, -1.0]) + 0.25
+    h = act("relu", dense(h, k1, b1) * 3.0 + np.array([0.0, -1.0, 1.0]))
+    np.testing.assert_allclose(forward(net, x), dense(h, k2, b2), rtol=1e-5, atol=1e-6)
+    steps_through(net, x)
+
+
+def test_batch_norm_in_a_keras_2_h5(tmp_path: Path) -> None:
+    """Keras 2 writes axis as a list ([1]) and names the weights 'bn/gamma:0', …"""
+    g, bt, m, v = stats(3)
+    k1, b1, k2, b2 = f32(2, 3), f32(3), f32(3, 1), f32(1)
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2], "name": "input_1"}},
+        {"class_name": "Dense", "config": dense_layer("d", 3)["config"]},
+        {"class_name": "BatchNormalization", "config": bn_layer("bn", axis=[1])["config"]},
+        {"class_name": "Activation", "config": {"name": "a", "activation": "sigmoid"}},
+        {"class_name": "Dense", "config": dense_layer("out", 1)["config"]}]}}
+    path = legacy_file(tmp_path / "k2.h5", config, {
+        "d": [("d/kernel:0", k1), ("d/bias:0", b1)],
+        "bn": [("bn/gamma:0", g), ("bn/beta:0", bt), ("bn/moving_mean:0", m), ("bn/moving_variance:0", v)],
+        "a": [], "out": [("out/kernel:0", k2), ("out/bias:0", b2)]}, as_bytes=True)
+    net = load_network(path)
+    x = RNG.normal(size=(4, 2))
+    want = dense(act("sigmoid", bn_ref(dense(x, k1, b1), g, bt, m, v, 1e-3)), k2, b2)
+    np.testing.assert_allclose(forward(net, x), want, rtol=1e-5, atol=1e-6)
+
+
+def norm_refused(tmp_path: Path, layers: list[dict[str, Any]], groups: dict[str, Any]) -> NetworkFileError:
+    return refused(tmp_path, sequential("m", layers), groups)
+
+
+def test_two_norms_on_one_layer_are_refused(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), dense_layer("d", 2, "relu"), bn_layer("bn"), layer("Rescaling", "r", scale=2.0, offset=0.0)]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn", stats(2))})
+    assert err.place == "layer 'r' (Rescaling)"
+    assert "'d' already has the norm of layer 'bn' (BatchNormalization); a layer holds one norm" in str(err)
+
+
+def test_normalization_and_batch_norm_at_the_input_are_refused(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), layer("Normalization", "n", axis=[-1], invert=False, mean=[0.0, 1.0], variance=[1.0, 4.0]),
+              bn_layer("bn"), dense_layer("d", 2)]
+    err = norm_refused(tmp_path, layers, {"batch_normalization": ("bn", stats(2)), "dense": ("d", [f32(2, 2), f32(2)])})
+    assert err.place == "layer 'bn' (BatchNormalization)"
+    assert "the input is already normalised by layer 'n' (Normalization); a second norm at the input is not supported" in str(err)
+
+
+def test_rescaling_then_batch_norm_at_the_input_are_refused(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), layer("Rescaling", "r", scale=0.5, offset=0.0), bn_layer("bn"), dense_layer("d", 2)]
+    err = norm_refused(tmp_path, layers, {"batch_normalization": ("bn", stats(2)), "dense": ("d", [f32(2, 2), f32(2)])})
+    assert err.place == "layer 'bn' (BatchNormalization)" and "already normalised by layer 'r' (Rescaling)" in str(err)
+
+
+def test_an_activation_after_a_norm_after_an_activation_is_refused(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), dense_layer("d", 2, "relu"), bn_layer("bn"), layer("Activation", "t", activation="tanh")]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn", stats(2))})
+    assert err.place == "layer 't' (Activation)" and "already applies relu and then its batch norm" in str(err)
+
+
+@pytest.mark.parametrize("config, arrays, words", [
+    ({"renorm": True}, 4, "BatchNormalization with renorm=True is not supported"),
+    ({"center": False}, 4, "has 4 stored arrays, expected 3 (gamma, moving_mean, moving_variance, as center=False and scale=True say)"),
+    ({"epsilon": -1.0}, 4, "epsilon is -1.0, expected a number ≥ 0"),
+    ({"center": "no"}, 4, "center is 'no', expected true or false"),
+    ({"axis": 0}, 4, "normalising over the batch axis is not supported"),
+], ids=["renorm", "count", "epsilon", "flag", "batch-axis"])
+def test_batch_norm_that_cannot_be_read_is_refused(tmp_path: Path, config: dict[str, Any], arrays: int, words: str) -> None:
+    layers = [input_layer("in", [2]), dense_layer("d", 2), bn_layer("bn", **config)]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn", stats(2)[:arrays])})
+    assert err.place == "layer 'bn' (BatchNormalization)" and words in str(err)
+
+
+def test_batch_norm_of_the_wrong_size_is_refused(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), dense_layer("d", 2), bn_layer("bn")]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn", stats(3))})
+    assert err.place == "layer 'bn' (BatchNormalization)"
+    assert "has 3 values per parameter, which do not fit its input's shape (2,)" in str(err)
+
+
+def test_negative_moving_variance_is_refused(tmp_path: Path) -> None:
+    g, bt, m, v = stats(2)
+    v[1] = -0.5
+    layers = [input_layer("in", [2]), dense_layer("d", 2), bn_layer("bn")]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn", [g, bt, m, v])})
+    assert err.place == "layer 'bn' (BatchNormalization) moving_variance[1]" and "is -0.5, expected ≥ 0" in str(err)
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"scale": "x", "offset": 0.0}, "scale is 'x', expected a number or a list of numbers"),
+    ({"scale": [1.0, 2.0], "offset": [0.0, 1.0, 2.0]}, "has 2 scales but 3 offsets"),
+    ({"scale": [1.0, 2.0, 3.0], "offset": 0.0}, "has 3 values per parameter, which do not fit its input's shape (2,)"),
+], ids=["text", "lengths", "size"])
+def test_rescaling_that_cannot_be_read_is_refused(tmp_path: Path, config: dict[str, Any], words: str) -> None:
+    layers = [input_layer("in", [2]), layer("Rescaling", "r", **config), dense_layer("d", 2)]
+    err = norm_refused(tmp_path, layers, {"dense": ("d", [f32(2, 2), f32(2)])})
+    assert err.place == "layer 'r' (Rescaling)" and words in str(err)
+
+
+def test_input_normalization_keeps_its_name(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), layer("Normalization", "scale_in", axis=[-1], invert=False, mean=[0.0, 1.0],
+                                             variance=[1.0, 4.0]), dense_layer("d", 2)]
+    net = load_network(keras_file(tmp_path / "n.keras", sequential("s", layers), weights_h5({"dense": ("d", [f32(2, 2), f32(2)])})))
+    assert isinstance(net.normalization, Normalization) and net.normalization.name == "scale_in"
