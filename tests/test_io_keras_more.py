@@ -73,11 +73,13 @@ def test_nested_models_saved_by_keras_give_keras_outputs(name: str, suffix: str)
 
 
 # -- tf-keras (the Keras 2 line) ---------------------------------------------------------------
-@pytest.mark.parametrize("name", ["tf_keras_sequential", "tf_keras_functional", "tf_keras_nested"])
+@pytest.mark.parametrize("name", ["tf_keras_sequential", "tf_keras_functional", "tf_keras_nested",
+                                  "tf_keras_batch_norm", "tf_keras_rescaling"])
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_files_saved_by_tf_keras_give_its_outputs(name: str, suffix: str) -> None:
     """make_tf_keras_fixtures.py: relu, hard_sigmoid, elu, LeakyReLU, selu, softplus, softmax; tanh,
-    ReLU(max_value=6), swish, gelu, sigmoid; a Sequential and a functional chain nested."""
+    ReLU(max_value=6), swish, gelu, sigmoid; a Sequential and a functional chain nested; BatchNormalization
+    at the input, before and after an activation; Rescaling(1/255, offset=-0.5)."""
     net = matches_keras(FIXTURES / f"{name}{suffix}")
     assert net.description == "Keras 2.21.0 model"
 
@@ -227,13 +229,16 @@ NORMS = {  # fixture: (the input's norm, each layer's (norm kind, its Keras name
     "keras_rescaling_at_input": (("rescaling", "to_unit"), [None, None]),
     "keras_rescaling_between": (None, [("rescaling", "centre", "a"), ("rescaling", "per_unit", "z"), None]),
     "keras_bn_nested": (None, [("batchnorm", "block/bn", "z"), None]),
+    "tf_keras_batch_norm": (("batchnorm", "bn_in"), [("batchnorm", "bn_z", "z"), ("batchnorm", "bn_a", "a"), None]),
+    "tf_keras_rescaling": (("rescaling", "to_unit"), [None]),
 }
 
 
 @pytest.mark.parametrize("name", list(NORMS))
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_norms_saved_by_keras_are_steps_of_their_own(name: str, suffix: str) -> None:
-    """Keras 3 files with trained-looking moving statistics: Keras's outputs, each norm where Keras applies it."""
+    """Keras 3 and tf-keras files with trained-looking moving statistics: Keras's outputs, each norm where
+    Keras applies it, each a step of its own."""
     net = matches_keras(FIXTURES / f"{name}{suffix}")
     at_input, per_layer = NORMS[name]
     got_input = None if net.normalization is None else (net.normalization.kind, net.normalization.name)
