@@ -120,6 +120,16 @@ def test_nested_keras3_weights_are_found_in_each_models_group(tmp_path: Path) ->
     check_two_blocks(load_network(keras_file(tmp_path / "n.keras", config, weights)), arrays)
 
 
+def test_nested_keras3_models_are_found_by_their_name_attribute(tmp_path: Path) -> None:
+    """A nested model's group is found by the name in its vars, whatever its key (a subclass's snake case)."""
+    config, arrays = two_blocks()
+    k1, b1, k2, b2 = arrays
+    weights = weights_h5({"my_block": ("a", []), "my_block/layers/dense": ("d", [k1, b1]),
+                          "other": ("b", []), "other/layers/inner": ("c", []),
+                          "other/layers/inner/layers/dense": ("d", [k2, b2])})
+    check_two_blocks(load_network(keras_file(tmp_path / "n.keras", config, weights)), arrays)
+
+
 def test_nested_keras3_weights_without_name_attributes(tmp_path: Path) -> None:
     """Older Keras 3: the groups are found by class and count, level by level."""
     config, arrays = two_blocks()

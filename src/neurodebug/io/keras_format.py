@@ -127,20 +127,23 @@ class _Keras3Weights:
         self.group = group
         self.named: dict[tuple[str, ...], dict[str, Any]] = {}  # per nested model: its vars by their name attribute
 
-    def scope(self, keys: tuple[str, ...]) -> Any:
-        """The ``layers`` group of the model at ``keys`` (the top model's for ())."""
+    def scope(self, keys: tuple[str, ...], names: tuple[str, ...]) -> Any:
+        """The ``layers`` group of the nested model at ``keys`` (the top model's for ()),
+        each level found by its name attribute when it has one, else by its key."""
         group = self.group
-        for key in keys:
-            inner = group.get(key)
+        for depth, key in enumerate(keys):
+            inner = self.by_name(keys[:depth], names[:depth]).get(names[depth]) if depth < len(names) else None
+            inner = inner.parent if inner is not None else group.get(key)
             group = inner.get("layers") if isinstance(inner, self.h5py.Group) else None
             if not isinstance(group, self.h5py.Group):
                 return None
         return group
 
-    def by_name(self, keys: tuple[str, ...]) -> dict[str, Any]:
+    def by_name(self, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Any]:
+        """The ``vars`` groups of the model at ``keys`` by their name attribute."""
         if keys not in self.named:
             found: dict[str, Any] = {}
-            group = self.scope(keys)
+            group = self.scope(keys, names)
             for key in group if group is not None else ():
                 vars_group = group[key].get("vars") if isinstance(group[key], self.h5py.Group) else None
                 if isinstance(vars_group, self.h5py.Group) and "name" in vars_group.attrs:
@@ -151,9 +154,10 @@ class _Keras3Weights:
     def __call__(self, layer: KerasLayer) -> list[np.ndarray]:
         keys = layer.keys or (snake_case(layer.class_name),)
         key = "layers/" + "/layers/".join(keys) + "/vars"
-        vars_group = self.by_name(keys[:-1]).get(layer.own or layer.name)
+        vars_group = self.by_name(keys[:-1], layer.scope).get(layer.own or layer.name)
         if vars_group is None:
-            vars_group = self.group.get(key.removeprefix("layers/"))
+            scope = self.scope(keys[:-1], layer.scope)
+            vars_group = scope.get(f"{keys[-1]}/vars") if scope is not None else None
         if not isinstance(vars_group, self.h5py.Group):
             raise NetworkFileError(self.path, layer.label, f"no weights in model.weights.h5 (looked for {key})")
         names = sorted(vars_group, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
