@@ -422,3 +422,13 @@ def test_input_normalization_keeps_its_name(tmp_path: Path) -> None:
                                              variance=[1.0, 4.0]), dense_layer("d", 2)]
     net = load_network(keras_file(tmp_path / "n.keras", sequential("s", layers), weights_h5({"dense": ("d", [f32(2, 2), f32(2)])})))
     assert isinstance(net.normalization, Normalization) and net.normalization.name == "scale_in"
+
+
+def test_norm_names_reach_the_screen_printable(tmp_path: Path) -> None:
+    layers = [input_layer("in", [2]), layer("Rescaling", "r\x1b[31m", scale=0.5, offset=0.0), dense_layer("d", 2),
+              bn_layer("bn\n2")]
+    net = load_network(keras_file(tmp_path / "p.keras", sequential("s", layers),
+                                  weights_h5({"dense": ("d", [f32(2, 2), f32(2)]), "batch_normalization": ("bn\n2", stats(2))})))
+    assert net.normalization is not None and net.layers[0].norm is not None
+    for name in (net.normalization.name, net.layers[0].norm.name):
+        assert name.isprintable(), name

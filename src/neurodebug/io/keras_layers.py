@@ -30,7 +30,7 @@ import numpy as np
 from ..engine.activations import KERAS_NAMES
 from ..engine.network import Layer, Network, Norm, NormAt, Normalization, ShapeError
 from .arrays import check_chain, make_layer, make_network, numeric
-from .errors import NetworkFileError
+from .errors import NetworkFileError, printable
 from .keras_config import KerasLayer, KerasModel
 from .keras_norms import batch_norm, rescaling, resized
 
@@ -156,7 +156,7 @@ class Builder:
         std = np.maximum(np.sqrt(variance), variance.dtype.type(KERAS_EPSILON))
         axis = layer.config.get("axis", -1)
         self.at_input(layer, Normalization(self.per_feature(layer, mean, axis), self.per_feature(layer, std, axis),
-                                           name=layer.name))
+                                           name=printable(layer.name)))
 
     def at_input(self, layer: KerasLayer, norm: Norm) -> None:
         if self.input_norm is not None:

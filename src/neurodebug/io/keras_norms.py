@@ -23,7 +23,7 @@ import numpy as np
 
 from ..engine.norms import BatchNorm, Norm, Normalization, Rescaling
 from .arrays import numeric
-from .errors import NetworkFileError
+from .errors import NetworkFileError, printable
 from .keras_config import KerasLayer
 
 # Spreads per-axis values over the flattened features: (layer, values, axis) → one value per feature.
@@ -76,7 +76,7 @@ def batch_norm(path: Path, layer: KerasLayer, stored: list[np.ndarray], spread: 
     beta = values.get("beta", np.zeros_like(mean))
     axis = cfg.get("axis", -1)
     gamma, beta, mean, var = (spread(layer, v, axis) for v in (gamma, beta, mean, var))
-    return BatchNorm(gamma, beta, mean, var, float(eps), name=layer.name)
+    return BatchNorm(gamma, beta, mean, var, float(eps), name=printable(layer.name))
 
 
 def _numbers(path: Path, layer: KerasLayer, key: str, default: float) -> np.ndarray:
@@ -96,7 +96,7 @@ def rescaling(path: Path, layer: KerasLayer, spread: Spread) -> Rescaling:
     scale, offset = (np.broadcast_to(v, (size,)) for v in (scale, offset))
     kind = _float_type(layer)
     scale, offset = (spread(layer, v.astype(kind), -1) for v in (scale, offset))
-    return Rescaling(scale, offset, name=layer.name)
+    return Rescaling(scale, offset, name=printable(layer.name))
 
 
 def resized(norm: Norm, size: int) -> Norm:
