@@ -18,7 +18,7 @@ from neurodebug.engine.network import Network
 from neurodebug.engine.norms import BatchNorm, NormAt, Normalization, Rescaling
 from neurodebug.engine.plan import GRANULARITIES, NORM, NORMALIZE, PER_LAYER, Plan
 from neurodebug.engine.trace import forward, trace_of
-from neurodebug.io import NetworkFileError, load_network
+from neurodebug.io import NetworkFileError, load_network, write_json_network
 from neurodebug.io.keras_format import read_keras_network
 
 from test_io_keras import (act, chain, dense, dense_layer, functional, input_layer, keras_file, layer, legacy_file,
@@ -432,3 +432,17 @@ def test_norm_names_reach_the_screen_printable(tmp_path: Path) -> None:
     assert net.normalization is not None and net.layers[0].norm is not None
     for name in (net.normalization.name, net.layers[0].norm.name):
         assert name.isprintable(), name
+
+
+@pytest.mark.parametrize("name", ["keras_bn_before_activation.keras", "keras_bn_at_input.h5", "keras_bn_center_scale.keras",
+                                  "keras_rescaling_between.h5", "tf_keras_batch_norm.keras"])
+def test_keras_norms_survive_conversion_to_json(tmp_path: Path, name: str) -> None:
+    """`neurodebug convert`: the norms, where they sit and their names, and so the outputs, unchanged."""
+    net = load_network(FIXTURES / name)
+    back = load_network(write_json_network(net, tmp_path / "net.json"))
+    describe = [(l.name, l.activation, None if l.norm is None else (l.norm.kind, l.norm.name, str(l.norm_at)))
+                for l in net.layers]
+    assert [(l.name, l.activation, None if l.norm is None else (l.norm.kind, l.norm.name, str(l.norm_at)))
+            for l in back.layers] == describe
+    x = np.array(json.loads((FIXTURES / f"{Path(name).stem}.expected.json").read_text())["x"], dtype=np.float32)
+    np.testing.assert_array_equal(forward(back, x), forward(net, x))
