@@ -379,9 +379,11 @@ def test_shared_layer_is_refused(tmp_path: Path) -> None:
         read_keras_network(keras_file(tmp_path / "shared.keras", config, weights_h5({})))
 
 
-def test_nested_model_is_refused(tmp_path: Path) -> None:
+def test_nested_model_without_weights_names_the_nested_group(tmp_path: Path) -> None:
+    """Nested models are flattened (tests/test_io_keras_more.py); the error names the layer by its path."""
     err = refused(tmp_path, [sequential("inner", [dense_layer("d", 2)])])
-    assert "nested" in str(err)
+    assert err.place == "layer 'inner/d' (Dense)"
+    assert "no weights in model.weights.h5 (looked for layers/sequential/layers/dense/vars)" in str(err)
 
 
 def test_two_activations_in_a_row_are_refused(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from ..engine.network import Network
 from .arrays import check_declared
 from .errors import MissingExtraError, NetworkFileError, over_limit
 from .files import MAX_ARRAY_BYTES, MAX_FILE_BYTES, check_readable
-from .keras_config import KerasLayer, KerasModel, parse_model, snake_case
+from .keras_config import KerasLayer, parse_model, snake_case
 from .keras_layers import Builder
 from .json_format import parse_int
 
@@ -111,36 +111,53 @@ def _read_archive(path: Path, h5py: Any, limit: int) -> Network:
     with h5:
         _check_self_contained(path, h5, h5py, "model.weights.h5 ")
         version = version if isinstance(version, str) else None
-        return Builder(path, model, _Keras3Weights(path, h5, model, h5py), version).network(_description(version))
+        return Builder(path, model, _Keras3Weights(path, h5, h5py), version).network(_description(version))
 
 
 class _Keras3Weights:
-    """Finds a layer's variables in model.weights.h5."""
+    """Finds a layer's variables in model.weights.h5: ``layers/<key>/vars``,
+    inside a nested model ``layers/<model key>/layers/<key>/vars``."""
 
-    def __init__(self, path: Path, h5: Any, model: KerasModel, h5py: Any) -> None:
+    def __init__(self, path: Path, h5: Any, h5py: Any) -> None:
         self.path = path
         self.h5py = h5py
         group = h5.get("layers")
         if not isinstance(group, h5py.Group):
             raise NetworkFileError(path, "model.weights.h5", "has no 'layers' group")
         self.group = group
-        self.by_name: dict[str, Any] = {}
-        for key in group:
-            vars_group = group[key].get("vars") if isinstance(group[key], h5py.Group) else None
-            if isinstance(vars_group, h5py.Group) and "name" in vars_group.attrs:
-                self.by_name[_str(vars_group.attrs["name"])] = vars_group
-        self.keys: dict[str, str] = {}
-        seen: dict[str, int] = {}
-        for layer in model.listed:
-            base = snake_case(layer.class_name)
-            seen[base] = seen.get(base, -1) + 1
-            self.keys[layer.name] = base if seen[base] == 0 else f"{base}_{seen[base]}"
+        self.named: dict[tuple[str, ...], dict[str, Any]] = {}  # per nested model: its vars by their name attribute
+
+    def scope(self, keys: tuple[str, ...], names: tuple[str, ...]) -> Any:
+        """The ``layers`` group of the nested model at ``keys`` (the top model's for ()),
+        each level found by its name attribute when it has one, else by its key."""
+        group = self.group
+        for depth, key in enumerate(keys):
+            inner = self.by_name(keys[:depth], names[:depth]).get(names[depth]) if depth < len(names) else None
+            inner = inner.parent if inner is not None else group.get(key)
+            group = inner.get("layers") if isinstance(inner, self.h5py.Group) else None
+            if not isinstance(group, self.h5py.Group):
+                return None
+        return group
+
+    def by_name(self, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Any]:
+        """The ``vars`` groups of the model at ``keys`` by their name attribute."""
+        if keys not in self.named:
+            found: dict[str, Any] = {}
+            group = self.scope(keys, names)
+            for key in group if group is not None else ():
+                vars_group = group[key].get("vars") if isinstance(group[key], self.h5py.Group) else None
+                if isinstance(vars_group, self.h5py.Group) and "name" in vars_group.attrs:
+                    found[_str(vars_group.attrs["name"])] = vars_group
+            self.named[keys] = found
+        return self.named[keys]
 
     def __call__(self, layer: KerasLayer) -> list[np.ndarray]:
-        key = f"layers/{self.keys.get(layer.name, snake_case(layer.class_name))}/vars"
-        vars_group = self.by_name.get(layer.name)
+        keys = layer.keys or (snake_case(layer.class_name),)
+        key = "layers/" + "/layers/".join(keys) + "/vars"
+        vars_group = self.by_name(keys[:-1], layer.scope).get(layer.own or layer.name)
         if vars_group is None:
-            vars_group = self.group.get(key.removeprefix("layers/"))
+            scope = self.scope(keys[:-1], layer.scope)
+            vars_group = scope.get(f"{keys[-1]}/vars") if scope is not None else None
         if not isinstance(vars_group, self.h5py.Group):
             raise NetworkFileError(self.path, layer.label, f"no weights in model.weights.h5 (looked for {key})")
         names = sorted(vars_group, key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
@@ -176,15 +193,38 @@ def _read_legacy_h5(path: Path, h5py: Any) -> Network:
 
 
 class _LegacyWeights:
+    """A layer's arrays under ``model_weights/<layer>``, in the order its
+    ``weight_names`` attribute lists them. A nested model's group lists the
+    weights of all its layers, each named by its path
+    (``outer/inner/dense/kernel`` in Keras 3): a layer's are those whose path
+    ends with the layer's (``inner/dense``)."""
+
     def __init__(self, path: Path, group: Any, h5py: Any) -> None:
         self.path, self.group, self.h5py = path, group, h5py
 
     def __call__(self, layer: KerasLayer) -> list[np.ndarray]:
-        g = self.group.get(layer.name)
+        top = layer.scope[0] if layer.scope else (layer.own or layer.name)
+        g = self.group.get(top)
         if not isinstance(g, self.h5py.Group):
             return []
         names = [_str(n) for n in np.atleast_1d(g.attrs.get("weight_names", []))]
+        if layer.scope:
+            names = self.nested(layer, g, names)
         return [_dataset(self.path, g, n, self.h5py) for n in names]
+
+    def nested(self, layer: KerasLayer, group: Any, names: list[str]) -> list[str]:
+        want = (*layer.scope, layer.own)
+        folders = {n: tuple(n.split("/")[:-1]) for n in names}
+        mine = [n for n in names if folders[n][-len(want):] == want]
+        if not mine:  # the path may leave out the models around the layer: match its own name
+            mine = [n for n in names if folders[n][-1:] == (layer.own,)]
+            if len({folders[n] for n in mine}) > 1:
+                raise NetworkFileError(
+                    self.path, layer.label,
+                    f"{group.name} lists weights of more than one layer named '{layer.own}' ({', '.join(mine)}); "
+                    "cannot tell which are this layer's",
+                )
+        return mine
 
 
 # -- shared helpers ------------------------------------------------------------

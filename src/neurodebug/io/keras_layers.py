@@ -5,6 +5,14 @@ layer becomes one neurodebug layer; Dropout-like layers do nothing at
 inference and are skipped; a Normalization before the first Dense becomes
 the network's input normalisation.
 
+BatchNormalization and Rescaling (read in keras_norms.py) stay steps of their
+own: before the first Dense they are the network's input normalisation (one
+norm at the input: a second is refused); after a Dense they are that layer's
+norm, between its bias and its activation (``norm_at="z"``) while the layer's
+activation is still linear, so that ``Dense → BatchNormalization →
+Activation("relu")`` is one layer, or after its activation (``"a"``) once it
+has one. A layer holds one norm: a second is refused.
+
 Activation names map to the engine's entries (each lists its Keras names).
 Two need the parameters Keras gives them: ``leaky_relu`` (slope 0.2) and
 ``hard_sigmoid``, which Keras 3 computes as relu6(x + 3)/6 (α = 1/6) and
@@ -20,14 +28,15 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.activations import KERAS_NAMES
-from ..engine.network import Layer, Network, Normalization
+from ..engine.network import Layer, Network, Norm, NormAt, Normalization, ShapeError
 from .arrays import check_chain, make_layer, make_network, numeric
-from .errors import NetworkFileError
+from .errors import NetworkFileError, printable
 from .keras_config import KerasLayer, KerasModel
+from .keras_norms import batch_norm, rescaling, resized
 
 SUPPORTED_LAYERS = (
     "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
-    "Normalization (at the input)", "Flatten", "Dropout",
+    "Normalization (at the input)", "BatchNormalization", "Rescaling", "Flatten", "Dropout",
 )
 # Keras names of the activations neurodebug computes the same way (each engine activation says its own).
 ACTIVATIONS = tuple(KERAS_NAMES)
@@ -83,8 +92,8 @@ class Builder:
         self.version = version  # the Keras that saved the file ("3.15.1"), when it says
         self.layers: list[Layer] = []
         self.shape: tuple[int | None, ...] | None = None  # the tensor's non-batch dims, when known
-        self.norm: tuple[np.ndarray, np.ndarray] | None = None
-        self.norm_layer: KerasLayer | None = None
+        self.input_norm: tuple[KerasLayer, Norm] | None = None  # the Keras layer it came from, and the norm
+        self.norm_from: dict[int, KerasLayer] = {}  # layer index → the Keras layer that gave it its norm
 
     def fail(self, layer: KerasLayer, message: str) -> NetworkFileError:
         return NetworkFileError(self.path, layer.label, message)
@@ -94,6 +103,7 @@ class Builder:
             "InputLayer": self.input_layer, "Dense": self.dense, "Activation": self.activation,
             "ReLU": self.relu, "LeakyReLU": self.leaky_relu, "ELU": self.elu, "Softmax": self.softmax,
             "Normalization": self.normalization, "Flatten": self.flatten,
+            "BatchNormalization": self.batch_normalization, "Rescaling": self.rescaling,
         }
         for layer in self.model.chain:
             if self.shape is None and not self.layers:
@@ -128,8 +138,6 @@ class Builder:
     def normalization(self, layer: KerasLayer) -> None:
         if self.layers:
             raise self.fail(layer, f"Normalization is supported only at the input, before the first Dense layer (it follows '{self.layers[-1].name}')")
-        if self.norm is not None:
-            raise self.fail(layer, "a second Normalization at the input is not supported")
         if layer.config.get("invert"):
             raise self.fail(layer, "Normalization with invert=True is not supported")
         if layer.config.get("mean") is not None and layer.config.get("variance") is not None:
@@ -147,8 +155,45 @@ class Builder:
             raise self.fail(layer, "a variance is negative")
         std = np.maximum(np.sqrt(variance), variance.dtype.type(KERAS_EPSILON))
         axis = layer.config.get("axis", -1)
-        self.norm = (self.per_feature(layer, mean, axis), self.per_feature(layer, std, axis))
-        self.norm_layer = layer
+        self.at_input(layer, Normalization(self.per_feature(layer, mean, axis), self.per_feature(layer, std, axis),
+                                           name=printable(layer.name)))
+
+    def at_input(self, layer: KerasLayer, norm: Norm) -> None:
+        if self.input_norm is not None:
+            first = self.input_norm[0]
+            raise self.fail(layer, f"the input is already normalised by {first.label}; "
+                            "a second norm at the input is not supported")
+        self.input_norm = (layer, norm)
+
+    def batch_normalization(self, layer: KerasLayer) -> None:
+        norm = batch_norm(self.path, layer, self.weights(layer), self.per_feature)
+        self.place(layer, norm)
+
+    def rescaling(self, layer: KerasLayer) -> None:
+        self.place(layer, rescaling(self.path, layer, self.per_feature))
+
+    def place(self, layer: KerasLayer, norm: Norm) -> None:
+        """At the input before the first Dense; else on the last layer, before
+        its activation while it has none, after it once it has one."""
+        if not self.layers:
+            self.at_input(layer, norm)
+            return
+        last = self.layers[-1]
+        if last.norm is not None:
+            raise self.fail(layer, f"'{last.name}' already has the norm of {self.norm_from[len(self.layers) - 1].label}; "
+                            "a layer holds one norm")
+        at = NormAt.Z if last.activation == "linear" else NormAt.A
+        self.layers[-1] = self.rebuilt(layer, last, resized(norm, last.units), at)
+        self.norm_from[len(self.layers) - 1] = layer
+
+    def rebuilt(self, layer: KerasLayer, last: Layer, norm: Norm | None, at: NormAt,
+                activation: str | None = None, params: dict[str, float] | None = None) -> Layer:
+        """``last`` with a norm, or with an activation (keeping its norm)."""
+        try:
+            return Layer(last.name, activation or last.activation, last.W, last.b, last.neuron_names,
+                         params=last.params if activation is None else params, norm=norm, norm_at=at)
+        except (ShapeError, ValueError) as exc:
+            raise self.fail(layer, str(exc)) from None
 
     def per_feature(self, layer: KerasLayer, values: np.ndarray, axis: Any) -> np.ndarray:
         """Spread per-axis statistics over every element of the input, flattened."""
@@ -165,20 +210,18 @@ class Builder:
             raise self.fail(layer, "normalising over the batch axis is not supported")
         dims = tuple(d if i + 1 in keep else 1 for i, d in enumerate(shape))
         if values.size != int(np.prod(dims)):
-            raise self.fail(layer, f"has {values.size} statistics, which do not fit the input shape {self.shape}")
+            raise self.fail(layer, f"has {values.size} values per parameter, which do not fit its input's shape {self.shape}")
         return np.broadcast_to(values.reshape(dims), shape).ravel()
 
-    def input_normalization(self) -> Normalization | None:
-        if self.norm is None:
+    def input_normalization(self) -> Norm | None:
+        if self.input_norm is None:
             return None
+        layer, norm = self.input_norm
         n = self.layers[0].n_inputs
-        mean, std = self.norm
-        if mean.size == 1:
-            mean, std = np.full(n, mean[0], mean.dtype), np.full(n, std[0], std.dtype)
-        if mean.size != n or std.size != n:
-            assert self.norm_layer is not None
-            raise self.fail(self.norm_layer, f"has {mean.size} means but the first Dense layer takes {n} inputs")
-        return Normalization(mean, std)
+        norm = resized(norm, n)
+        if norm.size != n:
+            raise self.fail(layer, f"has {norm.size} values per parameter but the first Dense layer takes {n} inputs")
+        return norm
 
     # -- layers ----------------------------------------------------------------
     def dense(self, layer: KerasLayer) -> None:
@@ -221,12 +264,13 @@ class Builder:
             raise self.fail(layer, "an activation before the first Dense layer is not supported")
         last = self.layers[-1]
         if last.activation != "linear":
+            after = f" and then its {last.norm.title}" if last.norm is not None and last.norm_at == NormAt.A else ""
             raise self.fail(
                 layer,
-                f"follows '{last.name}', which already applies {last.activation}; "
+                f"follows '{last.name}', which already applies {last.activation}{after}; "
                 "a neurodebug layer applies one activation (use a linear Dense before it)",
             )
-        self.layers[-1] = make_layer(self.path, layer.label, last.name, activation, last.W, last.b, params)
+        self.layers[-1] = self.rebuilt(layer, last, last.norm, last.norm_at, activation, params)
 
     def activation(self, layer: KerasLayer) -> None:
         self.apply(layer, *_keras_activation(self.path, layer, layer.config.get("activation"), self.version))
