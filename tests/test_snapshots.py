@@ -6,9 +6,13 @@ the SVGs under tests/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tui_helpers import make_app
+
+BATCHNORM = Path(__file__).parent / "fixtures" / "batchnorm_demo.json"
 
 CASES = {
     # name: (network, keys)
@@ -23,6 +27,8 @@ CASES = {
     "lab_end": ("coffee_lab.json", ["G"]),
     "lab_saturated_activation": ("coffee_lab.json", ["N", "N", "N"]),
     "unnormalized_failing": ("coffee_unnormalized.json", ["f", "4"]),
+    "seed_code": ("seed_example.json", ["n", "n", "5"]),
+    "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
 }
 
 
@@ -39,6 +45,8 @@ CASES_80x24 = {
     "lab_saturated_activation": ("coffee_lab.json", ["N", "N", "N"]),
     "lab_per_layer": ("coffee_lab.json", ["v", "n", "n", "n"]),
     "lab_end": ("coffee_lab.json", ["G"]),
+    "lab_code_per_layer": ("coffee_lab.json", ["v", "n", "n", "5"]),
+    "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
 }
 
 

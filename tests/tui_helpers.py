@@ -37,8 +37,9 @@ SETTLE_YIELDS = 1_000_000  # turns of the event loop; far more than any key need
 QUIET_TURNS = 3
 
 
-def make_app(name: str = "seed_example.json", **session_options) -> NeurodebugApp:
-    path = SAMPLES / name
+def make_app(name: str | Path = "seed_example.json", **session_options) -> NeurodebugApp:
+    """The app on a bundled sample (a name) or any network file (a Path)."""
+    path = name if isinstance(name, Path) else SAMPLES / name
     app = NeurodebugApp(Session(load_network(path), **session_options), path=Path(path.name))
     # Sliding tab underlines end where they would anyway, without the
     # wall-clock wait (TEXTUAL_ANIMATIONS=none does the same for a user).
