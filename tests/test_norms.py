@@ -262,7 +262,7 @@ async def test_tui_shows_the_norm_step_and_edits_gamma_then_undoes():
         text = screen_text(app)
         assert "z1_1' = (z1_1 − μ) / √(σ² + ε) · γ + β" in text
         assert "z' = (1.30499 − (−0.859)) / √(1.741 + 0.001) · 0.95 + 0.066 = 1.6236" in text
-        assert "batch norm → relu" in text and "γ = 0.95" in text
+        assert "batch norm → relu" in text and all(p in text for p in ("γ=0.95", "β=0.066", "μ=−0.859", "σ²=1.741"))
         assert "bn   L1.N1" in text
         assert app.screen.selection.target().label() == "L1.N1.gamma"
         s = app.session

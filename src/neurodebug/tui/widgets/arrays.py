@@ -102,16 +102,20 @@ class ArraysPane(TextBlock):
 
     @staticmethod
     def _norm(out: Text, arrays: ArraysFrame, width: int) -> None:
-        """The neuron's norm parameters, on one line if they fit, else one line each."""
-        parts = [(f"{symbol} = ", fmt(value, 5), k == arrays.norm_selected)
+        """The neuron's norm parameters under its title: on one line
+        (γ=0.95  β=0.066  μ=−0.859  σ²=1.741) if it fits, else one a line."""
+        parts = [(f"{symbol}=", fmt(value, 5), k == arrays.norm_selected)
                  for k, (_, symbol, value) in enumerate(arrays.norm)]
-        one_line = 2 + len(arrays.norm_title) + 1 + sum(len(a) + len(b) + 2 for a, b, _ in parts)
-        out.append(f"  {arrays.norm_title}:", "bold")
-        for label, number, selected in parts:
-            out.append("  " if one_line <= width else "\n    ")
+        one_line = 4 + sum(len(a) + len(b) + 2 for a, b, _ in parts) - 2 <= width
+        out.append(f"  {arrays.norm_title}:\n", "bold")
+        for k, (label, number, selected) in enumerate(parts):
+            out.append("    " if k == 0 or not one_line else "  ")
             out.append(label)
             out.append(number, SELECTED if selected else "")
-        out.append("\n")
+            if not one_line:
+                out.append("\n")
+        if one_line:
+            out.append("\n")
 
     @staticmethod
     def _raw(out: Text, arrays: ArraysFrame, width: int) -> None:
