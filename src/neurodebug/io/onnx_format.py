@@ -13,19 +13,19 @@ batch size of a Reshape) is computed once (``onnx_patterns.py``). The
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine.activations import ONNX_OPS
 from ..engine.network import Layer, Network
-from .arrays import check_chain, check_declared, make_layer, make_network, numeric
-from .errors import MissingExtraError, NetworkFileError, printable
+from .arrays import check_chain, make_layer, make_network, numeric
+from .errors import MissingExtraError, NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
+from .onnx_external import check_declared_tensors, load_external_data
 from .onnx_activations import activation_of
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
 
@@ -62,84 +62,14 @@ def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES)
         raise NetworkFileError(p, "", f"not an ONNX model ({type(exc).__name__}: {exc})") from None
     if not model.graph.node:
         raise NetworkFileError(p, "", "not an ONNX model, or one whose graph has no nodes")
-    _check_declared_tensors(p, model, onnx)
-    _load_external_data(p, model, onnx, limit)
+    check_declared_tensors(p, model, onnx)
+    load_external_data(p, model, onnx, limit)
     try:
         return _GraphReader(p, model, onnx).network()
     except NetworkFileError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
         raise NetworkFileError(p, "", f"cannot read the model ({type(exc).__name__}: {exc})") from None
-
-
-# -- external data ---------------------------------------------------------------
-def _tensors(model: Any) -> list[Any]:
-    tensors = list(model.graph.initializer)
-    for node in model.graph.node:
-        tensors.extend(a.t for a in node.attribute if a.HasField("t"))
-    return tensors
-
-
-def _load_external_data(path: Path, model: Any, onnx: Any, limit: int) -> None:
-    """Read tensors stored beside the model, only from regular files inside its
-    folder, and only as many bytes as each tensor declares."""
-    folder = path.resolve().parent
-    total = 0
-    for tensor in _tensors(model):
-        if tensor.data_location != onnx.TensorProto.EXTERNAL:
-            continue
-        info = {e.key: e.value for e in tensor.external_data}
-        place = f"initializer '{tensor.name}'"
-        location = info.get("location", "")
-        shown = printable(location)
-        pure = PurePosixPath(location.replace("\\", "/"))
-        if not location or pure.is_absolute() or ".." in pure.parts or (len(location) > 1 and location[1] == ":"):
-            raise NetworkFileError(path, place, f"external data at '{shown}' is outside the model's folder; refusing it")
-        try:
-            target = (folder / pure).resolve()
-        except (ValueError, OSError):  # a NUL byte, a loop of links
-            raise NetworkFileError(path, place, f"external data at '{shown}' is not a valid file name") from None
-        if not target.is_relative_to(folder):
-            raise NetworkFileError(path, place, f"external data at '{shown}' leads outside the model's folder; refusing it")
-        try:
-            check_readable(target, limit, pipe_ok=False)
-        except NetworkFileError as exc:
-            raise NetworkFileError(path, place, f"external data file '{shown}': {exc.message}") from None
-        try:
-            offset = int(info.get("offset", 0))
-            length = int(info["length"]) if "length" in info else target.stat().st_size - offset
-        except ValueError:
-            raise NetworkFileError(path, place, "external data has a bad offset or length") from None
-        declared = _declared_bytes(tensor, onnx)
-        if declared is not None and length != declared:
-            raise NetworkFileError(path, place, f"external data of {length:,} bytes for a tensor of {declared:,} bytes")
-        total += max(length, 0)
-        if offset < 0 or length < 0 or offset + length > target.stat().st_size or total > limit:
-            raise NetworkFileError(path, place, f"external data range {offset}+{length} does not fit '{shown}' or the size limit")
-        with open(target, "rb") as fh:
-            fh.seek(offset)
-            tensor.raw_data = fh.read(length)
-        del tensor.external_data[:]
-        tensor.data_location = onnx.TensorProto.DEFAULT
-
-
-def _declared_bytes(tensor: Any, onnx: Any) -> int | None:
-    """Bytes the tensor's dims and type say it holds (None: a type we do not size)."""
-    try:
-        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return math.prod(int(d) for d in tensor.dims) * dtype.itemsize
-
-
-def _check_declared_tensors(path: Path, model: Any, onnx: Any) -> None:
-    """Refuse a tensor whose dims promise more than memory allows, before NumPy makes it."""
-    for tensor in _tensors(model):
-        try:
-            dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
-        except (KeyError, TypeError, ValueError):
-            continue
-        check_declared(path, f"initializer '{tensor.name}'", tuple(int(d) for d in tensor.dims), dtype)
 
 
 # -- the graph ---------------------------------------------------------------------
