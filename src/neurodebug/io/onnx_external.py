@@ -80,6 +80,8 @@ def _declared_bytes(tensor: Any, onnx: Any) -> int | None:
 def check_declared_tensors(path: Path, model: Any, onnx: Any) -> None:
     """Refuse a tensor whose dims promise more than memory allows, before NumPy makes it."""
     for tensor in _tensors(model):
+        if tensor.data_type == onnx.TensorProto.STRING and tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue  # class names, held in the parsed file already (never a weight)
         try:
             dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
         except (KeyError, TypeError, ValueError):

@@ -28,6 +28,8 @@ from .files import MAX_FILE_BYTES, check_readable, read_bytes
 from .onnx_external import check_declared_tensors, load_external_data
 from .onnx_activations import activation_of
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
+from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_columns, complement_layer, outputs_of,
+                           scaler_normalization, scaler_of)
 
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
@@ -36,6 +38,8 @@ SUPPORTED_OPS = (
     "Squeeze, Unsqueeze or Flatten (at the output)", "Transpose (of a weight)",
     "Shape, Gather, Unsqueeze, Concat (the batch size of a Reshape)",
     "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
+    "Scaler (ai.onnx.ml, at the input)", "a classifier's label (ArgMax…) and ZipMap, left off",
+    "Sub and Concat (1 − p, p) after a one-unit sigmoid layer",
 )
 _OUTPUT_OPS = ("Squeeze", "Unsqueeze", "Flatten", "Reshape", "Identity", "Cast", "Dropout")
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
@@ -89,7 +93,7 @@ def _layer_name(node: Any, weight_name: str, index: int) -> str:
     name = node.name.strip("/")
     for suffix in ("/Gemm", "/MatMul"):
         name = name.removesuffix(suffix)
-    if name and name != node.op_type:
+    if name and name.rstrip("0123456789") != node.op_type:  # "MatMul1" (skl2onnx) names nothing
         return name
     return f"layer{index + 1}"
 
@@ -114,6 +118,7 @@ class _GraphReader:
         self.at_output = False  # after a Squeeze or Unsqueeze: only reshapes to the output
         self.layers: list[Layer] = []
         self.bias_open = False  # an Add may still fold into the last layer's bias
+        self.scaler: tuple[Any, np.ndarray, np.ndarray] | None = None  # a Scaler at the input: (node, offset, scale)
 
     def fail(self, node: Any, message: str) -> NetworkFileError:
         return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
@@ -140,9 +145,11 @@ class _GraphReader:
     # -- walking ---------------------------------------------------------------------
     def network(self) -> Network:
         inputs = [i for i in self.graph.input if i.name not in self.constants]
-        outputs = list(self.graph.output)
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(outputs)} outputs; only one of each is supported")
+        if len(inputs) != 1:
+            raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(self.graph.output)} outputs; "
+                                   "only one of each is supported")
+        outputs = outputs_of(self)  # a classifier's label branch and ZipMap are left off the walk
+        self.absorbed |= outputs.skipped
         consumers: dict[str, list[Any]] = {}
         for node in self.graph.node:
             if node.op_type == "Constant" or node_key(node) in self.absorbed:
@@ -152,7 +159,7 @@ class _GraphReader:
                     consumers.setdefault(name, []).append(node)
         current = _Tensor(inputs[0].name, self.input_dims(inputs[0]))
         visited = 0
-        while current.name != outputs[0].name:
+        while current.name != outputs.end:
             nodes = consumers.get(current.name, [])
             if self.layers and not self.at_output and any(n.op_type in GROUP_OPS for n in nodes):
                 group = activation_group(self, current.name, consumers)
@@ -163,6 +170,14 @@ class _GraphReader:
                     current = _Tensor(end, current.dims, current.feature_major)
                     visited += count
                     continue
+            columns = complement_columns(self, current.name, nodes) if self.layers and not current.feature_major else None
+            if columns is not None:  # a binary classifier's (1 − p, p)
+                end, q_column = columns
+                self.layers[-1] = complement_layer(self, nodes[1], self.layers[-1], q_column)
+                self.bias_open = False
+                current = _Tensor(end, [2], False)
+                visited += 2
+                continue
             if len(nodes) != 1:
                 what = "is used by no node and is not the graph's output" if not nodes else (
                     f"feeds {len(nodes)} nodes ({', '.join(n.name or n.op_type for n in nodes)}): a branching graph")
@@ -177,9 +192,15 @@ class _GraphReader:
             raise NetworkFileError(self.path, "graph", f"{stray} node(s) are not on the path from the input to the output; only a plain chain is supported")
         if not self.layers:
             raise NetworkFileError(self.path, "graph", "has no Gemm or MatMul: no layer to step through")
+        check_outputs(self.path, outputs, current.feature_major, self.layers[-1].units)
+        normalization = None
+        if self.scaler is not None:
+            node, offset, scale = self.scaler
+            normalization = scaler_normalization(self, node, offset, scale, self.layers[0].n_inputs)
         name = self.graph.name if self.graph.name not in EXPORTER_GRAPH_NAMES else self.path.stem
         producer = " ".join(s for s in (self.model.producer_name, self.model.producer_version) if s)
-        return make_network(self.path, self.layers, name=name,
+        return make_network(self.path, self.layers, name=name, normalization=normalization,
+                            output_names=outputs.labels,
                             description=f"ONNX model from {producer}" if producer else "ONNX model")
 
     def input_dims(self, value_info: Any) -> list[int | None] | None:
@@ -197,9 +218,16 @@ class _GraphReader:
         for extra in node.output[1:]:
             if extra and (any(extra in n.input for n in self.graph.node) or extra in (o.name for o in self.graph.output)):
                 raise self.fail(node, f"its second output '{extra}' is used; only a plain chain is supported")
+        if node.domain not in DEFAULT_DOMAINS and not (node.domain == ML and op == "Scaler"):
+            raise self.fail(node, f"op {op} of domain '{node.domain}' is not supported; supported: {', '.join(SUPPORTED_OPS)}")
         if self.at_output and op not in _OUTPUT_OPS:
             raise self.fail(node, "after a Squeeze or Unsqueeze only reshapes to the output are supported")
         if op in ("Identity", "Dropout"):
+            return _Tensor(out, x.dims, x.feature_major)
+        if op == "Scaler":
+            if self.layers or self.scaler is not None or x.feature_major:
+                raise self.fail(node, "a Scaler is supported only at the input, once, before the first layer")
+            self.scaler = (node, *scaler_of(self, node))
             return _Tensor(out, x.dims, x.feature_major)
         if op == "Cast":
             to = int(self.attr(node, "to", 0))
@@ -258,6 +286,11 @@ class _GraphReader:
             target = n
         else:
             shape = self.const(node, node.input[1]).astype(np.int64).ravel().tolist() if len(node.input) > 1 else []
+            if self.layers and shape in ([-1, 1], [-1]) and dims is not None and len(dims) == 1:
+                # each sample's outputs one under another (skl2onnx's multi-output MLPRegressor): the values
+                # stay, in order, and nothing but reshapes may follow
+                self.at_output = True
+                return _Tensor(out, dims, False)
             if len(shape) != 2 or shape[1] < -1 or shape == [-1, -1]:
                 raise self.fail(node, f"Reshape to {shape} is not supported (only to [batch, features])")
             if shape[1] > 0:

@@ -173,7 +173,7 @@ def activation_group(reader: Reader, start: str, consumers: dict[str, list[Any]]
     while len(group) < 24:
         ready = sorted(
             (n for t in inside for n in consumers.get(t, [])
-             if node_key(n) not in members and n.op_type in GROUP_OPS
+             if node_key(n) not in members and n.op_type in GROUP_OPS and n.domain in ("", "ai.onnx")
              and all(i in inside or _known(reader, i) for i in n.input if i)),
             key=lambda n: order[node_key(n)])
         if not ready:
