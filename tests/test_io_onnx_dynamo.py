@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from neurodebug.engine import Session
 from neurodebug.engine.plan import PER_LAYER, PER_NEURON, Plan
 from neurodebug.engine.samples import Sample, Samples
 from neurodebug.engine.trace import forward, trace_of
-from neurodebug.io import load_network
+from neurodebug.io import NetworkFileError, load_network
 
 HERE = Path(__file__).parent / "fixtures" / "onnx_dynamo"
 FIXTURES = sorted(p.name for p in HERE.glob("*.onnx"))
@@ -33,7 +35,7 @@ def close(got: np.ndarray, want: np.ndarray) -> None:
 
 def test_both_opsets_of_every_model() -> None:
     opsets = {name.rsplit("_opset", 1)[1] for name in FIXTURES}
-    assert opsets == {"18.onnx", "20.onnx"} and len(FIXTURES) == 36
+    assert opsets == {"18.onnx", "20.onnx", "20_unoptimised.onnx"} and len(FIXTURES) == 41
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -67,3 +69,49 @@ def test_every_step_of_every_sample(name: str) -> None:
     session = Session(net)
     session.to_end()
     assert session.at_end and session.step is not None
+
+
+# -- what the unoptimised export writes, one construct at a time ------------------------------------
+def save(tmp_path: Path, nodes: list[onnx.NodeProto], weights: dict[str, np.ndarray]) -> Path:
+    graph = helper.make_graph(nodes, "main_graph", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in weights.items()])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)]), path)
+    return path
+
+
+W = np.array([[1.0, -2.0], [0.5, 3.0]], dtype=np.float32)
+
+
+def test_scale_by_one_and_castlike_bounds_are_read(tmp_path: Path) -> None:
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]),
+             helper.make_node("Constant", [], ["one"], value_float=1.0),
+             helper.make_node("CastLike", ["one", "m"], ["one_c"]),
+             helper.make_node("Mul", ["m", "one_c"], ["s"]),
+             helper.make_node("Constant", [], ["lo"], value_float=-1.5),
+             helper.make_node("Constant", [], ["hi"], value_floats=[2.0]),
+             helper.make_node("CastLike", ["lo", "s"], ["lo_c"]),
+             helper.make_node("CastLike", ["hi", "s"], ["hi_c"]),
+             helper.make_node("Clip", ["s", "lo_c", "hi_c"], ["c"]),
+             helper.make_node("Div", ["c", "one_c"], ["y"])]
+    net = load_network(save(tmp_path, nodes, {"W": W}))
+    assert [(l.activation, l.params) for l in net.layers] == [("clip", {"min": -1.5, "max": 2.0})]
+    x = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    np.testing.assert_allclose(forward(net, x), np.clip(x @ W, -1.5, 2.0), rtol=1e-6)
+
+
+def test_a_scale_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]), helper.make_node("Constant", [], ["two"], value_float=2.0),
+             helper.make_node("Mul", ["m", "two"], ["y"], name="scale")]
+    with pytest.raises(NetworkFileError) as err:
+        load_network(save(tmp_path, nodes, {"W": W}))
+    assert err.value.place == "node 'scale' (Mul)" and "op Mul is not supported" in str(err.value)
+
+
+def test_a_constant_of_text_is_refused(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Constant", [], ["t"], name="words", value_string="hello"),
+             helper.make_node("MatMul", ["x", "W"], ["y"])]
+    with pytest.raises(NetworkFileError) as err:
+        load_network(save(tmp_path, nodes, {"W": W}))
+    assert err.value.place == "node 'words' (Constant)" and "holds no tensor or numbers" in str(err.value)

@@ -34,7 +34,7 @@ from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_column
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
     "Gemm", "MatMul", "Add (after Gemm or MatMul)", *ACTIVATION_OPS, "Identity", "Dropout",
-    "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)",
+    "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)", "Mul or Div by a stored 1",
     "Squeeze, Unsqueeze or Flatten (at the output)", "Transpose (of a weight)",
     "Shape, Gather, Unsqueeze, Concat (the batch size of a Reshape)",
     "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
@@ -108,10 +108,7 @@ class _GraphReader:
         self.constants: dict[str, Any] = {t.name: t for t in self.graph.initializer}
         for node in self.graph.node:
             if node.op_type == "Constant":
-                value = next((a.t for a in node.attribute if a.name == "value"), None)
-                if value is None:
-                    raise self.fail(node, "a Constant without a tensor 'value' is not supported")
-                self.constants[node.output[0]] = value
+                self.constants[node.output[0]] = self.constant_value(node)
         self.folded: dict[str, np.ndarray] = {}
         self.origin: dict[str, str] = {}  # a folded weight's stored tensor
         self.absorbed = fold_constants(self)  # nodes computed from stored tensors and the input's shape
@@ -135,6 +132,18 @@ class _GraphReader:
         if arr.dtype.kind not in "fiub" and arr.dtype.itemsize == 2:
             arr = arr.astype(np.float32)  # bfloat16 and friends
         return np.asarray(arr)
+
+    def constant_value(self, node: Any) -> Any:
+        """A Constant's tensor: its 'value', or a number or list of numbers
+        (value_float, value_ints… as the dynamo exporter writes them without optimising)."""
+        kinds = {"value_float": np.float32, "value_floats": np.float32, "value_int": np.int64, "value_ints": np.int64}
+        for a in node.attribute:
+            if a.name == "value":
+                return a.t
+            if a.name in kinds:
+                values = np.asarray(self.onnx.helper.get_attribute_value(a), dtype=kinds[a.name])
+                return self.onnx.numpy_helper.from_array(values, node.output[0])
+        raise self.fail(node, "a Constant that holds no tensor or numbers (value, value_float(s), value_int(s)) is not supported")
 
     def attr(self, node: Any, name: str, default: Any) -> Any:
         for a in node.attribute:
@@ -224,6 +233,8 @@ class _GraphReader:
             raise self.fail(node, "after a Squeeze or Unsqueeze only reshapes to the output are supported")
         if op in ("Identity", "Dropout"):
             return _Tensor(out, x.dims, x.feature_major)
+        if op in ("Mul", "Div") and self.is_one(node, x.name):
+            return _Tensor(out, x.dims, x.feature_major)  # the dynamo exporter's unoptimised scale of 1
         if op == "Scaler":
             if self.layers or self.scaler is not None or x.feature_major:
                 raise self.fail(node, "a Scaler is supported only at the input, once, before the first layer")
@@ -256,6 +267,17 @@ class _GraphReader:
         raise self.fail(node, f"op {op} is not supported; supported: {', '.join(SUPPORTED_OPS)}")
 
     # -- ops -------------------------------------------------------------------------
+    def is_one(self, node: Any, data: str) -> bool:
+        """``node`` is data·1, 1·data or data/1 with a stored 1: it changes nothing."""
+        ins = list(node.input)
+        if len(ins) != 2 or data not in ins or (node.op_type == "Div" and ins[0] != data):
+            return False
+        other = ins[1] if ins[0] == data else ins[0]
+        if other not in self.constants and other not in self.folded:
+            return False
+        value = self.const(node, other)
+        return value.dtype.kind in "fiu" and value.size == 1 and float(value.ravel()[0]) == 1.0
+
     def squeeze(self, node: Any, x: _Tensor, out: str) -> _Tensor:
         """Squeeze or Unsqueeze after the last layer: the values stay, one row per sample."""
         if not self.layers:
