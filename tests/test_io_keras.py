@@ -28,6 +28,13 @@ from neurodebug.engine.trace import forward, trace_of
 from activation_references import ref_activation
 
 RNG = np.random.default_rng(11)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Every test draws the same numbers, whatever ran before it in this worker."""
+    global RNG
+    RNG = np.random.default_rng(11)
 FIXTURES = Path(__file__).parent / "fixtures"
 POLICY = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
 

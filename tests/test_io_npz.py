@@ -17,6 +17,13 @@ from neurodebug.engine.trace import forward
 RNG = np.random.default_rng(3)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Every test draws the same numbers, whatever ran before it in this worker."""
+    global RNG
+    RNG = np.random.default_rng(3)
+
+
 def reference_forward(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray, str]]) -> np.ndarray:
     """An independent forward pass: z = x @ W + b, then the activation."""
     a = np.asarray(x, dtype=np.float64)

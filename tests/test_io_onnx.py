@@ -22,6 +22,13 @@ from neurodebug.engine.trace import forward, trace_of
 from activation_references import ref_activation
 
 RNG = np.random.default_rng(5)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Every test draws the same numbers, whatever ran before it in this worker."""
+    global RNG
+    RNG = np.random.default_rng(5)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -17,6 +17,7 @@ class StepKind(StrEnum):
     DOT = "dot"
     BIAS = "bias"
     ACTIVATE = "activate"
+    NORM = "norm"  # a layer's batch norm or rescaling, before or after its activation
 
 
 class Granularity(StrEnum):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .norms import BatchNorm, Norm, NormAt, Normalization, Rescaling
 from .samples import Sample, Samples
 
-__all__ = ["Layer", "Network", "Normalization", "Sample", "Samples", "ShapeError"]
+__all__ = ["BatchNorm", "Layer", "Network", "Norm", "NormAt", "Normalization", "Rescaling", "Sample", "Samples", "ShapeError"]
 
 class ShapeError(ValueError):
     """Raised when arrays handed to the engine do not fit the network."""
@@ -36,10 +37,13 @@ class Layer:
     b: np.ndarray  # (units,)
     neuron_names: list[str] | None
     params: dict[str, float]
+    norm: Norm | None
+    norm_at: NormAt
 
     def __init__(self, name: str, activation: str, W: np.ndarray, b: np.ndarray,
                  neuron_names: list[str] | None = None, alpha: float | None = None,
-                 params: Mapping[str, float] | None = None) -> None:
+                 params: Mapping[str, float] | None = None,
+                 norm: Norm | None = None, norm_at: NormAt | str = NormAt.Z) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}")
         act = ACTIVATIONS[activation]
@@ -56,6 +60,10 @@ class Layer:
         self.b = np.asarray(b)
         if self.W.ndim != 2 or self.b.shape != (self.W.shape[1],):
             raise ShapeError(f"layer {self.name}: W {self.W.shape} and b {self.b.shape} do not fit")
+        self.norm = norm
+        self.norm_at = NormAt(norm_at)
+        if norm is not None and norm.size != self.units:
+            raise ShapeError(f"layer {self.name}: its {norm.title} has {norm.size} values for {self.units} units")
 
     @property
     def alpha(self) -> float | None:
@@ -72,24 +80,20 @@ class Layer:
 
     @property
     def param_count(self) -> int:
-        return int(self.W.size + self.b.size)
+        return int(self.W.size + self.b.size) + (self.norm.param_count if self.norm is not None else 0)
+
+    @property
+    def param_bytes(self) -> int:
+        return int(self.W.nbytes + self.b.nbytes) + (self.norm.nbytes if self.norm is not None else 0)
+
+    def norm_step_at(self, at: NormAt) -> bool:
+        """Whether the layer has a norm at ``at``."""
+        return self.norm is not None and self.norm_at == at
 
     def neuron_name(self, j: int) -> str:
         if self.neuron_names:
             return self.neuron_names[j]
         return f"n{j + 1}"
-
-
-@dataclass
-class Normalization:
-    """``x' = (x - mean) / std``, applied before the first layer."""
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        normalized: np.ndarray = (x - self.mean) / self.std
-        return normalized
 
 
 @dataclass
@@ -99,7 +103,7 @@ class Network:
     samples: Samples = field(default_factory=list)  # type: ignore[assignment]
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
-    normalization: Normalization | None = None
+    normalization: Norm | None = None  # at the input, before the first layer
     name: str = "network"
     description: str = ""
     source: str | None = None  # the file it was read from, if any
@@ -119,6 +123,9 @@ class Network:
                     f"layer {layer.name} takes {layer.n_inputs} inputs "
                     f"but layer {prev.name} has {prev.units} units"
                 )
+        if self.normalization is not None and self.normalization.size != self.layers[0].n_inputs:
+            raise ShapeError(f"the input {self.normalization.title} has {self.normalization.size} values "
+                             f"for {self.layers[0].n_inputs} inputs")
 
     # -- shape -------------------------------------------------------------
     @property
@@ -135,7 +142,7 @@ class Network:
 
     @property
     def param_bytes(self) -> int:
-        return sum(layer.W.nbytes + layer.b.nbytes for layer in self.layers)
+        return sum(layer.param_bytes for layer in self.layers)
 
     def feature_name(self, i: int) -> str:
         if self.feature_names:

@@ -1,9 +1,13 @@
 """The trace: one forward pass that keeps every intermediate vector.
 
 For each layer l the trace holds, for every sample at once, ``zdot[l] = x @ W``
-(the dot products), ``z[l] = zdot[l] + b`` and ``a[l] = g(z[l])``. A step of the
-plan is a view into these arrays: stepping never recomputes anything and the
-memory grows with the activations, not with the number of steps.
+(the dot products), ``z[l] = zdot[l] + b`` and ``a[l] = g(z[l])``. A layer with
+a norm before its activation keeps ``zsum[l] = zdot[l] + b`` and
+``z[l] = norm(zsum[l])``; one with a norm after it keeps ``g[l] = g(z[l])`` and
+``a[l] = norm(g[l])``, so ``z`` is always what the activation is given and ``a``
+what the next layer is given. A step of the plan is a view into these arrays:
+stepping never recomputes anything and the memory grows with the activations,
+not with the number of steps.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import numpy as np
 from . import conditions
 from .activations import ACTIVATIONS
 from .network import Layer, Network, ShapeError
+from .norms import NormAt
 from .numbers import fmt, fmt_fixed, fmt_operand, fmt_vector, quiet
 from .refs import NeuronRef
-from .plan import ACTIVATE, BIAS, DOT, NORMALIZE, Step
+from .plan import ACTIVATE, BIAS, DOT, NORM, NORMALIZE, Step
 from .settings import DEFAULT_CONFIG, Settings
 
 FORMULA_TERMS = 8  # dot-product terms written out before "…"
@@ -25,11 +30,34 @@ FORMULA_TERMS = 8  # dot-product terms written out before "…"
 
 @dataclass
 class LayerValues:
-    """One layer's vectors for every sample: rows are samples."""
+    """One layer's vectors for every sample: rows are samples.
+
+    ``zsum`` is ``z`` itself and ``g`` is ``a`` itself (the same array) unless
+    the layer has a norm there."""
 
     zdot: np.ndarray
     z: np.ndarray
     a: np.ndarray
+    zsum: np.ndarray | None = None  # x·W + b, before a norm at z
+    g: np.ndarray | None = None  # g(z), before a norm at a
+
+    def __post_init__(self) -> None:
+        if self.zsum is None:
+            self.zsum = self.z
+        if self.g is None:
+            self.g = self.a
+
+    @property
+    def biased(self) -> np.ndarray:
+        """x·W + b (the add-bias step's result)."""
+        assert self.zsum is not None
+        return self.zsum
+
+    @property
+    def activated(self) -> np.ndarray:
+        """g(z) (the activation step's result)."""
+        assert self.g is not None
+        return self.g
 
 
 @dataclass
@@ -61,11 +89,14 @@ class Trace:
         layer = self.network.layers[l]
         x = self.layer_input(l)
         act = ACTIVATIONS[layer.activation]
+        norm = layer.norm
         with quiet():
             zdot = x @ layer.W
-            z = zdot + layer.b
-            a = act(z, layer.params)
-        return LayerValues(zdot, z, a)
+            zsum = zdot + layer.b
+            z = norm.apply(zsum) if norm is not None and layer.norm_at == NormAt.Z else zsum
+            g = act(z, layer.params)
+            a = norm.apply(g) if norm is not None and layer.norm_at == NormAt.A else g
+        return LayerValues(zdot, z, a, zsum, g)
 
     def recompute(self, from_layer: int) -> Snapshot:
         """Recompute layer ``from_layer`` and every layer after it.
@@ -140,7 +171,8 @@ class StepDetail:
     notes: tuple[str, ...] = ()
 
 
-KIND_NAMES = {NORMALIZE: "normalise inputs", DOT: "dot product", BIAS: "add bias", ACTIVATE: "activation"}
+KIND_NAMES = {NORMALIZE: "normalise inputs", DOT: "dot product", BIAS: "add bias", NORM: "norm",
+              ACTIVATE: "activation"}
 
 
 class SampleTrace:
@@ -174,6 +206,14 @@ class SampleTrace:
     def a(self, l: int) -> np.ndarray:
         return self.trace.values[l].a[self.row, ...]
 
+    def zsum(self, l: int) -> np.ndarray:
+        """x·W + b: z before a norm at z (z itself without one)."""
+        return self.trace.values[l].biased[self.row, ...]
+
+    def g(self, l: int) -> np.ndarray:
+        """g(z): a before a norm at a (a itself without one)."""
+        return self.trace.values[l].activated[self.row, ...]
+
     @property
     def outputs(self) -> np.ndarray:
         return self.trace.outputs[self.row, ...]
@@ -183,7 +223,8 @@ class SampleTrace:
         if step.kind == NORMALIZE:
             return self.x
         vals = self.trace.values[step.layer]
-        vec = {DOT: vals.zdot, BIAS: vals.z, ACTIVATE: vals.a}[step.kind][self.row, ...]
+        norm_out = vals.z if self.network.layers[step.layer].norm_at == NormAt.Z else vals.a
+        vec = {DOT: vals.zdot, BIAS: vals.biased, NORM: norm_out, ACTIVATE: vals.activated}[step.kind][self.row, ...]
         return vec if step.neuron is None else vec[step.neuron, ...]
 
     # -- explaining ------------------------------------------------------------
@@ -192,6 +233,8 @@ class SampleTrace:
             return self._normalize_detail(step)
         where = NeuronRef(step.layer, step.neuron).label(self.network, sep=" · ")
         title = f"{where} · {KIND_NAMES[step.kind]}"
+        if step.kind == NORM:
+            return self._norm_detail(step, where)
         if step.neuron is None:
             return self._layer_detail(step, title, settings)
         return self._neuron_detail(step, title, settings)
@@ -202,17 +245,38 @@ class SampleTrace:
     def _normalize_detail(self, step: Step) -> StepDetail:
         norm = self.network.normalization
         assert norm is not None
-        formula = (
-            f"x' = (x − μ) / σ = ({fmt_vector(self.x_raw)} − {fmt_vector(norm.mean)})"
-            f" / {fmt_vector(norm.std)} = {fmt_vector(self.x)}"
-        )
         return StepDetail(
             step,
-            "normalise the inputs",
-            "x' = (x − μ) / σ",
-            formula,
-            {"x": self.x_raw, "mean": norm.mean, "std": norm.std},
+            "normalise the inputs" if norm.kind == "normalization" else f"{norm.title} the inputs ({norm.name})",
+            norm.symbolic("x", "x'"),
+            f"x' = {norm.numbers(self.x_raw, self.x)}",
+            {"x": self.x_raw, **norm.params()},
             self.x,
+        )
+
+    def _norm_detail(self, step: Step, where: str) -> StepDetail:
+        """A layer's batch norm or rescaling, of one neuron or the whole layer.
+
+        Before the activation it takes z and gives z' (then a = g(z')); after
+        it, it takes h = g(z) and gives a."""
+        l, j = step.layer, step.neuron
+        layer = self.network.layers[l]
+        norm = layer.norm
+        assert norm is not None
+        at_z = layer.norm_at == NormAt.Z
+        given, out = (self.zsum(l), self.z(l)) if at_z else (self.g(l), self.a(l))
+        name_in, name_out = ("z", "z'") if at_z else ("h", "a")
+        sub = f"{l + 1}" if j is None else f"{l + 1}_{j + 1}"
+        sym_in, sym_out = (f"z{sub}", f"z{sub}'") if at_z else (f"h{sub}", f"a{sub}")
+        when = "before the activation" if at_z else "after the activation"
+        params = {p: (v if j is None else v[j, ...]) for p, v in norm.params().items()}
+        given_j = given if j is None else given[j, ...]
+        notes = () if j is None else self._nonfinite_notes(float(out[j]), {name_in: given_j, **params})
+        return StepDetail(
+            step, f"{where} · {norm.title} {when} ({norm.name})", norm.symbolic(sym_in, sym_out),
+            f"{name_out} = {norm.numbers(given, out, j)}",
+            {name_in: given_j, **params}, out if j is None else out[j, ...],
+            notes=notes,
         )
 
     def _neuron_detail(self, step: Step, title: str, settings: Settings) -> StepDetail:
@@ -223,8 +287,10 @@ class SampleTrace:
         xin = self.layer_input(l)
         w = layer.W[:, j]
         zdot = self.zdot(l)[j]
+        zsum = self.zsum(l)[j]
         z = self.z(l)[j]
         inp = self._input_symbol(l)
+        zin, out = self._activation_symbols(layer, f"{L}_{J}")
         if step.kind == DOT:
             with quiet():
                 products = w * xin
@@ -242,18 +308,26 @@ class SampleTrace:
             sign = f"+ {fmt(b)}" if not str(fmt(b)).startswith("−") else f"− {fmt(b)[1:]}"
             return StepDetail(
                 step, title, f"z{L}_{J} = w{L}_{J} · {inp} + b{L}_{J}",
-                f"z = {fmt(zdot)} {sign} = {fmt(z)}",
-                {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}, self.z(l)[j, ...],
-                notes=self._nonfinite_notes(z, {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}),
+                f"z = {fmt(zdot)} {sign} = {fmt(zsum)}",
+                {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}, self.zsum(l)[j, ...],
+                notes=self._nonfinite_notes(zsum, {"w·x": self.zdot(l)[j, ...], "b": layer.b[j, ...]}),
             )
         act = ACTIVATIONS[layer.activation]
-        a = self.a(l)[j]
+        a = self.g(l)[j]
         return StepDetail(
-            step, title, f"a{L}_{J} = g(z{L}_{J}) = {act.text(f'z{L}_{J}', layer.params)}",
-            f"a = {act.text(fmt(z), layer.params)} {self._result_text(layer.activation, z, a)}",
-            {"z": self.z(l)[j, ...]}, self.a(l)[j, ...],
+            step, title, f"{out} = g({zin}) = {act.text(zin, layer.params)}",
+            f"{out[0]} = {act.text(fmt(z), layer.params)} {self._result_text(layer.activation, z, a)}",
+            {"z": self.z(l)[j, ...]}, self.g(l)[j, ...],
             notes=self._activation_notes(layer, z, settings),
         )
+
+    @staticmethod
+    def _activation_symbols(layer: Layer, sub: str) -> tuple[str, str]:
+        """What the activation takes and gives: z1_1 → a1_1, or z1_1' after a
+        norm, or → h1_1 before one."""
+        zin = f"z{sub}'" if layer.norm_step_at(NormAt.Z) else f"z{sub}"
+        out = f"h{sub}" if layer.norm_step_at(NormAt.A) else f"a{sub}"
+        return zin, out
 
     def _layer_detail(self, step: Step, title: str, settings: Settings) -> StepDetail:
         l = step.layer
@@ -270,13 +344,14 @@ class SampleTrace:
         if step.kind == BIAS:
             return StepDetail(
                 step, title, f"z{L} = {inp} · W{L} + b{L}",
-                f"z = {fmt_vector(self.zdot(l))} + {fmt_vector(layer.b)} = {fmt_vector(self.z(l))}",
-                {"x·W": self.zdot(l), "b": layer.b}, self.z(l),
+                f"z = {fmt_vector(self.zdot(l))} + {fmt_vector(layer.b)} = {fmt_vector(self.zsum(l))}",
+                {"x·W": self.zdot(l), "b": layer.b}, self.zsum(l),
             )
         act = ACTIVATIONS[layer.activation]
-        symbolic = f"a{L} = {act.text(f'z{L}', layer.params)}"
+        zin, out = self._activation_symbols(layer, f"{L}")
+        symbolic = f"{out} = {act.text(zin, layer.params)}"
         if act.per_layer:  # a whole-layer function: say what it computes per neuron
-            symbolic += f"   (a{L}_j = {act.definition.format(z=f'z{L}')})"
+            symbolic += f"   ({out}_j = {act.definition.format(z=zin)})"
         notes: list[str] = []
         if act.can_saturate:
             sat = conditions.saturated(layer, self.z(l), settings)
@@ -285,8 +360,8 @@ class SampleTrace:
                 notes.append(f"saturated: {int(sat.sum())} of {layer.units} neurons ({names})")
         return StepDetail(
             step, title, symbolic,
-            f"a = {act.text(fmt_vector(self.z(l)), layer.params)} = {fmt_vector(self.a(l), digits=4)}",
-            {"z": self.z(l)}, self.a(l), notes=tuple(notes),
+            f"{out[0]} = {act.text(fmt_vector(self.z(l)), layer.params)} = {fmt_vector(self.g(l), digits=4)}",
+            {"z": self.z(l)}, self.g(l), notes=tuple(notes),
         )
 
     # -- notes -------------------------------------------------------------------
