@@ -22,11 +22,13 @@ import numpy as np
 
 from ..engine.activations import ONNX_OPS
 from ..engine.network import Layer, Network
+from ..engine.norms import BatchNorm, Norm
 from .arrays import check_chain, make_layer, make_network, numeric
 from .errors import MissingExtraError, NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
 from .onnx_external import check_declared_tensors, load_external_data
 from .onnx_activations import activation_of
+from .onnx_norms import batch_norm_of, norm_at, with_norm
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
 from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_columns, complement_layer, outputs_of,
                            scaler_normalization, scaler_of)
@@ -40,6 +42,7 @@ SUPPORTED_OPS = (
     "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
     "Scaler (ai.onnx.ml, at the input)", "a classifier's label (ArgMax…) and ZipMap, left off",
     "Sub and Concat (1 − p, p) after a one-unit sigmoid layer",
+    "BatchNormalization (at the input, or once in a layer: before or after its activation)",
 )
 _OUTPUT_OPS = ("Squeeze", "Unsqueeze", "Flatten", "Reshape", "Identity", "Cast", "Dropout")
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
@@ -116,6 +119,7 @@ class _GraphReader:
         self.layers: list[Layer] = []
         self.bias_open = False  # an Add may still fold into the last layer's bias
         self.scaler: tuple[Any, np.ndarray, np.ndarray] | None = None  # a Scaler at the input: (node, offset, scale)
+        self.input_bn: tuple[Any, BatchNorm] | None = None  # a BatchNormalization at the input
 
     def fail(self, node: Any, message: str) -> NetworkFileError:
         return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
@@ -202,10 +206,15 @@ class _GraphReader:
         if not self.layers:
             raise NetworkFileError(self.path, "graph", "has no Gemm or MatMul: no layer to step through")
         check_outputs(self.path, outputs, current.feature_major, self.layers[-1].units)
-        normalization = None
+        normalization: Norm | None = None
         if self.scaler is not None:
             node, offset, scale = self.scaler
             normalization = scaler_normalization(self, node, offset, scale, self.layers[0].n_inputs)
+        if self.input_bn is not None:
+            node, normalization = self.input_bn
+            if normalization.size != self.layers[0].n_inputs:
+                raise self.fail(node, f"has {normalization.size} values but the first layer takes "
+                                f"{self.layers[0].n_inputs} inputs")
         name = self.graph.name if self.graph.name not in EXPORTER_GRAPH_NAMES else self.path.stem
         producer = " ".join(s for s in (self.model.producer_name, self.model.producer_version) if s)
         return make_network(self.path, self.layers, name=name, normalization=normalization,
@@ -235,8 +244,11 @@ class _GraphReader:
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Mul", "Div") and self.is_one(node, x.name):
             return _Tensor(out, x.dims, x.feature_major)  # the dynamo exporter's unoptimised scale of 1
+        if op == "BatchNormalization":
+            self.batch_norm(node, x)
+            return _Tensor(out, x.dims, x.feature_major)
         if op == "Scaler":
-            if self.layers or self.scaler is not None or x.feature_major:
+            if self.layers or self.scaler is not None or self.input_bn is not None or x.feature_major:
                 raise self.fail(node, "a Scaler is supported only at the input, once, before the first layer")
             self.scaler = (node, *scaler_of(self, node))
             return _Tensor(out, x.dims, x.feature_major)
@@ -267,6 +279,21 @@ class _GraphReader:
         raise self.fail(node, f"op {op} is not supported; supported: {', '.join(SUPPORTED_OPS)}")
 
     # -- ops -------------------------------------------------------------------------
+    def batch_norm(self, node: Any, x: _Tensor) -> None:
+        """A BatchNormalization: the input's normalisation, or the last layer's norm (before or after its
+        activation); never folded into the weights."""
+        norm = batch_norm_of(self, node, x.dims, x.feature_major)
+        if not self.layers:
+            if self.scaler is not None or self.input_bn is not None:
+                first = (self.scaler or self.input_bn or (None,))[0]
+                raise self.fail(node, f"a second normalisation at the input (after node '{first.name or first.op_type}') "
+                                "is not supported")
+            self.input_bn = (node, norm)
+            return
+        last = self.layers[-1]
+        self.layers[-1] = with_norm(self.path, node, last, norm, norm_at(self, node, last))
+        self.bias_open = False
+
     def is_one(self, node: Any, data: str) -> bool:
         """``node`` is data·1, 1·data or data/1 with a stored 1: it changes nothing."""
         ins = list(node.input)
@@ -422,7 +449,8 @@ class _GraphReader:
         other = others[0]
         extra = self.bias(node, other, last.units, x.feature_major)
         b = last.b + extra.astype(last.b.dtype, copy=False)
-        self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b)
+        layer = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b, last.params)
+        self.layers[-1] = with_norm(self.path, node, layer, last.norm, last.norm_at)
         return _Tensor(out, x.dims, x.feature_major)
 
     def activate(self, node: Any, x: _Tensor, known: tuple[str, dict[str, float]] | None = None) -> None:
@@ -433,4 +461,5 @@ class _GraphReader:
             raise self.fail(node, f"follows layer '{last.name}', which already applies {last.activation}; a neurodebug layer applies one activation")
         activation, params = known or activation_of(self, node, x.feature_major)
         place = f"node '{node.name or node.op_type}' ({node.op_type})"
-        self.layers[-1] = make_layer(self.path, place, last.name, activation, last.W, last.b, params)
+        layer = make_layer(self.path, place, last.name, activation, last.W, last.b, params)
+        self.layers[-1] = with_norm(self.path, node, layer, last.norm, last.norm_at)

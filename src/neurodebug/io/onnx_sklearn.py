@@ -194,6 +194,9 @@ def complement_columns(reader: Reader, start: str, nodes: list[Any]) -> tuple[st
 
 def complement_layer(reader: Reader, node: Any, last: Layer, q_column: int) -> Layer:
     """The one-unit sigmoid layer p as the softmax layer giving (1 − p, p)."""
+    if last.norm is not None:
+        raise reader.fail(node, f"Concat(1 − p, p) after layer '{last.name}', which has a {last.norm.title}, "
+                          "is not supported")
     if last.units != 1 or last.activation != "sigmoid":
         raise reader.fail(node, f"Concat(1 − p, p) is supported after a one-unit sigmoid layer; layer '{last.name}' "
                           f"has {last.units} units and applies {last.activation}")
@@ -229,4 +232,4 @@ def scaler_normalization(reader: Reader, node: Any, offset: np.ndarray, scale: n
             raise reader.fail(node, f"has {values.size} {name} values but the first layer takes {n} inputs")
     mean = np.broadcast_to(offset, (n,)).copy()
     std = (1.0 / np.broadcast_to(scale, (n,)).astype(np.float64)).astype(np.float32)
-    return Normalization(mean, std)
+    return Normalization(mean, std, name=node.name or "Scaler")
