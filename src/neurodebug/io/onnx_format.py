@@ -1,7 +1,11 @@
-"""ONNX models, as PyTorch (``torch.onnx.export``) and other tools write them.
+"""ONNX models, as PyTorch (``torch.onnx.export``, both exporters), skl2onnx and other tools write them.
 
-The graph must be one path from its single input to its single output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
-layer and the activation node after it becomes that layer's activation.
+The graph must be one path from its single input to its output (a
+classifier's probabilities, when its label is only derived from them:
+``onnx_sklearn.py``). Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
+layer and the activation node after it becomes that layer's activation; a
+``BatchNormalization`` is the engine's own batch-norm step at the input or in
+a layer, before or after its activation (``onnx_norms.py``).
 ``Gemm``'s ``alpha`` is folded into the weights and ``beta`` into the bias, so
 the layer shows the numbers the graph really multiplies by. Several
 elementwise nodes that recombine the layer's output into one of the engine's
