@@ -2,7 +2,9 @@
 
 Targets use the lesson's 1-based notation: ``L1.N1.w2`` is layer 1, neuron 1,
 weight 2 (the weight on input 2), ``L1.N2.b`` is that layer's neuron 2 bias,
-``x1`` is input feature 1 of the current sample.
+``x1`` is input feature 1 of the current sample. A norm's parameter is named
+the same way: ``L1.N2.gamma`` (the layer's batch norm, neuron 2's γ) and
+``x1.mean`` (the input normalisation's mean of feature 1).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ import numpy.typing as npt
 
 from .kinds import TargetKind
 from .network import Network
+from .norms import BatchNorm, Norm, Normalization, Rescaling
 from .refs import NeuronRef
 from .numbers import fmt, parse_number
 
-WEIGHT, BIAS, INPUT = TargetKind.WEIGHT, TargetKind.BIAS, TargetKind.INPUT
+WEIGHT, BIAS, INPUT, NORM = TargetKind.WEIGHT, TargetKind.BIAS, TargetKind.INPUT, TargetKind.NORM
+NORM_PARAMS = tuple(dict.fromkeys(p for cls in (Normalization, BatchNorm, Rescaling) for p in cls.PARAMS))
+_PARAM = "|".join(NORM_PARAMS)
 
 _TARGET = re.compile(
-    r"^\s*(?:L(?P<layer>\d+)\.N(?P<neuron>\d+)\.(?:(?P<w>w)(?P<wi>\d+)|(?P<b>b))|x(?P<x>\d+))\s*$",
+    rf"^\s*(?:L(?P<layer>\d+)\.N(?P<neuron>\d+)\.(?:(?P<w>w)(?P<wi>\d+)|(?P<b>b)|(?P<p>{_PARAM}))"
+    rf"|x(?P<x>\d+)(?:\.(?P<xp>{_PARAM}))?)\s*$",
     re.IGNORECASE,
 )
 
@@ -33,19 +39,34 @@ class EditError(ValueError):
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    layer: int = -1  # 0-based; -1 for an input
+    layer: int = -1  # 0-based; -1 for an input (or the input normalisation)
     neuron: int = -1  # 0-based; -1 for an input
-    index: int = -1  # weight: the input it multiplies; input: the feature
+    index: int = -1  # weight: the input it multiplies; input (or its normalisation): the feature
+    param: str = ""  # a norm's parameter: "gamma"
 
     def label(self) -> str:
         if self.kind == INPUT:
             return f"x{self.index + 1}"
+        if self.kind == NORM and self.layer < 0:
+            return f"x{self.index + 1}.{self.param}"
         head = f"L{self.layer + 1}.N{self.neuron + 1}"
+        if self.kind == NORM:
+            return f"{head}.{self.param}"
         return f"{head}.b" if self.kind == BIAS else f"{head}.w{self.index + 1}"
+
+    def norm(self, net: Network) -> Norm | None:
+        """The norm a NORM target is a parameter of, if the network has it."""
+        return net.normalization if self.layer < 0 else net.layers[self.layer].norm
 
     def describe(self, net: Network) -> str:
         if self.kind == INPUT:
             return f"input {net.feature_name(self.index)} ({self.label()})"
+        if self.kind == NORM:
+            norm = self.norm(net)
+            title = norm.title if norm is not None else "norm"
+            if self.layer < 0:
+                return f"{self.param} of the input {title}, {net.feature_name(self.index)}"
+            return f"{self.param} of the {title} of {NeuronRef(self.layer, self.neuron).label(net)}"
         who = NeuronRef(self.layer, self.neuron).label(net)
         if self.kind == BIAS:
             return f"bias of {who}"
@@ -59,6 +80,9 @@ class Target:
 
     def check(self, net: Network) -> None:
         """Raise EditError unless the target exists in ``net``."""
+        if self.kind == NORM:
+            self._check_norm(net)
+            return
         if self.kind == INPUT:
             if not 0 <= self.index < net.n_inputs:
                 raise EditError(f"{self.label()}: the network has {net.n_inputs} inputs (x1..x{net.n_inputs})")
@@ -72,13 +96,38 @@ class Target:
             raise EditError(f"{self.label()}: each neuron of layer {self.layer + 1} has {layer.n_inputs} weights (w1..w{layer.n_inputs})")
 
 
+    def _check_norm(self, net: Network) -> None:
+        if self.layer >= len(net.layers):
+            raise EditError(f"{self.label()}: the network has {len(net.layers)} layers (L1..L{len(net.layers)})")
+        norm = self.norm(net)
+        where = "the inputs have" if self.layer < 0 else f"layer {self.layer + 1} has"
+        if norm is None:
+            raise EditError(f"{self.label()}: {where} no normalisation, batch norm or rescaling")
+        if self.param not in norm.PARAMS:
+            raise EditError(f"{self.label()}: its {norm.title} has {', '.join(norm.PARAMS)}, not {self.param}")
+        if not 0 <= self.norm_element() < norm.size:
+            if self.layer < 0:
+                raise EditError(f"{self.label()}: the network has {norm.size} inputs (x1..x{norm.size})")
+            raise EditError(f"{self.label()}: layer {self.layer + 1} has {norm.size} neurons (N1..N{norm.size})")
+
+    def norm_element(self) -> int:
+        """The element of the norm's vectors a NORM target changes."""
+        return self.index if self.layer < 0 else self.neuron
+
+
 def parse_target(text: str) -> Target:
     m = _TARGET.match(text)
     if not m:
-        raise EditError(f"{text.strip()!r} is not a target; expected L<layer>.N<neuron>.w<input>, L<layer>.N<neuron>.b or x<feature>, e.g. L1.N1.w2")
+        raise EditError(f"{text.strip()!r} is not a target; expected L<layer>.N<neuron>.w<input>, "
+                        "L<layer>.N<neuron>.b, x<feature>, or a norm's L<layer>.N<neuron>.gamma / x<feature>.mean, "
+                        "e.g. L1.N1.w2")
     if m.group("x"):
+        if m.group("xp"):
+            return Target(NORM, index=int(m.group("x")) - 1, param=m.group("xp").lower())
         return Target(INPUT, index=int(m.group("x")) - 1)
     layer, neuron = int(m.group("layer")) - 1, int(m.group("neuron")) - 1
+    if m.group("p"):
+        return Target(NORM, layer, neuron, param=m.group("p").lower())
     if m.group("b"):
         return Target(BIAS, layer, neuron)
     return Target(WEIGHT, layer, neuron, int(m.group("wi")) - 1)

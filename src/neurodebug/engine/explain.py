@@ -16,6 +16,7 @@ from .explanation_text import explanation_lines
 from .findings import DEAD, EXPLODING, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, where_text
 from .kinds import FindingKind
 from .nonfinite import NonFiniteCause, nonfinite_cause
+from .norms import Normalization, NormAt
 from .numbers import quiet
 from .output_findings import check_outputs
 from .refs import NeuronRef
@@ -49,6 +50,10 @@ class _Fields(TypedDict, total=False):
     nonfinite: NonFiniteCause
     largest_z: float
     wrong_output: Finding
+    zsum: float
+    norm_title: str
+    shift: float
+    shift_symbol: str
 
 
 def _wrong_output(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Finding | None:
@@ -92,8 +97,8 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> _Fields
     out: _Fields = {"large_features": tuple(network.feature_name(int(i)) for i in big)}
     if not big.size:
         return out
-    norm = network.normalization
-    if norm is not None:
+    norm = network.normalization  # set after this trace ran
+    if isinstance(norm, Normalization):
         mean, std, source = np.asarray(norm.mean, float), np.asarray(norm.std, float), "file"
     elif trace.n_samples < 2:
         return out  # one sample has no spread to scale by
@@ -103,6 +108,8 @@ def _normalized(trace: Trace, row: int, l: int, j: int, large: float) -> _Fields
     layer = network.layers[l]
     xn = (x_raw[row] - mean) / std
     zn = float(xn @ np.asarray(layer.W[:, j], float) + float(layer.b[j]))
+    if layer.norm is not None and layer.norm_at == NormAt.Z:  # element-wise: neuron j's part of it
+        zn = float(layer.norm.apply(np.full(layer.units, zn))[j])
     an = float(ACTIVATIONS[layer.activation](np.array([zn]), layer.params)[0])
     out.update({"normalized_z": zn, "normalized_a": an, "normalization_source": source,
                 "norm_mean": tuple(float(v) for v in mean), "norm_std": tuple(float(v) for v in std)})
@@ -155,7 +162,14 @@ def _explain(trace: Trace, row: int, l: int, j: int, config: HealthConfig) -> Ex
         if dominant.index is not None and dominant.name in norm.get("large_features", ()):
             fields["unscaled_inputs"] = True
     at = conditions.dies_at(layer)
-    if at is not None and math.isfinite(z):
+    norm_z = layer.norm if layer.norm is not None and layer.norm_at == NormAt.Z else None
+    if norm_z is not None:
+        fields.update({"zsum": float(vals.biased[row, j]), "norm_title": norm_z.title})
+        if norm_z.SHIFT is not None:  # z' moves 1:1 with β: the fixes change it, not b
+            param, symbol = norm_z.SHIFT
+            fields.update({"bias_target": f"{NeuronRef(l, j).short}.{param}", "shift_symbol": symbol,
+                           "shift": float(norm_z.param(param)[j])})
+    if at is not None and math.isfinite(z) and (norm_z is None or norm_z.SHIFT is not None):
         fields.update(_bias_fixes(trace, row, l, j, kinds, at))
     if wrong is not None:
         fields["wrong_output"] = wrong

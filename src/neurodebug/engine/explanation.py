@@ -58,6 +58,10 @@ class Explanation:
     largest_z: float | None = None  # a dead ReLU's largest z over the samples
     wrong_output: Finding | None = None  # the output finding this sample is part of
     n_samples: int = 1  # how many samples the trace holds
+    zsum: float | None = None  # w·x + b when a norm before the activation makes z from it
+    norm_title: str = ""  # that norm: "batch norm"
+    shift: float | None = None  # the norm's β (or offset) when the fixes change it instead of b
+    shift_symbol: str = "b"  # "β"
     lines: tuple[str, ...] = ()  # all of it in words (explanation_text.py)
     summary: tuple[str, ...] = ()  # the words without the table of terms: z, the dominant term, the trouble
 
@@ -75,6 +79,7 @@ class Explanation:
             "z": num(self.z),
             "a": num(self.a),
             "bias": num(self.bias),
+            "z_before_norm": num(self.zsum),
             "kinds": list(self.kinds),
             "dominant": {"name": self.dominant.name, "value": num(self.dominant.value),
                          "share": num(self.dominant.share)},

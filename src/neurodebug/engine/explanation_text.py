@@ -46,6 +46,9 @@ def _z_line(e: Explanation) -> str:
     # σ(166.5) is 1 in floating point, not in mathematics: say ≈.
     approx = act.at_limit(e.z, e.a)
     inp = "x" if e.layer == 0 else f"a{e.layer}"
+    if e.zsum is not None:  # a norm between the bias and the activation
+        return (f"z = w·{inp} + b = {fmt(e.zdot)} + {fmt_operand(e.bias)} = {fmt(e.zsum)};  "
+                f"z' = {e.norm_title}(z) = {fmt(e.z)};  a = {act.symbol}(z') {'≈' if approx else '='} {fmt(e.a, 4)}")
     return (f"z = w·{inp} + b = {fmt(e.zdot)} + {fmt_operand(e.bias)} = {fmt(e.z)};  "
             f"a = {act.symbol}(z) {'≈' if approx else '='} {fmt(e.a, 4)}")
 
@@ -160,8 +163,10 @@ def _bias(e: Explanation) -> tuple[list[str], list[str]]:
     fix = e.bias_fix
     if fix is None or e.z > e.dies_at:
         return out, []
-    line = (f"fix: raise the bias {e.bias_target} by more than {fmt(e.dies_at - e.z, 4)}: +{fmt(fix)} "
-            f"(b = {fmt(e.bias, 4)} → {fmt(e.bias + fix, 4)}) gives z = {fmt(e.z + fix, 3)} > {at} for this sample")
+    what, sym, old = ("the bias", "b", e.bias) if e.shift is None else (f"the {e.norm_title}'s {e.shift_symbol}", e.shift_symbol, e.shift)
+    z = "z" if e.shift is None else "z'"
+    line = (f"fix: raise {what} {e.bias_target} by more than {fmt(e.dies_at - e.z, 4)}: +{fmt(fix)} "
+            f"({sym} = {fmt(old, 4)} → {fmt(old + fix, 4)}) gives {z} = {fmt(e.z + fix, 3)} > {at} for this sample")
     out.append(line)
     more = []
     if e.bias_fix_any is not None and e.bias_fix_any != fix:

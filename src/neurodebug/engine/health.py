@@ -169,6 +169,8 @@ def _nonfinite(ctx: LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Fin
     in_ok = np.isfinite(xin).all(axis=1)
     w_ok = np.isfinite(layer.W).all(axis=0)
     b_ok = np.isfinite(layer.b)
+    if layer.norm is not None:  # its norm's parameters are the neuron's own too
+        b_ok &= layer.norm.ok()
     operands_ok = in_ok[:, None] & w_ok[None, :] & b_ok[None, :]
     origin = ~zfin & operands_ok
     # A finite z with a non-finite activation: the activation made it, unless a
@@ -204,9 +206,15 @@ def _origin_cause(ctx: LayerContext, r: int, j: int) -> str:
         if np.isnan(zdot):
             return "∞ − ∞ in its dot product (terms overflowed with opposite signs)"
         return f"its dot product w·x overflowed to {fmt(zdot)}"
-    if not np.isfinite(z):
-        return f"adding the bias overflowed: {fmt(zdot)} + {fmt(ctx.layer.b[j])} = {fmt(z)}"
-    return f"its activation gave {fmt(vals.a[r, j])} for z = {fmt(z)}"
+    zsum, g = vals.biased[r, j], vals.activated[r, j]
+    if not np.isfinite(zsum):
+        return f"adding the bias overflowed: {fmt(zdot)} + {fmt(ctx.layer.b[j])} = {fmt(zsum)}"
+    norm = ctx.layer.norm
+    if not np.isfinite(z) and norm is not None:
+        return f"its {norm.title} gave {fmt(z)} for z = {fmt(zsum)}"
+    if np.isfinite(g) and norm is not None:
+        return f"its {norm.title} gave {fmt(vals.a[r, j])} for g(z) = {fmt(g)}"
+    return f"its activation gave {fmt(g)} for z = {fmt(z)}"
 
 
 def _bad_parameter(ctx: LayerContext, j: int) -> str:
@@ -219,6 +227,11 @@ def _bad_parameter(ctx: LayerContext, j: int) -> str:
         return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}{more} is not a number it can compute with"
     if not np.isfinite(layer.b[j]):
         return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])} is not a number it can compute with"
+    bad = layer.norm.bad_param(j) if layer.norm is not None else None
+    if bad is not None:
+        assert layer.norm is not None
+        return (f"its {layer.norm.title}'s L{l + 1}.N{j + 1}.{bad[0]} = {fmt(bad[1])} "
+                "is not a number it can compute with")
     return ""
 
 
@@ -272,6 +285,9 @@ class _PassOnCauses:
             return f"its weight L{l + 1}.N{j + 1}.w{i + 1} = {fmt(layer.W[i, j])}"
         if not np.isfinite(layer.b[j]):
             return f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])}"
+        bad = layer.norm.bad_param(j) if layer.norm is not None else None
+        if bad is not None:
+            return f"its {layer.norm.title}'s L{l + 1}.N{j + 1}.{bad[0]} = {fmt(bad[1])}"  # type: ignore[union-attr]
         return "another neuron of its softmax layer is not finite"
 
 

@@ -33,6 +33,7 @@ class TargetKind(StrEnum):
     INPUT = "input"
     WEIGHT = "weight"
     BIAS = "bias"
+    NORM = "norm"  # a parameter of a normalisation, batch norm or rescaling
 
 
 class FindingKind(StrEnum):
@@ -63,6 +64,7 @@ class CauseKind(StrEnum):
     CANCELLATION = "cancellation"  # overflowed terms of both signs: ∞ − ∞ = NaN
     SUM = "sum"  # finite terms whose sum overflowed
     BIAS_ADD = "bias_add"  # w·x + b overflowed
+    NORM = "norm"  # a batch norm or rescaling: a bad parameter, or it overflowed
     ACTIVATION = "activation"
 
 

@@ -16,7 +16,7 @@ from .trace import Trace
 
 INPUT, UPSTREAM, WEIGHT, BIAS = CauseKind.INPUT, CauseKind.UPSTREAM, CauseKind.WEIGHT, CauseKind.BIAS
 OVERFLOW, CANCELLATION, SUM = CauseKind.OVERFLOW, CauseKind.CANCELLATION, CauseKind.SUM
-BIAS_ADD, ACTIVATION = CauseKind.BIAS_ADD, CauseKind.ACTIVATION
+BIAS_ADD, ACTIVATION, NORM = CauseKind.BIAS_ADD, CauseKind.ACTIVATION, CauseKind.NORM
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,12 @@ def nonfinite_cause(trace: Trace, row: int, l: int, j: int) -> NonFiniteCause:
     if not math.isfinite(float(layer.b[j])):
         return NonFiniteCause(BIAS, f"its bias L{l + 1}.N{j + 1}.b = {fmt(layer.b[j])} is not finite",
                               None, float(layer.b[j]), origin=here, made_nan=made_nan)
+    norm = layer.norm
+    bad = norm.bad_param(j) if norm is not None else None
+    if norm is not None and bad is not None:
+        why = "is not finite" if not math.isfinite(bad[1]) else "cannot be computed with"
+        return NonFiniteCause(NORM, f"its {norm.title}'s L{l + 1}.N{j + 1}.{bad[0]} = {fmt(bad[1])} {why}",
+                              None, bad[1], origin=here, made_nan=made_nan)
     if not math.isfinite(zdot):
         if inf_pos.size and inf_neg.size:
             p, n = int(inf_pos[0]), int(inf_neg[0])
@@ -105,8 +111,12 @@ def nonfinite_cause(trace: Trace, row: int, l: int, j: int) -> NonFiniteCause:
             return NonFiniteCause(OVERFLOW, text, k, float(products[k]), origin=here)
         return NonFiniteCause(SUM, f"every term is finite but their sum overflowed to {fmt(zdot)}",
                               None, zdot, origin=here)
-    if not math.isfinite(z):
-        text = f"adding the bias overflowed: {fmt(zdot)} + {fmt_operand(layer.b[j])} = {fmt(z)}"
-        return NonFiniteCause(BIAS_ADD, text, None, z, origin=here)
-    a = float(vals.a[row, j])
-    return NonFiniteCause(ACTIVATION, f"the activation gave {fmt(a)} for z = {fmt(z)}", None, a, origin=here)
+    zsum, g, a = float(vals.biased[row, j]), float(vals.activated[row, j]), float(vals.a[row, j])
+    if not math.isfinite(zsum):
+        text = f"adding the bias overflowed: {fmt(zdot)} + {fmt_operand(layer.b[j])} = {fmt(zsum)}"
+        return NonFiniteCause(BIAS_ADD, text, None, zsum, origin=here)
+    if norm is not None and not math.isfinite(z):
+        return NonFiniteCause(NORM, f"the {norm.title} gave {fmt(z)} for z = {fmt(zsum)}", None, z, origin=here)
+    if norm is not None and math.isfinite(g):
+        return NonFiniteCause(NORM, f"the {norm.title} gave {fmt(a)} for g(z) = {fmt(g)}", None, a, origin=here)
+    return NonFiniteCause(ACTIVATION, f"the activation gave {fmt(g)} for z = {fmt(z)}", None, g, origin=here)

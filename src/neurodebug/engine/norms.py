@@ -25,7 +25,9 @@ import numpy as np
 
 from .numbers import fmt, fmt_operand, fmt_vector, quiet
 
-__all__ = ["BatchNorm", "Norm", "NormAt", "Normalization", "Rescaling"]
+__all__ = ["BatchNorm", "Norm", "NormAt", "Normalization", "Rescaling", "SYMBOLS"]
+
+SYMBOLS = {"mean": "μ", "std": "σ", "gamma": "γ", "beta": "β", "var": "σ²", "scale": "scale", "offset": "offset"}
 
 
 class NormAt(StrEnum):
@@ -41,6 +43,7 @@ class Norm:
     kind: ClassVar[str]  # "normalization", "batchnorm", "rescaling"
     title: ClassVar[str]  # what the step is called: "batch norm"
     PARAMS: ClassVar[tuple[str, ...]]  # editable vectors, in display order
+    SHIFT: ClassVar[tuple[str, str] | None] = None  # (parameter, symbol) added last: y moves 1:1 with it
     name: str
 
     def apply(self, x: np.ndarray) -> np.ndarray:
@@ -69,6 +72,24 @@ class Norm:
 
     def check_value(self, name: str, value: float) -> str | None:
         """Why ``value`` cannot be this parameter, or None."""
+        return None
+
+    def ok(self) -> np.ndarray:
+        """Per element: every parameter is a number it can compute with."""
+        good = np.ones(self.size, dtype=bool)
+        for p in self.PARAMS:
+            v = self.param(p)
+            with quiet():
+                good &= np.isfinite(v) & np.array([self.check_value(p, float(x)) is None for x in v])
+        return good
+
+    def bad_param(self, j: int) -> tuple[str, float] | None:
+        """The first parameter of element ``j`` that cannot be computed with:
+        (name, value), or None."""
+        for p in self.PARAMS:
+            value = float(self.param(p)[j])
+            if not np.isfinite(value) or self.check_value(p, value) is not None:
+                return p, value
         return None
 
     @property
@@ -141,6 +162,7 @@ class BatchNorm(Norm):
     kind: ClassVar[str] = "batchnorm"
     title: ClassVar[str] = "batch norm"
     PARAMS: ClassVar[tuple[str, ...]] = ("gamma", "beta", "mean", "var")
+    SHIFT: ClassVar[tuple[str, str] | None] = ("beta", "β")
     gamma: np.ndarray
     beta: np.ndarray
     mean: np.ndarray
@@ -183,6 +205,7 @@ class Rescaling(Norm):
     kind: ClassVar[str] = "rescaling"
     title: ClassVar[str] = "rescale"
     PARAMS: ClassVar[tuple[str, ...]] = ("scale", "offset")
+    SHIFT: ClassVar[tuple[str, str] | None] = ("offset", "offset")
     scale: np.ndarray
     offset: np.ndarray
     name: str

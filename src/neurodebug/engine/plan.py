@@ -117,6 +117,11 @@ class Plan:
         lay = self._layouts[layer]
         return kind in lay.each or kind in lay.after
 
+    def neuron_kinds(self, layer: int) -> tuple[StepKind, ...]:
+        """The kinds taken neuron by neuron (per layer: every kind, each once)."""
+        lay = self._layouts[layer]
+        return lay.each or lay.after
+
     def kinds(self, layer: int) -> tuple[StepKind, ...]:
         """The layer's kinds of step in the order one neuron meets them."""
         lay = self._layouts[layer]

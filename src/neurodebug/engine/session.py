@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from .activations import ACTIVATIONS
 from .findings import HealthReport
 from .settings import DEFAULT_CONFIG, Settings
 from .edits import Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
 from .kinds import Granularity, StepKind, StopKind, TargetKind
-from .plan import ACTIVATE, DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
+from .norms import NormAt
+from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from .explain import explain
@@ -109,6 +109,14 @@ class Session:
             return np.zeros(self.network.layers[layer].units, dtype=bool)
         return np.asarray(self.plan.indices(layer, kind) <= self.cursor)
 
+    def value_done(self, layer: int, quantity: str) -> npt.NDArray[np.bool_]:
+        """Per neuron: has the step that gives its ``z`` (what the activation
+        takes: after a norm there) or its ``a`` (what the next layer takes)
+        been executed?"""
+        at = NormAt.Z if quantity == "z" else NormAt.A
+        last = StepKind.BIAS if quantity == "z" else StepKind.ACTIVATE
+        return self.done_mask(layer, StepKind.NORM if self.network.layers[layer].norm_step_at(at) else last)
+
     @property
     def at_end(self) -> bool:
         return self.cursor == len(self.plan) - 1
@@ -177,9 +185,7 @@ class Session:
             return k
         if step.neuron is None:
             return k if self.granularity == PER_NEURON else self.plan.layer_end(step.layer)
-        layer = self.network.layers[step.layer]
-        last_kind = StepKind.BIAS if ACTIVATIONS[layer.activation].per_layer else ACTIVATE
-        return self.plan.index_of(step.layer, step.neuron, last_kind)
+        return self.plan.index_of(step.layer, step.neuron, self.plan.neuron_kinds(step.layer)[-1])
 
     def next_neuron(self) -> int:
         """Finish the current neuron; if it is finished, finish the next one."""
@@ -283,10 +289,24 @@ class Session:
         target.check(self.network)
         if target.kind == TargetKind.INPUT:
             return float(self.trace.x_raw[self.sample_index, target.index])
+        if target.kind == TargetKind.NORM:
+            arr, idx = self.array_of(target)
+            return float(arr[idx])
         layer = self.network.layers[target.layer]
         if target.kind == TargetKind.BIAS:
             return float(layer.b[target.neuron])
         return float(layer.W[target.index, target.neuron])
+
+    def array_of(self, t: Target) -> tuple[np.ndarray, tuple[int, ...]]:
+        """The array a parameter target lives in, and its index there."""
+        if t.kind == TargetKind.NORM:
+            norm = t.norm(self.network)
+            assert norm is not None  # t.check passed
+            return norm.param(t.param), (t.norm_element(),)
+        layer = self.network.layers[t.layer]
+        if t.kind == TargetKind.BIAS:
+            return layer.b, (t.neuron,)
+        return layer.W, (t.index, t.neuron)
 
     def edit(self, target: Target, value: float) -> EditResult:
         """Set one number and recompute from its layer on."""
@@ -295,6 +315,10 @@ class Session:
             # The network file holds inputs as finite numbers only: saved, it would not read back.
             raise EditError(f"{target.label()}: an input must be a finite number (NaN and ∞ go in a weight or bias)")
         old = self.value_of(target)
+        norm = target.norm(self.network) if target.kind == TargetKind.NORM else None
+        why = norm.check_value(target.param, value) if norm is not None else None
+        if why is not None:
+            raise EditError(f"{target.label()}: {why}")
         result = self._apply(Edit(target, old, value, self.sample_index if target.kind == TargetKind.INPUT else -1))
         self.journal.append(result.edit)
         self.redo_stack.clear()
@@ -329,9 +353,7 @@ class Session:
             self.network.samples.with_input(row, t.index, edit.new)
             stored = float(self.trace.x_raw[row, t.index])
         else:
-            layer = self.network.layers[t.layer]
-            arr = layer.b if t.kind == TargetKind.BIAS else layer.W
-            idx = (t.neuron,) if t.kind == TargetKind.BIAS else (t.index, t.neuron)
+            arr, idx = self.array_of(t)
             with np.errstate(over="ignore"):
                 stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
             if math.isfinite(edit.new) and not np.isfinite(stored):

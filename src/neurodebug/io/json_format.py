@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
-from ..engine.network import Layer, Network, Normalization, Sample, Samples
+from ..engine.network import BatchNorm, Layer, Network, Norm, NormAt, Normalization, Rescaling, Sample, Samples
 from .arrays import takers_text
 from .errors import NetworkFileError, printable
 from .files import read_bytes
@@ -29,12 +29,16 @@ TOP_KEYS = (
     "format", "version", "name", "description", "dtype", "features", "outputs",
     "normalization", "layers", "samples",
 )
-LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", *PARAM_NAMES)  # alpha, beta, min, max
+LAYER_KEYS = ("name", "activation", "W", "b", "neurons", "neuron_names", "norm", *PARAM_NAMES)  # alpha, beta, min, max
 NEURON_KEYS = ("name", "w", "b")
 SAMPLE_KEYS = ("name", "x", "label", "expected")
-NORM_KEYS = ("mean", "std", "variance")
+NORM_KEYS = ("kind", "name", "mean", "std", "variance")
+NORM_KINDS = ("normalization", "batchnorm", "rescaling")
+BATCHNORM_KEYS = ("kind", "name", "at", "gamma", "beta", "mean", "variance", "epsilon")
+RESCALING_KEYS = ("kind", "name", "at", "scale", "offset")
 # Weights and biases may be non-finite (a broken network is what a debugger
 # opens); strict JSON has no literal for them, so they are written as strings.
+_FILE_NAMES = {"var": "variance"}  # the engine's parameter names as the file spells them
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -181,6 +185,10 @@ class _Reader:
         if dtype == "float32":
             for i, layer in enumerate(layers):
                 self.to_float32(layer, i, "neurons" in layers_doc[i])
+                if layer.norm is not None:
+                    self.norm_to_float32(layer.norm, f"layers[{i}] ({layer.name}).norm")
+            if norm is not None and norm.kind != "normalization":
+                self.norm_to_float32(norm, "normalization")
         net = Network(layers, Samples.of(samples, n_inputs), features, outputs, norm, name, description,
                       source=os.fspath(self.path))
         for i, sample in enumerate(samples):
@@ -191,6 +199,18 @@ class _Reader:
                                 f"{value:g} does not fit dtype {dtype}, expected a number within "
                                 f"±{float(np.finfo(net.compute_dtype).max):g}")
         return net
+
+    def norm_to_float32(self, norm: Norm, place: str) -> None:
+        for p in norm.PARAMS:
+            v = norm.param(p)
+            with np.errstate(over="ignore"):
+                v32 = v.astype(np.float32)
+            bad = np.flatnonzero(~np.isfinite(v32) & np.isfinite(v))
+            if bad.size:
+                limit = float(np.finfo(np.float32).max)
+                raise self.fail(f"{place}.{_FILE_NAMES.get(p, p)}[{int(bad[0])}]",
+                                f"{v[bad[0]]:g} does not fit dtype float32, expected a number within ±{limit:g}")
+            setattr(norm, p, v32)
 
     def to_float32(self, layer: Layer, i: int, neurons: bool) -> None:
         """Store the layer as float32, refusing numbers float32 cannot hold."""
@@ -270,8 +290,11 @@ class _Reader:
         if neuron_names is not None:
             # Name the unnamed ones as the engine would, rather than drop every name.
             neuron_names = [n or f"n{j + 1}" for j, n in enumerate(neuron_names)] if any(neuron_names) else None
+        norm, at = None, NormAt.Z
+        if "norm" in ldoc:
+            norm, at = self.layer_norm(ldoc["norm"], f"{place}.norm", W.shape[1])
         try:
-            return Layer(name, act, W, b, neuron_names, params=params)
+            return Layer(name, act, W, b, neuron_names, params=params, norm=norm, norm_at=at)
         except ValueError as exc:  # parameters that do not go together: clip's min ≥ max
             raise self.fail(place, str(exc)) from None
 
@@ -294,9 +317,13 @@ class _Reader:
             names.append(self.text(ndoc.get("name", ""), f"{npl}.name"))
         return np.stack(ws, axis=1), np.array(bs, dtype=np.float64), names
 
-    def normalization(self, v: Any, n_inputs: int) -> Normalization:
-        """``mean`` with ``std``, or with ``variance`` (what Keras's
-        Normalization layer stores): x' = (x − mean) / √variance."""
+    def normalization(self, v: Any, n_inputs: int) -> Norm:
+        """At the input: ``mean`` with ``std``, or with ``variance`` (what
+        Keras's Normalization layer stores): x' = (x − mean) / √variance; or,
+        with ``"kind"``, a batch norm or rescaling of the inputs."""
+        kind = v.get("kind", "normalization") if isinstance(v, dict) else "normalization"
+        if kind != "normalization":
+            return self.norm(v, "normalization", n_inputs, " (one per input feature)", kind)
         v = self.obj(v, "normalization", NORM_KEYS)
         what = " (one per input feature)"
         mean = self.vector(self.require(v, "mean", "normalization", f"{n_inputs} numbers"), "normalization.mean", n_inputs, what)
@@ -308,7 +335,52 @@ class _Reader:
         if (spread <= 0).any():
             k = int(np.flatnonzero(spread <= 0)[0])
             raise self.fail(f"normalization.{key}[{k}]", f"is {spread[k]:g}, expected a positive number")
-        return Normalization(mean, spread if key == "std" else np.sqrt(spread))
+        name = self.text(v.get("name", "normalization"), "normalization.name")
+        return Normalization(mean, spread if key == "std" else np.sqrt(spread), name=name)
+
+    def layer_norm(self, v: Any, place: str, units: int) -> tuple[Norm, NormAt]:
+        """A layer's batch norm or rescaling, ``"at": "z"`` (before the
+        activation, the default) or ``"a"`` (after it)."""
+        kind = v.get("kind") if isinstance(v, dict) else None
+        norm = self.norm(v, place, units, " (one per unit)", kind)
+        at = v.get("at", "z")
+        if at not in ("z", "a"):
+            raise self.fail(f"{place}.at", f"expected \"z\" (before the activation) or \"a\" (after it), got {_kind(at)}")
+        return norm, NormAt(at)
+
+    def norm(self, v: Any, place: str, n: int, what: str, kind: Any) -> Norm:
+        if kind not in ("batchnorm", "rescaling"):
+            allowed = "'batchnorm' or 'rescaling'" if place != "normalization" else "'normalization', 'batchnorm' or 'rescaling'"
+            raise self.fail(f"{place}.kind", f"expected {allowed}, got {_kind(kind)}")
+        keys = BATCHNORM_KEYS if kind == "batchnorm" else RESCALING_KEYS
+        if place == "normalization":
+            keys = tuple(k for k in keys if k != "at")
+        v = self.obj(v, place, keys)
+        name = self.text(v.get("name", kind), f"{place}.name")
+
+        def vec(key: str, default: float | None) -> np.ndarray:
+            if key not in v:
+                if default is None:
+                    raise self.fail(place, f"missing field '{key}' ({n} numbers{what})")
+                return np.full(n, default)
+            if not isinstance(v[key], list):  # one number for every element, as Keras stores a scale
+                return np.full(n, self.number(v[key], f"{place}.{key}", finite=False))
+            return self.vector(v[key], f"{place}.{key}", n, what, finite=False)
+
+        try:
+            if kind == "rescaling":
+                return Rescaling(vec("scale", None), vec("offset", 0.0), name=name)
+            var = vec("variance", None)
+            eps = self.number(v.get("epsilon", 1e-3), f"{place}.epsilon")
+            if eps < 0:
+                raise self.fail(f"{place}.epsilon", f"is {eps:g}, expected a number ≥ 0")
+            bad = np.flatnonzero(var + eps <= 0)
+            if bad.size:
+                k = int(bad[0])
+                raise self.fail(f"{place}.variance[{k}]", f"is {var[k]:g}, expected a variance ≥ 0 (with σ² + ε > 0)")
+            return BatchNorm(vec("gamma", 1.0), vec("beta", 0.0), vec("mean", None), var, eps, name=name)
+        except ValueError as exc:
+            raise self.fail(place, str(exc)) from None
 
     def sample(self, v: Any, i: int, n_inputs: int, last: Layer, outputs: list[str] | None) -> Sample:
         place = f"samples[{i}]"

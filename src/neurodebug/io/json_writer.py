@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.network import Network
+from ..engine.network import BatchNorm, Network, Norm, Normalization, Rescaling
 from ..engine.numbers import json_value
 from .files import atomic_write_text
 from .json_format import FORMAT_NAME, FORMAT_VERSION
@@ -27,26 +27,52 @@ def _floats(values: np.ndarray) -> list[Any]:
     return json_value(out)
 
 
+def _norm_arrays(norm: Norm | None, inputs: bool = False) -> list[np.ndarray]:
+    """The arrays that decide the file's dtype (an input normalisation's mean
+    and std are read as float64 whatever the dtype)."""
+    if norm is None or (inputs and isinstance(norm, Normalization)):
+        return []
+    return list(norm.params().values())
+
+
+def _norm_doc(norm: Norm) -> dict[str, Any]:
+    if isinstance(norm, Normalization):
+        doc: dict[str, Any] = {"mean": _floats(norm.mean), "std": _floats(norm.std)}
+        if norm.name != "normalization":
+            doc["name"] = norm.name
+        return doc
+    doc = {"kind": norm.kind, "name": norm.name}
+    if isinstance(norm, BatchNorm):
+        doc.update({"gamma": _floats(norm.gamma), "beta": _floats(norm.beta), "mean": _floats(norm.mean),
+                    "variance": _floats(norm.var), "epsilon": norm.eps})
+    elif isinstance(norm, Rescaling):
+        doc.update({"scale": _floats(norm.scale), "offset": _floats(norm.offset)})
+    return doc
+
+
 def network_to_json(net: Network) -> dict[str, Any]:
     doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": net.name}
     if net.description:
         doc["description"] = net.description
     # float32 only when every array is: a float64 layer written as float32 would
     # lose digits, while float32 values read back as float64 keep every bit.
-    if all(a.dtype == np.float32 for layer in net.layers for a in (layer.W, layer.b)):
+    arrays = [a for layer in net.layers for a in (layer.W, layer.b, *_norm_arrays(layer.norm))]
+    if all(a.dtype == np.float32 for a in arrays + _norm_arrays(net.normalization, inputs=True)):
         doc["dtype"] = "float32"
     if net.feature_names:
         doc["features"] = list(net.feature_names)
     if net.output_names:
         doc["outputs"] = list(net.output_names)
     if net.normalization is not None:
-        doc["normalization"] = {"mean": _floats(net.normalization.mean), "std": _floats(net.normalization.std)}
+        doc["normalization"] = _norm_doc(net.normalization)
     layers = []
     for layer in net.layers:
         ldoc: dict[str, Any] = {"name": layer.name, "activation": layer.activation}
         ldoc.update(layer.params)  # every parameter, the defaults too: what the file says is what runs
         ldoc["W"] = _floats(layer.W)
         ldoc["b"] = _floats(layer.b)
+        if layer.norm is not None:
+            ldoc["norm"] = {**_norm_doc(layer.norm), "at": str(layer.norm_at)}
         if layer.neuron_names:
             ldoc["neuron_names"] = list(layer.neuron_names)
         layers.append(ldoc)

@@ -9,6 +9,9 @@ The key layout (docs/formats.md has the full table)::
     outputs                 n_outputs strings      optional
     normalization/mean      n_inputs numbers       optional, with …/std
     normalization/std       n_inputs numbers
+    normalization/kind      "batchnorm" or "rescaling": then, instead of std,
+                            …/gamma, …/beta, …/mean, …/var, …/epsilon (batch norm)
+                            or …/scale, …/offset (rescaling); …/name optional
     layers/<i>/W            inputs × units         i = 0, 1, … with no gaps
     layers/<i>/b            units
     layers/<i>/activation   string
@@ -17,6 +20,9 @@ The key layout (docs/formats.md has the full table)::
     layers/<i>/beta         number                 optional: hard_sigmoid
     layers/<i>/min, …/max   numbers                optional: clip
     layers/<i>/neuron_names units strings          optional
+    layers/<i>/norm/kind    "batchnorm" or "rescaling"  optional, with its
+                            parameters as for normalization/ (one per unit)
+                            and …/norm/at "z" (before g, default) or "a"
     samples/x               samples × inputs       optional
     samples/names           samples strings        optional
     samples/labels          samples integers, -1 = no label
@@ -37,7 +43,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
-from ..engine.network import Layer, Network, Normalization, Sample
+from ..engine.network import BatchNorm, Layer, Network, Norm, NormAt, Normalization, Rescaling, Sample
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
 from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
@@ -45,11 +51,13 @@ from .files import MAX_FILE_BYTES, atomic_write, check_readable
 FORMAT_NAME = "neurodebug-network"
 FORMAT_VERSION = 1
 
+NORM_FIELDS = ("kind", "name", "mean", "std", "gamma", "beta", "var", "epsilon", "scale", "offset")
 TOP_KEYS = ("format", "version", "name", "description", "features", "outputs",
-            "normalization/mean", "normalization/std",
+            *(f"normalization/{f}" for f in NORM_FIELDS),
             "samples/x", "samples/names", "samples/labels", "samples/expected")
-LAYER_FIELDS = ("W", "b", "activation", "name", *PARAM_NAMES, "neuron_names")
-_LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]*)/([A-Za-z_]+)")
+LAYER_FIELDS = ("W", "b", "activation", "name", *PARAM_NAMES, "neuron_names",
+                *(f"norm/{f}" for f in NORM_FIELDS if f != "std"), "norm/at")
+_LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]*)/((?:norm/)?[A-Za-z_]+)")
 
 
 def _known_keys(n_layers: int) -> list[str]:
@@ -136,10 +144,60 @@ class _NpzReader:
         neuron_names = None
         if "neuron_names" in fields:
             neuron_names = texts(self.path, f"{place}/neuron_names", fields["neuron_names"], W.shape[1], "units")
-        return make_layer(self.path, place, name, activation, W, b, params, neuron_names)
+        norm_fields = {k[5:]: v for k, v in fields.items() if k.startswith("norm/")}
+        if not norm_fields:
+            return make_layer(self.path, place, name, activation, W, b, params, neuron_names)
+        norm = self.norm(norm_fields, f"{place}/norm", W.shape[1], "one per unit")
+        at = text(self.path, f"{place}/norm/at", norm_fields["at"]) if "at" in norm_fields else "z"
+        if at not in ("z", "a"):
+            raise self.fail(f"{place}/norm/at", f'expected "z" (before the activation) or "a" (after it), got "{at}"')
+        layer = make_layer(self.path, place, name, activation, W, b, params, neuron_names)
+        layer.norm, layer.norm_at = norm, NormAt(at)
+        return layer
 
-    def normalization(self, n_in: int) -> Normalization | None:
+    def norm(self, fields: dict[str, Any], place: str, n: int, what: str) -> Norm:
+        """A batch norm or rescaling from its arrays."""
+        if "kind" not in fields:
+            raise self.fail(f"{place}/kind", 'missing: "batchnorm" or "rescaling"')
+        kind = text(self.path, f"{place}/kind", fields["kind"])
+        wanted = {"batchnorm": ("gamma", "beta", "mean", "var", "epsilon"), "rescaling": ("scale", "offset")}
+        if kind not in wanted:
+            raise self.fail(f"{place}/kind", f'expected "batchnorm" or "rescaling", got "{kind}"')
+        extra = [k for k in fields if k not in (*wanted[kind], "kind", "name", "at")]
+        if extra:
+            raise self.fail(f"{place}/{extra[0]}", f"not a parameter of {kind} (expected {', '.join(wanted[kind])})")
+
+        def vec(key: str, default: float | None) -> np.ndarray:
+            if key not in fields:
+                if default is None:
+                    raise self.fail(f"{place}/{key}", f"missing ({n} numbers, {what})")
+                return np.full(n, default)
+            v = numeric(self.path, f"{place}/{key}", fields[key], None, finite=False)
+            if v.ndim == 0 or v.shape == (1,):
+                return np.full(n, v.reshape(-1)[0], dtype=v.dtype)
+            if v.shape != (n,):
+                raise self.fail(f"{place}/{key}", f"has shape {v.shape}, expected {n} numbers ({what})")
+            return v
+
+        name = text(self.path, f"{place}/name", fields["name"]) if "name" in fields else kind
+        if kind == "rescaling":
+            return Rescaling(vec("scale", None), vec("offset", 0.0), name=name)
+        var = vec("var", None)
+        eps = float(numeric(self.path, f"{place}/epsilon", fields["epsilon"], 0)) if "epsilon" in fields else 1e-3
+        if not eps >= 0:
+            raise self.fail(f"{place}/epsilon", f"is {eps:g}, expected a number ≥ 0")
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(var + eps <= 0)
+        if bad.size:
+            raise self.fail(f"{place}/var[{int(bad[0])}]", f"is {var[bad[0]]:g}, expected a variance ≥ 0 (with σ² + ε > 0)")
+        return BatchNorm(vec("gamma", 1.0), vec("beta", 0.0), vec("mean", None), var, eps, name=name)
+
+    def normalization(self, n_in: int) -> Norm | None:
         a = self.arrays
+        if "normalization/kind" in a:
+            fields = {k.split("/", 1)[1]: v for k, v in a.items() if k.startswith("normalization/")}
+            if text(self.path, "normalization/kind", fields["kind"]) != "normalization":
+                return self.norm(fields, "normalization", n_in, "one per input feature")
         if "normalization/mean" not in a and "normalization/std" not in a:
             return None
         for k in ("mean", "std"):
@@ -227,8 +285,7 @@ def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
     if net.output_names:
         a["outputs"] = np.array(net.output_names, dtype=str)
     if net.normalization is not None:
-        a["normalization/mean"] = np.asarray(net.normalization.mean)
-        a["normalization/std"] = np.asarray(net.normalization.std)
+        a.update(_norm_arrays("normalization", net.normalization))
     for i, layer in enumerate(net.layers):
         a[f"layers/{i}/name"] = np.array(layer.name)
         a[f"layers/{i}/activation"] = np.array(layer.activation)
@@ -238,6 +295,9 @@ def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
             a[f"layers/{i}/{key}"] = np.array(float(value))
         if layer.neuron_names:
             a[f"layers/{i}/neuron_names"] = np.array(layer.neuron_names, dtype=str)
+        if layer.norm is not None:
+            a.update(_norm_arrays(f"layers/{i}/norm", layer.norm))
+            a[f"layers/{i}/norm/at"] = np.array(str(layer.norm_at))
     if net.samples:
         a["samples/x"] = np.stack([np.asarray(s.x) for s in net.samples])
         a["samples/names"] = np.array([s.name for s in net.samples], dtype=str)
@@ -247,6 +307,17 @@ def network_to_arrays(net: Network) -> dict[str, np.ndarray]:
             rows = [np.full(net.n_outputs, np.nan) if s.expected is None else np.asarray(s.expected, dtype=np.float64)
                     for s in net.samples]
             a["samples/expected"] = np.stack(rows)
+    return a
+
+
+def _norm_arrays(prefix: str, norm: Norm) -> dict[str, np.ndarray]:
+    a = {f"{prefix}/{p}": np.asarray(v) for p, v in norm.params().items()}
+    if isinstance(norm, Normalization):
+        return a  # mean and std, as before
+    a[f"{prefix}/kind"] = np.array(norm.kind)
+    a[f"{prefix}/name"] = np.array(norm.name)
+    if isinstance(norm, BatchNorm):
+        a[f"{prefix}/epsilon"] = np.array(norm.eps)
     return a
 
 

@@ -14,10 +14,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..engine import DOT, NORMALIZE, PER_LAYER, Session, Step, Target
+from ..engine import DOT, NORM, NORMALIZE, PER_LAYER, Layer, NormAt, Session, Step, Target
 from ..engine.curves import ArrayStats, array_stats, window
 from ..engine.edits import BIAS as BIAS_TARGET
 from ..engine.edits import INPUT, WEIGHT
+from ..engine.edits import NORM as NORM_TARGET
+from ..engine.norms import SYMBOLS
 from .fit import shorten_names
 
 ROWS = 9  # rows of a windowed array
@@ -29,47 +31,65 @@ NAME_MAX = 16  # cells an input's name may take
 @dataclass(frozen=True)
 class Selection:
     """The weight, bias or input the Arrays pane shows selected and ``e``
-    edits: a weight or the bias of neuron (layer, neuron), or input ``index``."""
+    edits: a weight, the bias or a norm parameter (``param``, the
+    ``index``-th of its norm's) of neuron (layer, neuron), or input ``index``."""
 
     kind: str = WEIGHT
     layer: int = 0
     neuron: int = 0
     index: int = 0
+    param: str = ""
 
     def target(self) -> Target:
         if self.kind == INPUT:
             return Target(INPUT, index=self.index)
         if self.kind == BIAS_TARGET:
             return Target(BIAS_TARGET, self.layer, self.neuron)
+        if self.kind == NORM_TARGET:
+            return Target(NORM_TARGET, self.layer, self.neuron, param=self.param)
         return Target(WEIGHT, self.layer, self.neuron, self.index)
 
-    def moved(self, delta: int, n_weights: int, n_inputs: int) -> Selection:
+    def moved(self, delta: int, n_weights: int, n_inputs: int, norm_params: tuple[str, ...] = ()) -> Selection:
         """``delta`` places along the list ↑/↓ walk: the neuron's weights,
-        its bias, then the sample's inputs."""
+        its bias, its norm's parameters, then the sample's inputs."""
+        n_norm = len(norm_params)
         if self.kind == WEIGHT and 0 <= self.index < n_weights:
             k = self.index
         elif self.kind == BIAS_TARGET:
             k = n_weights
-        elif self.kind == INPUT and 0 <= self.index < n_inputs:
+        elif self.kind == NORM_TARGET and 0 <= self.index < n_norm:
             k = n_weights + 1 + self.index
+        elif self.kind == INPUT and 0 <= self.index < n_inputs:
+            k = n_weights + 1 + n_norm + self.index
         else:
             k = 0
-        k = max(0, min(n_weights + n_inputs, k + delta))
+        k = max(0, min(n_weights + n_norm + n_inputs, k + delta))
         if k < n_weights:
-            return replace(self, kind=WEIGHT, index=k)
+            return replace(self, kind=WEIGHT, index=k, param="")
         if k == n_weights:
-            return replace(self, kind=BIAS_TARGET, index=0)
-        return replace(self, kind=INPUT, index=k - n_weights - 1)
+            return replace(self, kind=BIAS_TARGET, index=0, param="")
+        if k <= n_weights + n_norm:
+            i = k - n_weights - 1
+            return replace(self, kind=NORM_TARGET, index=i, param=norm_params[i])
+        return replace(self, kind=INPUT, index=k - n_weights - 1 - n_norm, param="")
 
-    def followed(self, step: Step | None, units: Callable[[int], int]) -> Selection:
+    def followed(self, step: Step | None, units: Callable[[int], int],
+                 norm_params: Callable[[int], tuple[str, ...]] = lambda l: ()) -> Selection:
         """The selection once the cursor stands on ``step``: an operand of it
-        (``units(layer)`` is the layer's size). A weight picked on the neuron
-        stays picked while its dot product is the step."""
+        (``units(layer)`` is the layer's size, ``norm_params(layer)`` its
+        norm's parameters). A weight picked on the neuron stays picked while
+        its dot product is the step, a norm parameter while the norm is."""
         if step is None or step.kind == NORMALIZE:
             return Selection(INPUT, 0, min(self.neuron, units(0) - 1), 0)
         same_neuron = step.layer == self.layer and step.neuron in (None, self.neuron)
         neuron = self.neuron if step.neuron is None else step.neuron
         neuron = min(neuron, units(step.layer) - 1)
+        if step.kind == NORM:
+            params = norm_params(step.layer)
+            if same_neuron and self.kind == NORM_TARGET and self.param in params:
+                return replace(self, neuron=neuron)
+            return Selection(NORM_TARGET, step.layer, neuron, 0, params[0]) if params else Selection(
+                BIAS_TARGET, step.layer, neuron, 0)
         if step.kind != DOT:
             return Selection(BIAS_TARGET, step.layer, neuron, 0)
         if same_neuron and self.kind == WEIGHT:
@@ -135,6 +155,13 @@ class ArraysFrame:
     layer: int = 0
     more_rows: tuple[int, int] = (0, 0)  # inputs left out before and after the rows listed
     matrix: MatrixFrame | None = None  # per layer: the layer's W, b, z and a
+    norm_title: str = ""  # the layer's norm ("batch norm") and where: "batch norm before g"
+    norm: tuple[tuple[str, str, float], ...] = ()  # the neuron's (param, symbol, value)
+    norm_selected: int | None = None  # which of them is selected
+
+    @property
+    def norm_params(self) -> tuple[str, ...]:
+        return tuple(p for p, _, _ in self.norm)
 
 
 def _names(s: Session, l: int, rows: range) -> list[str]:
@@ -201,5 +228,18 @@ def arrays_frame(s: Session, sel: Selection, z_done: tuple[np.ndarray, ...],
         selected_x=selected_x, selected_w=selected_w, stats=stats, raw_note=raw_note, neuron=j,
         neuron_name=layer.neuron_name(j) if layer.neuron_names else None, bias=float(layer.b[j]),
         bias_selected=sel.kind == BIAS_TARGET, vectors=tuple(vectors), layer=l,
-        more_rows=(rows.start, n_rows - rows.stop), matrix=matrix,
+        more_rows=(rows.start, n_rows - rows.stop), matrix=matrix, **_norm_rows(layer, j, sel),
     )
+
+
+def _norm_rows(layer: Layer, j: int, sel: Selection) -> dict[str, object]:
+    """The neuron's norm parameters, for the Arrays pane."""
+    norm = layer.norm
+    if norm is None:
+        return {}
+    where = "before g" if layer.norm_at == NormAt.Z else "after g"
+    return {
+        "norm_title": f"{norm.title} {where}",
+        "norm": tuple((p, SYMBOLS[p], float(v[j])) for p, v in norm.params().items()),
+        "norm_selected": sel.index if sel.kind == NORM_TARGET else None,
+    }

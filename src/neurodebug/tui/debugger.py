@@ -20,8 +20,7 @@ from textual.notifications import SeverityLevel
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
-from ..engine import EditError, Session
-from ..engine.edits import BIAS as BIAS_TARGET
+from ..engine import EditError, Layer, Session
 from ..engine.edits import INPUT
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import FindingKind
@@ -128,7 +127,8 @@ class DebuggerScreen(SavingScreen):
             # The cursor moved: select an operand of the new step. The
             # selection made with ↑/↓ stays while the cursor stays.
             self._followed = s.cursor
-            self.selection = self.selection.followed(s.step, lambda l: s.network.layers[l].units)
+            self.selection = self.selection.followed(s.step, lambda l: s.network.layers[l].units,
+                                                     lambda l: _norm_params(s.network.layers[l]))
         name = printable(self.path.name) if self.path else None
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
                                          selection_request=self._selection_request, fresh=fresh)
@@ -319,8 +319,7 @@ class DebuggerScreen(SavingScreen):
         if target.kind == INPUT:
             dtype, hint = s.trace.x_raw.dtype, ""
         else:
-            layer = s.network.layers[target.layer]
-            dtype = (layer.b if target.kind == BIAS_TARGET else layer.W).dtype
+            dtype = s.array_of(target)[0].dtype
             hint = "nan, inf or -inf break it on purpose"
         made = []
 
@@ -400,3 +399,7 @@ class DebuggerScreen(SavingScreen):
             neuron = step.neuron
         e = s.explain(step.layer, neuron)
         self.app.push_screen(TextPage(f"Explain {e.where}", "\n".join(e.lines)))
+
+
+def _norm_params(layer: Layer) -> tuple[str, ...]:
+    return layer.norm.PARAMS if layer.norm is not None else ()

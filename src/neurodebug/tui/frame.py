@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine import ACTIVATE, DOT, Session
+from ..engine import ACTIVATE, DOT, NORM, Session
 from ..engine.explanation import Explanation
 from ..engine.kinds import StepKind
 from ..engine.numbers import fmt, fmt_operand
@@ -174,16 +174,20 @@ def why_lines(e: Explanation, kind: StepKind | str) -> tuple[str, ...]:
     dot product the terms (z = w·x + b without its sum), at the bias z (no a),
     at the activation all of it. No value is shown before its step."""
     lines = summary_lines(e)
-    if kind == ACTIVATE or not lines:
+    # a norm after the activation (no z' in e) comes when everything is known
+    if kind == ACTIVATE or (kind == NORM and e.zsum is None) or not lines:
         return lines
     inp = "x" if e.layer == 0 else f"a{e.layer}"
     head = f"z = w·{inp} + b = {fmt(e.zdot)} + {fmt_operand(e.bias)}"
     if kind == DOT:
         known: tuple[str, ...] = KNOWN_AT_DOT
         first = head + " = ?"
-    else:
+    elif e.zsum is None:
         known = KNOWN_AT_DOT + KNOWN_AT_BIAS
         first = f"{head} = {fmt(e.z)}"
+    else:  # the bias, then the norm before the activation
+        known = KNOWN_AT_DOT + KNOWN_AT_BIAS
+        first = f"{head} = {fmt(e.zsum)}" + (f";  z' = {e.norm_title}(z) = {fmt(e.z)}" if kind == NORM else "")
     # "a1_2 comes from layer 1, neuron 2: saturated": the dominant input's trouble, an earlier layer's
     upstream = f"{e.dominant.name} comes from "
     return (first, *(line for line in lines[1:] if line.startswith((*known, upstream))))

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..engine import ACTIVATE, BIAS, NORMALIZE, Network, Session
+from ..engine import NORMALIZE, Layer, Network, NormAt, Session
 from ..engine.edits import INPUT, EditResult, ValueChange
 from ..engine.numbers import fmt_fit
 from .fit import cells, shorten_names
@@ -27,7 +27,7 @@ NUMBER = 6  # cells of z and a (and of an input's value): numbers are fitted, ne
 @dataclass(frozen=True, eq=False)
 class LayerInfo:
     name: str
-    activation: str
+    activation: str  # what follows x·W + b: "relu", or "batch norm → relu"
     units: int
     neuron_name: Callable[[int], str]
 
@@ -115,20 +115,30 @@ class _Names:
     width: int
 
 
+def _operations(layer: Layer) -> str:
+    """What the layer does after x·W + b: "relu", "batch norm → relu", "relu → rescale"."""
+    if layer.norm is None:
+        return layer.activation
+    if layer.norm_at == NormAt.Z:
+        return f"{layer.norm.title} → {layer.activation}"
+    return f"{layer.activation} → {layer.norm.title}"
+
+
 def _names(net: Network) -> _Names:
     features = shorten_names([net.feature_name(i) for i in range(net.n_inputs)], NAME_MAX)
     widest = max(cells(name) for name in features)
     infos = []
     heads = [cells(f"inputs ({net.n_inputs}) → normalised x'")]
     for l, layer in enumerate(net.layers):
+        ops = _operations(layer)
         if layer.neuron_names:
             short = shorten_names(layer.neuron_names, NAME_MAX)
             widest = max(widest, *(cells(name) for name in short))
-            infos.append(LayerInfo(layer.name, layer.activation, layer.units, short.__getitem__))
+            infos.append(LayerInfo(layer.name, ops, layer.units, short.__getitem__))
         else:
             widest = max(widest, len(f"n{layer.units}"))
-            infos.append(LayerInfo(layer.name, layer.activation, layer.units, layer.neuron_name))
-        heads.append(cells(f" L{l + 1} {layer.name} · {layer.activation} · {layer.units} units"))
+            infos.append(LayerInfo(layer.name, ops, layer.units, layer.neuron_name))
+        heads.append(cells(f" L{l + 1} {layer.name} · {ops} · {layer.units} units"))
     # a neuron's row: breakpoint, flag, space, name, " z", number, " a", number (each number after a space)
     rows = 3 + widest + 2 * (2 + 1 + NUMBER)
     return _Names(features.__getitem__, tuple(infos), widest, max(rows, *heads))
@@ -150,8 +160,8 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
         n_inputs=net.n_inputs, normalised=net.normalization is not None,
         feature_name=names.feature_name, layers=names.layers, values=values,
         x_done=s.done(-1, None, NORMALIZE),
-        z_done=tuple(s.done_mask(l, BIAS) for l in range(len(names.layers))),
-        a_done=tuple(s.done_mask(l, ACTIVATE) for l in range(len(names.layers))),
+        z_done=tuple(s.value_done(l, "z") for l in range(len(names.layers))),
+        a_done=tuple(s.value_done(l, "a") for l in range(len(names.layers))),
         current=current, breakpoints=frozenset(s.breakpoints),
         name_width=names.name_width, width=names.width, _names=names,
     )

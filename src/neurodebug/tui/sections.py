@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..engine import ACTIVATE, DOT, PER_LAYER, Plan, SampleTrace, Session
+from ..engine import ACTIVATE, DOT, NORM, PER_LAYER, Plan, SampleTrace, Session
 from ..engine.curves import Curve, activation_curve, rank_terms
 from ..engine.edits import ValueChange
 from ..engine.findings import HealthReport
@@ -123,9 +123,13 @@ def _terms(s: Session, l: int, j: int, products: np.ndarray) -> Terms:
 
 
 # -- the Trace pane ----------------------------------------------------------------------------
+KIND_SHORT = {"normalize": "norm", "dot": "dot ", "bias": "bias", "activate": "act "}
+NORM_SHORT = {"batchnorm": "bn  ", "rescaling": "scal", "normalization": "norm"}
+
+
 @dataclass(frozen=True)
 class TraceRow:
-    kind: str
+    kind: str  # the Trace's four-cell column: "dot ", "bias", "act ", "bn  "
     where: str  # "L1.N2", "L2", "" for the normalisation
     formula: str
     warned: bool  # the step has notes (⚠)
@@ -151,9 +155,11 @@ class TraceLines:
         d = self.sample_trace.detail(step, self.settings)
         where = "" if step.layer < 0 else f"L{step.layer + 1}" + (f".N{step.neuron + 1}" if step.neuron is not None else "")
         name = d.formula.split(" ", 1)[0]
+        norm = self.sample_trace.network.layers[step.layer].norm if step.kind == NORM else None
+        kind = NORM_SHORT[norm.kind] if norm is not None else KIND_SHORT[step.kind]
         if np.ndim(d.result) == 0:
-            return TraceRow(step.kind, where, d.formula, bool(d.notes), name, float(d.result))
-        return TraceRow(step.kind, where, d.formula, bool(d.notes), name, None, fmt_vector(d.result, 4))
+            return TraceRow(kind, where, d.formula, bool(d.notes), name, float(d.result))
+        return TraceRow(kind, where, d.formula, bool(d.notes), name, None, fmt_vector(d.result, 4))
 
     @property
     def where_width(self) -> int:

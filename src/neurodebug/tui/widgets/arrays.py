@@ -56,7 +56,7 @@ class ArraysPane(TextBlock):
         answered = frame.selection_request == self._requests or self._asked is None
         base = frame.selection if answered else self._asked
         assert base is not None
-        selection = base.moved(delta, frame.arrays.n_weights, frame.arrays.n_inputs)
+        selection = base.moved(delta, frame.arrays.n_weights, frame.arrays.n_inputs, frame.arrays.norm_params)
         if selection == base:
             return
         self._requests += 1
@@ -95,8 +95,23 @@ class ArraysPane(TextBlock):
             out.append("  b = ")
             out.append(fmt(arrays.bias, 6), SELECTED if arrays.bias_selected else "")
             out.append("\n")
+            if arrays.norm:
+                self._norm(out, arrays, width)
             self._vectors(out, arrays, width)
         return out
+
+    @staticmethod
+    def _norm(out: Text, arrays: ArraysFrame, width: int) -> None:
+        """The neuron's norm parameters, on one line if they fit, else one line each."""
+        parts = [(f"{symbol} = ", fmt(value, 5), k == arrays.norm_selected)
+                 for k, (_, symbol, value) in enumerate(arrays.norm)]
+        one_line = 2 + len(arrays.norm_title) + 1 + sum(len(a) + len(b) + 2 for a, b, _ in parts)
+        out.append(f"  {arrays.norm_title}:", "bold")
+        for label, number, selected in parts:
+            out.append("  " if one_line <= width else "\n    ")
+            out.append(label)
+            out.append(number, SELECTED if selected else "")
+        out.append("\n")
 
     @staticmethod
     def _raw(out: Text, arrays: ArraysFrame, width: int) -> None:

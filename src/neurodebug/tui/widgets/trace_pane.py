@@ -11,7 +11,6 @@ from ..fit import cells, fit_tokens
 from ..frame import Frame
 from .lines import LineList, pieces_strip
 
-KIND_SHORT = {"normalize": "norm", "dot": "dot ", "bias": "bias", "activate": "act "}
 
 
 class TracePane(LineList):
@@ -42,7 +41,7 @@ class TracePane(LineList):
         assert self.frame is not None
         lines = self.frame.trace.lines
         row = lines.row(index)
-        pieces = [(f"{index + 1:>5} ", "dim"), (f"{KIND_SHORT[row.kind]} ", "bold"),
+        pieces = [(f"{index + 1:>5} ", "dim"), (f"{row.kind} ", "bold"),
                   (f"{row.where:<{lines.where_width}} ", "cyan")]
         room = max(1, width - sum(cells(text) for text, _ in pieces) - (2 if row.warned else 0))
         formula = fit_tokens(row.formula, room)
