@@ -18,7 +18,7 @@ from neurodebug.engine.norms import BatchNorm
 from neurodebug.engine.plan import NORM, NORMALIZE, PER_LAYER, PER_NEURON, Plan
 from neurodebug.engine.samples import Sample, Samples
 from neurodebug.engine.trace import forward, trace_of
-from neurodebug.io import NetworkFileError, load_network
+from neurodebug.io import NetworkFileError, load_network, write_json_network
 
 HERE = Path(__file__).parent / "fixtures" / "onnx_batchnorm"
 FIXTURES = sorted(p.name for p in HERE.glob("*.onnx"))
@@ -189,3 +189,14 @@ def test_an_input_norm_that_does_not_fit_the_first_layer_is_refused(tmp_path: Pa
     nodes = [bn("x", "n", "bn", "p"), helper.make_node("MatMul", ["n", "W"], ["y"])]
     err = refused(tmp_path, nodes, {**W, **bn_weights("p", 3)}, ["N", None])
     assert err.place == "node 'bn' (BatchNormalization)" and "has 3 values but the first layer takes 2 inputs" in str(err)
+
+
+@pytest.mark.parametrize("name", ["all_ts.onnx", "all_dynamo.onnx"])
+def test_saved_as_json_the_norms_stay(tmp_path: Path, name: str) -> None:
+    """What the debugger's save and `convert` write computes what the ONNX file computes."""
+    net = load_network(HERE / name)
+    write_json_network(net, tmp_path / "net.json")
+    again = load_network(tmp_path / "net.json")
+    assert [(l.norm is not None, l.norm_at) for l in again.layers] == [(l.norm is not None, l.norm_at) for l in net.layers]
+    x = np.array(expected(name)["x"], dtype=np.float32)
+    np.testing.assert_allclose(forward(again, x), forward(net, x), rtol=1e-6, atol=0)
