@@ -18,7 +18,6 @@ batch size of a Reshape) is computed once (``onnx_patterns.py``). The
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,8 @@ from .onnx_external import check_declared_tensors, load_external_data
 from .onnx_activations import activation_of
 from .onnx_norms import batch_norm_of, norm_at, with_norm
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
+from .onnx_shapes import Tensor as _Tensor
+from .onnx_shapes import reshape, squeeze
 from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_columns, complement_layer, outputs_of,
                            scaler_normalization, scaler_of)
 
@@ -84,15 +85,6 @@ def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES)
 
 
 # -- the graph ---------------------------------------------------------------------
-@dataclass
-class _Tensor:
-    """The tensor flowing along the chain."""
-
-    name: str
-    dims: list[int | None] | None  # non-batch dims when known
-    feature_major: bool = False  # (features × batch) after a Gemm with the data as B
-
-
 def _layer_name(node: Any, weight_name: str, index: int) -> str:
     """PyTorch's module path ("fc1.weight" → "fc1"), else the node's name."""
     if weight_name.endswith(".weight") and weight_name != ".weight":
@@ -263,11 +255,11 @@ class _GraphReader:
                                 "is not supported (only to float32 or float64, which change nothing here)")
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Squeeze", "Unsqueeze"):
-            return self.squeeze(node, x, out)
+            return squeeze(self, node, x, out)
         if self.at_output and op in ("Flatten", "Reshape"):
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Flatten", "Reshape"):
-            return self.reshape(node, x, out)
+            return reshape(self, node, x, out)
         if op == "Gemm":
             self.bias_open = True
             return self.gemm(node, x, out)
@@ -288,8 +280,9 @@ class _GraphReader:
         activation); never folded into the weights."""
         norm = batch_norm_of(self, node, x.dims, x.feature_major)
         if not self.layers:
-            if self.scaler is not None or self.input_bn is not None:
-                first = (self.scaler or self.input_bn or (None,))[0]
+            prior = [step[0] for step in (self.scaler, self.input_bn) if step is not None]
+            if prior:
+                first = prior[0]
                 raise self.fail(node, f"a second normalisation at the input (after node '{first.name or first.op_type}') "
                                 "is not supported")
             self.input_bn = (node, norm)
@@ -308,55 +301,6 @@ class _GraphReader:
             return False
         value = self.const(node, other)
         return value.dtype.kind in "fiu" and value.size == 1 and float(value.ravel()[0]) == 1.0
-
-    def squeeze(self, node: Any, x: _Tensor, out: str) -> _Tensor:
-        """Squeeze or Unsqueeze after the last layer: the values stay, one row per sample."""
-        if not self.layers:
-            raise self.fail(node, f"a {node.op_type} before the first layer is not supported")
-        if x.feature_major:
-            raise self.fail(node, f"a {node.op_type} of a transposed (features × batch) tensor is not supported")
-        axes = self.attr(node, "axes", None)
-        if axes is None and len(node.input) > 1 and node.input[1]:
-            axes = self.const(node, node.input[1]).astype(np.int64).ravel().tolist()
-        if not axes or 0 in axes:
-            raise self.fail(node, f"a {node.op_type} of the batch axis (or of every axis of size 1) is not supported")
-        self.at_output = True
-        return _Tensor(out, x.dims, False)
-
-    def reshape(self, node: Any, x: _Tensor, out: str) -> _Tensor:
-        if x.feature_major:
-            raise self.fail(node, "reshaping a transposed (features × batch) tensor is not supported")
-        dims = x.dims
-        n = None  # the number of features, when every dim is known
-        if dims is not None:
-            known = [d for d in dims if d is not None]
-            if len(known) == len(dims):
-                n = int(np.prod(known))
-        if node.op_type == "Flatten":
-            axis = self.attr(node, "axis", 1)
-            if axis != 1:
-                raise self.fail(node, f"Flatten with axis={axis} is not supported (only axis=1, keeping the batch)")
-            target = n
-        else:
-            shape = self.const(node, node.input[1]).astype(np.int64).ravel().tolist() if len(node.input) > 1 else []
-            if self.layers and shape in ([-1, 1], [-1]) and dims is not None and len(dims) == 1:
-                # each sample's outputs one under another (skl2onnx's multi-output MLPRegressor): the values
-                # stay, in order, and nothing but reshapes may follow
-                self.at_output = True
-                return _Tensor(out, dims, False)
-            if len(shape) != 2 or shape[1] < -1 or shape == [-1, -1]:
-                raise self.fail(node, f"Reshape to {shape} is not supported (only to [batch, features])")
-            if shape[1] > 0:
-                target = int(shape[1])
-            elif shape[1] == 0:  # 0 copies the input's dim
-                target = dims[0] if dims is not None and len(dims) == 1 else None
-            else:
-                target = n
-            if n is not None and target is not None and target != n:
-                raise self.fail(node, f"Reshape to {shape} does not keep the {n} features of a sample")
-        if self.layers and (dims is None or len(dims) != 1):
-            raise self.fail(node, "a Flatten or Reshape after the first layer is supported only when it changes nothing")
-        return _Tensor(out, [target], False)
 
     def weights(self, node: Any, name: str) -> np.ndarray:
         arr = self.const(node, name)
