@@ -1,7 +1,11 @@
-"""ONNX models, as PyTorch (``torch.onnx.export``) and other tools write them.
+"""ONNX models, as PyTorch (``torch.onnx.export``, both exporters), skl2onnx and other tools write them.
 
-The graph must be one path from its single input to its single output. Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
-layer and the activation node after it becomes that layer's activation.
+The graph must be one path from its single input to its output (a
+classifier's probabilities, when its label is only derived from them:
+``onnx_sklearn.py``). Along it, ``Gemm`` (or ``MatMul`` with an optional ``Add``) makes a
+layer and the activation node after it becomes that layer's activation; a
+``BatchNormalization`` is the engine's own batch-norm step at the input or in
+a layer, before or after its activation (``onnx_norms.py``).
 ``Gemm``'s ``alpha`` is folded into the weights and ``beta`` into the bias, so
 the layer shows the numbers the graph really multiplies by. Several
 elementwise nodes that recombine the layer's output into one of the engine's
@@ -13,29 +17,37 @@ batch size of a Reshape) is computed once (``onnx_patterns.py``). The
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine.activations import ONNX_OPS
 from ..engine.network import Layer, Network
-from .arrays import check_chain, check_declared, make_layer, make_network, numeric
-from .errors import MissingExtraError, NetworkFileError, printable
+from ..engine.norms import BatchNorm, Norm
+from .arrays import check_chain, make_layer, make_network, numeric
+from .errors import MissingExtraError, NetworkFileError
 from .files import MAX_FILE_BYTES, check_readable, read_bytes
+from .onnx_external import check_declared_tensors, load_external_data
 from .onnx_activations import activation_of
+from .onnx_norms import batch_norm_of, norm_at, with_norm
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
+from .onnx_shapes import Tensor as _Tensor
+from .onnx_shapes import reshape, squeeze
+from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_columns, complement_layer, outputs_of,
+                           scaler_normalization, scaler_of)
 
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
     "Gemm", "MatMul", "Add (after Gemm or MatMul)", *ACTIVATION_OPS, "Identity", "Dropout",
-    "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)",
+    "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)", "Mul or Div by a stored 1",
     "Squeeze, Unsqueeze or Flatten (at the output)", "Transpose (of a weight)",
     "Shape, Gather, Unsqueeze, Concat (the batch size of a Reshape)",
     "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
+    "Scaler (ai.onnx.ml, at the input)", "a classifier's label (ArgMax…) and ZipMap, left off",
+    "Sub and Concat (1 − p, p) after a one-unit sigmoid layer",
+    "BatchNormalization (at the input, or once in a layer: before or after its activation)",
 )
 _OUTPUT_OPS = ("Squeeze", "Unsqueeze", "Flatten", "Reshape", "Identity", "Cast", "Dropout")
 EXPORTER_GRAPH_NAMES = ("main_graph", "torch_jit", "torch-jit-export", "")
@@ -62,8 +74,8 @@ def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES)
         raise NetworkFileError(p, "", f"not an ONNX model ({type(exc).__name__}: {exc})") from None
     if not model.graph.node:
         raise NetworkFileError(p, "", "not an ONNX model, or one whose graph has no nodes")
-    _check_declared_tensors(p, model, onnx)
-    _load_external_data(p, model, onnx, limit)
+    check_declared_tensors(p, model, onnx)
+    load_external_data(p, model, onnx, limit)
     try:
         return _GraphReader(p, model, onnx).network()
     except NetworkFileError:
@@ -72,86 +84,7 @@ def read_onnx_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES)
         raise NetworkFileError(p, "", f"cannot read the model ({type(exc).__name__}: {exc})") from None
 
 
-# -- external data ---------------------------------------------------------------
-def _tensors(model: Any) -> list[Any]:
-    tensors = list(model.graph.initializer)
-    for node in model.graph.node:
-        tensors.extend(a.t for a in node.attribute if a.HasField("t"))
-    return tensors
-
-
-def _load_external_data(path: Path, model: Any, onnx: Any, limit: int) -> None:
-    """Read tensors stored beside the model, only from regular files inside its
-    folder, and only as many bytes as each tensor declares."""
-    folder = path.resolve().parent
-    total = 0
-    for tensor in _tensors(model):
-        if tensor.data_location != onnx.TensorProto.EXTERNAL:
-            continue
-        info = {e.key: e.value for e in tensor.external_data}
-        place = f"initializer '{tensor.name}'"
-        location = info.get("location", "")
-        shown = printable(location)
-        pure = PurePosixPath(location.replace("\\", "/"))
-        if not location or pure.is_absolute() or ".." in pure.parts or (len(location) > 1 and location[1] == ":"):
-            raise NetworkFileError(path, place, f"external data at '{shown}' is outside the model's folder; refusing it")
-        try:
-            target = (folder / pure).resolve()
-        except (ValueError, OSError):  # a NUL byte, a loop of links
-            raise NetworkFileError(path, place, f"external data at '{shown}' is not a valid file name") from None
-        if not target.is_relative_to(folder):
-            raise NetworkFileError(path, place, f"external data at '{shown}' leads outside the model's folder; refusing it")
-        try:
-            check_readable(target, limit, pipe_ok=False)
-        except NetworkFileError as exc:
-            raise NetworkFileError(path, place, f"external data file '{shown}': {exc.message}") from None
-        try:
-            offset = int(info.get("offset", 0))
-            length = int(info["length"]) if "length" in info else target.stat().st_size - offset
-        except ValueError:
-            raise NetworkFileError(path, place, "external data has a bad offset or length") from None
-        declared = _declared_bytes(tensor, onnx)
-        if declared is not None and length != declared:
-            raise NetworkFileError(path, place, f"external data of {length:,} bytes for a tensor of {declared:,} bytes")
-        total += max(length, 0)
-        if offset < 0 or length < 0 or offset + length > target.stat().st_size or total > limit:
-            raise NetworkFileError(path, place, f"external data range {offset}+{length} does not fit '{shown}' or the size limit")
-        with open(target, "rb") as fh:
-            fh.seek(offset)
-            tensor.raw_data = fh.read(length)
-        del tensor.external_data[:]
-        tensor.data_location = onnx.TensorProto.DEFAULT
-
-
-def _declared_bytes(tensor: Any, onnx: Any) -> int | None:
-    """Bytes the tensor's dims and type say it holds (None: a type we do not size)."""
-    try:
-        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return math.prod(int(d) for d in tensor.dims) * dtype.itemsize
-
-
-def _check_declared_tensors(path: Path, model: Any, onnx: Any) -> None:
-    """Refuse a tensor whose dims promise more than memory allows, before NumPy makes it."""
-    for tensor in _tensors(model):
-        try:
-            dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type))
-        except (KeyError, TypeError, ValueError):
-            continue
-        check_declared(path, f"initializer '{tensor.name}'", tuple(int(d) for d in tensor.dims), dtype)
-
-
 # -- the graph ---------------------------------------------------------------------
-@dataclass
-class _Tensor:
-    """The tensor flowing along the chain."""
-
-    name: str
-    dims: list[int | None] | None  # non-batch dims when known
-    feature_major: bool = False  # (features × batch) after a Gemm with the data as B
-
-
 def _layer_name(node: Any, weight_name: str, index: int) -> str:
     """PyTorch's module path ("fc1.weight" → "fc1"), else the node's name."""
     if weight_name.endswith(".weight") and weight_name != ".weight":
@@ -159,7 +92,7 @@ def _layer_name(node: Any, weight_name: str, index: int) -> str:
     name = node.name.strip("/")
     for suffix in ("/Gemm", "/MatMul"):
         name = name.removesuffix(suffix)
-    if name and name != node.op_type:
+    if name and name.rstrip("0123456789") != node.op_type:  # "MatMul1" (skl2onnx) names nothing
         return name
     return f"layer{index + 1}"
 
@@ -174,16 +107,15 @@ class _GraphReader:
         self.constants: dict[str, Any] = {t.name: t for t in self.graph.initializer}
         for node in self.graph.node:
             if node.op_type == "Constant":
-                value = next((a.t for a in node.attribute if a.name == "value"), None)
-                if value is None:
-                    raise self.fail(node, "a Constant without a tensor 'value' is not supported")
-                self.constants[node.output[0]] = value
+                self.constants[node.output[0]] = self.constant_value(node)
         self.folded: dict[str, np.ndarray] = {}
         self.origin: dict[str, str] = {}  # a folded weight's stored tensor
         self.absorbed = fold_constants(self)  # nodes computed from stored tensors and the input's shape
         self.at_output = False  # after a Squeeze or Unsqueeze: only reshapes to the output
         self.layers: list[Layer] = []
         self.bias_open = False  # an Add may still fold into the last layer's bias
+        self.scaler: tuple[Any, np.ndarray, np.ndarray] | None = None  # a Scaler at the input: (node, offset, scale)
+        self.input_bn: tuple[Any, BatchNorm] | None = None  # a BatchNormalization at the input
 
     def fail(self, node: Any, message: str) -> NetworkFileError:
         return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
@@ -201,6 +133,18 @@ class _GraphReader:
             arr = arr.astype(np.float32)  # bfloat16 and friends
         return np.asarray(arr)
 
+    def constant_value(self, node: Any) -> Any:
+        """A Constant's tensor: its 'value', or a number or list of numbers
+        (value_float, value_ints… as the dynamo exporter writes them without optimising)."""
+        kinds = {"value_float": np.float32, "value_floats": np.float32, "value_int": np.int64, "value_ints": np.int64}
+        for a in node.attribute:
+            if a.name == "value":
+                return a.t
+            if a.name in kinds:
+                values = np.asarray(self.onnx.helper.get_attribute_value(a), dtype=kinds[a.name])
+                return self.onnx.numpy_helper.from_array(values, node.output[0])
+        raise self.fail(node, "a Constant that holds no tensor or numbers (value, value_float(s), value_int(s)) is not supported")
+
     def attr(self, node: Any, name: str, default: Any) -> Any:
         for a in node.attribute:
             if a.name == name:
@@ -210,9 +154,11 @@ class _GraphReader:
     # -- walking ---------------------------------------------------------------------
     def network(self) -> Network:
         inputs = [i for i in self.graph.input if i.name not in self.constants]
-        outputs = list(self.graph.output)
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(outputs)} outputs; only one of each is supported")
+        if len(inputs) != 1:
+            raise NetworkFileError(self.path, "graph", f"has {len(inputs)} inputs and {len(self.graph.output)} outputs; "
+                                   "only one of each is supported")
+        outputs = outputs_of(self)  # a classifier's label branch and ZipMap are left off the walk
+        self.absorbed |= outputs.skipped
         consumers: dict[str, list[Any]] = {}
         for node in self.graph.node:
             if node.op_type == "Constant" or node_key(node) in self.absorbed:
@@ -222,7 +168,7 @@ class _GraphReader:
                     consumers.setdefault(name, []).append(node)
         current = _Tensor(inputs[0].name, self.input_dims(inputs[0]))
         visited = 0
-        while current.name != outputs[0].name:
+        while current.name != outputs.end:
             nodes = consumers.get(current.name, [])
             if self.layers and not self.at_output and any(n.op_type in GROUP_OPS for n in nodes):
                 group = activation_group(self, current.name, consumers)
@@ -233,6 +179,14 @@ class _GraphReader:
                     current = _Tensor(end, current.dims, current.feature_major)
                     visited += count
                     continue
+            columns = complement_columns(self, current.name, nodes) if self.layers and not current.feature_major else None
+            if columns is not None:  # a binary classifier's (1 − p, p)
+                end, q_column = columns
+                self.layers[-1] = complement_layer(self, nodes[1], self.layers[-1], q_column)
+                self.bias_open = False
+                current = _Tensor(end, [2], False)
+                visited += 2
+                continue
             if len(nodes) != 1:
                 what = "is used by no node and is not the graph's output" if not nodes else (
                     f"feeds {len(nodes)} nodes ({', '.join(n.name or n.op_type for n in nodes)}): a branching graph")
@@ -247,9 +201,20 @@ class _GraphReader:
             raise NetworkFileError(self.path, "graph", f"{stray} node(s) are not on the path from the input to the output; only a plain chain is supported")
         if not self.layers:
             raise NetworkFileError(self.path, "graph", "has no Gemm or MatMul: no layer to step through")
+        check_outputs(self.path, outputs, current.feature_major, self.layers[-1].units)
+        normalization: Norm | None = None
+        if self.scaler is not None:
+            node, offset, scale = self.scaler
+            normalization = scaler_normalization(self, node, offset, scale, self.layers[0].n_inputs)
+        if self.input_bn is not None:
+            node, normalization = self.input_bn
+            if normalization.size != self.layers[0].n_inputs:
+                raise self.fail(node, f"has {normalization.size} values but the first layer takes "
+                                f"{self.layers[0].n_inputs} inputs")
         name = self.graph.name if self.graph.name not in EXPORTER_GRAPH_NAMES else self.path.stem
         producer = " ".join(s for s in (self.model.producer_name, self.model.producer_version) if s)
-        return make_network(self.path, self.layers, name=name,
+        return make_network(self.path, self.layers, name=name, normalization=normalization,
+                            output_names=outputs.labels,
                             description=f"ONNX model from {producer}" if producer else "ONNX model")
 
     def input_dims(self, value_info: Any) -> list[int | None] | None:
@@ -267,9 +232,21 @@ class _GraphReader:
         for extra in node.output[1:]:
             if extra and (any(extra in n.input for n in self.graph.node) or extra in (o.name for o in self.graph.output)):
                 raise self.fail(node, f"its second output '{extra}' is used; only a plain chain is supported")
+        if node.domain not in DEFAULT_DOMAINS and not (node.domain == ML and op == "Scaler"):
+            raise self.fail(node, f"op {op} of domain '{node.domain}' is not supported; supported: {', '.join(SUPPORTED_OPS)}")
         if self.at_output and op not in _OUTPUT_OPS:
             raise self.fail(node, "after a Squeeze or Unsqueeze only reshapes to the output are supported")
         if op in ("Identity", "Dropout"):
+            return _Tensor(out, x.dims, x.feature_major)
+        if op in ("Mul", "Div") and self.is_one(node, x.name):
+            return _Tensor(out, x.dims, x.feature_major)  # the dynamo exporter's unoptimised scale of 1
+        if op == "BatchNormalization":
+            self.batch_norm(node, x)
+            return _Tensor(out, x.dims, x.feature_major)
+        if op == "Scaler":
+            if self.layers or self.scaler is not None or self.input_bn is not None or x.feature_major:
+                raise self.fail(node, "a Scaler is supported only at the input, once, before the first layer")
+            self.scaler = (node, *scaler_of(self, node))
             return _Tensor(out, x.dims, x.feature_major)
         if op == "Cast":
             to = int(self.attr(node, "to", 0))
@@ -278,11 +255,11 @@ class _GraphReader:
                                 "is not supported (only to float32 or float64, which change nothing here)")
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Squeeze", "Unsqueeze"):
-            return self.squeeze(node, x, out)
+            return squeeze(self, node, x, out)
         if self.at_output and op in ("Flatten", "Reshape"):
             return _Tensor(out, x.dims, x.feature_major)
         if op in ("Flatten", "Reshape"):
-            return self.reshape(node, x, out)
+            return reshape(self, node, x, out)
         if op == "Gemm":
             self.bias_open = True
             return self.gemm(node, x, out)
@@ -298,49 +275,32 @@ class _GraphReader:
         raise self.fail(node, f"op {op} is not supported; supported: {', '.join(SUPPORTED_OPS)}")
 
     # -- ops -------------------------------------------------------------------------
-    def squeeze(self, node: Any, x: _Tensor, out: str) -> _Tensor:
-        """Squeeze or Unsqueeze after the last layer: the values stay, one row per sample."""
+    def batch_norm(self, node: Any, x: _Tensor) -> None:
+        """A BatchNormalization: the input's normalisation, or the last layer's norm (before or after its
+        activation); never folded into the weights."""
+        norm = batch_norm_of(self, node, x.dims, x.feature_major)
         if not self.layers:
-            raise self.fail(node, f"a {node.op_type} before the first layer is not supported")
-        if x.feature_major:
-            raise self.fail(node, f"a {node.op_type} of a transposed (features × batch) tensor is not supported")
-        axes = self.attr(node, "axes", None)
-        if axes is None and len(node.input) > 1 and node.input[1]:
-            axes = self.const(node, node.input[1]).astype(np.int64).ravel().tolist()
-        if not axes or 0 in axes:
-            raise self.fail(node, f"a {node.op_type} of the batch axis (or of every axis of size 1) is not supported")
-        self.at_output = True
-        return _Tensor(out, x.dims, False)
+            prior = [step[0] for step in (self.scaler, self.input_bn) if step is not None]
+            if prior:
+                first = prior[0]
+                raise self.fail(node, f"a second normalisation at the input (after node '{first.name or first.op_type}') "
+                                "is not supported")
+            self.input_bn = (node, norm)
+            return
+        last = self.layers[-1]
+        self.layers[-1] = with_norm(self.path, node, last, norm, norm_at(self, node, last))
+        self.bias_open = False
 
-    def reshape(self, node: Any, x: _Tensor, out: str) -> _Tensor:
-        if x.feature_major:
-            raise self.fail(node, "reshaping a transposed (features × batch) tensor is not supported")
-        dims = x.dims
-        n = None  # the number of features, when every dim is known
-        if dims is not None:
-            known = [d for d in dims if d is not None]
-            if len(known) == len(dims):
-                n = int(np.prod(known))
-        if node.op_type == "Flatten":
-            axis = self.attr(node, "axis", 1)
-            if axis != 1:
-                raise self.fail(node, f"Flatten with axis={axis} is not supported (only axis=1, keeping the batch)")
-            target = n
-        else:
-            shape = self.const(node, node.input[1]).astype(np.int64).ravel().tolist() if len(node.input) > 1 else []
-            if len(shape) != 2 or shape[1] < -1 or shape == [-1, -1]:
-                raise self.fail(node, f"Reshape to {shape} is not supported (only to [batch, features])")
-            if shape[1] > 0:
-                target = int(shape[1])
-            elif shape[1] == 0:  # 0 copies the input's dim
-                target = dims[0] if dims is not None and len(dims) == 1 else None
-            else:
-                target = n
-            if n is not None and target is not None and target != n:
-                raise self.fail(node, f"Reshape to {shape} does not keep the {n} features of a sample")
-        if self.layers and (dims is None or len(dims) != 1):
-            raise self.fail(node, "a Flatten or Reshape after the first layer is supported only when it changes nothing")
-        return _Tensor(out, [target], False)
+    def is_one(self, node: Any, data: str) -> bool:
+        """``node`` is data·1, 1·data or data/1 with a stored 1: it changes nothing."""
+        ins = list(node.input)
+        if len(ins) != 2 or data not in ins or (node.op_type == "Div" and ins[0] != data):
+            return False
+        other = ins[1] if ins[0] == data else ins[0]
+        if other not in self.constants and other not in self.folded:
+            return False
+        value = self.const(node, other)
+        return value.dtype.kind in "fiu" and value.size == 1 and float(value.ravel()[0]) == 1.0
 
     def weights(self, node: Any, name: str) -> np.ndarray:
         arr = self.const(node, name)
@@ -437,7 +397,8 @@ class _GraphReader:
         other = others[0]
         extra = self.bias(node, other, last.units, x.feature_major)
         b = last.b + extra.astype(last.b.dtype, copy=False)
-        self.layers[-1] = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b)
+        layer = make_layer(self.path, f"node '{node.name or node.op_type}'", last.name, last.activation, last.W, b, last.params)
+        self.layers[-1] = with_norm(self.path, node, layer, last.norm, last.norm_at)
         return _Tensor(out, x.dims, x.feature_major)
 
     def activate(self, node: Any, x: _Tensor, known: tuple[str, dict[str, float]] | None = None) -> None:
@@ -448,4 +409,5 @@ class _GraphReader:
             raise self.fail(node, f"follows layer '{last.name}', which already applies {last.activation}; a neurodebug layer applies one activation")
         activation, params = known or activation_of(self, node, x.feature_major)
         place = f"node '{node.name or node.op_type}' ({node.op_type})"
-        self.layers[-1] = make_layer(self.path, place, last.name, activation, last.W, last.b, params)
+        layer = make_layer(self.path, place, last.name, activation, last.W, last.b, params)
+        self.layers[-1] = with_norm(self.path, node, layer, last.norm, last.norm_at)

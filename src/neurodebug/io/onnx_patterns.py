@@ -46,6 +46,7 @@ CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus")
 _PROBE = np.concatenate([np.linspace(-12.0, 12.0, 241), [-30.0, -0.3, 0.0, 1e-3, 0.7, 30.0]])
 _RTOL = 1e-5  # the float32 constants exporters write (√2, 0.044715, √(2/π)) agree to about 1e-7
 _NO_OP_CASTS = (1, 11)  # TensorProto.FLOAT, DOUBLE
+_SHAPE_STEPS = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Reshape")  # the batch size, on its way to a Reshape
 
 
 class Reader(Protocol):
@@ -85,6 +86,19 @@ def fold_constants(reader: Reader) -> set[str]:
         elif op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS:
             reader.folded[out] = reader.const(node, ins[0])
             reader.origin[out] = reader.origin.get(ins[0], ins[0])
+        elif op == "CastLike" and len(ins) == 2 and _known(reader, ins[0]):
+            # a stored number cast to the data's (float) type, as the unoptimised dynamo export writes Clip's
+            # bounds or Softplus's beta: the number is kept
+            value = reader.const(node, ins[0])
+            if value.dtype.kind not in "fiu":
+                continue
+            reader.folded[out] = value
+        elif op == "Concat" and ins and all(_known(reader, i) for i in ins):  # a shape, left unfolded
+            try:
+                reader.folded[out] = np.concatenate([np.atleast_1d(reader.const(node, i)) for i in ins],
+                                                    axis=int(reader.attr(node, "axis", 0)))
+            except (ValueError, np.exceptions.AxisError):
+                continue  # left on the walk, to be refused there by name
         elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
             axes = reader.attr(node, "axes", None)
             if axes is None and len(ins) > 1 and _known(reader, ins[1]):
@@ -93,7 +107,22 @@ def fold_constants(reader: Reader) -> set[str]:
                 continue
             reader.folded[out] = np.expand_dims(reader.const(node, ins[0]), tuple(int(k) for k in axes))
         elif op == "Shape" and ins and int(reader.attr(node, "start", 0)) == 0:
-            shapes[out] = ("shape", ins[0])
+            end = reader.attr(node, "end", None)
+            if end is not None and int(end) != 1:
+                continue
+            shapes[out] = ("shape", ins[0]) if end is None else ("batch1", ins[0])  # x.shape[:1] (dynamo)
+        elif op == "Squeeze" and ins and shapes.get(ins[0], ("",))[0] == "batch1":
+            axes = reader.attr(node, "axes", None)
+            if axes is None and len(ins) > 1 and _known(reader, ins[1]):
+                axes = reader.const(node, ins[1]).ravel().tolist()
+            if list(axes or [0]) != [0]:
+                continue
+            shapes[out] = ("batch", shapes[ins[0]][1])
+        elif (op == "Reshape" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] in ("batch", "batch1")
+              and _known(reader, ins[1])):
+            if reader.const(node, ins[1]).astype(np.int64).ravel().tolist() not in ([-1], [1]):
+                continue
+            shapes[out] = ("batch1", shapes[ins[0]][1])
         elif op == "Gather" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] == "shape" and _known(reader, ins[1]):
             index = reader.const(node, ins[1])
             if index.size != 1 or int(index.ravel()[0]) != 0 or int(reader.attr(node, "axis", 0)) != 0:
@@ -108,9 +137,9 @@ def fold_constants(reader: Reader) -> set[str]:
             shapes[out] = ("batch1", shapes[ins[0]][1])
         elif op == "Concat" and len(ins) == 2 and shapes.get(ins[0], ("",))[0] == "batch1" and _known(reader, ins[1]):
             rest = reader.const(node, ins[1]).astype(np.int64).ravel()
-            if rest.tolist() != [-1]:
+            if rest.size != 1 or not (rest[0] == -1 or rest[0] > 0):
                 continue
-            reader.folded[out] = np.array([0, -1], dtype=np.int64)
+            reader.folded[out] = np.array([0, rest[0]], dtype=np.int64)  # [batch, -1 or features]
             shapes[out] = ("reshape", shapes[ins[0]][1])
         else:
             continue
@@ -119,7 +148,7 @@ def fold_constants(reader: Reader) -> set[str]:
     # one that ends anywhere else is left on it, to be refused there.
     used = {i for n in reader.graph.node if node_key(n) not in done for i in n.input}
     for node in reversed(list(reader.graph.node)):
-        if node_key(node) in done and node.op_type in ("Shape", "Gather", "Unsqueeze") and node.output[0] in used:
+        if node_key(node) in done and node.op_type in _SHAPE_STEPS and node.output[0] in used:
             done.discard(node_key(node))
             used.update(node.input)
     return done
@@ -173,7 +202,7 @@ def activation_group(reader: Reader, start: str, consumers: dict[str, list[Any]]
     while len(group) < 24:
         ready = sorted(
             (n for t in inside for n in consumers.get(t, [])
-             if node_key(n) not in members and n.op_type in GROUP_OPS
+             if node_key(n) not in members and n.op_type in GROUP_OPS and n.domain in ("", "ai.onnx")
              and all(i in inside or _known(reader, i) for i in n.input if i)),
             key=lambda n: order[node_key(n)])
         if not ready:
