@@ -20,6 +20,14 @@ class StepKind(StrEnum):
     NORM = "norm"  # a layer's batch norm or rescaling, before or after its activation
 
 
+class LossKind(StrEnum):
+    """A loss, for the backward pass (engine/losses.py)."""
+
+    BCE = "bce"  # binary cross-entropy, one sigmoid output
+    CE = "ce"  # cross-entropy, a softmax output and class indices
+    MSE = "mse"  # mean squared error
+
+
 class Granularity(StrEnum):
     """How the pass is cut into steps."""
 

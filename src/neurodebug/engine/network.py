@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .kinds import LossKind
+from .losses import backward_pass
 from .norms import BatchNorm, Norm, NormAt, Normalization, Rescaling
 from .samples import Sample, Samples
 
@@ -188,6 +190,18 @@ class Network:
             raise ShapeError(f"{where} = {value:g} does not fit the network's {self.compute_dtype} "
                              f"(at most ±{float(np.finfo(self.compute_dtype).max):.4g})")
         return batch.astype(self.compute_dtype, copy=False), single
+
+    def gradients(self, X: np.ndarray | list[float], y: np.ndarray | list[float] | list[int],
+                  loss: LossKind | str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """∂L/∂W and ∂L/∂b of every layer, in the weights' layout, for the
+        mean ``loss`` over the batch ``X`` (the reduction Keras and PyTorch
+        use by default): ``bce`` (one sigmoid output, labels 0/1), ``ce``
+        (softmax, class indices), ``mse`` (expected vectors); None infers
+        it from the output activation. Computed in float64."""
+        batch, _ = self.as_batch(X)
+        x = self.normalization.apply(batch) if self.normalization is not None else batch
+        back = backward_pass(self, x, y, loss)
+        return [(layer.dW, layer.db) for layer in back.layers]
 
     def first_unrepresentable(self, x: np.ndarray) -> tuple[tuple[int, int], float] | None:
         """The first finite input value (row, column) that the network's

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import conditions
+from . import conditions, dense
 from .activations import ACTIVATIONS
 from .network import Layer, Network, ShapeError
 from .norms import NormAt
@@ -86,17 +86,8 @@ class Trace:
             self.x = norm.apply(self.x_raw) if norm is not None else self.x_raw
 
     def _layer(self, l: int) -> LayerValues:
-        layer = self.network.layers[l]
-        x = self.layer_input(l)
-        act = ACTIVATIONS[layer.activation]
-        norm = layer.norm
-        with quiet():
-            zdot = x @ layer.W
-            zsum = zdot + layer.b
-            z = norm.apply(zsum) if norm is not None and layer.norm_at == NormAt.Z else zsum
-            g = act(z, layer.params)
-            a = norm.apply(g) if norm is not None and layer.norm_at == NormAt.A else g
-        return LayerValues(zdot, z, a, zsum, g)
+        f = dense.forward(self.network.layers[l], self.layer_input(l))
+        return LayerValues(f.zdot, f.z, f.a, f.zsum, f.g)
 
     def recompute(self, from_layer: int) -> Snapshot:
         """Recompute layer ``from_layer`` and every layer after it.

@@ -1,0 +1,159 @@
+"""Losses and the gradient of their mean over a batch, layer by layer.
+
+The reduction is the mean over the samples, the default of Keras and
+PyTorch, so ``gradients`` gives what one optimiser step uses:
+
+* ``bce`` — one sigmoid output, labels 0/1 (or probabilities):
+  ℓ = −[y log p + (1 − y) log(1 − p)], computed from the logit z as
+  softplus(z) − y·z (PyTorch's ``BCEWithLogitsLoss``), so ∂ℓ/∂z = p − y
+  even where p rounds to 1;
+* ``ce`` — a softmax output and class indices: ℓ = log Σ e^z − z_y
+  (``CrossEntropyLoss`` on the logits), ∂ℓ/∂z = a − onehot(y), one step;
+  a log_softmax output: ℓ = −a_y (``NLLLoss``);
+* ``mse`` — expected vectors: ℓ = mean over the outputs of (a − y)²
+  (``MSELoss``, Keras's ``mean_squared_error``), ∂ℓ/∂a = 2(a − y)/k.
+
+Like ``dense.py`` this sits below ``network.py`` and reads a network only
+through the attributes it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from . import dense
+from .kinds import LossKind
+from .norms import Norm, NormAt
+from .numbers import quiet
+
+__all__ = ["Backward", "LOSSES", "backward_pass", "infer_loss", "loss_targets"]
+
+LOSSES = tuple(LossKind)
+
+
+class DenseNetwork(Protocol):
+    @property
+    def layers(self) -> Sequence[dense.DenseLayer]: ...
+
+    @property
+    def normalization(self) -> Norm | None: ...
+
+
+def infer_loss(net: DenseNetwork) -> LossKind:
+    """The loss an output activation implies: one sigmoid unit → bce, softmax
+    or log_softmax → ce, anything else → mse."""
+    last = net.layers[-1]
+    if last.norm is None or last.norm_at == NormAt.Z:
+        if last.activation == "sigmoid" and last.W.shape[1] == 1:
+            return LossKind.BCE
+        if last.activation in ("softmax", "log_softmax"):
+            return LossKind.CE
+    return LossKind.MSE
+
+
+def _output_ok(net: DenseNetwork, loss: LossKind) -> None:
+    last = net.layers[-1]
+    after = last.norm is not None and last.norm_at == NormAt.A
+    if loss == LossKind.BCE and (last.activation != "sigmoid" or last.W.shape[1] != 1 or after):
+        raise ValueError("bce needs one sigmoid output unit (no norm after it); use mse, or ce for a softmax")
+    if loss == LossKind.CE and (last.activation not in ("softmax", "log_softmax") or after):
+        raise ValueError("ce needs a softmax (or log_softmax) output layer; use bce for one sigmoid unit, or mse")
+
+
+def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[int], loss: LossKind,
+                 n: int) -> np.ndarray:
+    """``y`` checked against the loss and the output: bce → (n, 1) in [0, 1];
+    ce → n class indices; mse → (n, outputs)."""
+    k = int(net.layers[-1].W.shape[1])
+    arr = np.asarray(y, dtype=np.float64)
+    if loss == LossKind.CE:
+        flat = arr.reshape(-1)
+        if flat.shape != (n,) or not np.all(np.isfinite(flat)) or np.any(flat != np.round(flat)):
+            raise ValueError(f"ce needs {n} class indices (integers 0..{k - 1}), got shape {np.shape(y)}")
+        if flat.size and (flat.min() < 0 or flat.max() > k - 1):
+            raise ValueError(f"a class index is out of range 0..{k - 1}")
+        return flat.astype(np.int64)
+    want = (n, 1) if loss == LossKind.BCE else (n, k)
+    if arr.size != n * want[1]:
+        raise ValueError(f"{loss} needs {want[1]} target value{'s' if want[1] > 1 else ''} per sample "
+                         f"({n} samples), got shape {np.shape(y)}")
+    out = arr.reshape(want)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("the targets must be finite numbers")
+    if loss == LossKind.BCE and (out.min() < 0 or out.max() > 1):
+        raise ValueError("bce needs labels (or probabilities) between 0 and 1")
+    return out
+
+
+@dataclass(frozen=True)
+class Backward:
+    """One backward pass: the loss (mean and per sample) and every layer's
+    gradients, the parameters' summed over the batch of the mean loss."""
+
+    loss: LossKind
+    value: float
+    per_sample: np.ndarray
+    layers: tuple[dense.LayerBackward, ...]
+    forward: tuple[dense.LayerForward, ...]
+
+
+def _output_gradient(net: DenseNetwork, loss: LossKind, out: dense.LayerForward,
+                     y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(ℓ per sample, ∂ℓ/∂a, ∂ℓ/∂z when the loss is written on the logits) for one sample each."""
+    last = net.layers[-1]
+    with quiet():
+        if loss == LossKind.BCE:
+            z = out.z.astype(np.float64)
+            per = (np.logaddexp(0.0, z) - y * z).reshape(-1)
+            p = out.a.astype(np.float64)
+            return per, np.zeros_like(p), (p - y)
+        if loss == LossKind.CE:
+            rows = np.arange(y.size)
+            onehot = np.zeros(out.a.shape, dtype=np.float64)
+            onehot[rows, y] = 1.0
+            if last.activation == "log_softmax":
+                a = out.a.astype(np.float64)
+                return -a[rows, y], -onehot, None
+            z = out.z.astype(np.float64)
+            zmax = np.max(z, axis=1, keepdims=True)
+            lse = (zmax + np.log(np.sum(np.exp(z - zmax), axis=1, keepdims=True))).reshape(-1)
+            return lse - z[rows, y], np.zeros_like(z), out.a.astype(np.float64) - onehot
+        a = out.a.astype(np.float64)
+        k = a.shape[1]
+        return np.mean((a - y) ** 2, axis=1), 2.0 * (a - y) / k, None
+
+
+def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[float] | Sequence[int],
+                  loss: LossKind | str | None = None) -> Backward:
+    """Forward then backward over the batch ``x`` (already normalised: the
+    first layer's input), for the mean ``loss`` (inferred when None)."""
+    kind = infer_loss(net) if loss is None else LossKind(loss)
+    _output_ok(net, kind)
+    n = int(x.shape[0])
+    targets = loss_targets(net, y, kind, n)
+    inputs, forwards = [], []
+    h = x
+    for layer in net.layers:
+        inputs.append(h)
+        f = dense.forward(layer, h)
+        forwards.append(f)
+        h = f.a
+    per, da, dz = _output_gradient(net, kind, forwards[-1], targets)
+    da, dz = da / n, (dz / n if dz is not None else None)  # the mean over the batch
+    back: list[dense.LayerBackward] = []
+    for l in range(len(net.layers) - 1, -1, -1):
+        layer = net.layers[l]
+        step = dense.backward(layer, inputs[l].astype(np.float64), _f64(forwards[l]), da, dz)
+        back.append(step)
+        da, dz = step.dx, None
+    return Backward(kind, float(np.mean(per)), per, tuple(reversed(back)), tuple(forwards))
+
+
+def _f64(f: dense.LayerForward) -> dense.LayerForward:
+    """Gradients in float64 whatever the weights' precision (the reference a
+    float32 model's gradients are checked against)."""
+    return dense.LayerForward(*(np.asarray(v, dtype=np.float64) for v in (f.zdot, f.zsum, f.z, f.g, f.a)))
