@@ -276,7 +276,7 @@ def network_from_arrays(
 def _n_inputs(X: Any, *norm: Any) -> int | None:
     """How many inputs the first layer must take, if X or the normalisation says."""
     if X is not None:
-        shape = np.shape(X) if not isinstance(X, (str, bytes)) else ()
+        shape: tuple[int, ...] = tuple(np.shape(X)) if not isinstance(X, (str, bytes)) else ()
         if len(shape) == 1:
             return int(shape[0])
         if len(shape) == 2 and shape[1]:
