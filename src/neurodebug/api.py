@@ -109,11 +109,13 @@ def _vector(value: Any, n: int, what: str) -> np.ndarray:
     raise ValueError(f"{what} has shape {_shape(arr)}, expected {n} number{'' if n == 1 else 's'}")
 
 
-def _layer(k: int, spec: Any, n_inputs: int | None) -> Layer:
-    """Layer ``k`` (1-based) from its tuple; ``n_inputs``: what it must take, if known."""
+def _layer(k: int, spec: Any, n_inputs: int | None, source: str) -> Layer:
+    """Layer ``k`` (1-based) from its tuple; ``n_inputs``: what it must take, if
+    known, and ``source``: what says so ("layer 1 has 3 units")."""
     where = f"layer {k}"
     if not isinstance(spec, (tuple, list)) or len(spec) not in (3, 4):
-        raise ValueError(f"{where} must be a tuple (W, b, activation) or (W, b, activation, params), got {spec!r:.80}")
+        got = f"{len(spec)} items" if isinstance(spec, (tuple, list)) else f"a {type(spec).__name__}"
+        raise ValueError(f"{where} must be a tuple (W, b, activation) or (W, b, activation, params), got {got}")
     W_in, b_in, g = spec[0], spec[1], spec[2]
     params = dict(spec[3]) if len(spec) == 4 and spec[3] is not None else {}
     W = _floats(W_in, f"{where}: W")
@@ -124,12 +126,14 @@ def _layer(k: int, spec: Any, n_inputs: int | None) -> Layer:
         raise ValueError(f"{where}: W is empty (shape {_shape(W)})")
     rows, cols = W.shape
     b_arr = _floats(b_in, f"{where}: b")
-    prev = "the input" if k == 1 else f"layer {k - 1}"
     if n_inputs is not None and rows != n_inputs:
         if cols == n_inputs:
-            raise ValueError(f"{where}: W is {rows}×{cols} but {prev} has {n_inputs} values: W looks transposed "
+            raise ValueError(f"{where}: W is {rows}×{cols} but {source}: W looks transposed "
                              f"(units × inputs); neurodebug takes W as inputs × units, as the course does: pass W.T")
-        raise ValueError(f"{where}: W is {rows}×{cols}, so it takes {rows} inputs, but {prev} has {n_inputs} values")
+        fix = "" if k > 1 else "; X has one row per sample (samples × inputs)"
+        if k == 1 and source.startswith("X is ") and source.split("×")[0] == f"X is {rows}":
+            fix = "; X looks transposed (inputs × samples): pass X.T, one sample per row"
+        raise ValueError(f"{where}: W is {rows}×{cols}, so it takes {rows} inputs, but {source}{fix}")
     if b_arr.size != cols:
         if b_arr.size == rows and rows != cols:
             raise ValueError(f"{where}: W is {rows}×{cols} but b has {rows} values, one per unit: W looks transposed "
@@ -138,15 +142,16 @@ def _layer(k: int, spec: Any, n_inputs: int | None) -> Layer:
     b = _vector(b_arr, cols, f"{where}: b")
     if not isinstance(b_in, np.ndarray) or b_in.dtype.kind != "f":
         b = b.astype(W.dtype)  # a list or integers: the weights' precision
-    name = activation_name(g) if isinstance(g, str) or g is None else _bad_activation(where, g)
+    if not (isinstance(g, str) or g is None):
+        raise ValueError(f"{where}: the activation must be a name such as \"sigmoid\", got {type(g).__name__} {g!r:.40}")
+    try:
+        name = activation_name(g)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     try:
         return Layer(f"layer{k}", name, W, b, params=params)
     except (ShapeError, ValueError) as exc:
         raise ValueError(f"{where} ({name}): {exc}") from None
-
-
-def _bad_activation(where: str, g: Any) -> str:
-    raise ValueError(f"{where}: the activation must be a name such as \"sigmoid\", got {type(g).__name__} {g!r:.40}")
 
 
 def _normalization(n: int, mean: Any, variance: Any, std: Any) -> Normalization | None:
@@ -155,7 +160,7 @@ def _normalization(n: int, mean: Any, variance: Any, std: Any) -> Normalization 
     if mean is None:
         raise ValueError("the normalisation needs mean= as well as variance= or std=")
     if (variance is None) == (std is None):
-        raise ValueError("give the normalisation's spread once: variance= (what Keras's Normalization stores) or std=")
+        raise ValueError("give the normalisation's spread once: variance= or std= (variance is what Keras's Normalization stores)")
     m = _vector(mean, n, "mean")
     spread = _vector(variance if std is None else std, n, "variance" if std is None else "std")
     for what, v in (("mean", m), ("variance" if std is None else "std", spread)):
@@ -257,10 +262,12 @@ def network_from_arrays(
         raise ValueError("layers must be a list of (W, b, activation) tuples")
     if not layers:
         raise ValueError("a network needs at least one layer: [(W1, b1, \"sigmoid\"), …]")
-    n_inputs = _n_inputs(X, mean, variance, std)
+    n_inputs, source = _n_inputs(X)
     built: list[Layer] = []
     for k, spec in enumerate(layers, start=1):
-        built.append(_layer(k, spec, built[-1].units if built else n_inputs))
+        if built:
+            n_inputs, source = built[-1].units, f"layer {k - 1} has {built[-1].units} units"
+        built.append(_layer(k, spec, n_inputs, source))
     net = Network(built, name=str(name))
     net.normalization = _normalization(net.n_inputs, mean, variance, std)
     for what, names, n in (("feature_names", feature_names, net.n_inputs), ("output_names", output_names, net.n_outputs)):
@@ -273,18 +280,17 @@ def network_from_arrays(
     return net
 
 
-def _n_inputs(X: Any, *norm: Any) -> int | None:
-    """How many inputs the first layer must take, if X or the normalisation says."""
-    if X is not None:
-        shape: tuple[int, ...] = tuple(np.shape(X)) if not isinstance(X, (str, bytes)) else ()
-        if len(shape) == 1:
-            return int(shape[0])
-        if len(shape) == 2 and shape[1]:
-            return int(shape[1])
-    for v in norm:
-        if v is not None and np.ndim(v) >= 1:
-            return int(np.size(v))
-    return None
+def _n_inputs(X: Any) -> tuple[int | None, str]:
+    """How many inputs the first layer must take, if X says, and how X says it."""
+    try:
+        shape: tuple[int, ...] = tuple(np.shape(X)) if X is not None and not isinstance(X, (str, bytes)) else ()
+    except ValueError:  # ragged: reported when X is read
+        shape = ()
+    if len(shape) == 1:
+        return int(shape[0]), f"X, one sample, has {shape[0]} value{'' if shape[0] == 1 else 's'}"
+    if len(shape) == 2 and shape[1]:
+        return int(shape[1]), f"X is {shape[0]}×{shape[1]}: {shape[1]} input{'' if shape[1] == 1 else 's'} per sample"
+    return None, ""
 
 
 # -- saving ---------------------------------------------------------------------------------
