@@ -153,6 +153,7 @@ ERRORS = [
     ([(W1[0], b1, "sigmoid")], {}, ["layer 1", "2-D", "W.reshape(-1, 1)"]),
     ([(W1, b1)], {}, ["layer 1", "(W, b, activation)"]),
     ([(W1, b1, "leaky_relu", {"beta": 1})], {}, ["layer 1", "takes no parameter 'beta'"]),
+    ([(W1, b1, "leaky_relu", 0.1)], {}, ["layer 1", "4th item", '{"alpha": 0.1}', "got float"]),
     (LAYERS, {"X": X_tstn.T[:, :1]}, ["layer 1", "takes 2 inputs", "X is 2×1: 1 input per sample", "X.T"]),
     (LAYERS, {"X": [1.0, 2.0, 3.0, 4.0]}, ["layer 1", "takes 2 inputs", "X, one sample, has 4 values"]),
     (network_layers_for_x_t := [(np.ones((5, 3)), b1, "relu")], {"X": np.ones((5, 2))},

@@ -117,7 +117,11 @@ def _layer(k: int, spec: Any, n_inputs: int | None, source: str) -> Layer:
         got = f"{len(spec)} items" if isinstance(spec, (tuple, list)) else f"a {type(spec).__name__}"
         raise ValueError(f"{where} must be a tuple (W, b, activation) or (W, b, activation, params), got {got}")
     W_in, b_in, g = spec[0], spec[1], spec[2]
-    params = dict(spec[3]) if len(spec) == 4 and spec[3] is not None else {}
+    extra = spec[3] if len(spec) == 4 else None
+    if extra is not None and not isinstance(extra, Mapping):
+        raise ValueError(f"{where}: the 4th item is the activation's parameters by name, e.g. {{\"alpha\": 0.1}}, "
+                         f"got {type(extra).__name__}")
+    params = dict(extra or {})
     W = _floats(W_in, f"{where}: W")
     if W.ndim != 2:
         hint = "; for one unit use W.reshape(-1, 1)" if W.ndim == 1 else ""
