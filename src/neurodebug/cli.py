@@ -57,8 +57,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     _add_activations_option(p)
 
 
-_ACTIVATIONS_HELP = ("for a .safetensors state_dict (weights, no architecture): one activation per Linear layer, "
-                     "comma-separated, e.g. relu,relu,softmax; parameters after a colon: leaky_relu:0.1, clip:-2:3")
+_ACTIVATIONS_HELP = ("for a .safetensors state_dict or a course-style .npz of W1, b1, W2, b2 (weights, no architecture): "
+                     "one activation per layer, comma-separated, e.g. relu,relu,softmax or sigmoid,sigmoid; "
+                     "parameters after a colon: leaky_relu:0.1, clip:-2:3")
 
 
 def _add_activations_option(p: argparse.ArgumentParser) -> None:
@@ -281,7 +282,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
         "(see neurodebug COMMAND --help)",
     )
-    main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors with --activations); default: the bundled coffee-roasting sample")
+    main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors or a course-style .npz with --activations); default: the bundled coffee-roasting sample")
     _add_input_options(main)
     main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
     main.add_argument("--version", action="version", version=f"neurodebug {__version__}")

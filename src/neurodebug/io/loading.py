@@ -64,8 +64,9 @@ def load_network(path: str | os.PathLike[str], activations: str | None = None) -
     """Read a network file of any supported format, chosen by its extension.
 
     ``activations`` ("relu,relu,softmax", one per layer) is for a
-    ``.safetensors`` file, which holds weights but no architecture; every
-    other format carries its own and refuses them.
+    ``.safetensors`` file or a course-style ``.npz`` (W1, b1, …), which hold
+    weights but no architecture; every other format carries its own and
+    refuses them.
     """
     p = Path(path)
     check_readable(p)
@@ -74,7 +75,12 @@ def load_network(path: str | os.PathLike[str], activations: str | None = None) -
 
         return read_safetensors_network(p, activations)
     if activations is not None:
-        raise NetworkFileError(p, "--activations", "only a .safetensors file takes them; this file names its own activations")
+        if _is_npz(p):  # a course-style .npz (W1, b1, …) takes them too
+            from .npz_format import read_npz_network
+
+            return read_npz_network(p, activations=activations)
+        raise NetworkFileError(p, "--activations", "only a .safetensors file takes them, or a course-style .npz "
+                               "(W1, b1, …); this file names its own activations")
     if p.suffix.lower() in UNSUPPORTED_HINTS:
         raise NetworkFileError(p, "", UNSUPPORTED_HINTS[p.suffix.lower()])
     readers = _readers()
@@ -86,6 +92,19 @@ def load_network(path: str | os.PathLike[str], activations: str | None = None) -
             return network_from_json(parse_json_text(p, read_bytes(p)), p)
         reader = _sniff(p, readers)
     return reader(p)
+
+
+def _is_npz(p: Path) -> bool:
+    """An .npz by its suffix, or a file without a known suffix that sniffs as one."""
+    suffix, readers = p.suffix.lower(), _readers()
+    if suffix == ".npz":
+        return True
+    if suffix in readers or suffix in UNSUPPORTED_HINTS or ".npz" not in readers or not p.is_file():
+        return False
+    try:
+        return _sniff(p, readers) is readers[".npz"]
+    except NetworkFileError:
+        return False
 
 
 def _looks_like_safetensors(p: Path) -> bool:

@@ -29,6 +29,8 @@ The key layout (docs/formats.md has the full table)::
     samples/expected        samples × outputs, a row of NaN = none
 
 Arrays keep their dtype: float32 weights stay float32. Nothing is unpickled.
+A file of W1, b1, W2, b2, … instead (``np.savez`` of a NumPy lab's arrays) is
+read by npz_course.py, with the activations from ``--activations``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from ..engine.network import BatchNorm, Layer, Network, Norm, NormAt, Normalizat
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
 from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
+from .npz_course import is_course_layout, read_course_npz
 
 FORMAT_NAME = "neurodebug-network"
 FORMAT_VERSION = 1
@@ -261,13 +264,21 @@ def _check_archive(path: str | os.PathLike[str], limit: int) -> None:
         raise NetworkFileError(path, "", over_limit("the arrays unpack to", total, limit))
 
 
-def read_npz_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> Network:
-    """Read a network from an .npz file laid out as described above."""
+def read_npz_network(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES,
+                     activations: str | None = None) -> Network:
+    """Read a network from an .npz file laid out as described above, or a
+    course-style one (W1, b1, W2, b2, …: npz_course.py), which needs
+    ``activations`` ("sigmoid,sigmoid", one per layer) as a .safetensors file does."""
     check_readable(path, limit, pipe_ok=False)
     _check_archive(path, limit)
     arrays = numpy_load(path, "arrays")
     if not isinstance(arrays, dict):
         raise NetworkFileError(path, "", "not an .npz archive (a zip of .npy arrays, as np.savez writes)")
+    if is_course_layout(list(arrays)):
+        return read_course_npz(path, arrays, activations)
+    if activations is not None:
+        raise NetworkFileError(path, "--activations", "this .npz names its own activations (layers/<i>/activation); "
+                               "only a .safetensors file or a course-style .npz (W1, b1, …) takes them")
     return _NpzReader(path, arrays).network()
 
 
