@@ -29,7 +29,7 @@ from .engine import PER_LAYER, PER_NEURON, Session
 from .engine.activations import ACTIVATIONS, KERAS_NAMES, SUPPORTED_ACTIVATIONS
 from .engine.network import Layer, Network, Normalization, ShapeError
 from .engine.numbers import fmt
-from .engine.pass_end import pass_end, pass_end_text
+from .engine.trace_text import trace_text
 from .engine.samples import NO_LABEL, Sample, Samples
 from .io.json_writer import write_json_network
 from .io.npz_format import write_npz_network
@@ -376,24 +376,6 @@ def _interactive_terminal() -> bool:
         return sys.stdin.isatty() and sys.stdout.isatty()
     except (AttributeError, ValueError, OSError):  # replaced or closed streams
         return False
-
-
-def trace_text(session: Session) -> str:
-    """What ``neurodebug trace`` prints for the session's sample: every step
-    with its formula and the real numbers, then the output."""
-    net, st = session.network, session.sample_trace
-    steps = [st.detail(step, session.settings) for step in session.plan]
-    w = len(str(len(steps)))
-    lines = [f"{net.name}: {net.shape_summary()}, sample \"{session.sample.name}\" "
-             f"x = [{', '.join(fmt(v) for v in session.sample.x)}], per {session.granularity}"]
-    lines += [f"edit  {e.describe(net)}" for e in session.journal]
-    for d in steps:
-        lines.append(f"{d.step.index + 1:>{w}}  {d.title}")
-        lines.append(f"{'':>{w}}    {d.formula}")
-        lines += [f"{'':>{w}}    ! {note}" for note in d.notes]
-    line, verdict = pass_end_text(pass_end(net, session.sample_index, st.outputs, session.settings))
-    lines.append(line + verdict)
-    return "\n".join(lines)
 
 
 def debug(net_or_layers: Network | Sequence[LayerSpec], X: Any = None, y: Any = None, *,

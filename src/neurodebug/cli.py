@@ -17,8 +17,7 @@ import numpy as np
 
 from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
-from .engine.numbers import fmt
-from .engine.pass_end import pass_end, pass_end_text
+from .engine.trace_text import trace_text
 from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
 from .io import NetworkFileError, load_network
@@ -135,24 +134,11 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 # -- trace ---------------------------------------------------------------------
 def cmd_trace(args: argparse.Namespace) -> int:
     session = open_session(args, Path(args.network))
-    net = session.network
-    st = session.sample_trace
-    steps = [st.detail(step, session.settings) for step in session.plan]
     if args.format == "json":
+        steps = [session.sample_trace.detail(step, session.settings) for step in session.plan]
         _write_json(trace_to_dict(session, steps, file=args.network), ensure_ascii=True)
         return 0
-    w = len(str(len(steps)))
-    print(f"{net.name}: {net.shape_summary()}, sample \"{session.sample.name}\" "
-          f"x = [{', '.join(fmt(v) for v in session.sample.x)}], per {session.granularity}")
-    for e in session.journal:
-        print(f"edit  {e.describe(net)}")
-    for d in steps:
-        print(f"{d.step.index + 1:>{w}}  {d.title}")
-        print(f"{'':>{w}}    {d.formula}")
-        for note in d.notes:
-            print(f"{'':>{w}}    ! {note}")
-    line, verdict = pass_end_text(pass_end(net, session.sample_index, st.outputs, session.settings))
-    print(line + verdict)
+    print(trace_text(session))
     return 0
 
 
