@@ -27,7 +27,7 @@ from .io.files import allow_reads
 if TYPE_CHECKING:
     from .engine.health import Explanation, Finding
 
-COMMANDS = ("trace", "check", "convert")
+COMMANDS = ("trace", "check", "convert", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
 
 
@@ -211,6 +211,58 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- verify --------------------------------------------------------------------
+def cmd_verify(args: argparse.Namespace) -> int:
+    """A learner's my_dense… (run in a child process) or recorded values (.npz)
+    against the engine: exit 0 all match, 1 a difference or their code failed,
+    2 a file that cannot be used."""
+    from .engine.diagnosis import Tolerance, VerifyReport, check_layers, check_outputs, check_values, report_lines, \
+        report_to_dict
+    from .engine.trace import trace_of
+    from .io.files import check_readable
+    from .io.learner_code import LearnerCodeError, read_reference_values, run_learner_code
+
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise UsageError(f"--timeout {args.timeout:g}: give a number of seconds > 0")
+    if args.rtol is not None and not 0 < args.rtol < 1:
+        raise UsageError(f"--rtol {args.rtol:g}: give a relative tolerance between 0 and 1, e.g. 1e-6")
+    code = check_readable(args.code, pipe_ok=False)
+    net = load_network(args.network, args.activations)
+    if args.inputs:
+        from .io.inputs import read_inputs
+
+        net.samples = read_inputs(args.inputs, net)
+    if not net.samples:
+        raise UsageError(f"{args.network}: the file has no samples; give some with --inputs FILE")
+    trace = trace_of(net)
+    names = list(net.samples.names)
+    with open(code, "rb") as fh:
+        is_npz = code.suffix.lower() == ".npz" or fh.read(2) == b"PK"
+    if is_npz:
+        z, a, dtypes = read_reference_values(code, trace)
+        tol = Tolerance.for_dtypes(net.compute_dtype, *dtypes, rel=args.rtol)
+        functions = [check_values(trace, f"{code.name} ({', '.join(f'a{l + 1}' for l in sorted(a))})", z, a, tol,
+                                  names)]
+        printed = ""
+    else:
+        try:
+            runs = run_learner_code(code, trace, timeout=args.timeout)
+        except LearnerCodeError as exc:
+            raise UsageError(str(exc)) from None
+        tol = Tolerance.for_dtypes(net.compute_dtype, rel=args.rtol)
+        kinds = {"my_dense": "one sample, one layer", "my_dense_v": "a batch, one layer"}
+        functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
+        functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
+        printed = runs.printed
+    report = VerifyReport(printable(code.name), net, names, functions, printed)
+    status = 0 if report.ok else 1
+    if args.format == "json":
+        _write_json(report_to_dict(report, status), ensure_ascii=False)
+    else:
+        print("\n".join(report_lines(report)))
+    return status
+
+
 # -- the debugger ----------------------------------------------------------------
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
@@ -303,7 +355,29 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     _add_activations_option(v)
+    _add_verify_parser(sub)
     return main, cmds
+
+
+def _add_verify_parser(sub: Any) -> None:
+    f = sub.add_parser(
+        "verify", allow_abbrev=False,
+        help="check your own forward propagation (my_dense, my_dense_v, my_sequential, my_predict in a .py) "
+        "or recorded values (a1, a2, … in an .npz) against the engine, neuron by neuron",
+        description="Import MY_CODE.py in a child process (time and memory limits) and call the functions it "
+        "defines on every sample, layer by layer on the engine's own layer inputs; or compare the arrays "
+        "a1, a2, … (and z1, …) of an .npz. Reports the first diverging neuron with its formula and a diagnosis. "
+        "Exit 0: everything matches; 1: a difference, or your code failed; 2: a file or option refused.",
+    )
+    f.add_argument("code", metavar="MY_CODE.py|VALUES.npz")
+    f.add_argument("network", metavar="NET")
+    f.add_argument("--inputs", metavar="FILE", help="check on these samples (.csv or .npy) instead of the file's")
+    f.add_argument("--format", choices=("text", "json"), default="text")
+    f.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="stop your code after this long (default 10)")
+    f.add_argument("--rtol", type=float, metavar="R",
+                   help="relative tolerance (default 1e-9; 4.8e-7 for float32 values)")
+    _add_activations_option(f)
 
 
 # A value that starts with a minus sign, "-0.467,0.416", looks like an option
@@ -333,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = cmd_parser.parse_args(argv)
-            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert}[args.command]
+            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert, "verify": cmd_verify}[args.command]
         else:
             args = main_parser.parse_args(argv)
             handler = cmd_debug
