@@ -268,12 +268,32 @@ NOT_TESTABLE = {"w_transposed": "W transposed: not testable on {where}: W is {n}
                                 "so W[j, :] has {u} values for {n} inputs (it would raise a shape error)"}
 
 
-def _matches(pred: np.ndarray | None, theirs: np.ndarray, rows: np.ndarray, slack: np.ndarray) -> bool:
+SHORT = {"integer_output": "integer output array", "last_neuron_skipped": "last neuron never computed",
+         "w_transposed": "W transposed", "bias_missing": "bias missing", "bias_twice": "bias added twice",
+         "activation_before_bias": "activation before the bias", "activation_missing": "activation missing",
+         "per_neuron_activation": "softmax applied one neuron at a time", "input_overwritten": "input overwritten"}
+
+
+def short(key: str, own: str = "the layer's") -> str:
+    """A hypothesis in a few words: 'bias missing', 'tanh instead of sigmoid'."""
+    if key.startswith("wrong_activation:"):
+        return f"{key.split(':', 1)[1]} instead of {own}"
+    return SHORT.get(key, key)
+
+
+def _closeness(pred: np.ndarray | None, theirs: np.ndarray, rows: np.ndarray, slack: np.ndarray) -> float | None:
+    """None when ``pred`` does not reproduce ``theirs``; else the largest
+    relative difference (0: exactly, 1: only within the absolute slack)."""
     if pred is None:
-        return False
-    pred = np.broadcast_to(np.asarray(pred, dtype=np.float64), theirs.shape)
-    tol = HYPOTHESIS_REL * np.abs(pred) + slack
-    return bool(agree(theirs[rows], pred[rows], tol[rows]).all())
+        return None
+    pred = np.broadcast_to(np.asarray(pred, dtype=np.float64), theirs.shape)[rows]
+    t = theirs[rows]
+    if not agree(t, pred, HYPOTHESIS_REL * np.abs(pred) + slack[rows]).all():
+        return None
+    with quiet():
+        rel = np.abs(t - pred) / np.maximum(np.maximum(np.abs(t), np.abs(pred)), TINY)
+    rel = np.where((t == pred) | (np.isnan(t) & np.isnan(pred)), 0.0, rel)
+    return float(np.max(rel, initial=0.0))
 
 
 def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, theirs: np.ndarray,
@@ -287,10 +307,10 @@ def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, thei
         return Diagnosis("input_overwritten", f"the input overwritten in place: your function changes {changed.argument} "
                          f"({what}); write into a new array (a_out = np.zeros(units))")
     layers = network.layers if layer_index is None else [network.layers[layer_index]]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[bool, int, str, str]] = []  # (loose, priority, key, text)
     untestable: list[str] = []
     tried: list[str] = []
-    for key, text, hyp in HYPOTHESES + WRONG:
+    for priority, (key, text, hyp) in enumerate(HYPOTHESES + WRONG):
         # the mistake in every layer, or (a whole network) in one layer only
         for only in [None] if layer_index is not None else [None, *range(len(layers))]:
             pred = _predict(layers, inputs, hyp, only)
@@ -301,22 +321,26 @@ def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, thei
                                                                n=lay.n_inputs, u=lay.units))
                 continue
             tried.append(key)
-            if _matches(pred, theirs, returned, slack):
+            close = _closeness(pred, theirs, returned, slack)
+            if close is not None:
                 where = "" if only is None else f" (in layer {only + 1} only)"
-                found.append((key, text + where))
+                found.append((close > HYPOTHESIS_REL, priority, key, text + where))
                 break
-    if dtype[:3] in ("int", "uin", "boo") and not any(k == "integer_output" for k, _ in found):
-        found.insert(0, ("integer_output", f"integer output array: your function returned {dtype} values"))
+    if dtype[:3] in ("int", "uin", "boo"):  # what they returned says so
+        found = [f for f in found if f[2] != "integer_output"]
+        found.insert(0, (False, -1, "integer_output", f"integer output array: your function returned {dtype} "
+                         "values (a_out = np.zeros(units, dtype=int)?), which truncates every activation"))
+    found.sort(key=lambda f: (f[0], f[1]))
     tried_names = tuple(dict.fromkeys(tried))
     if not found:
         listed = ", ".join(dict.fromkeys(k.split(":")[0] for k in tried))
         return Diagnosis("unknown", f"none of the usual mistakes reproduces your values (tried: {listed})",
                          untestable=tuple(untestable), tried=tried_names)
-    key, text = found[0]
-    if key.startswith("wrong_activation:"):
-        own = layers[0].activation if layer_index is not None else "the network's"
-        text = text.replace("the layer's", own)
-    return Diagnosis(key, text, also=tuple(k for k, _ in found[1:]), untestable=tuple(untestable), tried=tried_names)
+    own = layers[0].activation if layer_index is not None else "the network's"
+    loose, _, key, text = found[0]
+    also = tuple(short(f[2], own) for f in found[1:] if f[0] == loose)  # as exact as the first
+    return Diagnosis(key, text.replace("the layer's", own), also=also,
+                     untestable=tuple(untestable), tried=tried_names)
 
 
 def _predict(layers: list[Layer], x: np.ndarray, hyp: Hypothesis, only: int | None) -> np.ndarray | None:
@@ -380,8 +404,16 @@ def _divergence(network: Network, names: list[str], l: int, quantity: str, check
                       total[0], total[1])
 
 
-def _run_problems(name: str, kind: str, checks: list[LayerCheck], runs: list[LayerRun | None]) -> FunctionResult:
-    errors = [r.error for r in runs if r is not None and r.error]
+def _run_problems(name: str, kind: str, checks: list[LayerCheck], runs: list[LayerRun | None],
+                  names: list[str], network: Network | None = None) -> FunctionResult:
+    errors = []
+    for l, r in enumerate(runs):
+        if r is None or not r.error:
+            continue
+        place = [NeuronRef(l).label(network)] if network is not None else []
+        if r.error_sample is not None and 0 <= r.error_sample < len(names):
+            place.append(f'sample "{names[r.error_sample]}"')
+        errors.append(r.error + (f" ({', '.join(place)})" if place else ""))
     status = DIFFERS if any(not c.ok for c in checks) else ERROR if errors else OK
     changed = next((r.changed for r in runs if r is not None and r.changed is not None), None)
     if status == OK and changed is not None:
@@ -415,7 +447,7 @@ def check_layers(name: str, kind: str, trace: Trace, runs: list[LayerRun | None]
         compared += int(rows.sum()) * vals.a.shape[1]
         if first is None and (mismatch.any() or run.changed is not None):
             first = (l, check, ta)
-    result = _run_problems(name, kind, checks, list(runs))
+    result = _run_problems(name, kind, checks, list(runs), names, net)
     if first is not None:
         l, check, ta = first
         run = runs[l]
@@ -449,7 +481,7 @@ def check_outputs(name: str, trace: Trace, run: LayerRun, tol: Tolerance, names:
     ours = trace.outputs
     mismatch = ~agree(run.values, ours, ta) & run.returned[:, None]
     check = LayerCheck(L, "a", run.values, ours, mismatch, run.returned)
-    result = _run_problems(name, kind, [check], [run])
+    result = _run_problems(name, kind, [check], [run], names)
     if mismatch.any() or run.changed is not None:
         vals = trace.values[L]
         result.divergence = _divergence(net, names, L, "a", check, trace.layer_input(L), vals.z, vals.a,
@@ -491,7 +523,7 @@ def check_values(trace: Trace, source: str, z: dict[int, np.ndarray], a: dict[in
             if result_first is None and mismatch.any():
                 result_first = (l, check, np.asarray(x), vals.z, vals.a, ta, quantity)
         x = a[l]
-    result = _run_problems(f"{source}", "recorded values", checks, [])
+    result = _run_problems(source, "recorded values", checks, [], names)
     if result_first is not None:
         l, check, xin, zl, al, ta, quantity = result_first
         result.divergence = _divergence(net, names, l, quantity, check, xin, zl, al, (differing, compared))
@@ -528,12 +560,18 @@ def report_lines(report: VerifyReport) -> list[str]:
     elif bad.status == DIFFERS:
         lines.append(f"{bad.name}: changes its input in place")
     if bad.error:
-        lines.append(f"{bad.name} raised {bad.error}")
-    if bad.diagnosis is not None:
-        lines.append(f"diagnosis: {bad.diagnosis.text}")
-        if bad.diagnosis.also:
-            lines.append("  also consistent with: " + ", ".join(bad.diagnosis.also))
-        lines.extend(f"  {u}" for u in bad.diagnosis.untestable)
+        stop = bad.error.startswith(("stopped", "the child process", "it returned", "what it returned"))
+        lines.append(f"{bad.name}: {bad.error}" if stop else f"{bad.name} raised {bad.error}")
+        if "not aligned" in bad.error or "shapes" in bad.error:
+            lines.append("  hint: W is inputs × units, so neuron j's weights are the column W[:, j]; "
+                         "W[j] or W[j, :] is row j")
+    g = bad.diagnosis
+    if g is not None:
+        lines.append(f"diagnosis: {g.text}")
+        if g.also:
+            lines.append("  also consistent with these values: " + ", ".join(g.also))
+        if g.key == "unknown":
+            lines.extend(f"  {u}" for u in g.untestable)
     return lines
 
 

@@ -85,7 +85,12 @@ def save():
         json.dump(result, fh)
     os.replace(os.path.join(job_dir, "result.tmp"), os.path.join(job_dir, "result.json"))
 
+class Returned(Exception):
+    """What the function returned cannot be compared: no frame of ours is shown."""
+
 def describe(exc):
+    if isinstance(exc, Returned):
+        return str(exc)
     head = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
     if isinstance(exc, SyntaxError) and exc.filename == PATH:
         code = (exc.text or "").strip()
@@ -124,11 +129,14 @@ def changed(name, before, after, sample):
     return {"argument": name, "sample": sample, "index": k, "before": float(before.ravel()[k]), "after": float(after.ravel()[k])}
 
 def as_values(r, shape, what):
-    arr = np.asarray(r)
+    try:
+        arr = np.asarray(r)
+    except Exception as exc:
+        raise Returned(f"what it returned is not an array ({type(exc).__name__}: {exc})") from None
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"returned {type(r).__name__} of dtype {arr.dtype}, expected numbers")
+        raise Returned(f"it returned {type(r).__name__} of dtype {arr.dtype}, expected numbers")
     if arr.shape != shape and np.squeeze(arr).shape != np.squeeze(np.empty(shape)).shape:
-        raise ValueError(f"returned shape {arr.shape}, expected {what}")
+        raise Returned(f"it returned shape {arr.shape}, expected {what}")
     return arr.reshape(shape).astype(np.float64), str(arr.dtype)
 
 def run_layers(fname, fn, batch):
