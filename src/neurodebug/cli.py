@@ -254,7 +254,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
         functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
         printed = runs.printed
-    report = VerifyReport(printable(code.name), net, names, functions, printed)
+    report = VerifyReport(printable(code.name), net, names, functions, printed, tol)
     status = 0 if report.ok else 1
     if args.format == "json":
         _write_json(report_to_dict(report, status), ensure_ascii=False)

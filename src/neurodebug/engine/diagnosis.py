@@ -35,6 +35,7 @@ HYPOTHESIS_REL = 1e-6  # a hypothesis is computed in another order than theirs: 
 TINY = 1e-300
 
 OK, DIFFERS, ERROR, NOT_CHECKED = "ok", "differs", "error", "not checked"
+RECORDED = "recorded values"
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class VerifyReport:
     sample_names: list[str]
     functions: list[FunctionResult]
     printed: str = ""  # what their code wrote to stdout/stderr (the end of it)
+    tolerance: Tolerance = field(default_factory=Tolerance)
 
     @property
     def ok(self) -> bool:
@@ -523,7 +525,7 @@ def check_values(trace: Trace, source: str, z: dict[int, np.ndarray], a: dict[in
             if result_first is None and mismatch.any():
                 result_first = (l, check, np.asarray(x), vals.z, vals.a, ta, quantity)
         x = a[l]
-    result = _run_problems(source, "recorded values", checks, [], names)
+    result = _run_problems(source, RECORDED, checks, [], names)
     if result_first is not None:
         l, check, xin, zl, al, ta, quantity = result_first
         result.divergence = _divergence(net, names, l, quantity, check, xin, zl, al, (differing, compared))
@@ -546,15 +548,17 @@ def report_lines(report: VerifyReport) -> list[str]:
         lines.append(f"  {MARK[f.status]} {f.name} ({f.kind}): {what}{extra}")
     bad = report.first_problem
     if bad is None:
-        lines.append("every value matches the engine's (within 1e−9 relative; docs/verify.md)" if report.ok
-                     else "nothing was checked")
+        rel = f"{report.tolerance.rel:.2g}".replace("e-0", "e-").replace("-", "−")
+        lines.append(f"every value matches the engine's (within {rel} relative, and rounding: docs/verify.md)"
+                     if report.ok else "nothing was checked")
         return lines
     d = bad.divergence
     if d is not None and not (bad.diagnosis is not None and bad.diagnosis.key == "input_overwritten"
                               and d.differing == 0):
         theirs, ours = pair(d.theirs, d.ours)
         lines.append(f"first difference: {bad.name}, {d.where}, sample \"{d.sample_name}\"")
-        lines.append(f"  yours: {d.quantity} = {theirs}    expected: {d.quantity} = {ours}")
+        who = "recorded" if bad.kind == RECORDED else "yours"
+        lines.append(f"  {who}: {d.quantity} = {theirs}    expected: {d.quantity} = {ours}")
         lines.extend(f"  {line}" for line in d.formula)
         lines.append(f"  {d.differing} of {d.compared} values differ")
     elif bad.status == DIFFERS:
@@ -594,6 +598,7 @@ def report_to_dict(report: VerifyReport, exit_status: int) -> dict[str, Any]:
     return {
         "status": "ok" if report.ok else ("differs" if first is not None else "not checked"),
         "exit_status": exit_status, "source": report.source, "network": report.network.name,
+        "tolerance": {"rel": report.tolerance.rel, "eps": report.tolerance.eps},
         "samples": list(report.sample_names),
         "first_divergence": div(first.divergence) if first else None,
         "diagnosis": diag(first.diagnosis) if first else None,
