@@ -128,8 +128,18 @@ def test_transposed_w_is_untestable_on_a_non_square_layer_and_says_so(capsys):
 def test_an_endless_loop_is_stopped_by_the_timeout():
     proc = run_cli(str(FIX / "endless_loop.py"), COFFEE, "--timeout", "2")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "my_dense: stopped after 2 s (the --timeout): an endless loop?" in proc.stdout
-    assert "while calling my_dense, layer 1, sample 1" in proc.stdout
+    assert ('my_dense: stopped after 2 s (--timeout) while calling my_dense, layer 1, sample 1 '
+            '("light medium roast"): an endless loop?') in proc.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
+def test_a_huge_allocation_meets_the_memory_limit(capsys, tmp_path):
+    mem = tmp_path / "mem.py"
+    mem.write_text("import numpy as np\n\n\ndef my_dense(a_in, W, b, g):\n"
+                   "    big = np.ones(3 * 1024**3 // 8)\n    return big[:W.shape[1]]\n", encoding="utf-8")
+    code, out, _ = verify(capsys, str(mem), SEED)
+    assert code == 1
+    assert "my_dense raised MemoryError" in out and "mem.py:5: big = np.ones(3 * 1024**3 // 8)" in out
 
 
 def test_a_syntax_error_exits_2_with_file_and_line(tmp_path):
@@ -157,7 +167,7 @@ def test_a_file_that_cannot_be_used_exits_2(capsys, fixture, words):
 def test_a_top_level_endless_loop_is_an_import_that_never_ends(capsys):
     code, _, err = verify(capsys, str(FIX / "slow_import.py"), COFFEE, "--timeout", "1")
     assert code == 2
-    assert "slow_import.py: stopped after 1 s (the --timeout): an endless loop? while being imported" in err
+    assert "slow_import.py: stopped after 1 s (--timeout) while being imported: an endless loop?" in err
 
 
 @pytest.mark.parametrize("argv, words", [

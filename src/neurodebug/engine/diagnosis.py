@@ -36,6 +36,7 @@ TINY = 1e-300
 
 OK, DIFFERS, ERROR, NOT_CHECKED = "ok", "differs", "error", "not checked"
 RECORDED = "recorded values"
+STOPPED = ("stopped", "the child process")  # how io/learner_code.py words a child that did not finish
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,9 @@ def _run_problems(name: str, kind: str, checks: list[LayerCheck], runs: list[Lay
     for l, r in enumerate(runs):
         if r is None or not r.error:
             continue
+        if r.error.startswith(STOPPED):  # says where it was itself
+            errors.append(r.error)
+            continue
         place = [NeuronRef(l).label(network)] if network is not None else []
         if r.error_sample is not None and 0 <= r.error_sample < len(names):
             place.append(f'sample "{names[r.error_sample]}"')
@@ -564,7 +568,7 @@ def report_lines(report: VerifyReport) -> list[str]:
     elif bad.status == DIFFERS:
         lines.append(f"{bad.name}: changes its input in place")
     if bad.error:
-        stop = bad.error.startswith(("stopped", "the child process", "it returned", "what it returned"))
+        stop = bad.error.startswith((*STOPPED, "it returned", "what it returned"))
         lines.append(f"{bad.name}: {bad.error}" if stop else f"{bad.name} raised {bad.error}")
         if "not aligned" in bad.error or "shapes" in bad.error:
             lines.append("  hint: W is inputs × units, so neuron j's weights are the column W[:, j]; "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -312,7 +313,7 @@ def run_learner_code(path: str | os.PathLike[str], trace: Trace, timeout: float 
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                stopped = f"stopped after {timeout:g} s (the --timeout): an endless loop?"
+                stopped = f"stopped after {timeout:g} s (--timeout)"
             finally:
                 _kill_group(proc)
         runs = LearnerRuns(printed=printable((_tail(out_path) + _tail(err_path)).strip(), newlines=True))
@@ -326,13 +327,21 @@ def run_learner_code(path: str | os.PathLike[str], trace: Trace, timeout: float 
         if result.get("import_error"):
             raise LearnerCodeError(f"{p.name}: cannot be imported: {printable(str(result['import_error']))}")
         if "found" not in result:
-            raise LearnerCodeError(f"{p.name}: {stopped or 'did not finish'} while being imported")
+            raise LearnerCodeError(f"{p.name}: {stopped or 'did not finish'} while being imported"
+                                   + (": an endless loop?" if stopped and stopped.startswith("stopped") else ""))
         if not result["found"]:
             raise LearnerCodeError(f"{p.name}: defines none of the functions looked for: {', '.join(LOOKED_FOR)}")
         if stopped:
-            runs.stopped = f"{stopped}, while calling {printable(where)}" if where else stopped
+            named = re.sub(r"sample (\d+)$", lambda m: _sample_text(trace, int(m.group(1))), printable(where))
+            runs.stopped = (f"{stopped} while calling {named}" if where else stopped) \
+                + (": an endless loop?" if stopped.startswith("stopped") else "")
         _collect(job_dir, result, trace, runs, where)
         return runs
+
+
+def _sample_text(trace: Trace, k: int) -> str:
+    names = trace.network.samples.names
+    return f'sample {k} ("{printable(names[k - 1])}")' if 1 <= k <= len(names) else f"sample {k}"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
