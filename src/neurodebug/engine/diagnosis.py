@@ -327,7 +327,8 @@ def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, thei
             close = _closeness(pred, theirs, returned, slack)
             if close is not None:
                 where = "" if only is None else f" (in layer {only + 1} only)"
-                found.append((close > HYPOTHESIS_REL, priority, key, text + where))
+                found.append((close > HYPOTHESIS_REL, priority, key, text.replace("the layer's", _own(layers, only))
+                              + where))
                 break
     if dtype[:3] in ("int", "uin", "boo"):  # what they returned says so
         found = [f for f in found if f[2] != "integer_output"]
@@ -339,11 +340,16 @@ def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, thei
         listed = ", ".join(dict.fromkeys(k.split(":")[0] for k in tried))
         return Diagnosis("unknown", f"none of the usual mistakes reproduces your values (tried: {listed})",
                          untestable=tuple(untestable), tried=tried_names)
-    own = layers[0].activation if layer_index is not None else "the network's"
     loose, _, key, text = found[0]
-    also = tuple(short(f[2], own) for f in found[1:] if f[0] == loose)  # as exact as the first
-    return Diagnosis(key, text.replace("the layer's", own), also=also,
+    also = tuple(short(f[2], _own(layers, None)) for f in found[1:] if f[0] == loose)  # as exact as the first
+    return Diagnosis(key, text, also=also,
                      untestable=tuple(untestable), tried=tried_names)
+
+
+def _own(layers: list[Layer], only: int | None) -> str:
+    """The activation a wrong one replaced: the layer's, or every layer's when they share one."""
+    names = {layer.activation for layer in layers} if only is None else {layers[only].activation}
+    return names.pop() if len(names) == 1 else "the layers' own"
 
 
 def _predict(layers: list[Layer], x: np.ndarray, hyp: Hypothesis, only: int | None) -> np.ndarray | None:
@@ -600,7 +606,7 @@ def report_to_dict(report: VerifyReport, exit_status: int) -> dict[str, Any]:
 
     first = report.first_problem
     return {
-        "status": "ok" if report.ok else ("differs" if first is not None else "not checked"),
+        "status": "ok" if report.ok else (first.status if first is not None else NOT_CHECKED),
         "exit_status": exit_status, "source": report.source, "network": report.network.name,
         "tolerance": {"rel": report.tolerance.rel, "eps": report.tolerance.eps},
         "samples": list(report.sample_names),

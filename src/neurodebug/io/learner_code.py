@@ -166,7 +166,7 @@ def run_layers(fname, fn, batch):
                 shape = (m, units) if batch else (units,)
                 vals, dtype = as_values(r, shape, f"({m}, {units})" if batch else f"({units},)")
             except Exception as exc:
-                run["error"], run["error_sample"] = describe(exc), (i or 0)
+                run["error"], run["error_sample"] = describe(exc), i
                 break
             rows = slice(None) if batch else i
             out[rows] = vals
@@ -224,7 +224,7 @@ def run_network(fname, fn, batch):
             shape = (m, n_out) if batch else (n_out,)
             vals, dtype = as_values(r, shape, f"({m}, {n_out})" if batch else f"({n_out},)")
         except Exception as exc:
-            info["error"], info["error_sample"] = describe(exc), (i or 0)
+            info["error"], info["error_sample"] = describe(exc), i
             break
         rows = slice(None) if batch else i
         out[rows] = vals
@@ -333,8 +333,11 @@ def run_learner_code(path: str | os.PathLike[str], trace: Trace, timeout: float 
             raise LearnerCodeError(f"{p.name}: defines none of the functions looked for: {', '.join(LOOKED_FOR)}")
         if stopped:
             named = re.sub(r"sample (\d+)$", lambda m: _sample_text(trace, int(m.group(1))), printable(where))
+            later = re.search(r"sample (\d+)$", where)
+            why = ": an endless loop?" if later is None or later.group(1) == "1" else \
+                ": too slow for the --timeout? (give a longer one, or fewer samples with --inputs)"
             runs.stopped = (f"{stopped} while calling {named}" if where else stopped) \
-                + (": an endless loop?" if stopped.startswith("stopped") else "")
+                + (why if stopped.startswith("stopped") else "")
         _collect(job_dir, result, trace, runs, where)
         return runs
 
