@@ -346,3 +346,13 @@ def test_report_lines_and_json_for_a_front_end():
     assert doc["functions"][1]["status"] == "ok"
     assert doc["functions"][1]["layers"][1]["skipped"] == "a2 is not in the file"
     assert funcs[1].layers[1].skipped and NOT_CHECKED != funcs[1].status
+
+
+def test_nan_and_infinity_match_and_a_mismatched_signature_is_not_checked(capsys):
+    # nan_overflow.json overflows to ∞ and then NaN: the same in the learner's loop; its 3 layers
+    # do not fit my_sequential(x, W1, b1, W2, b2), which is reported as not checked, not as wrong.
+    code, out, _ = verify(capsys, str(FIX / "dense_loop.py"), str(SAMPLES / "nan_overflow.json"))
+    assert code == 0, out
+    assert "✓ my_dense (one sample, one layer): matches" in out
+    assert ("– my_sequential (the whole network): not checked: it takes 4 weight arrays (W1, b1, W2, b2) "
+            "but the network has 3 layers") in out
