@@ -303,7 +303,7 @@ class _Script:
         else:
             inputs = f"The inputs are the {_plural(len(self.names), 'sample')} of the file."
         agrees = ("neurodebug's own outputs, to 1e-12" if self.dtype == np.float64
-                  else f"neurodebug's own {self.dtype} outputs, bit for bit")
+                  else f"neurodebug's own outputs of this {self.dtype} network, bit for bit")
         return f'''"""Forward propagation of "{_docstring_text(net.name)}" ({net.shape_summary()}), in NumPy.
 
 Written by `neurodebug export --numpy`{where}. It needs only
