@@ -27,7 +27,7 @@ from .io.files import allow_reads
 if TYPE_CHECKING:
     from .engine.health import Explanation, Finding
 
-COMMANDS = ("trace", "check", "convert")
+COMMANDS = ("trace", "check", "convert", "export")
 DEFAULT_SAMPLE = "coffee_roasting.json"
 
 
@@ -211,6 +211,25 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export ----------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    """The network as a standalone NumPy script that prints its samples' outputs."""
+    from .io.numpy_export import export_numpy
+
+    if not args.numpy:
+        raise UsageError("export: say what to write: --numpy (a NumPy script), e.g. neurodebug export NET --numpy -o forward.py")
+    net = load_network(args.network, args.activations)
+    if args.inputs:
+        from .io.inputs import read_inputs
+
+        net.samples = read_inputs(args.inputs, net)
+    elif args.input is not None:
+        net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
+    written = export_numpy(net, args.output, overwrite=args.force, source=args.network)
+    print("wrote " + " and ".join(printable(str(p)) for p in written))
+    return 0
+
+
 # -- the debugger ----------------------------------------------------------------
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
@@ -303,6 +322,18 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     _add_activations_option(v)
+    e = sub.add_parser("export", help="write the network as a standalone NumPy script (--numpy)", allow_abbrev=False,
+                       description="Write the network as a Python script that needs only NumPy, in the lesson's "
+                       "style, and prints the outputs of its samples: neurodebug's outputs to 1e-12. Past "
+                       "2,000 numbers the arrays go to an .npz of the same name beside the script.")
+    e.add_argument("network")
+    e.add_argument("--numpy", action="store_true", help="write a NumPy script (the one export so far)")
+    e.add_argument("-o", "--output", required=True, help="the script to write, e.g. forward.py")
+    e.add_argument("--force", action="store_true", help="overwrite OUTPUT (and its .npz) if it exists")
+    exported = e.add_mutually_exclusive_group()
+    exported.add_argument("--inputs", metavar="FILE", help="the script's samples: these (.csv or .npy) instead of the file's")
+    exported.add_argument("--input", metavar="X1,X2,…", help="the script's sample: this one input, comma-separated")
+    _add_activations_option(e)
     return main, cmds
 
 
@@ -333,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = cmd_parser.parse_args(argv)
-            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert}[args.command]
+            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert, "export": cmd_export}[args.command]
         else:
             args = main_parser.parse_args(argv)
             handler = cmd_debug
