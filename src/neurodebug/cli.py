@@ -1,5 +1,5 @@
-"""Command line: ``neurodebug [NET]`` opens the debugger; ``trace``, ``check``
-and ``convert`` work headless. Bad input exits 2 with one line, no traceback."""
+"""Command line: ``neurodebug [NET]`` opens the debugger; ``trace``, ``check``,
+``convert`` and ``export`` work headless. Bad input exits 2 with one line, no traceback."""
 
 from __future__ import annotations
 
@@ -285,7 +285,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         prog="neurodebug", allow_abbrev=False,
         description="Step through a neural network's forward propagation, one operation at a time.",
         epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
-        "(see neurodebug COMMAND --help)",
+        "| neurodebug export NET --numpy -o forward.py (see neurodebug COMMAND --help)",
     )
     main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors or a course-style .npz with --activations); default: the bundled coffee-roasting sample")
     _add_input_options(main)
