@@ -1,5 +1,5 @@
-"""Command line: ``neurodebug [NET]`` opens the debugger; ``trace``, ``check``
-and ``convert`` work headless. Bad input exits 2 with one line, no traceback."""
+"""Command line: ``neurodebug [NET]`` opens the debugger; ``trace``, ``check``,
+``convert``, ``export`` and ``verify`` work headless. Bad input exits 2 with one line, no traceback."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from .io.files import allow_reads
 if TYPE_CHECKING:
     from .engine.health import Explanation, Finding
 
-COMMANDS = ("trace", "check", "convert", "verify")
+COMMANDS = ("trace", "check", "convert", "export", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
 
 
@@ -211,6 +211,25 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export ----------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    """The network as a standalone NumPy script that prints its samples' outputs."""
+    from .io.numpy_export import export_numpy
+
+    if not args.numpy:
+        raise UsageError("export: say what to write: --numpy (a NumPy script), e.g. neurodebug export NET --numpy -o forward.py")
+    net = load_network(args.network, args.activations)
+    if args.inputs:
+        from .io.inputs import read_inputs
+
+        net.samples = read_inputs(args.inputs, net)
+    elif args.input is not None:
+        net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
+    written = export_numpy(net, args.output, overwrite=args.force, source=args.network)
+    print("wrote " + " and ".join(printable(str(p)) for p in written))
+    return 0
+
+
 # -- verify --------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
     """A learner's my_dense… (run in a child process) or recorded values (.npz)
@@ -318,6 +337,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         prog="neurodebug", allow_abbrev=False,
         description="Step through a neural network's forward propagation, one operation at a time.",
         epilog="commands: neurodebug trace NET | neurodebug check NET | neurodebug convert MODEL -o OUT "
+        "| neurodebug export NET --numpy -o forward.py | neurodebug verify MY_CODE.py NET "
         "(see neurodebug COMMAND --help)",
     )
     main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors or a course-style .npz with --activations); default: the bundled coffee-roasting sample")
@@ -355,6 +375,18 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     v.add_argument("-o", "--output", required=True, help="the file to write: .json (our format) or .npz (large networks)")
     v.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     _add_activations_option(v)
+    e = sub.add_parser("export", help="write the network as a standalone NumPy script (--numpy)", allow_abbrev=False,
+                       description="Write the network as a Python script that needs only NumPy, in the lesson's "
+                       "style, and prints the outputs of its samples: neurodebug's outputs to 1e-12. Past "
+                       "2,000 numbers the arrays go to an .npz of the same name beside the script.")
+    e.add_argument("network")
+    e.add_argument("--numpy", action="store_true", help="write a NumPy script (the one export so far)")
+    e.add_argument("-o", "--output", required=True, help="the script to write, e.g. forward.py")
+    e.add_argument("--force", action="store_true", help="overwrite OUTPUT (and its .npz) if it exists")
+    exported = e.add_mutually_exclusive_group()
+    exported.add_argument("--inputs", metavar="FILE", help="the script's samples: these (.csv or .npy) instead of the file's")
+    exported.add_argument("--input", metavar="X1,X2,…", help="the script's sample: this one input, comma-separated")
+    _add_activations_option(e)
     _add_verify_parser(sub)
     return main, cmds
 
@@ -407,7 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = cmd_parser.parse_args(argv)
-            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert, "verify": cmd_verify}[args.command]
+            handler = {"trace": cmd_trace, "check": cmd_check, "convert": cmd_convert, "export": cmd_export,
+                       "verify": cmd_verify}[args.command]
         else:
             args = main_parser.parse_args(argv)
             handler = cmd_debug

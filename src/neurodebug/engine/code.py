@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,25 +55,42 @@ class CodeView:
     values: tuple[str, ...]  # per line: its latest computed value ("" before its step)
 
 
-def literal(v: float) -> str:
-    """A number as Python source: 0.5, -2, 1e-07, np.nan, -np.inf."""
-    v = float(v)
-    if math.isnan(v):
+def literal(v: float | np.floating[Any], exact: bool = False) -> str:
+    """A number as Python source: 0.5, -2, 1e-07, np.nan, -np.inf.
+
+    ``exact``: every digit, so the text reads back as the very same number
+    (an exported script): float64's repr (0.30000000000000004, 200.0), and
+    for a float32 or float16 scalar the shortest text that reads back as it
+    in its own dtype (np.float32(0.1) → 0.1)."""
+    x = float(v)
+    if math.isnan(x):
         return "np.nan"
-    if math.isinf(v):
-        return "np.inf" if v > 0 else "-np.inf"
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:.6g}"
+    if math.isinf(x):
+        return "np.inf" if x > 0 else "-np.inf"
+    if exact:
+        if isinstance(v, np.floating) and v.dtype != np.float64:
+            short = str(v)
+            if type(v)(float(short)) == v:
+                return short
+        return repr(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
 
 
-def array_literal(v: np.ndarray) -> str:
-    return "np.array([" + ", ".join(literal(x) for x in np.ravel(v)) + "])"
+def array_literal(v: np.ndarray, exact: bool = False) -> str:
+    """``exact``: every digit, and the dtype when it is not float64
+    (``np.array([0.1, 2.0], dtype=np.float32)``)."""
+    values = ", ".join(literal(x, exact) for x in np.ravel(v))
+    dtype = np.asarray(v).dtype
+    if exact and dtype != np.float64:
+        return f"np.array([{values}], dtype=np.{dtype.name})"
+    return f"np.array([{values}])"
 
 
-def activation_call(layer: Layer, arg: str) -> str:
+def activation_call(layer: Layer, arg: str, exact: bool = False) -> str:
     """``sigmoid(z1_2)``, ``leaky_relu(z1, alpha=0.01)``: the call the lesson writes."""
-    params = "".join(f", {k}={literal(v)}" for k, v in layer.params.items())
+    params = "".join(f", {k}={literal(v, exact)}" for k, v in layer.params.items())
     return f"{layer.activation}({arg}{params})"
 
 
@@ -86,17 +104,20 @@ def norm_names(norm: Norm, suffix: str) -> str:
     return f"# {names}: the {norm.title}'s {norm.size} values each, from the file"
 
 
-def norm_expression(norm: Norm, arg: str, j: int | None, names: str | None = None) -> str:
+def norm_expression(norm: Norm, arg: str, j: int | None, names: str | None = None, exact: bool = False) -> str:
     """The norm applied to ``arg``: element ``j``'s numbers, or (``j`` None)
-    the vectors by ``names`` + parameter (``mu1``…) or written out when short."""
+    the vectors by ``names`` + parameter (``mu1``…) or written out when short
+    (``exact``: with every digit, see ``literal``)."""
     def p(name: str) -> str:
         value = norm.param(name)
         if j is not None:
-            return literal(value[j]) if value[j] >= 0 else f"({literal(value[j])})"
-        return array_literal(value) if value.size <= INLINE or names is None else f"{SYMBOLS[name]}{names}"
+            return literal(value[j], exact) if value[j] >= 0 else f"({literal(value[j], exact)})"
+        if value.size <= INLINE or names is None:
+            return array_literal(value, exact)
+        return f"{SYMBOLS[name]}{names}"
 
     if isinstance(norm, BatchNorm):
-        return (f"({arg} - {p('mean')}) / np.sqrt({p('var')} + {literal(norm.eps)})"
+        return (f"({arg} - {p('mean')}) / np.sqrt({p('var')} + {literal(norm.eps, exact)})"
                 f" * {p('gamma')} + {p('beta')}")
     if isinstance(norm, Rescaling):
         return f"{arg} * {p('scale')} + {p('offset')}"
