@@ -235,11 +235,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """A learner's my_dense… (run in a child process) or recorded values (.npz)
     against the engine: exit 0 all match, 1 a difference or their code failed,
     2 a file that cannot be used."""
-    from .engine.diagnosis import Tolerance, VerifyReport, check_layers, check_outputs, check_values, report_lines, \
-        report_to_dict
-    from .engine.trace import trace_of
+    from .engine.diagnosis import report_lines, report_to_dict
     from .io.files import check_readable
-    from .io.learner_code import LearnerCodeError, read_reference_values, run_learner_code
+    from .io.learner_code import LearnerCodeError, verify_file
 
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise UsageError(f"--timeout {args.timeout:g}: give a number of seconds > 0")
@@ -253,27 +251,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         net.samples = read_inputs(args.inputs, net)
     if not net.samples:
         raise UsageError(f"{args.network}: the file has no samples; give some with --inputs FILE")
-    trace = trace_of(net)
-    names = list(net.samples.names)
-    with open(code, "rb") as fh:
-        is_npz = code.suffix.lower() == ".npz" or fh.read(2) == b"PK"
-    if is_npz:
-        z, a, dtypes = read_reference_values(code, trace)
-        tol = Tolerance.for_dtypes(net.compute_dtype, *dtypes, rel=args.rtol)
-        functions = [check_values(trace, f"{code.name} ({', '.join(f'a{l + 1}' for l in sorted(a))})", z, a, tol,
-                                  names)]
-        printed = ""
-    else:
-        try:
-            runs = run_learner_code(code, trace, timeout=args.timeout)
-        except LearnerCodeError as exc:
-            raise UsageError(str(exc)) from None
-        tol = Tolerance.for_dtypes(net.compute_dtype, rel=args.rtol)
-        kinds = {"my_dense": "one sample, one layer", "my_dense_v": "a batch, one layer"}
-        functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
-        functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
-        printed = runs.printed
-    report = VerifyReport(printable(code.name), net, names, functions, printed, tol)
+    try:
+        report = verify_file(code, net, timeout=args.timeout, rtol=args.rtol)
+    except LearnerCodeError as exc:
+        raise UsageError(str(exc)) from None
     status = 0 if report.ok else 1
     if args.format == "json":
         _write_json(report_to_dict(report, status), ensure_ascii=False)
@@ -298,11 +279,24 @@ def cmd_debug(args: argparse.Namespace) -> int:
     from .tui.app import NeurodebugApp
 
     check_readable(path)  # a missing file fails here, before the screen changes
+    code = None
+    if args.verify:
+        if not (args.timeout > 0 and math.isfinite(args.timeout)):
+            raise UsageError(f"--timeout {args.timeout:g}: give a number of seconds > 0")
+        code = check_readable(args.verify, pipe_ok=False)
 
     def loader(progress) -> Session:
         progress(f"Reading {printable(path.name)} …")
         session = open_session(args, path, zeros_if_empty=True)
         session.watches = watches
+        if code is not None:
+            from .io.learner_code import LearnerCodeError, verify_file
+
+            progress(f"Running {printable(code.name)} against every neuron …")
+            try:
+                session.verified = verify_file(code, session.network, timeout=args.timeout)
+            except LearnerCodeError as exc:
+                raise NetworkFileError(None, "", str(exc)) from None
         return session
 
     app = NeurodebugApp(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
@@ -343,6 +337,10 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors or a course-style .npz with --activations); default: the bundled coffee-roasting sample")
     _add_input_options(main)
     main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
+    main.add_argument("--verify", metavar="CODE", help="check your my_dense (a .py file, run in a child process) or "
+                      "recorded values (.npz) against every neuron: ✓/✗ beside ours, f goes to the next ✗")
+    main.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                      help="with --verify: stop your code after this long (default 10)")
     main.add_argument("--version", action="version", version=f"neurodebug {__version__}")
 
     cmds = argparse.ArgumentParser(prog="neurodebug", allow_abbrev=False)

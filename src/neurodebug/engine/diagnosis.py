@@ -155,6 +155,32 @@ class VerifyReport:
     def first_problem(self) -> FunctionResult | None:
         return next((f for f in self.functions if f.status in (DIFFERS, ERROR)), None)
 
+    def shown(self) -> FunctionResult | None:
+        """The function a front end shows neuron by neuron: the first that
+        compared layers (my_dense before my_dense_v), a differing one first."""
+        with_layers = [f for f in self.functions if f.layers]
+        return next((f for f in with_layers if f.status == DIFFERS), with_layers[0] if with_layers else None)
+
+    def layer_check(self, layer: int) -> LayerCheck | None:
+        """The shown function's comparison of ``layer`` (None: not compared)."""
+        f = self.shown()
+        if f is None:
+            return None
+        return next((c for c in f.layers if c.layer == layer and c.skipped is None), None)
+
+    def mismatches(self) -> list[tuple[int, int, int]]:
+        """Every (sample, layer, neuron) whose value differs, in the order
+        of the pass: sample by sample, layer by layer."""
+        f = self.shown()
+        if f is None:
+            return []
+        out = []
+        for check in f.layers:
+            if check.skipped is None:
+                for row, j in np.argwhere(check.mismatch):
+                    out.append((int(row), check.layer, int(j)))
+        return sorted(out)
+
 
 # -- agreeing within rounding ---------------------------------------------------------------
 def _norm_scale(layer: Layer, at: NormAt) -> np.ndarray | float:

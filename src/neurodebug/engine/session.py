@@ -24,6 +24,7 @@ from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
+from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
 from .health import check_health
@@ -49,6 +50,7 @@ class Session:
     sample_index: int = 0
     watches: list[Watch] = field(default_factory=list)
     settings: Settings = DEFAULT_CONFIG  # every threshold: health, step notes, watches
+    verified: VerifyReport | None = None  # a learner's code (or recorded values) checked against the engine
 
     def __post_init__(self) -> None:
         if not self.network.samples:
@@ -155,6 +157,31 @@ class Session:
         if stop is None:
             return None
         l, j = stop
+        if self.granularity == PER_LAYER:
+            self.goto(self.plan.layer_end(l))
+        else:
+            self.goto(self._group_end(self.plan.index_of(l, j, DOT)))
+        return stop
+
+    def next_mismatch(self) -> tuple[int, int, int] | None:
+        """Move to the next value the verified code got wrong — (sample,
+        layer, neuron) after the current sample and neuron, wrapping round —
+        standing on the neuron's last step so both values show."""
+        if self.verified is None:
+            return None
+        found = self.verified.mismatches()
+        if not found:
+            return None
+        step = self.step
+        here = (self.sample_index, -1, -1)
+        if step is not None and step.layer >= 0:
+            here = (self.sample_index, step.layer, step.neuron if step.neuron is not None else -1)
+            if step.neuron is not None and self.cursor < self._group_end(self.cursor):
+                here = (self.sample_index, step.layer, step.neuron - 1)
+        stop = next((m for m in found if m > here), found[0])
+        row, l, j = stop
+        if row != self.sample_index:
+            self.set_sample(row)
         if self.granularity == PER_LAYER:
             self.goto(self.plan.layer_end(l))
         else:

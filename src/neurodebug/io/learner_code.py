@@ -26,8 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.diagnosis import Changed, LayerRun
-from ..engine.trace import Trace
+from ..engine.diagnosis import (
+    Changed, LayerRun, Tolerance, VerifyReport, check_layers, check_outputs, check_values,
+)
+from ..engine.network import Network
+from ..engine.trace import Trace, trace_of
 from .arrays import numpy_load
 from .errors import NetworkFileError, printable
 from .files import check_readable
@@ -469,3 +472,29 @@ def read_reference_values(path: str | os.PathLike[str], trace: Trace
         raise NetworkFileError(p, "", "holds no a1, a2, …: nothing to compare")
     return z, a, dtypes
 
+
+def verify_file(code: Path, net: Network, timeout: float = DEFAULT_TIMEOUT,
+                rtol: float | None = None) -> VerifyReport:
+    """Check ``code`` — a learner's Python file (run in a child process) or
+    recorded values (an .npz of a1, a2, …) — against the engine on the
+    network's samples: what ``neurodebug verify`` prints and the debugger's
+    ``--verify`` shows. Raises LearnerCodeError (or NetworkFileError for a
+    bad .npz) when the file cannot be used."""
+    trace = trace_of(net)
+    names = list(net.samples.names)
+    with open(code, "rb") as fh:
+        is_npz = code.suffix.lower() == ".npz" or fh.read(2) == b"PK"
+    if is_npz:
+        z, a, dtypes = read_reference_values(code, trace)
+        tol = Tolerance.for_dtypes(net.compute_dtype, *dtypes, rel=rtol)
+        functions = [check_values(trace, f"{code.name} ({', '.join(f'a{l + 1}' for l in sorted(a))})", z, a, tol,
+                                  names)]
+        printed = ""
+    else:
+        runs = run_learner_code(code, trace, timeout=timeout)
+        tol = Tolerance.for_dtypes(net.compute_dtype, rel=rtol)
+        kinds = {"my_dense": "one sample, one layer", "my_dense_v": "a batch, one layer"}
+        functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
+        functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
+        printed = runs.printed
+    return VerifyReport(printable(code.name), net, names, functions, printed, tol)

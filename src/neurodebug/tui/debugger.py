@@ -377,6 +377,9 @@ class DebuggerScreen(SavingScreen):
     # -- health --------------------------------------------------------------------
     def action_next_failing(self) -> None:
         s = self.session
+        if s.verified is not None and s.verified.mismatches():
+            self._next_mismatch()
+            return
         stop = s.next_failing()
         if stop is None:
             other = "" if s.health().ok else " (other samples have some: see Problems, 4)"
@@ -387,6 +390,20 @@ class DebuggerScreen(SavingScreen):
                        key=list(FindingKind).index)
         titles = ", ".join(KIND_TITLES.get(kind, str(kind)) for kind in kinds)
         self.notify(f"{NeuronRef(l, j).label(s.network)}: {titles}", title="failing neuron")
+        self._moved()
+
+    def _next_mismatch(self) -> None:
+        """--verify: the next value their code got wrong."""
+        s = self.session
+        report = s.verified
+        assert report is not None
+        stop = s.next_mismatch()
+        assert stop is not None
+        row, l, j = stop
+        f = report.shown()
+        name = f.name if f is not None else "their code"
+        self.notify(f"{NeuronRef(l, j).label(s.network)}, sample \"{s.sample.name}\": {name} differs",
+                    title="✗ their value")
         self._moved()
 
     def action_explain(self) -> None:

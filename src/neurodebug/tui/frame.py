@@ -77,7 +77,7 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
         selection_request=selection_request,
         status=status_pieces(s, name or s.network.name, len(network.values.failing)),
         network=network,
-        operation=operation_frame(s, why_pieces(s)),
+        operation=operation_frame(s, verify_pieces(s) + why_pieces(s)),
         arrays=arrays_frame(s, selection, network.z_done, network.a_done),
         trace=TraceFrame(trace_lines or TraceLines(version, trace_basis, s.plan, s.sample_trace, s.settings),
                          s.cursor + 1, s.cursor),
@@ -132,6 +132,45 @@ def fit_status(pieces: tuple[Piece, ...], width: int) -> tuple[Piece, ...]:
     """The status in ``width`` cells: whole pieces, the least important
     (last) left out first; nothing cut in the middle."""
     return fit_pieces(pieces, width)
+
+
+# -- --verify: their value beside ours ---------------------------------------------------------
+def verify_pieces(s: Session) -> tuple[Piece, ...]:
+    """What the verified code gave for the current neuron (or layer) beside
+    ours, ✓ or ✗, once the step that computes it has run; at the first
+    difference, the diagnosis."""
+    report, step = s.verified, s.step
+    if report is None or step is None or step.layer < 0:
+        return ()
+    f, check = report.shown(), report.layer_check(step.layer)
+    if f is None or check is None:
+        return ()
+    row, l = s.sample_index, step.layer
+    if row >= check.theirs.shape[0] or not check.returned[row]:
+        return ((f"{f.name} returned nothing for this sample", "yellow"),)
+    done = s.value_done(l, check.quantity)
+    q = check.quantity
+    if step.neuron is not None:
+        j = step.neuron
+        if not done[j]:
+            return ()
+        theirs, ours = float(check.theirs[row, j]), float(check.ours[row, j])
+        name = f"{q}{l + 1}_{j + 1}"
+        if not check.mismatch[row, j]:
+            return ((f"{f.name} gave {name} = {fmt(theirs)} ✓", "green"),)
+        out: list[Piece] = [(f"{f.name} gave {name} = {fmt(theirs)} ✗ (ours {fmt(ours)})", "bold red")]
+        d = f.divergence
+        if d is not None and (d.sample, d.layer, d.neuron) == (row, l, j) and f.diagnosis is not None:
+            out.append((f"  {f.diagnosis.text}", "red"))
+        return tuple(out)
+    if not done.all():
+        return ()
+    bad = [j for j in range(check.mismatch.shape[1]) if check.mismatch[row, j]]
+    if not bad:
+        return ((f"{f.name} gave {q}{l + 1}: every neuron agrees ✓", "green"),)
+    names = ", ".join(f"{q}{l + 1}_{j + 1}" for j in bad[:6]) + (" …" if len(bad) > 6 else "")
+    return ((f"{f.name} gave {q}{l + 1}: {len(bad)} of {check.mismatch.shape[1]} differ ✗ ({names}); f goes to them",
+             "bold red"),)
 
 
 # -- why the current neuron fails ------------------------------------------------------------

@@ -40,7 +40,7 @@ SCREEN_BINDINGS: list[BindingType] = [
             tooltip="previous / next sample"),
     Binding("right_square_bracket", "sample(1)", "Sample", key_display="[ ]", id="sample.next"),
     Binding("f", "next_failing", "Failing", id="failing",
-            tooltip="jump to the next failing neuron of this sample (saturated, dead, NaN/Inf…)"),
+            tooltip="jump to the next failing neuron of this sample (saturated, dead, NaN/Inf…); with --verify, to the next ✗"),
     Binding("x", "explain", "Explain", show=False, id="explain",
             tooltip="explain the current neuron: its terms, the dominant one, why it fails"),
     Binding("1", "tab('trace')", "Trace", show=False, id="view.trace",

@@ -8,7 +8,8 @@ frame until the values, the sample or the last edit change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -67,6 +68,7 @@ class SampleValues:
     edit: EditResult | None  # the last edit, when it was made in this sample
     input_was: tuple[int, float] | None  # (input, old value) when the last edit set an input here
     rows: NetworkRows
+    verified: Mapping[tuple[int, int], bool] = field(default_factory=dict)  # --verify: their value agrees (✓) or not (✗)
 
     def was(self, layer: int, neuron: int) -> tuple[ValueChange | None, ValueChange | None]:
         """z and a of a neuron before the last edit (None where they did not change)."""
@@ -91,6 +93,7 @@ class NetworkFrame:
     number_width: int = NUMBER
     width: int = 0  # the cells a row takes at most: what the pane asks for (CSS width: auto)
     _names: _Names | None = None  # carried over to the next frame
+    verifying: bool = False  # --verify: a ✓/✗ column after a
 
     @property
     def current_row(self) -> int:
@@ -154,7 +157,8 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
         z_done=tuple(s.value_done(l, "z") for l in range(len(names.layers))),
         a_done=tuple(s.value_done(l, "a") for l in range(len(names.layers))),
         current=current, breakpoints=frozenset(s.breakpoints),
-        name_width=names.name_width, width=names.width, _names=names,
+        name_width=names.name_width, width=names.width + (2 if s.verified is not None else 0), _names=names,
+        verifying=s.verified is not None,
     )
 
 
@@ -176,8 +180,24 @@ def _sample_values(s: Session, version: int, basis: tuple, result: EditResult | 
         z=tuple(frozen(st.z(l)) for l in range(n_layers)), a=tuple(frozen(st.a(l)) for l in range(n_layers)),
         failing=frozenset(report.failing_neurons(s.sample_index)),
         noted=frozenset(report.noted_neurons(s.sample_index)),
-        edit=result, input_was=input_was, rows=_rows(s, result),
+        edit=result, input_was=input_was, rows=_rows(s, result), verified=_verified(s),
     )
+
+
+def _verified(s: Session) -> dict[tuple[int, int], bool]:
+    """(layer, neuron) → their value agrees, for the neurons the verified
+    code returned a value for in this sample."""
+    report = s.verified
+    if report is None:
+        return {}
+    out = {}
+    for l in range(len(s.network.layers)):
+        check = report.layer_check(l)
+        if check is None or s.sample_index >= check.mismatch.shape[0] or not check.returned[s.sample_index]:
+            continue
+        for j, bad in enumerate(check.mismatch[s.sample_index]):
+            out[(l, j)] = not bool(bad)
+    return out
 
 
 def _rows(s: Session, result: EditResult | None) -> NetworkRows:

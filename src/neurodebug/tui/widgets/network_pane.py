@@ -53,6 +53,8 @@ class NetworkPane(LineList, inherit_bindings=False):
         "network--breakpoint",
         "network--failing",
         "network--noted",
+        "network--verified",
+        "network--unverified",
         "network--changed",
         "network--pending",
     }
@@ -63,6 +65,8 @@ class NetworkPane(LineList, inherit_bindings=False):
     NetworkPane .network--breakpoint { color: $error; }
     NetworkPane .network--failing { color: $warning; text-style: bold; }
     NetworkPane .network--noted { color: $warning 60%; }
+    NetworkPane .network--verified { color: $success; }
+    NetworkPane .network--unverified { color: $error; text-style: bold; }
     NetworkPane .network--changed { color: $success; text-style: bold; }
     NetworkPane .network--pending { color: $text-muted; }
     """
@@ -196,7 +200,7 @@ class NetworkPane(LineList, inherit_bindings=False):
         if kind == NEURON:
             where = (l, j)
             return key + (bool(net.z_done[l][j]), bool(net.a_done[l][j]), where in net.values.failing,
-                          where in net.values.noted, where in net.breakpoints)
+                          where in net.values.noted, where in net.breakpoints, net.values.verified.get(where))
         if kind == LAYER:
             return key + ((l, None) in net.breakpoints,)
         if kind == INPUT_ROW:
@@ -261,7 +265,8 @@ class NetworkPane(LineList, inherit_bindings=False):
         # the columns the frame measured (a name at most name_width, each
         # number fitted to number_width, never cut); a narrower pane shrinks the name
         num_w = net.number_width
-        name_w = max(3, min(net.name_width, width - 3 - 2 * (3 + num_w)))
+        mark_w = 2 if net.verifying else 0
+        name_w = max(3, min(net.name_width, width - 3 - 2 * (3 + num_w) - mark_w))
         pieces.append((f" {net.layers[l].neuron_name(j):<{name_w}.{name_w}}", None))
         rows = values.rows
         below = rows.row_of(l, j) + 1
@@ -272,6 +277,12 @@ class NetworkPane(LineList, inherit_bindings=False):
                 continue
             pieces.append((f" {quantity} {net.number(numbers[l][j]):>{num_w}}",
                            self._style("changed") if changed else None))
+        if net.verifying:  # theirs against ours, shown once a is computed
+            ok = values.verified.get((l, j))
+            if ok is None or not net.a_done[l][j]:
+                pieces.append(("  ", None))
+            else:
+                pieces.append((" ✓", self._style("verified")) if ok else (" ✗", self._style("unverified")))
         return pieces
 
     def _neuron_line(self, l: int, j: int) -> Text:
