@@ -13,12 +13,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from neurodebug.engine import Session
 from neurodebug.engine.norms import BatchNorm
 from neurodebug.engine.plan import NORM, NORMALIZE, PER_LAYER, PER_NEURON, Plan
-from neurodebug.engine.samples import Sample, Samples
 from neurodebug.engine.trace import forward, trace_of
 from neurodebug.io import NetworkFileError, load_network, write_json_network
+
+from stepping import step_everything
 
 HERE = Path(__file__).parent / "fixtures" / "onnx_batchnorm"
 FIXTURES = sorted(p.name for p in HERE.glob("*.onnx"))
@@ -76,22 +76,11 @@ def test_the_norms_are_the_files_tensors_not_folded(name: str) -> None:
 def test_every_step_of_every_sample(name: str) -> None:
     doc = expected(name)
     net = load_network(HERE / name)
-    x = np.array(doc["x"], dtype=np.float32)
-    trace = trace_of(net, x)
     for granularity in (PER_NEURON, PER_LAYER):
-        plan = Plan(net, granularity)
-        kinds = {step.kind for step in plan}
+        kinds = {step.kind for step in Plan(net, granularity)}
         assert (NORM in kinds) == any(l.norm is not None for l in net.layers)
         assert (NORMALIZE in kinds) == (net.normalization is not None)
-        for i in range(len(x)):
-            sample = trace.sample(i)
-            for step in plan:
-                sample.value(step)
-                assert sample.detail(step).formula
-    net.samples = Samples.of([Sample(f"s{i}", row) for i, row in enumerate(x)], net.n_inputs)
-    session = Session(net)
-    session.to_end()
-    assert session.at_end and session.step is not None
+    step_everything(net, np.array(doc["x"], dtype=np.float32))
 
 
 # -- where a BatchNormalization cannot go ------------------------------------------------------------

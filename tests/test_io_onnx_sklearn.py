@@ -12,11 +12,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from neurodebug.engine import Session
-from neurodebug.engine.plan import PER_LAYER, PER_NEURON, Plan
-from neurodebug.engine.samples import Sample, Samples
 from neurodebug.engine.trace import forward, trace_of
 from neurodebug.io import NetworkFileError, load_network
+
+from stepping import step_everything
 
 HERE = Path(__file__).parent / "fixtures" / "onnx_sklearn"
 SKLEARN_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "linear", "softmax": "softmax"}
@@ -63,20 +62,7 @@ def test_gives_onnxruntime_outputs(name: str) -> None:
 @pytest.mark.parametrize("name", FIXTURES)
 def test_every_step_of_every_sample(name: str) -> None:
     doc = expected(name)
-    net = load_network(HERE / name)
-    x = np.array(doc["x"], dtype=np.float32)
-    trace = trace_of(net, x)
-    for granularity in (PER_NEURON, PER_LAYER):
-        plan = Plan(net, granularity)
-        for i in range(len(x)):
-            sample = trace.sample(i)
-            for step in plan:
-                sample.value(step)
-                assert sample.detail(step).formula
-    net.samples = Samples.of([Sample(f"s{i}", row) for i, row in enumerate(x)], net.n_inputs)
-    session = Session(net)
-    session.to_end()
-    assert session.at_end and session.step is not None
+    step_everything(load_network(HERE / name), np.array(doc["x"], dtype=np.float32))
 
 
 @pytest.mark.parametrize("name", ["pipeline_scaler.onnx", "pipeline_scaler_binary_nozipmap.onnx"])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .loading import load_network
 from .errors import NetworkFileError
+from .files import same_file, writing_output
 from .json_writer import write_json_network
 from .npz_format import write_npz_network
 
@@ -27,21 +28,9 @@ def convert_file(src: str | os.PathLike[str], out: str | os.PathLike[str], overw
         raise NetworkFileError(out_path, "", f"cannot write '{out_path.suffix or '(no extension)'}'; the output must end in .json or .npz")
     net = load_network(src_path, activations)
     if out_path.exists():
-        if _same_file(src_path, out_path):
+        if same_file(src_path, out_path):
             raise NetworkFileError(out_path, "", "is the model being converted; choose another output file")
         if not overwrite:
             raise NetworkFileError(out_path, "", "already exists; use --force to overwrite it")
     write = write_npz_network if suffix == ".npz" else write_json_network
-    try:
-        return write(net, out_path, overwrite=overwrite)
-    except FileExistsError:
-        raise NetworkFileError(out_path, "", "already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise NetworkFileError(out_path, "", f"cannot write the file ({exc.strerror or exc})") from None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    return writing_output(out_path, lambda: write(net, out_path, overwrite=overwrite))

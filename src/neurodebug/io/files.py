@@ -16,9 +16,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, TypeVar
 
 from .errors import NetworkFileError, over_limit, size_text
+
+T = TypeVar("T")
 
 MAX_FILE_BYTES = 2 * 1024**3  # 2 GiB: beyond this a file is refused, not read
 MAX_ARRAY_BYTES = 2 * 1024**3  # what a file's arrays may take in memory once read and converted
@@ -165,3 +167,23 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, overwrite: bool =
     """``atomic_write`` of UTF-8 text with Unix line endings."""
     data = text.encode("utf-8")
     return atomic_write(path, lambda fh: fh.write(data), overwrite)
+
+
+def writing_output(path: Path, write: Callable[[], T]) -> T:
+    """Run ``write`` (an atomic writer of ``path``), turning its refusals into
+    the one-line errors a command prints: an existing file without --force,
+    a directory that cannot be written."""
+    try:
+        return write()
+    except FileExistsError:
+        raise NetworkFileError(path, "", "already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        raise NetworkFileError(path, "", f"cannot write the file ({exc.strerror or exc})") from None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Are ``a`` and ``b`` the same file (False when either does not exist)?"""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

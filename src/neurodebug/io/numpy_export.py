@@ -32,7 +32,7 @@ from ..engine.code import INLINE, SYMBOLS, activation_call, array_literal, liter
 from ..engine.network import Layer, Network
 from ..engine.norms import Norm, NormAt
 from .errors import NetworkFileError, printable
-from .files import atomic_write
+from .files import atomic_write, same_file, writing_output
 
 INLINE_LIMIT = 2000  # numbers (weights, biases, norms; or sample inputs) written in the script; more go to the .npz
 LINE = 100  # a matrix whose one-line form is longer is written a row per line
@@ -382,7 +382,7 @@ def export_numpy(net: Network, out: str | os.PathLike[str], overwrite: bool = Fa
     written = [out_path] + ([out_path.with_suffix(".npz")] if arrays else [])
     for target in written:
         if target.exists():
-            if source is not None and _same_file(Path(source), target):
+            if source is not None and same_file(Path(source), target):
                 raise NetworkFileError(target, "", "is the network being exported; choose another output file")
             if not overwrite:
                 raise NetworkFileError(target, "", "already exists; use --force to overwrite it")
@@ -394,16 +394,4 @@ def export_numpy(net: Network, out: str | os.PathLike[str], overwrite: bool = Fa
 
 
 def _write(path: Path, write: Callable[[BinaryIO], object], overwrite: bool) -> None:
-    try:
-        atomic_write(path, write, overwrite)
-    except FileExistsError:
-        raise NetworkFileError(path, "", "already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise NetworkFileError(path, "", f"cannot write the file ({exc.strerror or exc})") from None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    writing_output(path, lambda: atomic_write(path, write, overwrite))
