@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
+from .engine.numbers import json_value
 from .engine.trace_text import trace_text
 from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
@@ -134,12 +135,38 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 # -- trace ---------------------------------------------------------------------
 def cmd_trace(args: argparse.Namespace) -> int:
     session = open_session(args, Path(args.network))
+    back = _backward(session, args.loss) if args.backward else None
     if args.format == "json":
         steps = [session.sample_trace.detail(step, session.settings) for step in session.plan]
-        _write_json(trace_to_dict(session, steps, file=args.network), ensure_ascii=True)
+        doc = trace_to_dict(session, steps, file=args.network)
+        if back is not None:
+            doc["backward"] = [{"title": b.title, "symbolic": b.symbolic, "formula": b.formula,
+                                "value": json_value(np.asarray(b.value).tolist())} for b in back]
+        _write_json(doc, ensure_ascii=True)
         return 0
     print(trace_text(session))
+    if back is not None:
+        w = len(str(len(back)))
+        print("backward:")
+        for k, b in enumerate(back, 1):
+            print(f"{k:>{w}}  {b.title}")
+            print(f"{'':>{w}}    {b.symbolic}")
+            print(f"{'':>{w}}    {b.formula}")
     return 0
+
+
+def _backward(session: Session, loss: str | None) -> list:
+    """The backward steps of the session's sample, for its label (or expected output)."""
+    from .engine.backward_steps import backward_steps
+
+    sample = session.sample
+    target = sample.label if sample.label is not None else sample.expected
+    if target is None:
+        raise UsageError(f"--backward: sample \"{sample.name}\" has no label or expected output to take the loss against")
+    try:
+        return backward_steps(session.sample_trace, target, loss)
+    except ValueError as exc:
+        raise UsageError(f"--backward: {exc}") from None
 
 
 def _write_json(doc: dict[str, Any], ensure_ascii: bool) -> None:
@@ -350,6 +377,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _add_input_options(t)
     t.add_argument("--format", choices=("text", "json"), default="text")
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
+    t.add_argument("--backward", action="store_true", help="then the backward pass: the loss and every gradient, with the numbers")
+    t.add_argument("--loss", choices=("bce", "ce", "mse"), help="with --backward (default: from the output activation)")
     c = sub.add_parser(
         "check", help="validate the file and report unhealthy neurons (exit 1 if any)", allow_abbrev=False,
         description="Validate the network file, print a summary, then check every neuron on every sample: "

@@ -1,0 +1,76 @@
+"""The backward pass written out step by step (trace --backward), checked against Network.gradients."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurodebug import load_network
+from neurodebug.cli import main
+from neurodebug.engine import BatchNorm, Layer, Network, trace_of
+from neurodebug.engine.backward_steps import backward_steps
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_networks"
+
+
+def _steps_of(steps, kind):
+    return [s for s in steps if s.title.endswith(kind)]
+
+
+def test_the_seed_neuron_cannot_learn_its_slope_is_4_9e_73():
+    net = load_network(SAMPLES / "seed_example.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        steps = backward_steps(trace_of(net).sample(0), 1)
+    assert steps[0].title == "loss (bce)" and "ℓ = 0.371101" in steps[0].formula
+    assert steps[1].formula == "∂L/∂z = 0.689974 − 1 = −0.310026"
+    dz = next(s for s in steps if s.title == "layer 1 (layer1) · neuron 1 · ∂L/∂z")
+    assert "σ′(166.5) = −0.217018 × 4.89744e−73" in dz.formula
+    assert abs(float(dz.value)) < 1e-72
+
+
+@pytest.mark.parametrize("output, loss, y", [("sigmoid", "bce", 0), ("softmax", "ce", 2), ("log_softmax", "ce", 1),
+                                             ("tanh", "mse", np.array([0.5, -0.2, 0.1]))])
+def test_every_gradient_step_equals_network_gradients(output, loss, y):
+    rng = np.random.default_rng(5)
+    k = 1 if output == "sigmoid" else 3
+    norm = BatchNorm(rng.normal(1, 0.2, 4), rng.normal(0, 0.3, 4), rng.normal(0, 0.3, 4), rng.uniform(0.5, 2, 4))
+    net = Network([Layer("h", "gelu", rng.normal(size=(2, 4)), rng.normal(size=4), norm=norm, norm_at="z"),
+                   Layer("out", output, rng.normal(size=(4, k)), rng.normal(size=k))])
+    x = rng.normal(size=2)
+    steps = backward_steps(trace_of(net, x).sample(0), y, loss)
+    grads = net.gradients(x[None, :], np.asarray(y)[None, ...] if np.ndim(y) else [y], loss)
+    for l, (dW, db) in enumerate(grads):
+        ws = [s for s in _steps_of(steps, "∂L/∂w") if s.title.startswith(f"layer {l + 1} ")]
+        bs = [s for s in _steps_of(steps, "∂L/∂b") if s.title.startswith(f"layer {l + 1} ")]
+        np.testing.assert_allclose(np.stack([s.value for s in ws], axis=1), dW, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose([float(s.value) for s in bs], db, rtol=1e-12, atol=1e-300)
+    assert any("through the batch norm" in s.title for s in steps)
+
+
+def test_trace_backward_on_the_command_line(capsys):
+    assert main(["trace", str(SAMPLES / "seed_example.json"), "--backward"]) == 0
+    out = capsys.readouterr().out
+    assert "backward:" in out and "4.89744e−73" in out
+    assert main(["trace", str(SAMPLES / "seed_example.json"), "--backward", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["backward"][0]["title"] == "loss (bce)"
+    assert main(["trace", str(SAMPLES / "seed_example.json"), "--backward", "--loss", "ce"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ce needs a softmax" in err[0]
+
+
+def test_a_sample_without_a_label_is_one_line(tmp_path, capsys):
+    doc = json.loads((SAMPLES / "seed_example.json").read_text())
+    for s in doc["samples"]:
+        s.pop("label", None)
+        s.pop("expected", None)
+    path = tmp_path / "nolabel.json"
+    path.write_text(json.dumps(doc))
+    assert main(["trace", str(path), "--backward"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no label or expected output" in err[0]
