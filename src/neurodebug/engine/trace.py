@@ -371,19 +371,20 @@ class SampleTrace:
 
     def _activation_notes(self, layer: Layer, z: float, settings: Settings) -> tuple[str, ...]:
         act = ACTIVATIONS[layer.activation]
+        zs = "z'" if layer.norm_step_at(NormAt.Z) else "z"  # what the activation takes, as the formula names it
         if np.isnan(z):
-            return ("NaN: z is not a number, so neither is the activation",)
+            return (f"NaN: {zs} is not a number, so neither is the activation",)
         if conditions.saturated(layer, z, settings):
             d = float(act.derivative(np.asarray(z), layer.params))
             return (
-                f"saturated: slope {act.symbol}'(z) = {fmt(d, 3)} < {fmt(settings.saturation_slope)}; "
+                f"saturated: slope {act.symbol}'({zs}) = {fmt(d, 3)} < {fmt(settings.saturation_slope)}; "
                 "changes to this neuron's inputs barely move its output",
             )
         if conditions.inactive(layer, z):
             at = conditions.dies_at(layer)
             assert at is not None
             who = "ReLU" if layer.activation == "relu" else act.symbol
-            return (f"inactive: z ≤ {fmt(at)}, so {who} outputs 0 and passes no gradient",)
+            return (f"inactive: {zs} ≤ {fmt(at)}, so {who} outputs 0 and passes no gradient",)
         return ()
 
     @staticmethod
