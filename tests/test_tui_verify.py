@@ -45,6 +45,7 @@ async def test_f_goes_to_the_first_wrong_neuron_and_says_why(reports):
         assert "my_dense gave a1_1 = 0.00240314 ✗ (ours 0.0557996)" in text
         assert "bias added twice" in text
         assert "a 0.0558 ✗" in text  # the Network pane's mark
+        assert "yours a 0.0024" in text  # and their value under ours
         await press(pilot, "f")
         assert (s.step.layer, s.step.neuron) == (0, 1)
         mismatches = s.verified.mismatches()
@@ -60,6 +61,7 @@ async def test_before_its_step_their_value_is_not_shown(reports):
         await press(pilot, "n", "n")  # normalise, dot product of L1.N1: a not computed yet
         text = screen_text(app)
         assert "my_dense gave" not in text and "✗" not in text
+        assert "yours a ·" in text and "yours a 0" not in text
 
 
 async def test_a_correct_my_dense_is_all_ticks_and_f_finds_failing_neurons_again(reports):

@@ -19,7 +19,7 @@ from ..engine.edits import INPUT, EditResult, ValueChange
 from ..engine.numbers import fmt_fit
 from .fit import cells, shorten_names
 
-INPUTS, INPUT_ROW, LAYER, NEURON, CHANGE = range(5)  # the kinds of row
+INPUTS, INPUT_ROW, LAYER, NEURON, CHANGE, THEIRS = range(6)  # the kinds of row
 NAME_MAX = 16  # cells an input's or a neuron's name may take; longer ones are shortened visibly
 NUMBER = 6  # cells of z and a (and of an input's value): numbers are fitted, never cut
 
@@ -39,7 +39,7 @@ class NetworkRows:
     neuron the last edit changed in this sample: NumPy columns, so a
     4096-unit layer costs no Python loop."""
 
-    kind: np.ndarray  # per row: INPUTS, INPUT_ROW, LAYER, NEURON or CHANGE
+    kind: np.ndarray  # per row: INPUTS, INPUT_ROW, LAYER, NEURON, CHANGE or THEIRS (--verify: their differing value)
     layer: np.ndarray
     index: np.ndarray  # the input or neuron of the row
     layer_row: tuple[int, ...]  # the header row of each layer
@@ -69,6 +69,7 @@ class SampleValues:
     input_was: tuple[int, float] | None  # (input, old value) when the last edit set an input here
     rows: NetworkRows
     verified: Mapping[tuple[int, int], bool] = field(default_factory=dict)  # --verify: their value agrees (✓) or not (✗)
+    theirs: Mapping[tuple[int, int], tuple[str, float]] = field(default_factory=dict)  # differing: (quantity, their value)
 
     def was(self, layer: int, neuron: int) -> tuple[ValueChange | None, ValueChange | None]:
         """z and a of a neuron before the last edit (None where they did not change)."""
@@ -180,8 +181,23 @@ def _sample_values(s: Session, version: int, basis: tuple, result: EditResult | 
         z=tuple(frozen(st.z(l)) for l in range(n_layers)), a=tuple(frozen(st.a(l)) for l in range(n_layers)),
         failing=frozenset(report.failing_neurons(s.sample_index)),
         noted=frozenset(report.noted_neurons(s.sample_index)),
-        edit=result, input_was=input_was, rows=_rows(s, result), verified=_verified(s),
+        edit=result, input_was=input_was, rows=_rows(s, result), verified=_verified(s), theirs=_theirs(s),
     )
+
+
+def _theirs(s: Session) -> dict[tuple[int, int], tuple[str, float]]:
+    """(layer, neuron) → (quantity, their value) where the verified code differs in this sample."""
+    report = s.verified
+    out: dict[tuple[int, int], tuple[str, float]] = {}
+    if report is None:
+        return out
+    for l in range(len(s.network.layers)):
+        check = report.layer_check(l)
+        if check is None or s.sample_index >= check.mismatch.shape[0]:
+            continue
+        for j in np.flatnonzero(check.mismatch[s.sample_index]):
+            out[(l, int(j))] = (check.quantity, float(check.theirs[s.sample_index, j]))
+    return out
 
 
 def _verified(s: Session) -> dict[tuple[int, int], bool]:
@@ -200,6 +216,14 @@ def _verified(s: Session) -> dict[tuple[int, int], bool]:
     return out
 
 
+def _differs(s: Session, l: int, units: int) -> np.ndarray:
+    """Per neuron of layer ``l``: the verified code's value differs in this sample."""
+    check = s.verified.layer_check(l) if s.verified is not None else None
+    if check is None or s.sample_index >= check.mismatch.shape[0]:
+        return np.zeros(units, bool)
+    return np.asarray(check.mismatch[s.sample_index], dtype=bool)
+
+
 def _rows(s: Session, result: EditResult | None) -> NetworkRows:
     net = s.network
     kinds = [np.array([INPUTS], np.int8), np.full(net.n_inputs, INPUT_ROW, np.int8)]
@@ -214,10 +238,13 @@ def _rows(s: Session, result: EditResult | None) -> NetworkRows:
         masks = (result.changed_mask(l, "z"), result.changed_mask(l, "a")) if result is not None else (None, None)
         if masks[0] is not None and masks[1] is not None:
             changed = masks[0] | masks[1]
-        counts = 1 + changed.astype(np.int32)  # a changed neuron has a "was …" row under it
+        theirs = _differs(s, l, layer.units)
+        # a changed neuron has a "was …" row under it; one the verified code got wrong, a "yours …" row last
+        counts = 1 + changed.astype(np.int32) + theirs.astype(np.int32)
         starts = np.cumsum(counts) - counts
         kind = np.full(int(counts.sum()), CHANGE, np.int8)
         kind[starts] = NEURON
+        kind[(starts + counts - 1)[theirs]] = THEIRS
         kinds += [np.array([LAYER], np.int8), kind]
         layers += [np.full(1 + kind.size, l, np.int32)]
         indices += [np.array([-1], np.int32), np.repeat(np.arange(layer.units, dtype=np.int32), counts)]

@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from ..frame import Frame
 from ..messages import JumpTo, ToggleBreakpoint
-from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON, NetworkFrame
+from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON, THEIRS, NetworkFrame
 from .lines import LineList, pieces_strip
 
 Place = tuple[int, int | None]  # (layer, neuron); neuron None: the layer's header row
@@ -169,7 +169,7 @@ class NetworkPane(LineList, inherit_bindings=False):
         if not 0 <= index < rows.kind.size:
             return
         kind, layer, neuron = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
-        if kind in (NEURON, CHANGE):  # a "was …" row belongs to the neuron above it
+        if kind in (NEURON, CHANGE, THEIRS):  # a "was …" or "yours …" row belongs to the neuron above it
             place: Place = (layer, neuron)
         elif kind == LAYER:
             place = (layer, None)
@@ -203,6 +203,8 @@ class NetworkPane(LineList, inherit_bindings=False):
                           where in net.values.noted, where in net.breakpoints, net.values.verified.get(where))
         if kind == LAYER:
             return key + ((l, None) in net.breakpoints,)
+        if kind == THEIRS:
+            return key + (bool(net.a_done[l][j]),)
         if kind == INPUT_ROW:
             return key + (net.x_done,)
         return key
@@ -231,6 +233,8 @@ class NetworkPane(LineList, inherit_bindings=False):
             )
         elif kind == CHANGE:
             text = self._change_line(l, j)
+        elif kind == THEIRS:
+            text = self._theirs_line(l, j)
         else:
             text = self._neuron_line(l, j)
         if index == self._current:
@@ -302,6 +306,15 @@ class NetworkPane(LineList, inherit_bindings=False):
             strip = pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
         # the cursor across the whole width of its row
         return strip.apply_style(self._style("cursor")) if self._cursor_on(index) else strip
+
+    def _theirs_line(self, l: int, j: int) -> Text:
+        """'yours a 0.0024' under a neuron the verified code got wrong, once
+        its a is computed (· before: nothing is shown before its step)."""
+        assert self.frame is not None
+        net = self.frame.network
+        quantity, value = net.values.theirs[(l, j)]
+        shown = net.number(value) if net.a_done[l][j] else "·"
+        return Text(f"     yours {quantity} {shown}", self._style("unverified"))
 
     def _change_line(self, l: int, j: int) -> Text:
         """'was z 166.5 a 1  Δz −166' under a neuron the last edit changed
