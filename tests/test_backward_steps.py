@@ -74,3 +74,32 @@ def test_a_sample_without_a_label_is_one_line(tmp_path, capsys):
     assert main(["trace", str(path), "--backward"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no label or expected output" in err[0]
+
+
+def test_the_session_steps_on_into_the_backward_pass_and_back():
+    from neurodebug.engine import Session, parse_assignment
+
+    s = Session(load_network(SAMPLES / "seed_example.json"))
+    s.to_end()
+    assert s.step_on() and s.in_backward and s.back_step.title == "loss (bce)"
+    n = len(s.backward_steps())
+    while s.step_on():
+        pass
+    assert s.back_cursor == n - 1
+    before = s.backward_steps()[1].formula
+    s.edit(*parse_assignment("L2.N1.b=2"))  # the values change: so does the backward pass
+    assert s.backward_steps()[1].formula != before
+    assert s.back_step is not None
+    for _ in range(n):
+        assert s.step_back()
+    assert not s.in_backward and s.at_end
+    s.to_start()
+    assert not s.step_back()
+
+
+def test_no_label_means_no_backward_pass():
+    from neurodebug.engine import Session
+
+    s = Session(load_network(SAMPLES / "dead_relu.json"))
+    s.to_end()
+    assert s.backward_steps() == [] and not s.step_on() and not s.in_backward

@@ -467,7 +467,7 @@ def toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-@pytest.mark.parametrize("key", ["n", "right", "space", "N", "L", "c"])
+@pytest.mark.parametrize("key", ["N", "L", "c"])
 async def test_a_key_that_goes_forward_at_the_end_of_the_pass_says_so(key):
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -477,8 +477,45 @@ async def test_a_key_that_goes_forward_at_the_end_of_the_pass_says_so(key):
         assert "end of the pass" in screen_text(app)
 
 
-async def test_the_same_toast_again_is_one_toast_with_a_count():
+@pytest.mark.parametrize("key", ["n", "right", "space"])
+async def test_stepping_on_at_the_end_goes_into_the_backward_pass_then_says_so(key):
+    app = make_app()  # the seed's sample has a label: past its output come the loss and the gradients
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        s = app.session
+        await press(pilot, "G", key)
+        assert s.in_backward and s.back_cursor == 0
+        assert "backward · loss (bce)" in screen_text(app) and "backward 1/12" in screen_text(app)
+        for _ in range(len(s.backward_steps())):
+            await press(pilot, key)
+        assert s.back_cursor == len(s.backward_steps()) - 1
+        assert toasts(app) == ["end of the backward pass: p steps back, g goes to the start"]
+
+
+async def test_stepping_on_without_a_label_says_the_end_of_the_pass():
+    app = make_app("dead_relu.json")  # no labels: no loss to go back from
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "G", "n")
+        assert app.session.at_end and not app.session.in_backward
+        assert toasts(app) == ["end of the pass: g goes back to the start"]
+
+
+async def test_the_seed_neuron_cannot_learn_stepping_backward_and_p_returns():
     app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        await press(pilot, "G", *["n"] * 6)  # loss, ∂L/∂z out, ∂L/∂w, ∂L/∂b, ∂L/∂a1_1, ∂L/∂z1_1
+        text = screen_text(app)
+        assert "∂L/∂z = −0.217018 × σ′(166.5) = −0.217018 × 4.89744e−73 = −1.06283e−73" in text
+        assert "cannot learn from this sample: σ′(166.5) = 4.9e−73" in text
+        assert s.back_step is not None and (s.back_step.layer, s.back_step.neuron) == (0, 0)
+        await press(pilot, *["p"] * 6)
+        assert not s.in_backward and s.at_end
+        await press(pilot, "g")
+        assert not s.in_backward and s.step is None
+
+
+async def test_the_same_toast_again_is_one_toast_with_a_count():
+    app = make_app("dead_relu.json")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await press(pilot, "G", "n", "n", "n")
         assert toasts(app) == ["end of the pass: g goes back to the start  (×3)"]

@@ -21,6 +21,7 @@ from .losses import backward_pass
 from .norms import BatchNorm, Normalization, NormAt, Rescaling
 from .numbers import fmt, fmt_operand, fmt_vector, quiet
 from .refs import NeuronRef
+from .settings import DEFAULT_CONFIG, Settings
 from .trace import SampleTrace
 
 __all__ = ["BackStep", "backward_steps"]
@@ -32,6 +33,9 @@ class BackStep:
     symbolic: str  # "∂L/∂z1_1 = ∂L/∂a1_1 · σ′(z1_1)"
     formula: str  # "∂L/∂z = 0.07 × 4.9e−73 = 3.4e−74"
     value: np.ndarray
+    layer: int = -1  # the neuron it is about (the loss: the output layer)
+    neuron: int | None = None
+    notes: tuple[str, ...] = ()  # "cannot learn: …"
 
 
 def _scale(norm: BatchNorm | Rescaling | Normalization, j: int) -> float:
@@ -43,7 +47,8 @@ def _scale(norm: BatchNorm | Rescaling | Normalization, j: int) -> float:
     return float(1.0 / norm.std[j])
 
 
-def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind | str | None = None) -> list[BackStep]:
+def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind | str | None = None,
+                   settings: Settings = DEFAULT_CONFIG) -> list[BackStep]:
     """The backward steps of sample ``st`` for target ``y`` (a label or an
     expected vector); ``loss`` inferred from the output activation when None."""
     net = st.network
@@ -55,8 +60,9 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
     a_out = st.a(last)
     loss_text = {LossKind.BCE: "ℓ = −[y·log a + (1 − y)·log(1 − a)]", LossKind.CE: "ℓ = −log a_y",
                  LossKind.MSE: "ℓ = mean((a − y)²)"}[kind]
-    steps.append(BackStep(f"loss ({kind})", loss_text, f"ℓ = {fmt(back.value)}  (a = {fmt_vector(a_out)}, y = {y})",
-                          np.asarray(back.value)))
+    y_text = fmt_vector(target) if target.ndim else fmt(float(target))
+    steps.append(BackStep(f"loss ({kind})", loss_text, f"ℓ = {fmt(back.value)}  (a = {fmt_vector(a_out)}, y = {y_text})",
+                          np.asarray(back.value), last, None))
     with quiet():
         for l in range(last, -1, -1):
             layer, lb = net.layers[l], back.layers[l]
@@ -74,7 +80,7 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
                     target_j = float(target) if kind == LossKind.BCE else float(int(target) == j)
                     steps.append(BackStep(f"{where} · ∂L/∂z (with the loss)", f"∂L/∂z{L}_{J} = a{L}_{J} − y",
                                           f"∂L/∂z = {fmt(float(a_out[j]))} − {fmt(target_j)} = {fmt(dz)}",
-                                          np.asarray(dz)))
+                                          np.asarray(dz), l, j))
                 else:
                     if l == last:
                         source, numbers = "∂ℓ/∂a", ""
@@ -85,30 +91,41 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
                         more = f" + … ({w_next.size - 8} more)" if w_next.size > 8 else ""
                         numbers = " + ".join(terms) + more + " = "
                     steps.append(BackStep(f"{where} · ∂L/∂a", f"∂L/∂a{L}_{J} = {source}",
-                                          f"∂L/∂a = {numbers}{fmt(da)}", np.asarray(da)))
+                                          f"∂L/∂a = {numbers}{fmt(da)}", np.asarray(da), l, j))
                     dg = float(lb.dg[0, j])
                     if layer.norm is not None and layer.norm_at == NormAt.A:
                         k = _scale(layer.norm, j)  # type: ignore[arg-type]
                         steps.append(BackStep(f"{where} · ∂L/∂h (through the {layer.norm.title})",
                                               f"∂L/∂h{L}_{J} = ∂L/∂a{L}_{J} · ∂a/∂h",
-                                              f"∂L/∂h = {fmt(da)} × {fmt_operand(k)} = {fmt(dg)}", np.asarray(dg)))
+                                              f"∂L/∂h = {fmt(da)} × {fmt_operand(k)} = {fmt(dg)}", np.asarray(dg), l, j))
                     if act.per_layer:
                         steps.append(BackStep(f"{where} · ∂L/∂z", f"∂L/∂z{L}_{J} = Σ_k ∂L/∂a{L}_k · ∂a{L}_k/∂z{L}_{J}",
-                                              f"∂L/∂z = {fmt(dz)}", np.asarray(dz)))
+                                              f"∂L/∂z = {fmt(dz)}", np.asarray(dz), l, j))
                     else:
                         slope = float(act.derivative(np.asarray(z), layer.params))
                         steps.append(BackStep(f"{where} · ∂L/∂z", f"∂L/∂z{L}_{J} = ∂L/∂a · {act.symbol}′(z{L}_{J})",
                                               f"∂L/∂z = {fmt(dg)} × {act.symbol}′({fmt(z)}) = {fmt(dg)} × "
-                                              f"{fmt_operand(slope)} = {fmt(dz)}", np.asarray(dz)))
+                                              f"{fmt_operand(slope)} = {fmt(dz)}", np.asarray(dz), l, j,
+                                              _cannot_learn(act.symbol, z, slope, settings)))
                 if layer.norm is not None and layer.norm_at == NormAt.Z:
                     k = _scale(layer.norm, j)  # type: ignore[arg-type]
                     steps.append(BackStep(f"{where} · δ (through the {layer.norm.title})",
                                           f"δ{L}_{J} = ∂L/∂z{L}_{J}' · ∂z'/∂z",
-                                          f"δ = {fmt(dz)} × {fmt_operand(k)} = {fmt(dzsum)}", np.asarray(dzsum)))
+                                          f"δ = {fmt(dz)} × {fmt_operand(k)} = {fmt(dzsum)}", np.asarray(dzsum), l, j))
                 dw = lb.dW[:, j]
                 steps.append(BackStep(f"{where} · ∂L/∂w", f"∂L/∂w{L}_{J} = {inp} · δ{L}_{J}",
                                       f"∂L/∂w = {fmt_vector(xin)} × {fmt_operand(dzsum)} = {fmt_vector(dw)}",
-                                      np.array(dw)))
+                                      np.array(dw), l, j))
                 steps.append(BackStep(f"{where} · ∂L/∂b", f"∂L/∂b{L}_{J} = δ{L}_{J}", f"∂L/∂b = {fmt(float(lb.db[j]))}",
-                                      np.asarray(float(lb.db[j]))))
+                                      np.asarray(float(lb.db[j])), l, j))
     return steps
+
+
+def _cannot_learn(symbol: str, z: float, slope: float, settings: Settings) -> tuple[str, ...]:
+    """Why a neuron barely learns from this sample: its activation's slope."""
+    if not np.isfinite(slope) or abs(slope) >= settings.saturation_slope:
+        return ()
+    if slope == 0:
+        return (f"cannot learn from this sample: {symbol}′({fmt(z)}) = 0, so no gradient reaches its weights and bias",)
+    return (f"cannot learn from this sample: {symbol}′({fmt(z)}) = {fmt(slope, 3)}, so ∂L/∂z ≈ 0 and its weights "
+            "and bias barely move (saturated)",)

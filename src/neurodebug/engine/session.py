@@ -19,11 +19,12 @@ from .settings import DEFAULT_CONFIG, Settings
 from .edits import Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
-from .kinds import Granularity, StepKind, StopKind, TargetKind
+from .kinds import Granularity, LossKind, StepKind, StopKind, TargetKind
 from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
+from .backward_steps import BackStep, backward_steps
 from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
@@ -51,6 +52,7 @@ class Session:
     watches: list[Watch] = field(default_factory=list)
     settings: Settings = DEFAULT_CONFIG  # every threshold: health, step notes, watches
     verified: VerifyReport | None = None  # a learner's code (or recorded values) checked against the engine
+    loss: LossKind | None = None  # the backward pass's loss; None: from the output activation
 
     def __post_init__(self) -> None:
         if not self.network.samples:
@@ -69,6 +71,9 @@ class Session:
         self._health: tuple[int, HealthReport] | None = None
         # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
         self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
+        # Past the forward pass: the backward step the cursor stands on (None: in the forward pass)
+        self.back_cursor: int | None = None
+        self._backward: tuple[tuple[object, ...], list[BackStep]] | None = None
 
     @property
     def dirty(self) -> bool:
@@ -190,8 +195,72 @@ class Session:
 
     # -- moving -----------------------------------------------------------------
     def goto(self, k: int) -> int:
+        self.back_cursor = None  # a move in the forward pass leaves the backward one
         self.cursor = max(START, min(k, len(self.plan) - 1))
         return self.cursor
+
+    # -- the backward pass ----------------------------------------------------------
+    def backward_steps(self) -> list[BackStep]:
+        """The backward pass of the current sample, for its label or expected
+        output (empty when it has neither, or the loss does not fit the output)."""
+        key = (self.values_version, self.sample_index, self.loss, self.settings)
+        if self._backward is None or self._backward[0] != key:
+            sample = self.sample
+            target = sample.label if sample.label is not None else sample.expected
+            steps: list[BackStep] = []
+            if target is not None:
+                try:
+                    steps = backward_steps(self.sample_trace, target, self.loss, self.settings)
+                except ValueError:
+                    steps = []
+            self._backward = (key, steps)
+        return self._backward[1]
+
+    @property
+    def in_backward(self) -> bool:
+        return self.back_cursor is not None
+
+    @property
+    def back_step(self) -> BackStep | None:
+        """The backward step the cursor stands on (None: in the forward pass)."""
+        if self.back_cursor is None:
+            return None
+        steps = self.backward_steps()
+        if not steps:
+            self.back_cursor = None
+            return None
+        self.back_cursor = min(self.back_cursor, len(steps) - 1)
+        return steps[self.back_cursor]
+
+    def step_on(self) -> bool:
+        """One step on: through the forward pass, then into and through the
+        backward one. False at the very end (nothing moved)."""
+        if self.back_cursor is not None:
+            if self.back_cursor + 1 >= len(self.backward_steps()):
+                return False
+            self.back_cursor += 1
+            return True
+        if not self.at_end:
+            self.forward()
+            return True
+        if self.backward_steps():
+            self.back_cursor = 0
+            return True
+        return False
+
+    def step_back(self) -> bool:
+        """One step back: in the backward pass, to the step before (from its
+        first, to the end of the forward pass). False at the start."""
+        if self.back_cursor is not None:
+            if self.back_cursor == 0:
+                self.back_cursor = None
+            else:
+                self.back_cursor -= 1
+            return True
+        if self.step is None:
+            return False
+        self.back()
+        return True
 
     def forward(self, n: int = 1) -> int:
         return self.goto(self.cursor + n)

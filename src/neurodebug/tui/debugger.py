@@ -48,6 +48,7 @@ NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
 TABS = ("trace", "changes", "journal", "problems", "code")
 ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view"}  # views whose rows point somewhere
 END_OF_PASS = "end of the pass: g goes back to the start"
+END_OF_BACKWARD = "end of the backward pass: p steps back, g goes to the start"
 START_OF_PASS = "start of the pass: n steps forward"
 ONE_SAMPLE = "only one sample; --inputs FILE adds more"
 
@@ -169,15 +170,18 @@ class DebuggerScreen(SavingScreen):
         return False
 
     def action_step(self) -> None:
-        if not self._at_end():
-            self.session.forward()
+        """One operation on: the forward pass, then (a labelled sample) the
+        loss and the backward pass."""
+        s = self.session
+        if s.step_on():
             self._moved()
+        else:
+            self.notify(END_OF_BACKWARD if s.in_backward else END_OF_PASS)
 
     def action_back(self) -> None:
-        if self.session.step is None:
+        if not self.session.step_back():
             self.notify(START_OF_PASS)
             return
-        self.session.back()
         self._moved()
 
     def action_next_neuron(self) -> None:

@@ -77,7 +77,7 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
         selection_request=selection_request,
         status=status_pieces(s, name or s.network.name, len(network.values.failing)),
         network=network,
-        operation=operation_frame(s, verify_pieces(s) + why_pieces(s)),
+        operation=operation_frame(s, () if s.in_backward else verify_pieces(s) + why_pieces(s)),
         arrays=arrays_frame(s, selection, network.z_done, network.a_done),
         trace=TraceFrame(trace_lines or TraceLines(version, trace_basis, s.plan, s.sample_trace, s.settings),
                          s.cursor + 1, s.cursor),
@@ -100,7 +100,9 @@ def status_pieces(s: Session, name: str, failing_here: int) -> tuple[Piece, ...]
     if not s.health().ok:
         alerts.append((f"✗ {failing_here} failing here" if failing_here else "✗ problems in other samples", "yellow"))
     alerts += _stop_here(s)
-    first = [*alerts, (name, "bold cyan"), (f"step {s.cursor + 1}/{len(s.plan)}", "")]
+    where = (f"backward {s.back_cursor + 1}/{len(s.backward_steps())}" if s.back_cursor is not None
+             else f"step {s.cursor + 1}/{len(s.plan)}")
+    first = [*alerts, (name, "bold cyan"), (where, "")]
     out: list[Piece] = [(text if k == 0 else f" · {text}", style) for k, (text, style) in enumerate(first)]
     # What is armed (breakpoints, watches) before the sample's name, which may be long.
     if s.breakpoints:

@@ -21,7 +21,8 @@ from .widgets.network_pane import NetworkPane
 from .widgets.views import EntryView
 
 SCREEN_BINDINGS: list[BindingType] = [
-    Binding("n", "step", "Step", id="step", tooltip="step forward one operation"),
+    Binding("n", "step", "Step", id="step",
+            tooltip="step forward one operation (past the output of a labelled sample: the loss, then backward)"),
     Binding("right", "step", "Step", show=False, priority=True, id="step.right"),
     Binding("space", "step", "Step", show=False, id="step.space"),
     Binding("p", "back", "Back", id="back", tooltip="step back"),

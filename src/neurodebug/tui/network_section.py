@@ -149,8 +149,11 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
     else:
         values = _sample_values(s, version, basis, result)
     names = old._names if old is not None and old._names is not None else _names(net)
-    step = s.step
-    current = None if step is None or step.kind == NORMALIZE else (step.layer, step.neuron)
+    step, back = s.step, s.back_step
+    if back is not None:  # the neuron the backward step is about
+        current: tuple[int, int | None] | None = (back.layer, back.neuron)
+    else:
+        current = None if step is None or step.kind == NORMALIZE else (step.layer, step.neuron)
     return NetworkFrame(
         n_inputs=net.n_inputs, normalised=net.normalization is not None,
         feature_name=names.feature_name, layers=names.layers, values=values,

@@ -93,6 +93,11 @@ class OperationFrame:
 
 
 def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
+    back = s.back_step
+    if back is not None:  # past the output: the loss and the backward pass
+        assert s.back_cursor is not None
+        return OperationFrame(None, s.back_cursor + 1, len(s.backward_steps()), f"backward · {back.title}",
+                              back.symbolic, back.formula, back.notes)
     d = s.detail()
     net = s.network
     if d is None:
