@@ -103,3 +103,60 @@ def test_no_label_means_no_backward_pass():
     s = Session(load_network(SAMPLES / "dead_relu.json"))
     s.to_end()
     assert s.backward_steps() == [] and not s.step_on() and not s.in_backward
+
+
+def test_one_descent_step_lowers_the_loss_and_undo_puts_every_number_back():
+    from neurodebug.engine import Session
+    from neurodebug.engine.edits import DescentStep
+    from neurodebug.engine.losses import backward_pass
+
+    s = Session(load_network(SAMPLES / "coffee_roasting.json"))
+    net = s.network
+    before = [(l.W.copy(), l.b.copy()) for l in net.layers]
+    result = s.descend(0.5)
+    step = result.edit
+    assert isinstance(step, DescentStep) and step.loss == "bce" and step.samples == 8
+    assert step.loss_after < step.loss_before
+    x = net.normalization.apply(s.trace.x_raw)
+    y = [smp.label for smp in net.samples]
+    assert backward_pass(net, x, y).value == pytest.approx(step.loss_after)
+    assert "gradient descent, lr 0.5: mean bce loss over 8 samples" in s.journal[-1].describe(net)
+    s.undo()
+    for layer, (W, b) in zip(net.layers, before):
+        assert layer.W.tobytes() == W.tobytes() and layer.b.tobytes() == b.tobytes()
+    s.redo()
+    assert backward_pass(net, x, y).value == pytest.approx(step.loss_after)
+
+
+def test_descent_refuses_what_cannot_be_a_step():
+    from neurodebug.engine import EditError, Session
+
+    s = Session(load_network(SAMPLES / "dead_relu.json"))
+    with pytest.raises(EditError, match="no sample has a label"):
+        s.descend(0.1)
+    s2 = Session(load_network(SAMPLES / "seed_example.json"))
+    with pytest.raises(EditError, match="give a number > 0"):
+        s2.descend(-1.0)
+    assert not s2.journal
+
+
+async def test_D_in_the_debugger_descends_and_u_undoes_it():
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tui_helpers import make_app, press, screen_text, settle
+    from neurodebug.tui.dialogs import EditDialog
+
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        W = s.network.layers[0].W.copy()
+        await press(pilot, "D")
+        assert isinstance(app.screen, EditDialog)
+        await press(pilot, "ctrl+a", "ctrl+k", "0", ".", "5", "enter")
+        await settle(pilot)
+        assert len(s.journal) == 1 and not (s.network.layers[0].W == W).all()
+        await press(pilot, "3")
+        text = screen_text(app)
+        assert "gradient descent, lr 0.5: mean" in text and "0.0956891 → 0.0942934" in text
+        await press(pilot, "u")
+        assert (s.network.layers[0].W == W).all() and not s.journal

@@ -165,6 +165,29 @@ class Edit:
         return f"{self.target.label()}: {fmt(self.old)} → {fmt(self.new)}  ({where})"
 
 
+@dataclass(frozen=True, eq=False)
+class DescentStep:
+    """One step of gradient descent on every weight and bias at once,
+    W ← W − lr·∂L/∂W, as one edit: undone, it puts every number back."""
+
+    lr: float
+    old: tuple[tuple[np.ndarray, np.ndarray], ...]  # per layer (W, b) before
+    new: tuple[tuple[np.ndarray, np.ndarray], ...]  # and after
+    loss: str  # "bce", "ce", "mse"
+    loss_before: float
+    loss_after: float
+    samples: int  # the labelled samples the mean loss is over
+    sample: int = -1
+
+    def inverse(self) -> "DescentStep":
+        return DescentStep(self.lr, self.new, self.old, self.loss, self.loss_after, self.loss_before, self.samples)
+
+    def describe(self, net: Network) -> str:
+        n = self.samples
+        return (f"gradient descent, lr {fmt(self.lr)}: mean {self.loss} loss over {n} sample{'s' if n != 1 else ''} "
+                f"{fmt(self.loss_before)} → {fmt(self.loss_after)}")
+
+
 @dataclass(frozen=True)
 class ValueChange:
     """One value of the current sample that an edit changed."""
@@ -207,7 +230,7 @@ class EditResult:
     """What an edit (or its undo) did: the current sample's z and a rows before
     and after, per recomputed layer, and every sample's outputs that moved."""
 
-    edit: Edit
+    edit: Edit | DescentStep
     undone: bool
     sample: int
     before: dict[int, tuple[np.ndarray, np.ndarray]]  # layer → (z, a)

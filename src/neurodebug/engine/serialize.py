@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .edits import Edit
 from .numbers import json_value
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ def trace_to_dict(session: Session, details: Iterable[StepDetail], file: str | N
         "file": file,
         "sample": session.sample.name,
         "granularity": session.granularity,
-        "edits": [e.target.label() + "=" + repr(e.new) for e in session.journal],
+        "edits": [e.target.label() + "=" + repr(e.new) if isinstance(e, Edit) else e.describe(session.network)
+                  for e in session.journal],
         "steps": [step_detail_to_dict(d, network) for d in details],
         "outputs": _numbers(session.sample_trace.outputs),
     }

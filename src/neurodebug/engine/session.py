@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from .findings import HealthReport
 from .settings import DEFAULT_CONFIG, Settings
-from .edits import Edit, EditError, EditResult, OutputChange, Target
+from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
 from .kinds import Granularity, LossKind, StepKind, StopKind, TargetKind
@@ -25,6 +25,7 @@ from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from .backward_steps import BackStep, backward_steps
+from .losses import backward_pass
 from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
@@ -63,10 +64,10 @@ class Session:
         self.cursor = START
         # Breakpoints are (layer, neuron); neuron None marks a whole layer.
         self.breakpoints: set[tuple[int, int | None]] = set()
-        self.journal: list[Edit] = []
-        self.redo_stack: list[Edit] = []
+        self.journal: list[Edit | DescentStep] = []
+        self.redo_stack: list[Edit | DescentStep] = []
         self.last_result: EditResult | None = None
-        self._saved: tuple[Edit, ...] = ()
+        self._saved: tuple[Edit | DescentStep, ...] = ()
         self.values_version = 0  # bumped by every edit, undo and redo
         self._health: tuple[int, HealthReport] | None = None
         # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
@@ -436,7 +437,60 @@ class Session:
         self.journal.append(result.edit)
         return result
 
-    def _apply(self, edit: Edit, undone: bool = False) -> EditResult:
+    # -- gradient descent -------------------------------------------------------------
+    def descend(self, lr: float) -> EditResult:
+        """One step of gradient descent on the mean loss over the labelled
+        samples (``self.loss``, else the output's), as one undoable edit."""
+        if not (math.isfinite(lr) and lr > 0):
+            raise EditError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
+        rows = [i for i, s in enumerate(self.samples) if s.label is not None]
+        if rows:
+            y: np.ndarray = np.array([self.samples[i].label for i in rows])
+        else:
+            rows = [i for i, s in enumerate(self.samples) if s.expected is not None]
+            if not rows:
+                raise EditError("no sample has a label or an expected output: there is no loss to descend")
+            y = np.stack([np.asarray(self.samples[i].expected, dtype=np.float64) for i in rows])
+        net = self.network
+        x = self.trace.x_raw[rows]
+        x_in = net.normalization.apply(x) if net.normalization is not None else x
+        try:
+            back = backward_pass(net, x_in, y, self.loss)
+        except ValueError as exc:
+            raise EditError(str(exc)) from None
+        old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
+        with np.errstate(all="ignore"):
+            new = tuple(((W - lr * g.dW).astype(W.dtype), (b - lr * g.db).astype(b.dtype))
+                        for (W, b), g in zip(old, back.layers))
+        if not all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in new):
+            raise EditError("the step is not finite (a NaN or ∞ weight, or a learning rate too large): nothing changed")
+        step = DescentStep(lr, old, new, back.loss, back.value, math.nan, len(rows), self.sample_index)
+        result = self._apply(step)
+        after = backward_pass(net, x_in, y, self.loss).value
+        step = replace(step, loss_after=after)
+        result = replace(result, edit=step)
+        self.last_result = result
+        self.journal.append(step)
+        self.redo_stack.clear()
+        return result
+
+    def _apply_descent(self, edit: DescentStep, undone: bool) -> EditResult:
+        row = self.sample_index
+        old_outputs = self.trace.outputs
+        for layer, (W, b) in zip(self.network.layers, edit.new):
+            layer.W[...] = W
+            layer.b[...] = b
+        snap = self.trace.recompute(0)
+        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
+        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
+        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
+        self.last_result = result
+        self.values_version += 1
+        return result
+
+    def _apply(self, edit: Edit | DescentStep, undone: bool = False) -> EditResult:
+        if isinstance(edit, DescentStep):
+            return self._apply_descent(edit, undone)
         t = edit.target
         row = edit.sample if t.kind == TargetKind.INPUT else self.sample_index
         old_outputs = self.trace.outputs

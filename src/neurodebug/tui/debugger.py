@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Layer, Session
-from ..engine.edits import INPUT
+from ..engine.edits import INPUT, Edit
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import FindingKind
 from ..engine.numbers import fmt
@@ -63,6 +63,7 @@ class DebuggerScreen(SavingScreen):
         self.path = path
         self.save_dir = save_dir
         self.selection = Selection()  # what e edits; it follows the cursor
+        self._learning_rate = 0.1  # what D asked for last
         self.frame: Frame | None = None  # what the panes show now
         self._followed: int | None = None  # the cursor the selection last followed
         self._selection_request = 0  # the Arrays pane's last request applied
@@ -360,7 +361,11 @@ class DebuggerScreen(SavingScreen):
         if result is None:
             self.notify("nothing to undo")
             return
-        self.notify(f"undone: {result.edit.target.label()} back to {fmt(result.edit.new)}")
+        edit = result.edit
+        if isinstance(edit, Edit):
+            self.notify(f"undone: {edit.target.label()} back to {fmt(edit.new)}")
+        else:
+            self.notify(f"undone: {edit.describe(self.session.network)}")
         self._moved()
 
     def action_redo(self) -> None:
@@ -370,6 +375,32 @@ class DebuggerScreen(SavingScreen):
             return
         self.notify(f"redone: {self._summary(result)}")
         self._moved()
+
+    def action_descend(self) -> None:
+        """One step of gradient descent, with the learning rate asked for:
+        the loss before and after, undone with u like any edit."""
+        s = self.session
+        made = []
+
+        def apply(lr: float) -> str | None:
+            try:
+                made.append(s.descend(lr))
+            except EditError as exc:
+                return str(exc)
+            self._learning_rate = lr
+            return None
+
+        def done(value: float | None) -> None:
+            if value is None or not made or not self.alive:
+                return
+            self.query_one(TabbedContent).active = "changes"
+            self.notify(made[-1].edit.describe(s.network), title="gradient descent")
+            self._moved()
+
+        dialog = EditDialog("learning rate", "One step of gradient descent on every weight and bias: "
+                            "W ← W − lr · ∂L/∂W, for the mean loss over the labelled samples.",
+                            self._learning_rate, apply=apply)
+        self.app.push_screen(dialog, done)
 
     def action_redraw(self) -> None:
         """Rebuild every pane from the session and repaint the whole screen."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..engine import Session
-from ..engine.edits import INPUT
+from ..engine.edits import INPUT, Edit
 from ..engine.findings import Finding
 from .frame import Frame
 
@@ -60,6 +60,8 @@ def place_of(s: Session, frame: Frame, view: str, section: str, index: int, text
         return None
     sample = None if r.sample == s.sample_index or r.sample < 0 else r.sample
     if section == "edit":
+        if not isinstance(r.edit, Edit):  # a descent step changed every layer: from the first
+            return Place(0, None)
         target = r.edit.target
         if target.kind == INPUT:
             return Place(None, None, sample)

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..engine import NORMALIZE, Network, Session
-from ..engine.edits import INPUT, EditResult, ValueChange
+from ..engine.edits import INPUT, Edit, EditResult, ValueChange
 from ..engine.numbers import fmt_fit
 from .fit import cells, shorten_names
 
@@ -177,7 +177,7 @@ def _sample_values(s: Session, version: int, basis: tuple, result: EditResult | 
 
     n_layers = len(s.network.layers)
     input_was = None
-    if result is not None and result.edit.target.kind == INPUT:
+    if result is not None and isinstance(result.edit, Edit) and result.edit.target.kind == INPUT:
         input_was = (result.edit.target.index, result.edit.old)
     return SampleValues(
         stamp=version, basis=basis, x_raw=frozen(st.x_raw), x=frozen(st.x),
