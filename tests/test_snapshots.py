@@ -29,6 +29,7 @@ CASES = {
     "unnormalized_failing": ("coffee_unnormalized.json", ["f", "4"]),
     "seed_code": ("seed_example.json", ["n", "n", "5"]),
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
+    "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
 }
 
 
@@ -47,6 +48,7 @@ CASES_80x24 = {
     "lab_end": ("coffee_lab.json", ["G"]),
     "lab_code_per_layer": ("coffee_lab.json", ["v", "n", "n", "5"]),
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
+    "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
 }
 
 

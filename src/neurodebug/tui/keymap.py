@@ -88,7 +88,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Inspecting", tuple(("", a) for a in (
         "breakpoint", "sample", "next_failing", "explain", "tab", "show_arrays", "focus_next",
         "focus_previous", "command_palette"))),
-    ("Editing", tuple(("", a) for a in ("edit", "undo", "redo", "save"))),
+    ("Editing", tuple(("", a) for a in ("edit", "undo", "redo", "descend", "save"))),
     ("In the Network pane (focused)", tuple(("network", a) for a in ("cursor", "cursor_page", "go", "breakpoint"))),
     ("In the Arrays pane (focused)", (("arrays", "select"),)),
     ("In Problems and Changes (focused)", tuple(("views", a) for a in ("cursor", "cursor_page", "open"))),
