@@ -17,7 +17,7 @@ import numpy as np
 
 from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
-from .engine.numbers import json_value
+from .engine.numbers import fmt, json_value
 from .engine.trace_text import trace_text
 from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
@@ -135,15 +135,23 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 # -- trace ---------------------------------------------------------------------
 def cmd_trace(args: argparse.Namespace) -> int:
     session = open_session(args, Path(args.network))
+    if args.gradcheck and not args.backward:
+        raise UsageError("--gradcheck goes with --backward (the gradients it checks)")
     back = _backward(session, args.loss) if args.backward else None
+    checks = _gradcheck(session, args.loss) if args.gradcheck else None
+    bad = [c for c in checks if not c.ok] if checks is not None else []
     if args.format == "json":
         steps = [session.sample_trace.detail(step, session.settings) for step in session.plan]
         doc = trace_to_dict(session, steps, file=args.network)
         if back is not None:
             doc["backward"] = [{"title": b.title, "symbolic": b.symbolic, "formula": b.formula,
                                 "value": json_value(np.asarray(b.value).tolist())} for b in back]
+        if checks is not None:
+            doc["gradient_check"] = [{"parameter": c.label, "analytic": json_value(c.analytic),
+                                      "numeric": json_value(c.numeric), "relative_error": json_value(c.rel_error),
+                                      "kink": c.kink, "ok": c.ok} for c in checks]
         _write_json(doc, ensure_ascii=True)
-        return 0
+        return 1 if bad else 0
     print(trace_text(session))
     if back is not None:
         w = len(str(len(back)))
@@ -152,7 +160,39 @@ def cmd_trace(args: argparse.Namespace) -> int:
             print(f"{k:>{w}}  {b.title}")
             print(f"{'':>{w}}    {b.symbolic}")
             print(f"{'':>{w}}    {b.formula}")
-    return 0
+            for note in b.notes:
+                print(f"{'':>{w}}    ! {note}")
+    if checks is not None:
+        from .engine.gradcheck import STEP, TOLERANCE
+
+        measured = [c for c in checks if c.resolved and not c.kink]
+        verdict = "all agree" if not bad else f"{len(bad)} disagree (relative error > {fmt(TOLERANCE)})"
+        if measured:
+            worst = max(measured, key=lambda c: c.rel_error)
+            how = f"worst relative error {fmt(worst.rel_error, 2)} ({worst.label})"
+        else:
+            how = "every gradient is below what a finite difference resolves"
+        print(f"gradient check (central differences, h = {fmt(STEP)}): {len(checks)} parameters, {how}: {verdict}")
+        kinks = [c.label for c in checks if c.kink]
+        if kinks:
+            print(f"  at a kink (a one-sided difference agrees, as the analytic side does): {', '.join(kinks[:8])}"
+                  + (" …" if len(kinks) > 8 else ""))
+        for c in bad:
+            print(f"  {c.label}: analytic {fmt(c.analytic)}, numeric {fmt(c.numeric)} (relative error {fmt(c.rel_error, 2)})")
+    return 1 if bad else 0
+
+
+def _gradcheck(session: Session, loss: str | None) -> list:
+    """Every weight and bias's analytic gradient beside a central finite difference, for the sample."""
+    from .engine.gradcheck import gradient_check
+
+    sample = session.sample
+    target = sample.label if sample.label is not None else sample.expected
+    assert target is not None  # _backward refused a sample without one
+    try:
+        return gradient_check(session.network, session.sample_trace.x[None, :], np.asarray(target)[None, ...], loss)
+    except ValueError as exc:
+        raise UsageError(f"--gradcheck: {exc}") from None
 
 
 def _backward(session: Session, loss: str | None) -> list:
@@ -379,6 +419,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
     t.add_argument("--backward", action="store_true", help="then the backward pass: the loss and every gradient, with the numbers")
     t.add_argument("--loss", choices=("bce", "ce", "mse"), help="with --backward (default: from the output activation)")
+    t.add_argument("--gradcheck", action="store_true",
+                   help="with --backward: every gradient beside a central finite difference (exit 1 if one disagrees)")
     c = sub.add_parser(
         "check", help="validate the file and report unhealthy neurons (exit 1 if any)", allow_abbrev=False,
         description="Validate the network file, print a summary, then check every neuron on every sample: "
