@@ -186,8 +186,7 @@ def _gradcheck(session: Session, loss: str | None) -> list:
     """Every weight and bias's analytic gradient beside a central finite difference, for the sample."""
     from .engine.gradcheck import gradient_check
 
-    sample = session.sample
-    target = sample.label if sample.label is not None else sample.expected
+    target = session.sample.target
     assert target is not None  # _backward refused a sample without one
     try:
         return gradient_check(session.network, session.sample_trace.x[None, :], np.asarray(target)[None, ...], loss)
@@ -200,7 +199,7 @@ def _backward(session: Session, loss: str | None) -> list:
     from .engine.backward_steps import backward_steps
 
     sample = session.sample
-    target = sample.label if sample.label is not None else sample.expected
+    target = sample.target
     if target is None:
         raise UsageError(f"--backward: sample \"{sample.name}\" has no label or expected output to take the loss against")
     try:

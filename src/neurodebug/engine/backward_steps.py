@@ -18,7 +18,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .kinds import LossKind
 from .losses import backward_pass
-from .norms import BatchNorm, Normalization, NormAt, Rescaling
+from .norms import NormAt
 from .numbers import fmt, fmt_operand, fmt_vector, quiet
 from .refs import NeuronRef
 from .settings import DEFAULT_CONFIG, Settings
@@ -36,15 +36,6 @@ class BackStep:
     layer: int = -1  # the neuron it is about (the loss: the output layer)
     neuron: int | None = None
     notes: tuple[str, ...] = ()  # "cannot learn: …"
-
-
-def _scale(norm: BatchNorm | Rescaling | Normalization, j: int) -> float:
-    """The factor a norm multiplies element ``j`` by (its derivative)."""
-    if isinstance(norm, BatchNorm):
-        return float(norm.gamma[j] / np.sqrt(norm.var[j] + norm.eps))
-    if isinstance(norm, Rescaling):
-        return float(norm.scale[j])
-    return float(1.0 / norm.std[j])
 
 
 def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind | str | None = None,
@@ -94,7 +85,7 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
                                           f"∂L/∂a = {numbers}{fmt(da)}", np.asarray(da), l, j))
                     dg = float(lb.dg[0, j])
                     if layer.norm is not None and layer.norm_at == NormAt.A:
-                        k = _scale(layer.norm, j)  # type: ignore[arg-type]
+                        k = float(layer.norm.slope()[j])
                         steps.append(BackStep(f"{where} · ∂L/∂h (through the {layer.norm.title})",
                                               f"∂L/∂h{L}_{J} = ∂L/∂a{L}_{J} · ∂a/∂h",
                                               f"∂L/∂h = {fmt(da)} × {fmt_operand(k)} = {fmt(dg)}", np.asarray(dg), l, j))
@@ -108,7 +99,7 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
                                               f"{fmt_operand(slope)} = {fmt(dz)}", np.asarray(dz), l, j,
                                               _cannot_learn(act.symbol, z, slope, settings)))
                 if layer.norm is not None and layer.norm_at == NormAt.Z:
-                    k = _scale(layer.norm, j)  # type: ignore[arg-type]
+                    k = float(layer.norm.slope()[j])
                     steps.append(BackStep(f"{where} · δ (through the {layer.norm.title})",
                                           f"δ{L}_{J} = ∂L/∂z{L}_{J}' · ∂z'/∂z",
                                           f"δ = {fmt(dz)} × {fmt_operand(k)} = {fmt(dzsum)}", np.asarray(dzsum), l, j))

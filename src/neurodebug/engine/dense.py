@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .norms import BatchNorm, Norm, NormAt, Normalization, Rescaling
+from .norms import BatchNorm, Norm, NormAt, Rescaling
 from .numbers import quiet
 
 __all__ = ["DenseLayer", "LayerBackward", "LayerForward", "backward", "forward", "norm_backward"]
@@ -88,14 +88,13 @@ def norm_backward(norm: Norm, given: np.ndarray, dout: np.ndarray) -> tuple[np.n
     moving statistics fixed: its μ and σ² are statistics, not trained, so
     only γ and β get a gradient (as in Keras and PyTorch in eval mode)."""
     with quiet():
+        dgiven = dout * norm.slope()
         if isinstance(norm, BatchNorm):
-            inv = 1.0 / np.sqrt(norm.var + norm.eps)
-            xhat = (given - norm.mean) * inv
-            return dout * (norm.gamma * inv), {"gamma": np.sum(dout * xhat, axis=0), "beta": np.sum(dout, axis=0)}
+            xhat = (given - norm.mean) * (1.0 / np.sqrt(norm.var + norm.eps))
+            return dgiven, {"gamma": np.sum(dout * xhat, axis=0), "beta": np.sum(dout, axis=0)}
         if isinstance(norm, Rescaling):
-            return dout * norm.scale, {"scale": np.sum(dout * given, axis=0), "offset": np.sum(dout, axis=0)}
-        assert isinstance(norm, Normalization)
-        return dout / norm.std, {}
+            return dgiven, {"scale": np.sum(dout * given, axis=0), "offset": np.sum(dout, axis=0)}
+        return dgiven, {}  # a Normalization: mean and std are statistics, not trained
 
 
 def activation_backward(layer: DenseLayer, z: np.ndarray, g: np.ndarray, dg: np.ndarray) -> np.ndarray:

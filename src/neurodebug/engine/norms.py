@@ -57,6 +57,11 @@ class Norm:
         """The formula with the real numbers, for element ``j`` or the vector."""
         raise NotImplementedError
 
+    def slope(self) -> np.ndarray:
+        """∂y/∂x per element: what the map multiplies a change of its input by
+        (the backward pass goes through it with this factor)."""
+        raise NotImplementedError
+
     @property
     def size(self) -> int:
         return int(self.param(self.PARAMS[0]).shape[0])
@@ -149,6 +154,11 @@ class Normalization(Norm):
     def numbers(self, x: np.ndarray, y: np.ndarray, j: int | None = None) -> str:
         return f"({_pick(x, j, True)} − {_pick(self.mean, j)}) / {_pick(self.std, j)} = {_pick(y, j, True)}"
 
+    def slope(self) -> np.ndarray:
+        with quiet():
+            out: np.ndarray = 1.0 / self.std
+        return out
+
     def check_value(self, name: str, value: float) -> str | None:
         if name == "std" and not value > 0:
             return "a standard deviation must be > 0"
@@ -192,6 +202,11 @@ class BatchNorm(Norm):
         return (f"({_pick(x, j, True)} − {_pick(self.mean, j)}) / √({_pick(self.var, j, True)} + {fmt(self.eps)})"
                 f" · {_pick(self.gamma, j)} + {_pick(self.beta, j)} = {_pick(y, j, True)}")
 
+    def slope(self) -> np.ndarray:
+        with quiet():
+            out: np.ndarray = self.gamma * (1.0 / np.sqrt(self.var + self.eps))
+        return out
+
     def check_value(self, name: str, value: float) -> str | None:
         if name == "var" and not value + self.eps > 0:
             return f"a variance must be ≥ 0 (and σ² + ε > 0; ε = {self.eps:g})"
@@ -224,3 +239,6 @@ class Rescaling(Norm):
 
     def numbers(self, x: np.ndarray, y: np.ndarray, j: int | None = None) -> str:
         return f"{_pick(x, j, True)} · {_pick(self.scale, j)} + {_pick(self.offset, j)} = {_pick(y, j, True)}"
+
+    def slope(self) -> np.ndarray:
+        return self.scale

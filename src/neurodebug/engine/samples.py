@@ -28,6 +28,11 @@ class Sample:
     label: int | None = None  # class index (or 0/1 for one sigmoid output)
     expected: np.ndarray | None = None  # the output vector the sample should give
 
+    @property
+    def target(self) -> int | np.ndarray | None:
+        """What a loss is taken against: the label, else the expected vector."""
+        return self.label if self.label is not None else self.expected
+
 
 class Names(Sequence[str]):
     """Sample names, given or made up ("row 12") only when read."""

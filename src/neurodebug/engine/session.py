@@ -206,8 +206,7 @@ class Session:
         output (empty when it has neither, or the loss does not fit the output)."""
         key = (self.values_version, self.sample_index, self.loss, self.settings)
         if self._backward is None or self._backward[0] != key:
-            sample = self.sample
-            target = sample.label if sample.label is not None else sample.expected
+            target = self.sample.target
             steps: list[BackStep] = []
             if target is not None:
                 try:
