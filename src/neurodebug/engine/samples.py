@@ -164,6 +164,20 @@ class Samples(Sequence[Sample]):
     def __radd__(self, other: Sequence[Sample]) -> Samples:
         return Samples.of(other, self._x.shape[1]) + self
 
+    def targets(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows, y): the samples a loss can be taken over and what each should
+        give — the labelled ones with their classes, else those with an
+        expected vector; None when no sample says. As arrays, for any size."""
+        if self._labels is not None:
+            rows = np.flatnonzero(self._labels != NO_LABEL)
+            if rows.size:
+                return rows, self._labels[rows]
+        if self._expected is not None:
+            rows = np.flatnonzero(~np.isnan(self._expected).all(axis=1))
+            if rows.size:
+                return rows, self._expected[rows]
+        return None
+
     def take(self, rows: np.ndarray) -> Samples:
         """The samples at ``rows``, in that order."""
         names = [self._names[int(r)] for r in rows]

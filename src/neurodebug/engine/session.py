@@ -442,14 +442,10 @@ class Session:
         samples (``self.loss``, else the output's), as one undoable edit."""
         if not (math.isfinite(lr) and lr > 0):
             raise EditError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
-        rows = [i for i, s in enumerate(self.samples) if s.label is not None]
-        if rows:
-            y: np.ndarray = np.array([self.samples[i].label for i in rows])
-        else:
-            rows = [i for i, s in enumerate(self.samples) if s.expected is not None]
-            if not rows:
-                raise EditError("no sample has a label or an expected output: there is no loss to descend")
-            y = np.stack([np.asarray(self.samples[i].expected, dtype=np.float64) for i in rows])
+        targets = self.samples.targets()
+        if targets is None:
+            raise EditError("no sample has a label or an expected output: there is no loss to descend")
+        rows, y = targets
         net = self.network
         x = self.trace.x_raw[rows]
         x_in = net.normalization.apply(x) if net.normalization is not None else x
