@@ -159,12 +159,12 @@ def test_the_trained_lab_network_is_healthy(capsys):
     test roasts: confident neurons are notes, and the check passes."""
     code, out, _ = run(capsys, str(SAMPLES / "coffee_lab.json"))
     assert code == 0, out
-    assert "health: ok: no problems found in 2 samples; 3 notes (3 saturated)" in out
+    assert "health: ok: no problems found in 2 samples; 4 notes (3 saturated, 1 cannot learn)" in out
     assert "confidently right" in out
     code, out, _ = run(capsys, str(SAMPLES / "coffee_lab.json"), "--format", "json")
     doc = json.loads(out)
-    assert doc["ok"] is True and doc["problems"] == 0 and doc["notes"] == 3
-    assert [f["severity"] for f in doc["findings"]] == ["note"] * 3
+    assert doc["ok"] is True and doc["problems"] == 0 and doc["notes"] == 4
+    assert [f["severity"] for f in doc["findings"]] == ["note"] * 4
 
 
 def test_a_negative_first_input_value_is_the_input_not_an_option(capsys):

@@ -18,6 +18,7 @@ from neurodebug.engine.health import (
     DEAD, EXPLODING, NONFINITE, SATURATED, WRONG_OUTPUT, HealthConfig, HealthReport, check_health, explain,
     report_lines,
 )
+from neurodebug.engine.findings import CANNOT_LEARN, EXPLODING_GRADIENT, LEARNING_KINDS, VANISHING as VANISHING_GRADIENT
 from neurodebug.engine.nonfinite import CANCELLATION, INPUT, OVERFLOW, UPSTREAM, WEIGHT
 from neurodebug.engine.terms import round_up
 from neurodebug.io import load_network
@@ -214,7 +215,9 @@ def test_expected_vector_with_tolerance():
     net = net_of([layer], [[1.0, 100.0], [0.5, 10.0]], expected=[[1.05, 105.0], [0.7, 10.0]])
     report = report_of(net)
     # 1.05 vs 1: inside 0.1; 100 vs 105: 5 ≤ 0.1·105 relative; 0.5 vs 0.7: off by 0.2.
-    assert kinds(report) == [(WRONG_OUTPUT, 0, 0)]
+    # (An input of 100 and an error of 5 make a large gradient too: a note.)
+    assert kinds(report) == [(WRONG_OUTPUT, 0, 0), (EXPLODING_GRADIENT, 0, None)]
+    assert report.findings[1].severity == "note"
     assert report.findings[0].samples == (1,)
     assert report_of(net, HealthConfig(output_tolerance=0.3)).ok
 
@@ -228,7 +231,8 @@ def test_linear_single_output_with_a_label_is_not_judged():
 def test_report_order_helpers_and_json():
     report = report_of(load_network(SAMPLES / "coffee_unnormalized.json"))
     assert [(f.kind, f.layer, f.neuron) for f in report.findings] == [
-        (SATURATED, 0, 0), (SATURATED, 0, 1), (SATURATED, 0, 2), (WRONG_OUTPUT, 1, 0),
+        (SATURATED, 0, 0), (CANNOT_LEARN, 0, 0), (SATURATED, 0, 1), (CANNOT_LEARN, 0, 1),
+        (SATURATED, 0, 2), (CANNOT_LEARN, 0, 2), (VANISHING_GRADIENT, 0, None), (WRONG_OUTPUT, 1, 0),
     ]
     assert not report.ok
     assert report.failing_neurons(0) == [(0, 0), (0, 1), (0, 2), (1, 0)]
@@ -236,13 +240,14 @@ def test_report_order_helpers_and_json():
     assert report.next_failing(None, 0) == (0, 0)
     assert report.next_failing((0, 2), 0) == (1, 0)
     assert report.next_failing((1, 0), 0) == (0, 0)  # wraps round
-    assert {f.kind for f in report.for_sample(4)} == {SATURATED}
-    assert report.counts()[SATURATED] == 3
-    msg = report.findings[1].message
+    assert {f.kind for f in report.for_sample(4)} == {SATURATED, CANNOT_LEARN, VANISHING_GRADIENT}
+    assert report.counts()[SATURATED] == report.counts()[CANNOT_LEARN] == 3
+    msg = report.findings[2].message
     assert msg.startswith("layer 1 (layer1), neuron 2 (too short): saturated sigmoid")
     assert "−" in msg  # a real minus sign
     doc = json.loads(json.dumps(report.to_dict(), allow_nan=False))
-    assert doc["ok"] is False and len(doc["findings"]) == 4
+    assert doc["ok"] is False and len(doc["findings"]) == 8
+    assert doc["gradients"]["loss"] == "bce" and doc["gradients"]["samples"] == 8
     assert doc["findings"][0]["layer"] == 1 and doc["findings"][0]["neuron"] == 1  # 1-based
 
 
@@ -590,6 +595,11 @@ def test_an_exploding_linear_output_is_a_note_a_hidden_one_a_problem():
 
 def test_saturation_from_raw_inputs_is_a_problem_even_in_one_sample():
     report = report_of(load_network(SAMPLES / "seed_example.json"))
-    assert [(f.kind, f.neuron, f.severity) for f in report.findings] == [
+    forward = [f for f in report.findings if f.kind not in LEARNING_KINDS]
+    assert [(f.kind, f.neuron, f.severity) for f in forward] == [
         (SATURATED, 0, "problem"), (SATURATED, 1, "problem")]
-    assert "raw, unnormalised input" in report.findings[0].message
+    assert "raw, unnormalised input" in forward[0].message
+    # With its label, each of them also cannot learn, a problem on the same evidence.
+    learning = [(f.kind, f.layer, f.neuron, f.severity) for f in report.findings if f.kind in LEARNING_KINDS]
+    assert learning == [(CANNOT_LEARN, 0, 0, "problem"), (CANNOT_LEARN, 0, 1, "problem"),
+                        (VANISHING_GRADIENT, 0, None, "note")]

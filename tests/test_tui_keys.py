@@ -539,7 +539,7 @@ async def test_the_failing_toast_names_the_neuron_and_the_problem_in_words():
     app = make_app("coffee_unnormalized.json")
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "f")
-        assert toasts(app) == ["layer 1 (layer1), neuron 1 (too cold): saturated"]
+        assert toasts(app) == ["layer 1 (layer1), neuron 1 (too cold): saturated, cannot learn"]
         await press(pilot, "f", "f", "f")
         assert toasts(app)[-1] == "layer 2 (layer2), neuron 1 (good roast): wrong output"
         for message in toasts(app):

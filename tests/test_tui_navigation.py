@@ -305,7 +305,8 @@ async def test_clicking_a_problem_goes_to_its_neuron():
     async with app.run_test(size=WIDE) as pilot:
         await press(pilot, "4")
         view = app.screen.query_one(ProblemsView)
-        first, last = next((first, last) for e, first, last in view.entries() if e == ("mine", 1))
+        # neuron 1's two findings (saturated, cannot learn), then neuron 2's
+        first, last = next((first, last) for e, first, last in view.entries() if e == ("mine", 2))
         view.scroll_to(y=first, animate=False)
         await press(pilot, "tab")  # a click gives the focus back
         await settle(pilot)
@@ -315,7 +316,7 @@ async def test_clicking_a_problem_goes_to_its_neuron():
         await pilot.click(view, offset=(4, inside + first - top))
         await settle(pilot)
         assert focused(app) == "problems-view"
-        assert view.cursor == ("mine", 1)
+        assert view.cursor == ("mine", 2)
         assert (app.session.step.layer, app.session.step.neuron) == (0, 1)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
+from .engine.kinds import LossKind
 from .engine.numbers import fmt, json_value
 from .engine.trace_text import trace_text
 from .engine.serialize import check_to_dict, trace_to_dict
@@ -225,6 +226,22 @@ def _check_settings(args: argparse.Namespace) -> Settings:
         raise UsageError(text) from None
 
 
+def _check_loss(net: Network, name: str | None) -> LossKind | None:
+    """``--loss`` of ``check``, refused when it does not fit the output layer."""
+    if name is None:
+        return None
+    from .engine.losses import check_output, loss_targets
+
+    try:
+        check_output(net, LossKind(name))
+        targets = net.samples.targets()
+        if targets is not None:
+            loss_targets(net, targets[1], LossKind(name), targets[0].size)
+    except ValueError as exc:
+        raise UsageError(f"--loss {name}: {exc}") from None
+    return LossKind(name)
+
+
 def _explain_finding(session: Session, finding: Finding) -> Explanation:
     """The finding's neuron explained as the debugger explains it: standing on
     the finding's sample."""
@@ -252,7 +269,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{net.param_count:,} parameters, {len(net.samples)} sample{'' if len(net.samples) == 1 else 's'} [{shapes}]"
     )
     # The same session, settings and health report the debugger shows.
-    session = Session(net, settings=settings) if net.samples else None
+    loss = _check_loss(net, args.loss)  # after --inputs: their targets must fit it too
+    session = Session(net, settings=settings, loss=loss) if net.samples else None
     report = session.health() if session is not None else None
     if args.format == "json":
         explanations = []
@@ -425,7 +443,9 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         description="Validate the network file, print a summary, then check every neuron on every sample: "
         "saturated (on a flat side of sigmoid, tanh, gelu, …), dead (ReLU and the like), "
         "NaN/Inf (where it was produced and where it was passed on), "
-        "exploding |z|, outputs that disagree with a label or expected vector. "
+        "exploding |z|, outputs that disagree with a label or expected vector; where samples have labels "
+        "or expected outputs, why a neuron cannot learn (its gradient and the reason) and vanishing or "
+        "exploding gradients per layer. "
         "Exit 0: healthy; 1: problems found; 2: a bad file or option.",
     )
     c.add_argument("network")
@@ -436,6 +456,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     c.add_argument("--saturation-slope", type=float, metavar="S",
                    help="saturated where the slope g′(z) < S (default 1e-4: |z| > 9.21 for sigmoid, 5.30 for tanh)")
     c.add_argument("--exploding-z", type=float, metavar="K", help="report |z| > K (default 1000)")
+    c.add_argument("--loss", choices=("bce", "ce", "mse"),
+                   help="the loss whose gradients are checked where samples have targets (default: from the output activation)")
     _add_activations_option(c)
     v = sub.add_parser("convert", help="write a .keras, .h5, .onnx, .safetensors or .npz model as neurodebug JSON",
                        allow_abbrev=False)

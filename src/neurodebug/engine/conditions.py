@@ -90,6 +90,20 @@ def dead(of: Of, z: Array, settings: Settings) -> Mask:
     return np.asarray(inactive(of, z).all(axis=0))
 
 
+def no_slope(of: Of, z: Array, settings: Settings) -> Mask:
+    """Where the activation passes (almost) no gradient back: |g′(z)| under
+    the saturation slope — a flat side, or an inactive ReLU's 0. False for a
+    NaN slope and for a whole-layer activation (softmax), whose slope is a
+    matrix."""
+    act, params = _activation(of)
+    z = np.asarray(z)
+    if act.per_layer:
+        return np.zeros(z.shape, dtype=bool)
+    with np.errstate(all="ignore"):
+        slope = np.abs(act.derivative(z, params))
+        return np.asarray(np.isfinite(slope) & (slope < settings.saturation_slope))
+
+
 def exploding(z: Array | float, settings: Settings) -> Mask:
     z = np.asarray(z)
     with np.errstate(invalid="ignore"):

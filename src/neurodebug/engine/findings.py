@@ -15,6 +15,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from .gradient_sizes import Gradients
 from .kinds import FindingKind, Severity
 from .network import Network
 from .numbers import fmt, json_number
@@ -23,8 +24,12 @@ from .settings import HealthConfig
 
 SATURATED, DEAD, NONFINITE = FindingKind.SATURATED, FindingKind.DEAD, FindingKind.NONFINITE
 EXPLODING, WRONG_OUTPUT = FindingKind.EXPLODING, FindingKind.WRONG_OUTPUT
-# Severity order: the order of a neuron's findings and of the report's groups.
-KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT)
+CANNOT_LEARN, VANISHING = FindingKind.CANNOT_LEARN, FindingKind.VANISHING_GRADIENT
+EXPLODING_GRADIENT = FindingKind.EXPLODING_GRADIENT
+# Severity order: the order of a neuron's findings and of the report's groups;
+# the forward pass's first, then why it does not learn (learning.py).
+KINDS = (NONFINITE, EXPLODING, SATURATED, DEAD, WRONG_OUTPUT, CANNOT_LEARN, VANISHING, EXPLODING_GRADIENT)
+LEARNING_KINDS = (CANNOT_LEARN, VANISHING, EXPLODING_GRADIENT)
 
 JSON_ROWS = 10_000  # rows a finding lists in JSON; `sample_count` says how many hold
 
@@ -37,6 +42,9 @@ KIND_TITLES = {
     SATURATED: "saturated",
     DEAD: "dead ReLU",
     WRONG_OUTPUT: "wrong output",
+    CANNOT_LEARN: "cannot learn",
+    VANISHING: "vanishing gradient",
+    EXPLODING_GRADIENT: "exploding gradient",
 }
 
 
@@ -177,6 +185,12 @@ class Finding:
                 text = f"produced z = {fmt(self.value)} from finite operands: {self.cause} (in {at})"
             else:
                 text = f"passes on a non-finite value: z = {fmt(self.value)}, {self.cause} (in {at})"
+        elif self.kind == CANNOT_LEARN and self.neuron is not None:
+            text = f"cannot learn: its gradient ‖∂L/∂w, ∂L/∂b‖ = {fmt(self.value, 3)}: {self.cause}"
+            often = ""
+        elif self.kind in LEARNING_KINDS:
+            text = f"{KIND_TITLES[self.kind]}: {self.cause}"
+            often = ""
         else:
             text = f"wrong output: {self.cause} (in {at})"
         text = f"{self.where}: {text}" + (f", {often}" if often else "")
@@ -210,6 +224,7 @@ class HealthReport:
     findings: tuple[Finding, ...]
     sample_names: Sequence[str]  # the checked samples' names (made when read, for a big table)
     config: HealthConfig
+    gradients: Gradients | None = None  # over the labelled samples; None when none has a target
 
     @property
     def n_samples(self) -> int:
@@ -328,4 +343,5 @@ class HealthReport:
             "counts": self.counts(),
             "note_counts": self.counts(NOTE),
             "findings": [f.to_dict() for f in self.findings],
+            "gradients": None if self.gradients is None else self.gradients.to_dict(),
         }

@@ -30,7 +30,10 @@ from .findings import (
     DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
     HealthReport, input_name, where_text,
 )
+from .gradient_sizes import Gradients, gradients_of
+from .kinds import LossKind
 from .layer_context import LayerContext, per_neuron
+from .learning import learning_findings
 from .nonfinite import NonFiniteCause
 from .numbers import fmt, json_number, quiet
 from .output_findings import check_outputs, judge_outputs
@@ -297,8 +300,11 @@ def _order(f: Finding) -> tuple[int, int, int, int]:
     return (f.layer, neuron, KINDS.index(f.kind), 0 if f.origin else 1)
 
 
-def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG) -> HealthReport:
-    """Run every detector over every layer and sample of ``trace``."""
+def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG,
+                 loss: LossKind | str | None = None) -> HealthReport:
+    """Run every detector over every layer and sample of ``trace``; where
+    samples have a label or expected output, the gradients of ``loss``
+    (inferred from the output when None) too: why a neuron does not learn."""
     names = trace.network.samples.names_for(trace.n_samples)
     findings: list[Finding] = []
     verdicts = judge_outputs(trace, config)
@@ -307,12 +313,15 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG) -> HealthR
         for l in range(len(trace.network.layers)):
             findings += _check_layer(trace, l, config, names, right)
         findings += check_outputs(trace, config, names)
+    grads = gradients_of(trace, loss)
+    if grads is not None:
+        findings += learning_findings(trace, grads, findings, config, names)
     findings.sort(key=_order)
-    return HealthReport(tuple(findings), names, config)
+    return HealthReport(tuple(findings), names, config, grads)
 
 
 __all__ = [
     "DEAD", "EXPLODING", "KINDS", "KIND_TITLES", "NONFINITE", "SATURATED", "WRONG_OUTPUT",
-    "Explanation", "Finding", "HealthConfig", "HealthReport", "NonFiniteCause", "Term", "check_health", "explain",
+    "Explanation", "Finding", "Gradients", "HealthConfig", "HealthReport", "NonFiniteCause", "Term", "check_health", "explain",
     "input_name", "json_number", "judge_outputs", "report_lines", "where_text", "worst_findings",
 ]

@@ -52,6 +52,10 @@ class FindingKind(StrEnum):
     SATURATED = "saturated"
     DEAD = "dead"
     WRONG_OUTPUT = "wrong_output"
+    # Why it does not learn (the gradients over the labelled samples):
+    CANNOT_LEARN = "cannot_learn"
+    VANISHING_GRADIENT = "vanishing_gradient"
+    EXPLODING_GRADIENT = "exploding_gradient"
 
 
 class Severity(StrEnum):

@@ -30,7 +30,7 @@ from .kinds import LossKind
 from .norms import Norm, NormAt
 from .numbers import quiet
 
-__all__ = ["Backward", "LOSSES", "backward_pass", "infer_loss", "loss_targets"]
+__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "infer_loss", "loss_targets"]
 
 LOSSES = tuple(LossKind)
 
@@ -55,7 +55,8 @@ def infer_loss(net: DenseNetwork) -> LossKind:
     return LossKind.MSE
 
 
-def _output_ok(net: DenseNetwork, loss: LossKind) -> None:
+def check_output(net: DenseNetwork, loss: LossKind) -> None:
+    """Raise ValueError (saying which loss fits) when ``loss`` does not fit the output layer."""
     last = net.layers[-1]
     after = last.norm is not None and last.norm_at == NormAt.A
     if loss == LossKind.BCE and (last.activation != "sigmoid" or last.W.shape[1] != 1 or after):
@@ -132,7 +133,7 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
     """Forward then backward over the batch ``x`` (already normalised: the
     first layer's input), for the mean ``loss`` (inferred when None)."""
     kind = infer_loss(net) if loss is None else LossKind(loss)
-    _output_ok(net, kind)
+    check_output(net, kind)
     n = int(x.shape[0])
     targets = loss_targets(net, y, kind, n)
     inputs, forwards = [], []

@@ -8,7 +8,11 @@ import numpy as np
 
 from . import conditions
 from .explain import explain
-from .findings import DEAD, EXPLODING, KINDS, NONFINITE, SATURATED, WRONG_OUTPUT, Finding, HealthReport
+from .findings import (
+    CANNOT_LEARN, DEAD, EXPLODING, EXPLODING_GRADIENT, KINDS, NONFINITE, SATURATED, VANISHING, WRONG_OUTPUT, Finding,
+    HealthReport,
+)
+from .gradient_sizes import Gradients
 from .network import Layer
 from .numbers import fmt
 from .settings import HealthConfig
@@ -59,6 +63,15 @@ def _group_header(kind: str, report: HealthReport, trace: Trace) -> str:
         return f"dead: {where} in every sample, so it always outputs 0"
     if kind == WRONG_OUTPUT:
         return f"wrong output: the label's class, or the expected vector within {fmt(config.output_tolerance)}"
+    if kind == CANNOT_LEARN:
+        return (f"cannot learn: g′(z) < {fmt(config.saturation_slope)} in every labelled sample, "
+                "so ∂L/∂z = ∂L/∂a · g′(z) ≈ 0 and its weights and bias stay where they are")
+    if kind == VANISHING:
+        return (f"vanishing gradient: a layer's gradient per weight under 1/{fmt(config.gradient_ratio)} "
+                "of a later layer's")
+    if kind == EXPLODING_GRADIENT:
+        return (f"exploding gradient: a layer's gradient per weight over {fmt(config.gradient_ratio)} × "
+                "a later layer's, or not finite")
     return "NaN/Inf"
 
 
@@ -106,6 +119,9 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         lines.append("")
         lines.append("notes (worth knowing, not problems):")
         lines += _capped([f"  {f.message}" for f in report.notes], limit)
+    if report.gradients is not None:
+        lines.append("")
+        lines += gradient_lines(report.gradients, trace)
     worst = worst_findings(report, explain_count)
     if worst:
         lines.append("")
@@ -115,6 +131,22 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
             e = explain(trace, f.row, f.layer, f.neuron, report.config)
             lines.append(f"  {e.lines[0]}")
             lines += [f"    {line}" for line in e.lines[1:]]
+    return lines
+
+
+def gradient_lines(grads: Gradients, trace: Trace) -> list[str]:
+    """'gradients of the mean bce loss (0.0701) over 200 labelled samples:' and
+    one line per layer: its size per weight and its weakest neuron."""
+    n = grads.n_samples
+    lines = [f"gradients of the mean {grads.loss} loss ({fmt(grads.value, 4)}) over {n} labelled "
+             f"sample{'s' if n != 1 else ''}:"]
+    for g in grads.layers:
+        layer = trace.network.layers[g.layer]
+        weakest = int(np.argmin(np.where(np.isnan(g.neurons), np.inf, g.neurons))) if g.neurons.size else 0
+        neuron = (f"; its weakest neuron {weakest + 1}: {fmt(float(g.neurons[weakest]), 3)}"
+                  if g.neurons.size > 1 else "")
+        lines.append(f"  layer {g.layer + 1} ({layer.name}): ‖∂L/∂W‖ = {fmt(g.norm, 3)}, "
+                     f"per weight {fmt(g.rms, 3)}{neuron}")
     return lines
 
 

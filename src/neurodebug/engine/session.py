@@ -133,7 +133,7 @@ class Session:
     def health(self) -> HealthReport:
         """The health report for the current values (recomputed after edits)."""
         if self._health is None or self._health[0] != self.values_version:
-            self._health = (self.values_version, check_health(self.trace, self.settings))
+            self._health = (self.values_version, check_health(self.trace, self.settings, self.loss))
         return self._health[1]
 
     def explain(self, layer: int, neuron: int) -> Explanation:

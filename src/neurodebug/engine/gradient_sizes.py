@@ -1,0 +1,110 @@
+"""The size of every layer's gradient over the labelled samples.
+
+``gradients_of(trace, loss)`` takes the mean loss over the samples that have
+a label or an expected output and measures each layer's ∂L/∂W and ∂L/∂b
+together: the norm, the size per parameter (what one learning rate moves a
+weight by) and the norm per neuron. It runs the backward pass in chunks of
+rows, so a big dataset costs one chunk's activations in memory. What the
+sizes mean is ``learning.py``'s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .kinds import LossKind
+from .losses import backward_pass, infer_loss
+from .numbers import json_number, quiet
+from .trace import Trace
+
+CHUNK_ROWS = 4096  # rows per backward pass: a chunk's activations, not the dataset's, in memory
+
+__all__ = ["CHUNK_ROWS", "Gradients", "LayerGradient", "gradients_of"]
+
+
+@dataclass(frozen=True)
+class LayerGradient:
+    """One layer's gradient of the mean loss: ∂L/∂W and ∂L/∂b together."""
+
+    layer: int
+    norm: float  # ‖(∂L/∂W, ∂L/∂b)‖
+    rms: float  # per parameter: norm / √(count)
+    weight_norm: float  # ‖(W, b)‖, for scale
+    neurons: np.ndarray  # per neuron: ‖(∂L/∂w_j, ∂L/∂b_j)‖
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.norm)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer + 1, "norm": json_number(self.norm), "rms": json_number(self.rms),
+                "weight_norm": json_number(self.weight_norm),
+                "neurons": [json_number(v) for v in self.neurons.tolist()]}
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """The gradients of the mean loss over the labelled rows of a trace."""
+
+    loss: LossKind
+    value: float  # the mean loss
+    rows: np.ndarray  # the labelled rows (0-based) they are taken over
+    layers: tuple[LayerGradient, ...]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.rows.size)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loss": str(self.loss), "value": json_number(self.value), "samples": self.n_samples,
+                "layers": [g.to_dict() for g in self.layers]}
+
+
+def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS) -> Gradients | None:
+    """The gradients over the trace's samples that have a target; None when
+    none has one, or the loss does not fit the output (bce on a softmax)."""
+    net = trace.network
+    if len(net.samples) != trace.n_samples:
+        return None
+    targets = net.samples.targets()
+    if targets is None:
+        return None
+    rows, y = targets
+    kind = infer_loss(net) if loss is None else LossKind(loss)
+    n = rows.size
+    sums = [(np.zeros(layer.W.shape), np.zeros(layer.b.shape)) for layer in net.layers]
+    total = 0.0
+    with quiet():
+        for start in range(0, n, chunk):
+            part = rows[start:start + chunk]
+            try:
+                back = backward_pass(net, trace.x[part], y[start:start + chunk], kind)
+            except ValueError:
+                return None
+            share = part.size  # backward_pass gives the chunk's mean: weigh it by its rows
+            total += float(np.sum(back.per_sample))
+            for (dW, db), g in zip(sums, back.layers):
+                dW += g.dW * share
+                db += g.db * share
+        layers = []
+        for l, ((dW, db), layer) in enumerate(zip(sums, net.layers)):
+            both = np.vstack([dW, db[None, :]]) / n  # a neuron's weights and bias: one column
+            per_neuron = _norms(both)
+            norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
+            weights = np.vstack([layer.W, layer.b[None, :]]).astype(np.float64).reshape(-1, 1)
+            layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]), per_neuron))
+    return Gradients(kind, total / n, rows, tuple(layers))
+
+
+def _norms(a: np.ndarray) -> np.ndarray:
+    """The 2-norm of each column, scaled by its largest entry first, so a
+    gradient of 1e−180 reads 1e−180 and not the 0 its square underflows to."""
+    with quiet():
+        top = np.max(np.abs(a), axis=0) if a.size else np.zeros(a.shape[1])
+        safe = np.where((top > 0) & np.isfinite(top), top, 1.0)
+        out: np.ndarray = np.where(np.isfinite(top), safe * np.sqrt(np.sum((a / safe) ** 2, axis=0)), top)
+    return np.where(top == 0, 0.0, out)

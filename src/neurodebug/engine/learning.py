@@ -1,0 +1,192 @@
+"""Why a neuron does not learn: what stops the gradients over the labelled samples.
+
+``gradient_sizes.gradients_of`` measures every layer's gradient of the mean
+loss; ``learning_findings`` turns them into findings beside the forward ones:
+
+* **cannot learn** (a neuron): g′(z) is under the saturation slope in every
+  labelled sample — a flat side of σ or tanh, an inactive ReLU's 0 — so
+  ∂L/∂z = ∂L/∂a · g′(z) ≈ 0 and its weights and bias do not move, whatever
+  the loss. It is a problem when the forward check found the same neuron
+  saturated or dead as a problem (the same evidence rule), else a note. The
+  output layer of bce or ce is left out: its ∂L/∂z is a − y, no slope in it;
+* **cannot learn** (a layer's inputs): a first-layer input that is 0 in
+  every labelled sample gives its weights ∂L/∂w = x · δ = 0 (a note);
+* **vanishing / exploding gradient** (a layer): its gradient per parameter
+  under 1/``gradient_ratio`` of a later layer's, or over ``gradient_ratio``
+  times it; a gradient that is not finite where the loss is, exploding.
+
+The gradients are the reason, never the alarm on their own: near a minimum
+every gradient is small, so a small one says nothing until something (a
+slope of 0, an input of 0, one layer against another) says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import conditions
+from .activations import ACTIVATIONS
+from .findings import NOTE, PROBLEM, Finding, input_name
+from .kinds import FindingKind, LossKind
+from .layer_context import LayerContext
+from .gradient_sizes import CHUNK_ROWS, Gradients
+from .numbers import fmt, quiet
+from .settings import Settings
+from .trace import Trace
+
+CANNOT_LEARN = FindingKind.CANNOT_LEARN
+VANISHING = FindingKind.VANISHING_GRADIENT
+EXPLODING_GRADIENT = FindingKind.EXPLODING_GRADIENT
+_EVERY = {1: "the only labelled sample", 2: "both labelled samples"}
+
+__all__ = ["learning_findings"]
+
+
+def learning_findings(trace: Trace, grads: Gradients, forward: Sequence[Finding], settings: Settings,
+                      names: Sequence[str]) -> list[Finding]:
+    """The findings of ``grads`` (see the module's docstring); ``forward``:
+    the forward findings, whose severity a neuron's "cannot learn" takes."""
+    out: list[Finding] = []
+    for l in range(len(trace.network.layers)):
+        ctx = LayerContext(trace, l, names)
+        out += _stuck_neurons(ctx, grads, forward, settings)
+    out += _zero_inputs(LayerContext(trace, 0, names), grads, settings)
+    if math.isfinite(grads.value):  # a non-finite loss: the forward NaN findings say why
+        out += _layer_sizes(trace, grads, names, settings)
+    return out
+
+
+def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Finding], settings: Settings) -> list[Finding]:
+    layer, l = ctx.layer, ctx.l
+    act = ACTIVATIONS[layer.activation]
+    with_loss = ctx.is_output and (grads.loss == LossKind.BCE or
+                                   (grads.loss == LossKind.CE and layer.activation == "softmax"))
+    if act.per_layer or with_loss:
+        return []
+    rows = grads.rows
+    z = ctx.trace.values[l].z[rows]
+    stuck = np.flatnonzero(conditions.no_slope(layer, z, settings).all(axis=0))
+    if not stuck.size:
+        return []
+    severe = {(f.layer, f.neuron) for f in forward if f.is_problem and f.kind in (FindingKind.SATURATED, FindingKind.DEAD)}
+    out = []
+    with quiet():
+        slopes = np.abs(act.derivative(z[:, stuck].astype(np.float64), layer.params))
+    for k, j in enumerate(stuck.tolist()):
+        most = float(np.max(slopes[:, k]))
+        # the sample closest to learning: the largest slope, or (all 0: dead) the largest z
+        best = int(np.argmax(slopes[:, k])) if most > 0 else int(np.nanargmax(z[:, j]))
+        zb = float(z[best, j])
+        every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
+        why = "dead: z ≤ 0" if most == 0 and conditions.inactive(layer, zb) else "saturated"
+        slope_text = "= 0" if most == 0 else f"≤ {fmt(most, 3)}"
+        cause = f"{act.symbol}′(z) {slope_text} in {every} ({why}; z = {fmt(zb, 4)} there)"
+        problem = (l, j) in severe
+        verdict = ("" if problem else
+                   "the forward check does not call it stuck on this evidence; more samples would say")
+        out.append(ctx.finding(CANNOT_LEARN, j, rows, int(rows[best]), grads.layers[l].neurons[j],
+                               settings.saturation_slope, cause=cause,
+                               severity=PROBLEM if problem else NOTE, verdict=verdict))
+    return out
+
+
+def _zero_inputs(ctx: LayerContext, grads: Gradients, settings: Settings) -> list[Finding]:
+    """First-layer inputs that are 0 in every labelled sample: one note for the layer."""
+    rows = grads.rows
+    if rows.size < settings.dead_min_samples:
+        return []
+    zero = np.flatnonzero(_all_zero(ctx.trace.x, rows))
+    if not zero.size:
+        return []
+    net = ctx.trace.network
+    shown = ", ".join(input_name(net, 0, int(i)) for i in zero[:6]) + (", …" if zero.size > 6 else "")
+    count = f"{zero.size} input{'s' if zero.size != 1 else ''}"
+    cause = (f"the weights from {count} ({shown}) cannot learn: {'they are' if zero.size > 1 else 'it is'} 0 "
+             f"in all {rows.size} labelled samples, so ∂L/∂w = x · δ = 0")
+    return [ctx.finding(CANNOT_LEARN, None, rows, int(rows[0]), float(zero.size), cause=cause, severity=NOTE,
+                        verdict="constant inputs (a blank border pixel) are common; such a weight keeps its start value")]
+
+
+def _all_zero(x: np.ndarray, rows: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
+    zero = np.ones(x.shape[1], dtype=bool)
+    for start in range(0, rows.size, chunk):
+        zero &= ~np.any(x[rows[start:start + chunk]] != 0, axis=0)
+    return zero
+
+
+def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings: Settings) -> list[Finding]:
+    """Vanishing and exploding gradients, each layer against the later ones."""
+    out: list[Finding] = []
+    sizes = [g.rms for g in grads.layers]
+    ratio = settings.gradient_ratio
+    evidence = grads.n_samples >= settings.dead_min_samples
+    rows = grads.rows
+    for l, size in enumerate(sizes):
+        ctx = LayerContext(trace, l, names)
+        if not math.isfinite(size):
+            cause = (f"∂L/∂W is not finite (‖∂L/∂W‖ = {fmt(size)}) though the loss is {fmt(grads.value)}: "
+                     "a step of gradient descent would write NaN or ∞ into its weights")
+            out.append(ctx.finding(EXPLODING_GRADIENT, None, rows, int(rows[0]), size, ratio, cause=cause))
+            continue
+        severity = PROBLEM if evidence else NOTE
+        verdict = "" if evidence else f"measured on {grads.n_samples} labelled sample{'s' if grads.n_samples != 1 else ''}"
+        g = grads.layers[l]
+        if g.weight_norm > 0 and g.norm > settings.exploding_gradient * g.weight_norm:
+            step = 0.01 * g.norm / g.weight_norm
+            cause = (f"‖∂L/∂W‖ = {fmt(g.norm, 3)} is {_times(g.norm / g.weight_norm)} its weights' ‖W‖ "
+                     f"({fmt(g.weight_norm, 3)}): one step at a learning rate of 0.01 would move them by "
+                     f"{fmt(step, 2)} × their own size")
+            out.append(ctx.finding(EXPLODING_GRADIENT, None, rows, int(rows[0]), g.norm, settings.exploding_gradient,
+                                   cause=cause, severity=severity, verdict=verdict))
+            continue
+        later = [(k, s) for k, s in enumerate(sizes) if k > l and math.isfinite(s) and s > 0]
+        if not later:
+            continue
+        big_k, big = max(later, key=lambda ks: ks[1])
+        small_k, small = min(later, key=lambda ks: ks[1])
+        if size < big / ratio:
+            how = ("none at all" if size == 0 else
+                   f"{fmt(size, 3)}, {fmt(size / big, 2)} × layer {big_k + 1}'s ({fmt(big, 3)}): "
+                   f"it learns {_times(big / size)} slower")
+            cause = f"its gradient per weight is {how}{_slope_reason(trace, rows, l, big_k)}"
+            out.append(ctx.finding(VANISHING, None, rows, int(rows[0]), size, ratio, cause=cause,
+                                   severity=severity, verdict=verdict))
+        elif size > small * ratio:
+            cause = (f"its gradient per weight, {fmt(size, 3)}, is {_times(size / small)} layer {small_k + 1}'s "
+                     f"({fmt(small, 3)}): one learning rate cannot suit both")
+            out.append(ctx.finding(EXPLODING_GRADIENT, None, rows, int(rows[0]), size, ratio, cause=cause,
+                                   severity=severity, verdict=verdict))
+    return out
+
+
+def _times(r: float) -> str:
+    """'3.2 ×', '177 ×', '4e+124 ×' → '4e124 ×'."""
+    if r < 10:
+        return f"{fmt(r, 2)} ×"
+    if r < 1e6:
+        return f"{r:,.0f} ×"
+    return f"{r:.0e} ×".replace("e+", "e")
+
+
+def _slope_reason(trace: Trace, rows: np.ndarray, l: int, k: int) -> str:
+    """', through 3 layers whose slopes average 0.21' — the activations between them."""
+    slopes: list[float] = []
+    for m in range(l, k):
+        layer = trace.network.layers[m]
+        act = ACTIVATIONS[layer.activation]
+        if act.per_layer:
+            continue
+        with quiet():
+            z = trace.values[m].z[rows[:CHUNK_ROWS]]  # a chunk is a fair sample of the slopes
+            s = np.abs(act.derivative(z.astype(np.float64), layer.params))
+        if np.isfinite(s).all():
+            slopes.append(float(np.mean(s)))
+    if not slopes:
+        return ""
+    mean = float(np.mean(slopes))
+    between = f"{len(slopes)} layer{'s' if len(slopes) != 1 else ''}"
+    return f": the gradient crosses {between} whose mean slope g′(z) is {fmt(mean, 2)}"
+
