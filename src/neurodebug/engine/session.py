@@ -24,6 +24,7 @@ from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
+from . import backward_cursor as bc
 from .backward_steps import BackStep, backward_steps
 from .losses import backward_pass
 from .diagnosis import VerifyReport
@@ -203,14 +204,15 @@ class Session:
     # -- the backward pass ----------------------------------------------------------
     def backward_steps(self) -> list[BackStep]:
         """The backward pass of the current sample, for its label or expected
-        output (empty when it has neither, or the loss does not fit the output)."""
-        key = (self.values_version, self.sample_index, self.loss, self.settings)
+        output (empty when it has neither, or the loss does not fit the
+        output), per neuron or per layer as the forward pass is."""
+        key = (self.values_version, self.sample_index, self.loss, self.settings, self.granularity)
         if self._backward is None or self._backward[0] != key:
             target = self.sample.target
             steps: list[BackStep] = []
             if target is not None:
                 try:
-                    steps = backward_steps(self.sample_trace, target, self.loss, self.settings)
+                    steps = backward_steps(self.sample_trace, target, self.loss, self.settings, self.granularity)
                 except ValueError:
                     steps = []
             self._backward = (key, steps)
@@ -262,6 +264,18 @@ class Session:
         self.back()
         return True
 
+    @property
+    def at_last_step(self) -> bool:
+        """Is there nothing further on: the end of the backward pass, or of a
+        forward pass with no backward one after it?"""
+        if self.back_cursor is not None:
+            return self.back_cursor >= len(self.backward_steps()) - 1
+        return self.at_end and not self.backward_steps()
+
+    def _back_to(self, k: int) -> int:
+        self.back_cursor = max(0, min(k, len(self.backward_steps()) - 1))
+        return self.cursor
+
     def forward(self, n: int = 1) -> int:
         return self.goto(self.cursor + n)
 
@@ -272,6 +286,9 @@ class Session:
         return self.goto(START)
 
     def to_end(self) -> int:
+        """To the end of the pass: in the backward pass, of the backward pass."""
+        if self.back_cursor is not None:
+            return self._back_to(len(self.backward_steps()) - 1)
         return self.goto(len(self.plan) - 1)
 
     def _group_end(self, k: int) -> int:
@@ -285,6 +302,9 @@ class Session:
 
     def next_neuron(self) -> int:
         """Finish the current neuron; if it is finished, finish the next one."""
+        if self.back_cursor is not None:
+            steps = self.backward_steps()
+            return self._back_to(bc.group_end(steps, min(self.back_cursor + 1, len(steps) - 1)))
         if self.at_end:
             return self.cursor
         k = self.cursor + 1
@@ -292,6 +312,9 @@ class Session:
 
     def next_layer(self) -> int:
         """Finish the current layer; if it is finished, finish the next one."""
+        if self.back_cursor is not None:
+            steps = self.backward_steps()
+            return self._back_to(bc.layer_end(steps, min(self.back_cursor + 1, len(steps) - 1)))
         if self.at_end:
             return self.cursor
         step = self.plan[self.cursor + 1]
@@ -307,12 +330,15 @@ class Session:
         """Switch plans, keeping the position: same layer, neuron and kind."""
         if granularity == self.granularity:
             return
+        back = self.back_step
         step = self.step
         self.plan = Plan(self.network, granularity)
         self.granularity = self.plan.granularity
         if step is None:
             self.cursor = START
             return
+        if back is not None:  # the same layer and operation of the backward pass
+            self.back_cursor = bc.matching(self.backward_steps(), back, self.network.layers[back.layer].units)
         neuron = step.neuron
         if granularity == PER_NEURON and neuron is None and step.kind != NORMALIZE:
             # A whole-layer step maps to the layer's last neuron of that kind,
@@ -346,6 +372,12 @@ class Session:
     def has_breakpoint(self, layer: int, neuron: int | None) -> bool:
         return (layer, neuron) in self.breakpoints or (layer, None) in self.breakpoints
 
+    def breakpoint_at(self, layer: int, neuron: int | None) -> bool:
+        """Does a breakpoint stop here: on the neuron or its layer; a whole-layer step, on any of its neurons?"""
+        if neuron is None:
+            return any(l == layer for l, _ in self.breakpoints)
+        return self.has_breakpoint(layer, neuron)
+
     def _breakpoint_steps(self) -> list[int]:
         steps = set()
         for layer, neuron in self.breakpoints:
@@ -354,7 +386,11 @@ class Session:
         return sorted(steps)
 
     def continue_(self) -> StopReason:
-        """Run to the next breakpoint or firing watch after the cursor, else the end."""
+        """Run to the next breakpoint or firing watch after the cursor, else
+        the end; from the end of the forward pass of a labelled sample, and in
+        the backward pass, through the backward pass."""
+        if self.back_cursor is not None or (self.at_end and self.backward_steps()):
+            return self._continue_backward()
         start = self.cursor + 1
         if start >= len(self.plan):
             return StopReason(StopKind.END, "already at the end of the pass")
@@ -371,6 +407,24 @@ class Session:
             return StopReason(StopKind.BREAKPOINT, f"breakpoint at {self._where(step)}")
         self.to_end()
         return StopReason(StopKind.END, "reached the end of the pass")
+
+    def _continue_backward(self) -> StopReason:
+        steps = self.backward_steps()
+        start = 0 if self.back_cursor is None else self.back_cursor + 1
+        if start >= len(steps):
+            return StopReason(StopKind.END, "already at the end of the backward pass")
+        stop = bc.next_stop(steps, start, self.watches, self.breakpoint_at, self.network)
+        if stop is None:
+            self._back_to(len(steps) - 1)
+            return StopReason(StopKind.END, "reached the end of the backward pass")
+        self._back_to(stop[0])
+        return StopReason(stop[1], stop[2])
+
+    def back_stop_here(self) -> tuple[StopKind, str] | None:
+        """A breakpoint or watch that holds at the backward step (where ``c`` stops)."""
+        if self.back_cursor is None or self.back_step is None:
+            return None
+        return bc.stop_at(self.backward_steps(), self.back_cursor, self.watches, self.breakpoint_at, self.network)
 
     def _where(self, step: Step) -> str:
         return NeuronRef(step.layer, step.neuron).label(self.network)
