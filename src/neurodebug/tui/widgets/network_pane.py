@@ -312,7 +312,7 @@ class NetworkPane(LineList, inherit_bindings=False):
             strip = super().draw_line(index, width, style)
         else:
             pieces = self._neuron_pieces(int(rows.layer[index]), int(rows.index[index]), width)
-            strip = pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
+            strip = pieces_strip(pieces, width, style, self._style("current") if self._lit(index) else None)
         # the cursor across the whole width of its row
         return strip.apply_style(self._style("cursor")) if self._cursor_on(index) else strip
 
