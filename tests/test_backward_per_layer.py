@@ -83,3 +83,12 @@ def test_a_softmax_layer_states_its_jacobian_product():
                            granularity="layer")
     dz = next(s for s in steps if s.kind == BackKind.DZ and s.layer == 2)
     assert "J(z3)ᵀ · ∂L/∂a3" in dz.symbolic and " ⊙ (" in dz.formula
+
+
+def test_trace_backward_per_layer_on_the_command_line(capsys):
+    from neurodebug.cli import main
+
+    assert main(["trace", str(SAMPLES / "seed_example.json"), "--backward", "--per-layer"]) == 0
+    out = capsys.readouterr().out
+    assert "∂L/∂a = W2 (2×1) · [−0.310026] = [−0.217018, 0.372031]" in out
+    assert "cannot learn from this sample: neuron 1 (σ′(166.5) = 4.9e−73)" in out and "∂L/∂z1 = ∂L/∂a1 ⊙ σ′(z1)" in out
