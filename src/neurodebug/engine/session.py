@@ -25,7 +25,8 @@ from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
-from .backward_steps import BackStep, backward_steps
+from .backward_steps import BackStep
+from .session_backward import BackwardPass, StopReason
 from .losses import backward_pass
 from .diagnosis import VerifyReport
 from .explain import explain
@@ -38,16 +39,8 @@ START = -1  # the cursor before the first step: inputs loaded, nothing computed
 EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are thousands of terms)
 
 
-@dataclass
-class StopReason:
-    """Why ``continue`` stopped where it did."""
-
-    kind: StopKind
-    text: str
-
-
 @dataclass(eq=False)
-class Session:
+class Session(BackwardPass):
     network: Network
     granularity: Granularity = PER_NEURON
     sample_index: int = 0
@@ -201,39 +194,7 @@ class Session:
         self.cursor = max(START, min(k, len(self.plan) - 1))
         return self.cursor
 
-    # -- the backward pass ----------------------------------------------------------
-    def backward_steps(self) -> list[BackStep]:
-        """The backward pass of the current sample, for its label or expected
-        output (empty when it has neither, or the loss does not fit the
-        output), per neuron or per layer as the forward pass is."""
-        key = (self.values_version, self.sample_index, self.loss, self.settings, self.granularity)
-        if self._backward is None or self._backward[0] != key:
-            target = self.sample.target
-            steps: list[BackStep] = []
-            if target is not None:
-                try:
-                    steps = backward_steps(self.sample_trace, target, self.loss, self.settings, self.granularity)
-                except ValueError:
-                    steps = []
-            self._backward = (key, steps)
-        return self._backward[1]
-
-    @property
-    def in_backward(self) -> bool:
-        return self.back_cursor is not None
-
-    @property
-    def back_step(self) -> BackStep | None:
-        """The backward step the cursor stands on (None: in the forward pass)."""
-        if self.back_cursor is None:
-            return None
-        steps = self.backward_steps()
-        if not steps:
-            self.back_cursor = None
-            return None
-        self.back_cursor = min(self.back_cursor, len(steps) - 1)
-        return steps[self.back_cursor]
-
+    # -- the backward pass (engine/session_backward.py) ---------------------------------
     def step_on(self) -> bool:
         """One step on: through the forward pass, then into and through the
         backward one. False at the very end (nothing moved)."""
@@ -272,10 +233,6 @@ class Session:
             return self.back_cursor >= len(self.backward_steps()) - 1
         return self.at_end and not self.backward_steps()
 
-    def _back_to(self, k: int) -> int:
-        self.back_cursor = max(0, min(k, len(self.backward_steps()) - 1))
-        return self.cursor
-
     def forward(self, n: int = 1) -> int:
         return self.goto(self.cursor + n)
 
@@ -288,7 +245,8 @@ class Session:
     def to_end(self) -> int:
         """To the end of the pass: in the backward pass, of the backward pass."""
         if self.back_cursor is not None:
-            return self._back_to(len(self.backward_steps()) - 1)
+            self._back_to(len(self.backward_steps()) - 1)
+            return self.cursor
         return self.goto(len(self.plan) - 1)
 
     def _group_end(self, k: int) -> int:
@@ -303,8 +261,8 @@ class Session:
     def next_neuron(self) -> int:
         """Finish the current neuron; if it is finished, finish the next one."""
         if self.back_cursor is not None:
-            steps = self.backward_steps()
-            return self._back_to(bc.group_end(steps, min(self.back_cursor + 1, len(steps) - 1)))
+            self._back_to(self._back_end(bc.group_end))
+            return self.cursor
         if self.at_end:
             return self.cursor
         k = self.cursor + 1
@@ -313,8 +271,8 @@ class Session:
     def next_layer(self) -> int:
         """Finish the current layer; if it is finished, finish the next one."""
         if self.back_cursor is not None:
-            steps = self.backward_steps()
-            return self._back_to(bc.layer_end(steps, min(self.back_cursor + 1, len(steps) - 1)))
+            self._back_to(self._back_end(bc.layer_end))
+            return self.cursor
         if self.at_end:
             return self.cursor
         step = self.plan[self.cursor + 1]
@@ -338,7 +296,7 @@ class Session:
             self.cursor = START
             return
         if back is not None:  # the same layer and operation of the backward pass
-            self.back_cursor = bc.matching(self.backward_steps(), back, self.network.layers[back.layer].units)
+            self._back_to(bc.matching(self.backward_steps(), back, self.network.layers[back.layer].units))
         neuron = step.neuron
         if granularity == PER_NEURON and neuron is None and step.kind != NORMALIZE:
             # A whole-layer step maps to the layer's last neuron of that kind,
@@ -407,24 +365,6 @@ class Session:
             return StopReason(StopKind.BREAKPOINT, f"breakpoint at {self._where(step)}")
         self.to_end()
         return StopReason(StopKind.END, "reached the end of the pass")
-
-    def _continue_backward(self) -> StopReason:
-        steps = self.backward_steps()
-        start = 0 if self.back_cursor is None else self.back_cursor + 1
-        if start >= len(steps):
-            return StopReason(StopKind.END, "already at the end of the backward pass")
-        stop = bc.next_stop(steps, start, self.watches, self.breakpoint_at, self.network)
-        if stop is None:
-            self._back_to(len(steps) - 1)
-            return StopReason(StopKind.END, "reached the end of the backward pass")
-        self._back_to(stop[0])
-        return StopReason(stop[1], stop[2])
-
-    def back_stop_here(self) -> tuple[StopKind, str] | None:
-        """A breakpoint or watch that holds at the backward step (where ``c`` stops)."""
-        if self.back_cursor is None or self.back_step is None:
-            return None
-        return bc.stop_at(self.backward_steps(), self.back_cursor, self.watches, self.breakpoint_at, self.network)
 
     def _where(self, step: Step) -> str:
         return NeuronRef(step.layer, step.neuron).label(self.network)
