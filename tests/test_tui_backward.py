@@ -84,3 +84,17 @@ async def test_c_with_a_watch_stops_where_it_fires_and_the_status_says_so():
         assert here(s) == (0, None, BackKind.DZ)
         assert "watch saturated: cannot learn from this sample" in toasts(app)[-1]
         assert "◆ watch saturated" in screen_text(app)
+
+
+async def test_per_layer_backward_N_L_and_p_move_a_layer_step_at_a_time():
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        s = app.session
+        await press(pilot, "v", "G", "n", "N")  # the loss, then the output layer's ∂L/∂z, ∂L/∂W, ∂L/∂b
+        assert here(s) == (1, None, BackKind.DB) and app.screen.frame.network.lit_layer == 1
+        await press(pilot, "L")
+        assert here(s) == (0, None, BackKind.DB) and s.at_last_step
+        await press(pilot, "p", "p")
+        assert here(s) == (0, None, BackKind.DZ) and "backward 6/8" in screen_text(app)
+        await press(pilot, *"pppppp")
+        assert not s.in_backward and s.at_end and "step 6/6" in screen_text(app)
