@@ -213,7 +213,13 @@ def test_first_firing_honours_start_and_limit():
 
 
 def test_continue_at_the_end():
-    s = session_for("xor.json", watches="nan")
+    s = session_for("dead_relu.json", watches="nan")  # no labels: nothing after the forward pass
     s.to_end()
     reason = s.continue_()
     assert reason.kind == "end" and "already" in reason.text
+    s = session_for("xor.json", watches="nan")  # labelled: on through the backward pass
+    s.to_end()
+    reason = s.continue_()
+    assert reason.kind == "end" and reason.text == "reached the end of the backward pass"
+    assert s.at_last_step and s.back_cursor == len(s.backward_steps()) - 1
+    assert s.continue_().text == "already at the end of the backward pass"

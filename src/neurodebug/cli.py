@@ -204,7 +204,7 @@ def _backward(session: Session, loss: str | None) -> list:
     if target is None:
         raise UsageError(f"--backward: sample \"{sample.name}\" has no label or expected output to take the loss against")
     try:
-        return backward_steps(session.sample_trace, target, loss)
+        return backward_steps(session.sample_trace, target, loss, session.settings, session.granularity)
     except ValueError as exc:
         raise UsageError(f"--backward: {exc}") from None
 
@@ -420,7 +420,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     main.add_argument("network", nargs="?", help="network file (.json, .npz, .keras, .h5, .onnx, .safetensors or a course-style .npz with --activations); default: the bundled coffee-roasting sample")
     _add_input_options(main)
-    main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER (comma-separated)")
+    main.add_argument("--break-on", metavar="WATCHES", help="stop `c` at nan, saturated, z>NUMBER, grad>NUMBER (comma-separated; "
+                      "in the backward pass: a non-finite gradient, a neuron that cannot learn, |a gradient| > NUMBER)")
     main.add_argument("--verify", metavar="CODE", help="check your my_dense (a .py file, run in a child process) or "
                       "recorded values (.npz) against every neuron: ✓/✗ beside ours, f goes to the next ✗")
     main.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",

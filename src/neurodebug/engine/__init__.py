@@ -5,7 +5,8 @@ from .edits import Edit, EditError, EditResult, Target, parse_assignment, parse_
 from .network import BatchNorm, Layer, Network, Norm, NormAt, Normalization, Rescaling, Sample, Samples, ShapeError
 from .plan import ACTIVATE, BIAS, DOT, NORM, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .outputs import predicted_class
-from .session import START, Session, StopReason
+from .session import START, Session
+from .session_backward import StopReason
 from .trace import SampleTrace, StepDetail, Trace, forward, trace_of
 from .watch import Watch, parse_watches
 

@@ -28,6 +28,18 @@ class LossKind(StrEnum):
     MSE = "mse"  # mean squared error
 
 
+class BackKind(StrEnum):
+    """One operation of the backward pass (engine/backward_steps.py)."""
+
+    LOSS = "loss"
+    DA = "da"  # ∂L/∂a, from the layer after (or the loss)
+    DH = "dh"  # through a norm after the activation
+    DZ = "dz"  # ∂L/∂z = ∂L/∂a · g′(z), or a − y with the loss
+    DELTA = "delta"  # through a norm before the activation
+    DW = "dw"
+    DB = "db"
+
+
 class Granularity(StrEnum):
     """How the pass is cut into steps."""
 
@@ -86,6 +98,7 @@ class WatchKind(StrEnum):
     NAN = "nan"
     SATURATED = "saturated"
     ZABS = "zabs"
+    GRAD = "grad"  # |a gradient| > K, in the backward pass
 
 
 class StopKind(StrEnum):

@@ -24,7 +24,9 @@ from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
-from .backward_steps import BackStep, backward_steps
+from . import backward_cursor as bc
+from .backward_steps import BackStep
+from .session_backward import BackwardPass, StopReason
 from .losses import backward_pass
 from .diagnosis import VerifyReport
 from .explain import explain
@@ -37,16 +39,8 @@ START = -1  # the cursor before the first step: inputs loaded, nothing computed
 EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are thousands of terms)
 
 
-@dataclass
-class StopReason:
-    """Why ``continue`` stopped where it did."""
-
-    kind: StopKind
-    text: str
-
-
 @dataclass(eq=False)
-class Session:
+class Session(BackwardPass):
     network: Network
     granularity: Granularity = PER_NEURON
     sample_index: int = 0
@@ -200,38 +194,7 @@ class Session:
         self.cursor = max(START, min(k, len(self.plan) - 1))
         return self.cursor
 
-    # -- the backward pass ----------------------------------------------------------
-    def backward_steps(self) -> list[BackStep]:
-        """The backward pass of the current sample, for its label or expected
-        output (empty when it has neither, or the loss does not fit the output)."""
-        key = (self.values_version, self.sample_index, self.loss, self.settings)
-        if self._backward is None or self._backward[0] != key:
-            target = self.sample.target
-            steps: list[BackStep] = []
-            if target is not None:
-                try:
-                    steps = backward_steps(self.sample_trace, target, self.loss, self.settings)
-                except ValueError:
-                    steps = []
-            self._backward = (key, steps)
-        return self._backward[1]
-
-    @property
-    def in_backward(self) -> bool:
-        return self.back_cursor is not None
-
-    @property
-    def back_step(self) -> BackStep | None:
-        """The backward step the cursor stands on (None: in the forward pass)."""
-        if self.back_cursor is None:
-            return None
-        steps = self.backward_steps()
-        if not steps:
-            self.back_cursor = None
-            return None
-        self.back_cursor = min(self.back_cursor, len(steps) - 1)
-        return steps[self.back_cursor]
-
+    # -- the backward pass (engine/session_backward.py) ---------------------------------
     def step_on(self) -> bool:
         """One step on: through the forward pass, then into and through the
         backward one. False at the very end (nothing moved)."""
@@ -262,6 +225,14 @@ class Session:
         self.back()
         return True
 
+    @property
+    def at_last_step(self) -> bool:
+        """Is there nothing further on: the end of the backward pass, or of a
+        forward pass with no backward one after it?"""
+        if self.back_cursor is not None:
+            return self.back_cursor >= len(self.backward_steps()) - 1
+        return self.at_end and not self.backward_steps()
+
     def forward(self, n: int = 1) -> int:
         return self.goto(self.cursor + n)
 
@@ -272,6 +243,10 @@ class Session:
         return self.goto(START)
 
     def to_end(self) -> int:
+        """To the end of the pass: in the backward pass, of the backward pass."""
+        if self.back_cursor is not None:
+            self._back_to(len(self.backward_steps()) - 1)
+            return self.cursor
         return self.goto(len(self.plan) - 1)
 
     def _group_end(self, k: int) -> int:
@@ -285,6 +260,9 @@ class Session:
 
     def next_neuron(self) -> int:
         """Finish the current neuron; if it is finished, finish the next one."""
+        if self.back_cursor is not None:
+            self._back_to(self._back_end(bc.group_end))
+            return self.cursor
         if self.at_end:
             return self.cursor
         k = self.cursor + 1
@@ -292,6 +270,9 @@ class Session:
 
     def next_layer(self) -> int:
         """Finish the current layer; if it is finished, finish the next one."""
+        if self.back_cursor is not None:
+            self._back_to(self._back_end(bc.layer_end))
+            return self.cursor
         if self.at_end:
             return self.cursor
         step = self.plan[self.cursor + 1]
@@ -307,12 +288,15 @@ class Session:
         """Switch plans, keeping the position: same layer, neuron and kind."""
         if granularity == self.granularity:
             return
+        back = self.back_step
         step = self.step
         self.plan = Plan(self.network, granularity)
         self.granularity = self.plan.granularity
         if step is None:
             self.cursor = START
             return
+        if back is not None:  # the same layer and operation of the backward pass
+            self._back_to(bc.matching(self.backward_steps(), back, self.network.layers[back.layer].units))
         neuron = step.neuron
         if granularity == PER_NEURON and neuron is None and step.kind != NORMALIZE:
             # A whole-layer step maps to the layer's last neuron of that kind,
@@ -346,6 +330,12 @@ class Session:
     def has_breakpoint(self, layer: int, neuron: int | None) -> bool:
         return (layer, neuron) in self.breakpoints or (layer, None) in self.breakpoints
 
+    def breakpoint_at(self, layer: int, neuron: int | None) -> bool:
+        """Does a breakpoint stop here: on the neuron or its layer; a whole-layer step, on any of its neurons?"""
+        if neuron is None:
+            return any(l == layer for l, _ in self.breakpoints)
+        return self.has_breakpoint(layer, neuron)
+
     def _breakpoint_steps(self) -> list[int]:
         steps = set()
         for layer, neuron in self.breakpoints:
@@ -354,7 +344,11 @@ class Session:
         return sorted(steps)
 
     def continue_(self) -> StopReason:
-        """Run to the next breakpoint or firing watch after the cursor, else the end."""
+        """Run to the next breakpoint or firing watch after the cursor, else
+        the end; from the end of the forward pass of a labelled sample, and in
+        the backward pass, through the backward pass."""
+        if self.back_cursor is not None or (self.at_end and self.backward_steps()):
+            return self._continue_backward()
         start = self.cursor + 1
         if start >= len(self.plan):
             return StopReason(StopKind.END, "already at the end of the pass")

@@ -13,7 +13,8 @@ import numpy as np
 
 from . import conditions
 from .activations import ACTIVATIONS
-from .kinds import WatchKind
+from .backward_steps import BackStep
+from .kinds import BackKind, WatchKind
 from .numbers import fmt
 from .norms import NormAt
 from .plan import ACTIVATE, BIAS, DOT, NORM, Plan
@@ -21,23 +22,25 @@ from .refs import NeuronRef
 from .settings import Settings
 from .trace import SampleTrace
 
-NAN, SATURATED, ZABS = WatchKind.NAN, WatchKind.SATURATED, WatchKind.ZABS
-WATCH_KINDS = (NAN, SATURATED, ZABS)
+NAN, SATURATED, ZABS, GRAD = WatchKind.NAN, WatchKind.SATURATED, WatchKind.ZABS, WatchKind.GRAD
+WATCH_KINDS = (NAN, SATURATED, ZABS, GRAD)
 
 
 @dataclass(frozen=True)
 class Watch:
     kind: WatchKind
-    threshold: float = 0.0  # for ZABS: stop where |z| > threshold
+    threshold: float = 0.0  # for ZABS: stop where |z| > threshold; GRAD: |a gradient| > threshold
 
     def label(self) -> str:
         if self.kind == ZABS:
             return f"|z| > {fmt(self.threshold)}"
+        if self.kind == GRAD:
+            return f"|gradient| > {fmt(self.threshold)}"
         return {NAN: "NaN/Inf", SATURATED: "saturation"}[self.kind]
 
 
 def parse_watches(text: str) -> list[Watch]:
-    """``'nan,saturated,z>50'`` → watches. Raises ValueError naming the bad part."""
+    """``'nan,saturated,z>50,grad>10'`` → watches. Raises ValueError naming the bad part."""
     watches: list[Watch] = []
     # "z > 50" and "| z |>50" read the same as "z>50"; the real minus sign too.
     for part in ("".join(p.split()).lower().replace("\u2212", "-") for p in text.split(",")):
@@ -48,16 +51,22 @@ def parse_watches(text: str) -> list[Watch]:
         elif part in ("saturated", "saturation", "sat"):
             watches.append(Watch(SATURATED))
         elif part.startswith(("z>", "|z|>")):
-            try:
-                k = float(part.split(">", 1)[1])
-            except ValueError:
-                raise ValueError(f"{part!r}: expected z>NUMBER, e.g. z>50") from None
-            if not np.isfinite(k) or k < 0:
-                raise ValueError(f"{part!r}: the threshold must be a finite number ≥ 0")
-            watches.append(Watch(ZABS, k))
+            watches.append(Watch(ZABS, _threshold(part, "z>NUMBER, e.g. z>50")))
+        elif part.startswith(("grad>", "|grad|>")):
+            watches.append(Watch(GRAD, _threshold(part, "grad>NUMBER, e.g. grad>10")))
         else:
-            raise ValueError(f"unknown watch {part!r}; expected nan, saturated or z>NUMBER")
+            raise ValueError(f"unknown watch {part!r}; expected nan, saturated, z>NUMBER or grad>NUMBER")
     return list(dict.fromkeys(watches))  # a watch named twice is checked once
+
+
+def _threshold(part: str, expected: str) -> float:
+    try:
+        k = float(part.split(">", 1)[1])
+    except ValueError:
+        raise ValueError(f"{part!r}: expected {expected}") from None
+    if not np.isfinite(k) or k < 0:
+        raise ValueError(f"{part!r}: the threshold must be a finite number ≥ 0")
+    return k
 
 
 def _first_appears(st: SampleTrace, l: int, per_layer_activation: bool) -> list[tuple[str, np.ndarray]]:
@@ -124,4 +133,26 @@ def first_firing(watches: Sequence[Watch], plan: Plan, st: SampleTrace, settings
                 return None
             step = plan[best[0]]
             return best[0], f"watch {best[1]} at {NeuronRef(l, step.neuron).label(st.network)}"
+    return None
+
+
+# -- the backward pass -----------------------------------------------------------------
+def backward_firing(watches: Sequence[Watch], steps: Sequence[BackStep], k: int) -> str | None:
+    """Why a watch holds at backward step k, or None: ``nan`` where a
+    non-finite value first appears (a run of non-finite steps stops once, as a
+    value passed on does not count in the forward pass), ``saturated`` where a
+    ∂L/∂z finds a neuron that cannot learn from the sample, ``grad>K`` where
+    |a value| > K."""
+    step = steps[k]
+    for w in watches:
+        if w.kind == NAN:
+            before = int(conditions.badness(steps[k - 1].value).max(initial=0)) if k > 0 else 0
+            if conditions.made_worse(before, step.value).any():
+                return "watch NaN/Inf first appears"
+        elif w.kind == SATURATED and step.cannot_learn:
+            return "watch saturated: cannot learn from this sample"
+        elif w.kind == GRAD and step.kind != BackKind.LOSS:
+            with np.errstate(invalid="ignore"):
+                if (np.abs(step.value) > w.threshold).any():
+                    return f"watch {w.label()}"
     return None

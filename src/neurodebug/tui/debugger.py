@@ -23,7 +23,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from ..engine import EditError, Layer, Session
 from ..engine.edits import INPUT, Edit
 from ..engine.findings import KIND_TITLES
-from ..engine.kinds import FindingKind
+from ..engine.kinds import BackKind, FindingKind
 from ..engine.numbers import fmt
 from ..engine.refs import NeuronRef
 from ..io.errors import printable
@@ -163,12 +163,18 @@ class DebuggerScreen(SavingScreen):
     def after_save(self) -> None:
         self.refresh_view()
 
-    def _at_end(self) -> bool:
-        """At the end of the pass, say so (a key that goes forward does nothing there)."""
-        if self.session.at_end:
-            self.notify(END_OF_PASS)
-            return True
-        return False
+    def _at_end(self, into_backward: bool = False) -> bool:
+        """At the end of the pass (the backward one when in it), say so: a key
+        that goes forward does nothing there. ``into_backward``: the key goes
+        on from the end of the forward pass into the backward one."""
+        s = self.session
+        if s.in_backward:
+            end = s.at_last_step
+        else:
+            end = s.at_last_step if into_backward else s.at_end
+        if end:
+            self.notify(END_OF_BACKWARD if s.in_backward else END_OF_PASS)
+        return end
 
     def action_step(self) -> None:
         """One operation on: the forward pass, then (a labelled sample) the
@@ -204,7 +210,7 @@ class DebuggerScreen(SavingScreen):
         self._moved()
 
     def action_continue(self) -> None:
-        if self._at_end():
+        if self._at_end(into_backward=True):
             return
         reason = self.session.continue_()
         self.notify(reason.text, title="continue", severity="warning" if reason.kind == "watch" else "information")
@@ -213,6 +219,10 @@ class DebuggerScreen(SavingScreen):
     def action_breakpoint(self) -> None:
         """A breakpoint on the step's neuron (per layer: its layer)."""
         s = self.session
+        back = s.back_step
+        if back is not None and back.kind != BackKind.LOSS:  # the neuron (or layer) the backward step is about
+            self._toggle_breakpoint(back.layer, back.neuron)
+            return
         if s.step is None and len(s.plan) == 0:
             return
         step = s.step if s.step is not None and s.step.layer >= 0 else None

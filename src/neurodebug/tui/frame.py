@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from ..engine import ACTIVATE, DOT, NORM, Session
 from ..engine.explanation import Explanation
-from ..engine.kinds import StepKind
+from ..engine.kinds import StepKind, StopKind
+from ..engine.refs import NeuronRef
 from ..engine.numbers import fmt, fmt_operand
 from .arrays_section import ArrayRow, ArraysFrame, MatrixFrame, Selection, VectorRow, arrays_frame
 from .fit import fit_pieces
@@ -117,6 +118,13 @@ def status_pieces(s: Session, name: str, failing_here: int) -> tuple[Piece, ...]
 
 def _stop_here(s: Session) -> list[Piece]:
     """A breakpoint or a watch that holds at the current step (where ``c`` stops)."""
+    if s.in_backward:
+        stop, back = s.back_stop_here(), s.back_step
+        if stop is None or back is None:
+            return []
+        if stop[0] == StopKind.BREAKPOINT:
+            return [(f"● breakpoint {NeuronRef(back.layer, back.neuron).short}", "bold red")]
+        return [(f"◆ {stop[1]}", "bold magenta")]
     step = s.step
     if step is None:
         return []

@@ -95,6 +95,7 @@ class NetworkFrame:
     width: int = 0  # the cells a row takes at most: what the pane asks for (CSS width: auto)
     _names: _Names | None = None  # carried over to the next frame
     verifying: bool = False  # --verify: a ✓/✗ column after a
+    lit_layer: int | None = None  # a whole layer lit: a per-layer step of the backward pass
 
     @property
     def current_row(self) -> int:
@@ -150,8 +151,10 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
         values = _sample_values(s, version, basis, result)
     names = old._names if old is not None and old._names is not None else _names(net)
     step, back = s.step, s.back_step
-    if back is not None:  # the neuron the backward step is about
+    lit = None
+    if back is not None:  # the neuron the backward step is about (per layer: the whole layer)
         current: tuple[int, int | None] | None = (back.layer, back.neuron)
+        lit = back.layer if back.neuron is None else None
     else:
         current = None if step is None or step.kind == NORMALIZE else (step.layer, step.neuron)
     return NetworkFrame(
@@ -162,7 +165,7 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
         a_done=tuple(s.value_done(l, "a") for l in range(len(names.layers))),
         current=current, breakpoints=frozenset(s.breakpoints),
         name_width=names.name_width, width=names.width + (2 if s.verified is not None else 0), _names=names,
-        verifying=s.verified is not None,
+        verifying=s.verified is not None, lit_layer=lit,
     )
 
 

@@ -196,7 +196,7 @@ class NetworkPane(LineList, inherit_bindings=False):
         net = self.frame.network
         rows = net.values.rows
         kind, l, j = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
-        key: tuple = (net.values.stamp, index == self._current, self._cursor_on(index))
+        key: tuple = (net.values.stamp, self._lit(index), self._cursor_on(index))
         if kind == NEURON:
             where = (l, j)
             return key + (bool(net.z_done[l][j]), bool(net.a_done[l][j]), where in net.values.failing,
@@ -237,9 +237,18 @@ class NetworkPane(LineList, inherit_bindings=False):
             text = self._theirs_line(l, j)
         else:
             text = self._neuron_line(l, j)
-        if index == self._current:
+        if self._lit(index):
             text.stylize(self._style("current"))
         return text
+
+    def _lit(self, index: int) -> bool:
+        """Is the row highlighted: the step's row, or a row of the layer a backward step is about?"""
+        assert self.frame is not None
+        net = self.frame.network
+        if index == self._current:
+            return True
+        rows = net.values.rows
+        return net.lit_layer is not None and int(rows.layer[index]) == net.lit_layer and int(rows.kind[index]) in (NEURON, LAYER)
 
     def _input_line(self, i: int) -> Text:
         assert self.frame is not None
@@ -303,7 +312,7 @@ class NetworkPane(LineList, inherit_bindings=False):
             strip = super().draw_line(index, width, style)
         else:
             pieces = self._neuron_pieces(int(rows.layer[index]), int(rows.index[index]), width)
-            strip = pieces_strip(pieces, width, style, self._style("current") if index == self._current else None)
+            strip = pieces_strip(pieces, width, style, self._style("current") if self._lit(index) else None)
         # the cursor across the whole width of its row
         return strip.apply_style(self._style("cursor")) if self._cursor_on(index) else strip
 
