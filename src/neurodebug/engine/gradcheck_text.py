@@ -1,0 +1,82 @@
+"""A neuron's gradient check in words: one line per parameter checked, or,
+where there is no room, the worst one and a count.
+
+``check: ∂L/∂w1 = −0.217018 analytic, −0.217018 finite difference (h = 1e−06),
+relative error 3.1e−09 ✓``; a disagreement is a finding, worded
+``gradient check fails: …``. A parameter on a kink, or one too small for a
+finite difference to resolve, is said so, never a mismatch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .gradcheck import NeuronCheck, ParamCheck
+from .numbers import fmt
+
+__all__ = ["CheckLine", "LineKind", "neuron_check_brief", "neuron_check_lines"]
+
+
+class LineKind(StrEnum):
+    AGREES = "agrees"  # ✓ (or on a kink, or too small to resolve: not a mismatch)
+    FAILS = "fails"  # a finding: the analytic gradient is wrong
+    ABOUT = "about"  # what was checked, or why nothing was
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    text: str
+    kind: LineKind
+
+
+def _param_line(c: ParamCheck, h: float) -> CheckLine:
+    numbers = f"∂L/∂{c.param} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} finite difference (h = {fmt(h)})"
+    if not c.ok:
+        return CheckLine(f"gradient check fails: {numbers}, relative error {fmt(c.rel_error, 2)} ✗", LineKind.FAILS)
+    if c.kink:
+        return CheckLine(f"check: {numbers}: on a kink, a one-sided difference agrees ✓", LineKind.AGREES)
+    if not c.resolved:
+        return CheckLine(f"check: {numbers}: below what a finite difference resolves ✓", LineKind.AGREES)
+    return CheckLine(f"check: {numbers}, relative error {fmt(c.rel_error, 2)} ✓", LineKind.AGREES)
+
+
+def _coverage(nc: NeuronCheck) -> CheckLine | None:
+    """Which weights were checked, when not all of them."""
+    if nc.weights_checked == nc.weights:
+        return None
+    return CheckLine(f"checked {nc.weights_checked} of {nc.weights} weights, the largest |∂L/∂w|, and the bias",
+                     LineKind.ABOUT)
+
+
+def neuron_check_lines(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
+    """Every parameter checked, a line each (the failing first), and which
+    weights were checked when not all; a string: why there is no check."""
+    if isinstance(nc, str):
+        return (CheckLine(f"no gradient check: {nc}", LineKind.ABOUT),)
+    ordered = sorted(nc.checks, key=lambda c: c.ok)  # stable: the failing first, else as checked
+    lines = [_param_line(c, nc.h) for c in ordered]
+    cover = _coverage(nc)
+    return (*lines, cover) if cover is not None else tuple(lines)
+
+
+def neuron_check_brief(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
+    """Two lines at most: the worst parameter (the first failing one, else the
+    largest relative error measured), then how many more were checked and how
+    many of them fail."""
+    if isinstance(nc, str):
+        return neuron_check_lines(nc)
+    failing = nc.failing
+    if failing:
+        worst = failing[0]
+    else:
+        measured = [c for c in nc.checks if c.resolved and not c.kink]
+        worst = max(measured, key=lambda c: c.rel_error) if measured else nc.checks[0]
+    first = _param_line(worst, nc.h)
+    rest = len(nc.checks) - 1
+    if not rest:
+        return (first,)
+    checked = f"{nc.weights_checked} of {nc.weights} weights and the bias"
+    if len(failing) > 1:
+        return (first, CheckLine(f"… {len(failing) - 1} more of {rest} fail ({checked} checked)", LineKind.FAILS))
+    return (first, CheckLine(f"… {rest} more agree ({checked} checked)", LineKind.ABOUT))
