@@ -16,6 +16,7 @@ import numpy as np
 from .kinds import LossKind
 from .losses import backward_pass
 from .network import Layer, Network
+from .numbers import quiet
 
 __all__ = ["MAX_STEPS", "Descent", "DescentError", "descend", "sparkline"]
 
@@ -54,19 +55,19 @@ def descend(net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | N
     if not 1 <= steps <= MAX_STEPS:
         raise DescentError(f"{steps} steps: give a whole number from 1 to {MAX_STEPS}")
     copy = Network(_params(net))
-    back = backward_pass(copy, x, y, loss)
-    before, losses = back.value, []
-    for k in range(1, steps + 1):
-        with np.errstate(all="ignore"):
+    with quiet():  # a loss that overflows is a value, said in the journal, never a warning
+        back = backward_pass(copy, x, y, loss)
+        before, losses = back.value, []
+        for k in range(1, steps + 1):
             for layer, g in zip(copy.layers, back.layers):
                 layer.W = (layer.W - lr * g.dW).astype(layer.W.dtype)
                 layer.b = (layer.b - lr * g.db).astype(layer.b.dtype)
-        if not all(np.isfinite(l.W).all() and np.isfinite(l.b).all() for l in copy.layers):
-            at = "the step" if steps == 1 else f"step {k} of {steps}"
-            raise DescentError(f"{at} is not finite (a NaN or ∞ weight, or a learning rate too large): "
-                               "nothing changed")
-        back = backward_pass(copy, x, y, loss)
-        losses.append(back.value)
+            if not all(np.isfinite(l.W).all() and np.isfinite(l.b).all() for l in copy.layers):
+                at = "the step" if steps == 1 else f"step {k} of {steps}"
+                raise DescentError(f"{at} is not finite (a NaN or ∞ weight, or a learning rate too large): "
+                                   "nothing changed")
+            back = backward_pass(copy, x, y, loss)
+            losses.append(back.value)
     return Descent(tuple((l.W, l.b) for l in copy.layers), back.loss, before, tuple(losses))
 
 
