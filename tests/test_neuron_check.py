@@ -54,7 +54,7 @@ def test_a_neuron_with_784_inputs_checks_the_bias_and_the_16_largest_weights():
     lines = neuron_check_lines(nc)
     assert lines[-1].text == "checked 16 of 784 weights, the largest |∂L/∂w|, and the bias"
     brief = neuron_check_brief(nc)
-    assert len(brief) == 2 and brief[1].text == "… 16 more agree (16 of 784 weights and the bias checked)"
+    assert len(brief) == 2 and brief[1].text == "… 16 more agree (checked: 16 of 784 weights and the bias; h = 1e−06)"
 
 
 def test_a_broken_derivative_is_a_mismatch_finding(monkeypatch):

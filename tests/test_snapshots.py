@@ -30,6 +30,7 @@ CASES = {
     "seed_code": ("seed_example.json", ["n", "n", "5"]),
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
     "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
+    "seed_backward_gradient_check": ("seed_example.json", ["G", "n", "n", "n"]),
 }
 
 
@@ -49,6 +50,7 @@ CASES_80x24 = {
     "lab_code_per_layer": ("coffee_lab.json", ["v", "n", "n", "5"]),
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
     "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
+    "seed_backward_gradient_check": ("seed_example.json", ["G", "n", "n", "n"]),
 }
 
 

@@ -30,8 +30,10 @@ class CheckLine:
     kind: LineKind
 
 
-def _param_line(c: ParamCheck, h: float) -> CheckLine:
-    numbers = f"∂L/∂{c.param} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} finite difference (h = {fmt(h)})"
+def _param_line(c: ParamCheck, h: float | None) -> CheckLine:
+    """The line of one parameter; ``h`` None: said on another line."""
+    step = f" (h = {fmt(h)})" if h is not None else ""
+    numbers = f"∂L/∂{c.param} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} finite difference{step}"
     if not c.ok:
         return CheckLine(f"gradient check fails: {numbers}, relative error {fmt(c.rel_error, 2)} ✗", LineKind.FAILS)
     if c.kink:
@@ -72,11 +74,11 @@ def neuron_check_brief(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
     else:
         measured = [c for c in nc.checks if c.resolved and not c.kink]
         worst = max(measured, key=lambda c: c.rel_error) if measured else nc.checks[0]
-    first = _param_line(worst, nc.h)
     rest = len(nc.checks) - 1
     if not rest:
-        return (first,)
-    checked = f"{nc.weights_checked} of {nc.weights} weights and the bias"
+        return (_param_line(worst, nc.h),)
+    first = _param_line(worst, None)
+    checked = f"checked: {nc.weights_checked} of {nc.weights} weights and the bias; h = {fmt(nc.h)}"
     if len(failing) > 1:
-        return (first, CheckLine(f"… {len(failing) - 1} more of {rest} fail ({checked} checked)", LineKind.FAILS))
-    return (first, CheckLine(f"… {rest} more agree ({checked} checked)", LineKind.ABOUT))
+        return (first, CheckLine(f"… {len(failing) - 1} more of {rest} fail ({checked})", LineKind.FAILS))
+    return (first, CheckLine(f"… {rest} more agree ({checked})", LineKind.ABOUT))
