@@ -149,3 +149,23 @@ def test_sparkline():
     assert sparkline([3.0, 2.0, 1.0]) == "█▅▁"
     assert sparkline([1.0, float("nan")]) == "▁?"
     assert len(sparkline(list(range(100)), 16)) == 16
+
+
+def test_descent_moves_a_batch_norms_gamma_and_beta_too_and_undo_puts_them_back():
+    path = Path(__file__).parent / "fixtures" / "batchnorm_demo.json"
+    one, many = Session(load_network(path)), Session(load_network(path))
+
+    def norms(s):
+        return [s.network.layers[l].norm.param(p).tobytes() for l in (0, 1) for p in ("gamma", "beta", "mean", "var")]
+
+    before, stats = norms(many), [many.network.layers[0].norm.mean.tobytes(), many.network.layers[0].norm.var.tobytes()]
+    for _ in range(5):
+        one.descend(0.1)
+    step = many.descend(0.1, 5).edit
+    assert norms(one) == norms(many) and _params(one.network) == _params(many.network)
+    assert norms(many) != before and step.loss_after < step.loss_before
+    assert [many.network.layers[0].norm.mean.tobytes(), many.network.layers[0].norm.var.tobytes()] == stats
+    many.undo()
+    assert norms(many) == before
+    many.redo()
+    assert norms(many) == norms(one)

@@ -8,6 +8,7 @@ nothing when a step is not finite.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -33,15 +34,22 @@ class Descent:
     """What n steps give: every layer's (W, b) after the last, and the loss before and after each."""
 
     new: tuple[tuple[np.ndarray, np.ndarray], ...]
+    norms: tuple[dict[str, np.ndarray], ...]  # per layer, its norm's trained parameters after (γ, β; scale, offset)
     loss: LossKind
     loss_before: float
     losses: tuple[float, ...]  # the mean loss after each step
 
 
 def _params(net: Network) -> list[Layer]:
-    """The layers with copies of their weights and biases, in their own dtype."""
-    return [Layer(l.name, l.activation, l.W.copy(), l.b.copy(), params=l.params, norm=l.norm, norm_at=l.norm_at)
-            for l in net.layers]
+    """The layers with copies of their weights, biases and norms, in their own dtype."""
+    out = []
+    for l in net.layers:
+        norm = copy.copy(l.norm)
+        if norm is not None:
+            for p in norm.PARAMS:
+                setattr(norm, p, norm.param(p).copy())
+        out.append(Layer(l.name, l.activation, l.W.copy(), l.b.copy(), params=l.params, norm=norm, norm_at=l.norm_at))
+    return out
 
 
 def descend(net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | None, lr: float,
@@ -54,21 +62,32 @@ def descend(net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | N
         raise DescentError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
     if not 1 <= steps <= MAX_STEPS:
         raise DescentError(f"{steps} steps: give a whole number from 1 to {MAX_STEPS}")
-    copy = Network(_params(net))
+    net_copy = Network(_params(net))
     with quiet():  # a loss that overflows is a value, said in the journal, never a warning
-        back = backward_pass(copy, x, y, loss)
+        back = backward_pass(net_copy, x, y, loss)
         before, losses = back.value, []
         for k in range(1, steps + 1):
-            for layer, g in zip(copy.layers, back.layers):
+            for layer, g in zip(net_copy.layers, back.layers):
                 layer.W = (layer.W - lr * g.dW).astype(layer.W.dtype)
                 layer.b = (layer.b - lr * g.db).astype(layer.b.dtype)
-            if not all(np.isfinite(l.W).all() and np.isfinite(l.b).all() for l in copy.layers):
+                for name, dp in g.dnorm.items():  # a batch norm's γ and β, a rescaling's scale and offset
+                    assert layer.norm is not None
+                    old = layer.norm.param(name)
+                    setattr(layer.norm, name, (old - lr * dp).astype(old.dtype))
+            if not all(_finite(l) for l in net_copy.layers):
                 at = "the step" if steps == 1 else f"step {k} of {steps}"
                 raise DescentError(f"{at} is not finite (a NaN or ∞ weight, or a learning rate too large): "
                                    "nothing changed")
-            back = backward_pass(copy, x, y, loss)
+            back = backward_pass(net_copy, x, y, loss)
             losses.append(back.value)
-    return Descent(tuple((l.W, l.b) for l in copy.layers), back.loss, before, tuple(losses))
+    norms = tuple({name: l.norm.param(name) for name in g.dnorm} if l.norm is not None else {}
+                  for l, g in zip(net_copy.layers, back.layers))
+    return Descent(tuple((l.W, l.b) for l in net_copy.layers), norms, back.loss, before, tuple(losses))
+
+
+def _finite(layer: Layer) -> bool:
+    norm = layer.norm.params().values() if layer.norm is not None else ()
+    return all(bool(np.isfinite(a).all()) for a in (layer.W, layer.b, *norm))
 
 
 def sparkline(values: tuple[float, ...] | list[float], width: int = 16) -> str:

@@ -181,10 +181,12 @@ class DescentStep:
     sample: int = -1
     steps: int = 1
     losses: tuple[float, ...] = ()  # the mean loss after each step (the last is loss_after)
+    norms_old: tuple[dict[str, np.ndarray], ...] = ()  # per layer: its norm's trained parameters (γ, β) before
+    norms_new: tuple[dict[str, np.ndarray], ...] = ()  # and after
 
     def inverse(self) -> "DescentStep":
         return DescentStep(self.lr, self.new, self.old, self.loss, self.loss_after, self.loss_before, self.samples,
-                           steps=self.steps)
+                           steps=self.steps, norms_old=self.norms_new, norms_new=self.norms_old)
 
     def describe(self, net: Network) -> str:
         n = self.samples

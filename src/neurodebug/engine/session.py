@@ -456,8 +456,10 @@ class Session:
         except ValueError as exc:
             raise EditError(str(exc)) from None
         old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
+        norms_old = tuple({p: layer.norm.param(p).copy() for p in new} if layer.norm is not None else {}
+                          for layer, new in zip(net.layers, done.norms))
         step = DescentStep(lr, old, done.new, done.loss, done.loss_before, done.losses[-1], len(rows),
-                           self.sample_index, steps, done.losses)
+                           self.sample_index, steps, done.losses, norms_old, done.norms)
         result = self._apply(step)
         self.journal.append(step)
         self.redo_stack.clear()
@@ -489,6 +491,10 @@ class Session:
         for layer, (W, b) in zip(self.network.layers, edit.new):
             layer.W[...] = W
             layer.b[...] = b
+        for layer, params in zip(self.network.layers, edit.norms_new):
+            for name, value in params.items():  # a batch norm's γ and β
+                assert layer.norm is not None
+                layer.norm.param(name)[...] = value
         snap = self.trace.recompute(0)
         before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
         after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}

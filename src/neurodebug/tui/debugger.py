@@ -399,7 +399,8 @@ class DebuggerScreen(SavingScreen):
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
             self._moved()
 
-        dialog = DescentDialog("Full-batch gradient descent on every weight and bias: W ← W − lr · ∂L/∂W, for the "
+        dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
+                               "W ← W − lr · ∂L/∂W, for the "
                                "mean loss over the labelled samples, the steps one edit (u undoes them all).",
                                self._learning_rate, self._descent_steps, MAX_STEPS, apply)
         self.app.push_screen(dialog, done)
