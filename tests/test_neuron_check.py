@@ -169,3 +169,13 @@ def test_descent_moves_a_batch_norms_gamma_and_beta_too_and_undo_puts_them_back(
     assert norms(many) == before
     many.redo()
     assert norms(many) == norms(one)
+
+
+def test_a_batch_norms_gamma_and_beta_are_checked_with_the_neuron():
+    s = Session(load_network(Path(__file__).parent / "fixtures" / "batchnorm_demo.json"))
+    nc = s.neuron_check(1, 0)  # its batch norm comes after the activation
+    assert [c.param for c in nc.checks][-3:] == ["b", "gamma", "beta"] and not nc.failing
+    lines = [line.text for line in neuron_check_lines(nc)]
+    assert any(t.startswith("check: ∂L/∂γ = ") for t in lines) and any(t.startswith("check: ∂L/∂β = ") for t in lines)
+    assert neuron_check_brief(nc)[-1].text.endswith("weights and the bias, γ and β; h = 1e−06)")
+    assert s.neuron_check(2, 0).checks[-1].param == "b"  # no norm: no γ, β

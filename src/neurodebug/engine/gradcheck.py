@@ -9,10 +9,15 @@ a finite difference cannot resolve it. Where a sample sits exactly on
 a kink (a ReLU at z = 0) the central difference averages the two sides; the
 analytic gradient takes one side, as PyTorch does: a parameter whose
 one-sided difference agrees is at a kink, not a mismatch.
+
+``neuron_check`` does the same for one neuron (the debugger's ∂L/∂w and
+∂L/∂b steps): its bias, its weights with the largest |∂L/∂w| and, behind a
+batch norm, its γ and β.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +25,7 @@ import numpy as np
 from .kinds import LossKind
 from .losses import backward_pass
 from .network import Layer, Network
+from .norms import Norm
 
 __all__ = ["NeuronCheck", "ParamCheck", "TOLERANCE", "gradient_check", "neuron_check"]
 
@@ -74,13 +80,13 @@ class NeuronCheck:
 
     layer: int
     neuron: int
-    checks: tuple[ParamCheck, ...]  # the weights checked (largest |∂L/∂w| first), then the bias
+    checks: tuple[ParamCheck, ...]  # the weights checked (largest |∂L/∂w| first), the bias, its norm's γ and β
     weights: int  # the neuron's weights, checked or not
     h: float = STEP
 
     @property
     def weights_checked(self) -> int:
-        return sum(1 for c in self.checks if c.param != "b")
+        return sum(1 for c in self.checks if c.param.startswith("w"))
 
     @property
     def failing(self) -> tuple[ParamCheck, ...]:
@@ -98,7 +104,18 @@ def neuron_check(net: Network, x: np.ndarray, y: np.ndarray, layer: int, neuron:
     order = np.argsort(-np.abs(dW), kind="stable")[:max_weights]
     checks = [checker.check(layer, "w", (int(i), neuron)) for i in order]
     checks.append(checker.check(layer, "b", (neuron,)))
+    checks += [checker.check(layer, name, (neuron,)) for name in checker.dnorm[layer]]  # a batch norm's γ, β
     return NeuronCheck(layer, neuron, tuple(checks), int(dW.size), h)
+
+
+def _copy64(norm: Norm | None) -> Norm | None:
+    """A copy of a norm with its parameters in float64 (a check perturbs them by h)."""
+    if norm is None:
+        return None
+    out = copy.copy(norm)
+    for p in norm.PARAMS:
+        setattr(out, p, np.array(norm.param(p), dtype=np.float64))
+    return out
 
 
 class _Checker:
@@ -106,14 +123,15 @@ class _Checker:
 
     def __init__(self, net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | None, h: float) -> None:
         self.copy = Network([Layer(l.name, l.activation, np.array(l.W, dtype=np.float64),
-                                   np.array(l.b, dtype=np.float64), params=l.params, norm=l.norm, norm_at=l.norm_at)
-                             for l in net.layers])
+                                   np.array(l.b, dtype=np.float64), params=l.params, norm=_copy64(l.norm),
+                                   norm_at=l.norm_at) for l in net.layers])
         self.x, self.y, self.loss, self.h = np.asarray(x, dtype=np.float64), y, loss, h
         back = backward_pass(self.copy, self.x, y, loss)
         if not np.isfinite(back.value):
             raise ValueError(f"the loss is {back.value} for this sample: there is no gradient to check")
         self.value = back.value
         self.grads = [(g.dW, g.db) for g in back.layers]
+        self.dnorm = [g.dnorm for g in back.layers]  # a norm's trained parameters: γ and β, scale and offset
         floor = 1e-6 * max(max(float(np.abs(dW).max(initial=0)), float(np.abs(db).max(initial=0)))
                            for dW, db in self.grads)
         self.floor = max(floor, 1e-300)
@@ -121,8 +139,11 @@ class _Checker:
 
     def check(self, l: int, name: str, idx: tuple[int, ...]) -> ParamCheck:
         layer, h, noise = self.copy.layers[l], self.h, self.noise
-        arr = layer.W if name == "w" else layer.b
-        g = self.grads[l][0 if name == "w" else 1]
+        if name in ("w", "b"):
+            arr, g = (layer.W, self.grads[l][0]) if name == "w" else (layer.b, self.grads[l][1])
+        else:
+            assert layer.norm is not None
+            arr, g = layer.norm.param(name), self.dnorm[l][name]
         old = arr[idx]
         arr[idx] = old + h
         up = backward_pass(self.copy, self.x, self.y, self.loss).value
@@ -141,6 +162,6 @@ class _Checker:
         # one side of a kink: (L(θ + h) − L(θ)) / h or (L(θ) − L(θ − h)) / h
         kink = not agrees and (close(analytic, (up - self.value) / h, 1e-3)
                                or close(analytic, (self.value - down) / h, 1e-3))
-        param = f"w{idx[0] + 1}" if name == "w" else "b"
+        param = f"w{idx[0] + 1}" if name == "w" else name
         resolved = max(abs(analytic), abs(numeric)) > noise
         return ParamCheck(l, int(idx[-1]), param, analytic, float(numeric), float(rel_error), agrees, kink, resolved)

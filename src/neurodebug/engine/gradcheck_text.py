@@ -30,10 +30,19 @@ class CheckLine:
     kind: LineKind
 
 
+SYMBOLS = {"gamma": "γ", "beta": "β"}  # a batch norm's, as its formula writes them
+
+
+def _others(nc: NeuronCheck) -> str:
+    """The parameters besides the weights: "the bias", "the bias, γ and β"."""
+    rest = [SYMBOLS.get(c.param, c.param) for c in nc.checks if not c.param.startswith("w") and c.param != "b"]
+    return "the bias" + (f", {', '.join(rest[:-1])} and {rest[-1]}" if len(rest) > 1 else f" and {rest[0]}" if rest else "")
+
+
 def _param_line(c: ParamCheck, h: float | None) -> CheckLine:
     """The line of one parameter; ``h`` None: said on another line."""
     step = f" (h = {fmt(h)})" if h is not None else ""
-    numbers = f"∂L/∂{c.param} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} finite difference{step}"
+    numbers = f"∂L/∂{SYMBOLS.get(c.param, c.param)} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} finite difference{step}"
     if not c.ok:
         return CheckLine(f"gradient check fails: {numbers}, relative error {fmt(c.rel_error, 2)} ✗", LineKind.FAILS)
     if c.kink:
@@ -47,7 +56,7 @@ def _coverage(nc: NeuronCheck) -> CheckLine | None:
     """Which weights were checked, when not all of them."""
     if nc.weights_checked == nc.weights:
         return None
-    return CheckLine(f"checked {nc.weights_checked} of {nc.weights} weights, the largest |∂L/∂w|, and the bias",
+    return CheckLine(f"checked {nc.weights_checked} of {nc.weights} weights, the largest |∂L/∂w|, and {_others(nc)}",
                      LineKind.ABOUT)
 
 
@@ -78,7 +87,7 @@ def neuron_check_brief(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
     if not rest:
         return (_param_line(worst, nc.h),)
     first = _param_line(worst, None)
-    checked = f"checked: {nc.weights_checked} of {nc.weights} weights and the bias; h = {fmt(nc.h)}"
+    checked = f"checked: {nc.weights_checked} of {nc.weights} weights and {_others(nc)}; h = {fmt(nc.h)}"
     if len(failing) > 1:
         return (first, CheckLine(f"… {len(failing) - 1} more of {rest} fail ({checked})", LineKind.FAILS))
     return (first, CheckLine(f"… {rest} more agree ({checked})", LineKind.ABOUT))
