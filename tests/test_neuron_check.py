@@ -173,7 +173,10 @@ def test_descent_moves_a_batch_norms_gamma_and_beta_too_and_undo_puts_them_back(
 
 def test_a_batch_norms_gamma_and_beta_are_checked_with_the_neuron():
     s = Session(load_network(Path(__file__).parent / "fixtures" / "batchnorm_demo.json"))
+    norm = s.network.layers[1].norm
+    gamma, beta = norm.gamma.tobytes(), norm.beta.tobytes()
     nc = s.neuron_check(1, 0)  # its batch norm comes after the activation
+    assert (norm.gamma.tobytes(), norm.beta.tobytes()) == (gamma, beta)  # checked on a copy
     assert [c.param for c in nc.checks][-3:] == ["b", "gamma", "beta"] and not nc.failing
     lines = [line.text for line in neuron_check_lines(nc)]
     assert any(t.startswith("check: ∂L/∂γ = ") for t in lines) and any(t.startswith("check: ∂L/∂β = ") for t in lines)
