@@ -72,22 +72,21 @@ def neuron_check_lines(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
 
 
 def neuron_check_brief(nc: NeuronCheck | str) -> tuple[CheckLine, ...]:
-    """Two lines at most: the worst parameter (the first failing one, else the
-    largest relative error measured), then how many more were checked and how
-    many of them fail."""
+    """Two lines at most: the worst parameter (the largest relative error
+    measured), then how many more were checked; where some fail, one line:
+    how many, and the first of them."""
     if isinstance(nc, str):
         return neuron_check_lines(nc)
     failing = nc.failing
     if failing:
-        worst = failing[0]
-    else:
-        measured = [c for c in nc.checks if c.resolved and not c.kink]
-        worst = max(measured, key=lambda c: c.rel_error) if measured else nc.checks[0]
+        c = failing[0]
+        return (CheckLine(f"gradient check fails for {len(failing)} of {len(nc.checks)}: ∂L/∂"
+                          f"{SYMBOLS.get(c.param, c.param)} = {fmt(c.analytic)} analytic, {fmt(c.numeric)} "
+                          f"finite difference, relative error {fmt(c.rel_error, 2)} ✗", LineKind.FAILS),)
+    measured = [c for c in nc.checks if c.resolved and not c.kink]
+    worst = max(measured, key=lambda c: c.rel_error) if measured else nc.checks[0]
     rest = len(nc.checks) - 1
     if not rest:
         return (_param_line(worst, nc.h),)
-    first = _param_line(worst, None)
     checked = f"checked: {nc.weights_checked} of {nc.weights} weights and {_others(nc)}; h = {fmt(nc.h)}"
-    if len(failing) > 1:
-        return (first, CheckLine(f"… {len(failing) - 1} more of {rest} fail ({checked})", LineKind.FAILS))
-    return (first, CheckLine(f"… {rest} more agree ({checked})", LineKind.ABOUT))
+    return (_param_line(worst, None), CheckLine(f"… {rest} more agree ({checked})", LineKind.ABOUT))
