@@ -144,15 +144,15 @@ async def test_D_in_the_debugger_descends_and_u_undoes_it():
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
     from tui_helpers import make_app, press, screen_text, settle
-    from neurodebug.tui.dialogs import EditDialog
+    from neurodebug.tui.dialogs import DescentDialog
 
     app = make_app("coffee_roasting.json")
     async with app.run_test(size=(120, 40)) as pilot:
         s = app.session
         W = s.network.layers[0].W.copy()
         await press(pilot, "D")
-        assert isinstance(app.screen, EditDialog)
-        await press(pilot, "ctrl+a", "ctrl+k", "0", ".", "5", "enter")
+        assert isinstance(app.screen, DescentDialog)
+        await press(pilot, "ctrl+a", "ctrl+k", "0", ".", "5", "enter")  # one step by default
         await settle(pilot)
         assert len(s.journal) == 1 and not (s.network.layers[0].W == W).all()
         await press(pilot, "3")

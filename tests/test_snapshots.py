@@ -31,6 +31,7 @@ CASES = {
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
     "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
     "seed_backward_per_layer": ("seed_example.json", ["v", "G", "n", "n", "n", "n", "n", "n"]),
+    "seed_backward_gradient_check": ("seed_example.json", ["G", "n", "n", "n"]),
 }
 
 
@@ -51,6 +52,7 @@ CASES_80x24 = {
     "batchnorm_norm_step": (BATCHNORM, ["n", "n", "n", "n"]),
     "seed_backward_cannot_learn": ("seed_example.json", ["G", "n", "n", "n", "n", "n", "n"]),
     "seed_backward_per_layer": ("seed_example.json", ["v", "G", "n", "n", "n", "n", "n", "n"]),
+    "seed_backward_gradient_check": ("seed_example.json", ["G", "n", "n", "n"]),
 }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .descent import sparkline
 from .kinds import TargetKind
 from .network import Network
 from .norms import BatchNorm, Norm, Normalization, Rescaling
@@ -167,8 +168,8 @@ class Edit:
 
 @dataclass(frozen=True, eq=False)
 class DescentStep:
-    """One step of gradient descent on every weight and bias at once,
-    W ← W − lr·∂L/∂W, as one edit: undone, it puts every number back."""
+    """Gradient descent on every weight and bias at once, W ← W − lr·∂L/∂W,
+    ``steps`` full-batch steps as one edit: undone, it puts every number back."""
 
     lr: float
     old: tuple[tuple[np.ndarray, np.ndarray], ...]  # per layer (W, b) before
@@ -178,14 +179,23 @@ class DescentStep:
     loss_after: float
     samples: int  # the labelled samples the mean loss is over
     sample: int = -1
+    steps: int = 1
+    losses: tuple[float, ...] = ()  # the mean loss after each step (the last is loss_after)
+    norms_old: tuple[dict[str, np.ndarray], ...] = ()  # per layer: its norm's trained parameters (γ, β) before
+    norms_new: tuple[dict[str, np.ndarray], ...] = ()  # and after
 
     def inverse(self) -> "DescentStep":
-        return DescentStep(self.lr, self.new, self.old, self.loss, self.loss_after, self.loss_before, self.samples)
+        return DescentStep(self.lr, self.new, self.old, self.loss, self.loss_after, self.loss_before, self.samples,
+                           steps=self.steps, norms_old=self.norms_new, norms_new=self.norms_old)
 
     def describe(self, net: Network) -> str:
         n = self.samples
-        return (f"gradient descent, lr {fmt(self.lr)}: mean {self.loss} loss over {n} sample{'s' if n != 1 else ''} "
-                f"{fmt(self.loss_before)} → {fmt(self.loss_after)}")
+        times = f" ×{self.steps}" if self.steps > 1 else ""
+        text = (f"gradient descent{times}, lr {fmt(self.lr)}: mean {self.loss} loss over {n} "
+                f"sample{'s' if n != 1 else ''} {fmt(self.loss_before)} → {fmt(self.loss_after)}")
+        if len(self.losses) > 1:
+            text += f"  {sparkline((self.loss_before, *self.losses))}"
+        return text
 
 
 @dataclass(frozen=True)

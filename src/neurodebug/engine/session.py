@@ -25,9 +25,10 @@ from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
+from . import descent
 from .backward_steps import BackStep
+from .gradcheck import NeuronCheck, neuron_check
 from .session_backward import BackwardPass, StopReason
-from .losses import backward_pass
 from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
@@ -69,6 +70,8 @@ class Session(BackwardPass):
         # Past the forward pass: the backward step the cursor stands on (None: in the forward pass)
         self.back_cursor: int | None = None
         self._backward: tuple[tuple[object, ...], list[BackStep]] | None = None
+        # Session.neuron_check's recent answers, by (values_version, sample_index, loss, layer, neuron)
+        self._checked: dict[tuple[object, ...], NeuronCheck | str] = {}
 
     @property
     def dirty(self) -> bool:
@@ -431,11 +434,10 @@ class Session(BackwardPass):
         return result
 
     # -- gradient descent -------------------------------------------------------------
-    def descend(self, lr: float) -> EditResult:
-        """One step of gradient descent on the mean loss over the labelled
-        samples (``self.loss``, else the output's), as one undoable edit."""
-        if not (math.isfinite(lr) and lr > 0):
-            raise EditError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
+    def descend(self, lr: float, steps: int = 1) -> EditResult:
+        """``steps`` full-batch steps of gradient descent on the mean loss over
+        the labelled samples (``self.loss``, else the output's), as one
+        undoable edit; nothing changes when a step is not finite."""
         targets = self.samples.targets()
         if targets is None:
             raise EditError("no sample has a label or an expected output: there is no loss to descend")
@@ -444,24 +446,38 @@ class Session(BackwardPass):
         x = self.trace.x_raw[rows]
         x_in = net.normalization.apply(x) if net.normalization is not None else x
         try:
-            back = backward_pass(net, x_in, y, self.loss)
+            done = descent.descend(net, x_in, y, self.loss, lr, steps)
         except ValueError as exc:
             raise EditError(str(exc)) from None
         old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
-        with np.errstate(all="ignore"):
-            new = tuple(((W - lr * g.dW).astype(W.dtype), (b - lr * g.db).astype(b.dtype))
-                        for (W, b), g in zip(old, back.layers))
-        if not all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in new):
-            raise EditError("the step is not finite (a NaN or ∞ weight, or a learning rate too large): nothing changed")
-        step = DescentStep(lr, old, new, back.loss, back.value, math.nan, len(rows), self.sample_index)
+        norms_old = tuple({p: layer.norm.param(p).copy() for p in new} if layer.norm is not None else {}
+                          for layer, new in zip(net.layers, done.norms))
+        step = DescentStep(lr, old, done.new, done.loss, done.loss_before, done.losses[-1], len(rows),
+                           self.sample_index, steps, done.losses, norms_old, done.norms)
         result = self._apply(step)
-        after = backward_pass(net, x_in, y, self.loss).value
-        step = replace(step, loss_after=after)
-        result = replace(result, edit=step)
-        self.last_result = result
         self.journal.append(step)
         self.redo_stack.clear()
         return result
+
+    # -- the gradient check of one neuron ------------------------------------------------
+    def neuron_check(self, layer: int, neuron: int) -> NeuronCheck | str | None:
+        """The current sample's gradient check of one neuron's weights and bias
+        (``gradcheck.neuron_check``), or why there is none (a string); None
+        when the sample has no label or expected output."""
+        target = self.sample.target
+        if target is None:
+            return None
+        key = (self.values_version, self.sample_index, self.loss, layer, neuron)
+        if key not in self._checked:
+            try:
+                found: NeuronCheck | str = neuron_check(self.network, self.sample_trace.x[None, :],
+                                                        np.asarray(target)[None, ...], layer, neuron, self.loss)
+            except ValueError as exc:
+                found = str(exc)
+            if len(self._checked) >= EXPLAINED_KEPT:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[key] = found
+        return self._checked[key]
 
     def _apply_descent(self, edit: DescentStep, undone: bool) -> EditResult:
         row = self.sample_index
@@ -469,6 +485,10 @@ class Session(BackwardPass):
         for layer, (W, b) in zip(self.network.layers, edit.new):
             layer.W[...] = W
             layer.b[...] = b
+        for layer, params in zip(self.network.layers, edit.norms_new):
+            for name, value in params.items():  # a batch norm's γ and β
+                assert layer.norm is not None
+                layer.norm.param(name)[...] = value
         snap = self.trace.recompute(0)
         before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
         after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}

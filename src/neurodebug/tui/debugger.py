@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Layer, Session
+from ..engine.descent import MAX_STEPS
 from ..engine.edits import INPUT, Edit
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import BackKind, FindingKind
@@ -28,7 +29,7 @@ from ..engine.numbers import fmt
 from ..engine.refs import NeuronRef
 from ..io.errors import printable
 from .commands import JumpCommands
-from .dialogs import EditDialog, TextPage, as_in_file
+from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
 from .entries import place_of
 from .frame import Frame, Selection, build_frame, fit_status
 from .keymap import SCREEN_BINDINGS, help_text
@@ -64,6 +65,7 @@ class DebuggerScreen(SavingScreen):
         self.save_dir = save_dir
         self.selection = Selection()  # what e edits; it follows the cursor
         self._learning_rate = 0.1  # what D asked for last
+        self._descent_steps = 1
         self.frame: Frame | None = None  # what the panes show now
         self._followed: int | None = None  # the cursor the selection last followed
         self._selection_request = 0  # the Arrays pane's last request applied
@@ -387,29 +389,30 @@ class DebuggerScreen(SavingScreen):
         self._moved()
 
     def action_descend(self) -> None:
-        """One step of gradient descent, with the learning rate asked for:
-        the loss before and after, undone with u like any edit."""
+        """Steps of gradient descent, with the learning rate and how many asked
+        for: one edit, the loss before and after, undone with u like any edit."""
         s = self.session
         made = []
 
-        def apply(lr: float) -> str | None:
+        def apply(lr: float, steps: int) -> str | None:
             try:
-                made.append(s.descend(lr))
+                made.append(s.descend(lr, steps))
             except EditError as exc:
                 return str(exc)
-            self._learning_rate = lr
+            self._learning_rate, self._descent_steps = lr, steps
             return None
 
-        def done(value: float | None) -> None:
+        def done(value: tuple[float, int] | None) -> None:
             if value is None or not made or not self.alive:
                 return
             self.query_one(TabbedContent).active = "changes"
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
             self._moved()
 
-        dialog = EditDialog("learning rate", "One step of gradient descent on every weight and bias: "
-                            "W ← W − lr · ∂L/∂W, for the mean loss over the labelled samples.",
-                            self._learning_rate, apply=apply)
+        dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
+                               "W ← W − lr · ∂L/∂W, for the "
+                               "mean loss over the labelled samples, the steps one edit (u undoes them all).",
+                               self._learning_rate, self._descent_steps, MAX_STEPS, apply)
         self.app.push_screen(dialog, done)
 
     def action_redraw(self) -> None:

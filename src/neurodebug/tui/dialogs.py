@@ -112,6 +112,67 @@ class EditDialog(Dialog):
         self.finish(None)
 
 
+class DescentDialog(Dialog):
+    """Ask the learning rate and the number of steps of gradient descent.
+    A value refused (not a number; a rate ≤ 0; steps not a whole number in
+    range; what ``apply`` refuses, such as a step that is not finite) leaves
+    the dialog as it was, with the reason under the boxes."""
+
+    AUTO_FOCUS = "#descent-lr"
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, description: str, lr: float, steps: int, max_steps: int,
+                 apply: Callable[[float, int], str | None]) -> None:
+        super().__init__()
+        self.description = description
+        self.lr, self.steps, self.max_steps = lr, steps, max_steps
+        self.apply = apply
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(Text("Gradient descent", "bold"))
+            yield Static(Text(self.description), classes="dialog-help")
+            yield Label(Text("learning rate"))
+            yield Input(value=as_in_file(self.lr), id="descent-lr", select_on_focus=True)
+            yield Label(Text(f"steps (1 to {self.max_steps:,})"))
+            yield Input(value=str(self.steps), id="descent-steps", select_on_focus=True)
+            yield Static("", id="edit-error", classes="dialog-error")
+            yield Static("Enter applies · Tab moves between the boxes · Escape cancels", classes="dialog-help")
+
+    def values(self) -> tuple[float, int]:
+        """The learning rate and the steps typed, or ValueError saying what is wrong."""
+        try:
+            lr = parse_number(self.query_one("#descent-lr", Input).value)
+        except ValueError as exc:
+            raise ValueError(f"learning rate: {exc}") from None
+        if not lr > 0:
+            raise ValueError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
+        text = self.query_one("#descent-steps", Input).value.strip().replace("_", "").replace(",", "")
+        if not text.isdigit() or not 1 <= int(text) <= self.max_steps:
+            raise ValueError(f"steps {text!r}: give a whole number from 1 to {self.max_steps:,}")
+        return lr, int(text)
+
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        try:
+            lr, steps = self.values()
+        except ValueError as exc:
+            self.refuse(str(exc))
+            return
+        refused = self.apply(lr, steps) if not self._dismissed else None
+        if refused:
+            self.refuse(refused)
+            return
+        self.finish((lr, steps))
+
+    def refuse(self, reason: str) -> None:
+        self.query_one("#edit-error", Static).update(Text(f"refused: {reason}"))
+
+    def action_cancel(self) -> None:
+        self.finish(None)
+
+
 class ConfirmDialog(Dialog):
     """A yes/no question; y or Enter on Yes confirms, n or Escape declines."""
 

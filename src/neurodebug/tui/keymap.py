@@ -60,7 +60,7 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("u", "undo", "Undo", id="undo", tooltip="undo the last edit"),
     Binding("U,ctrl+r", "redo", "Redo", show=False, id="redo", tooltip="redo"),
     Binding("D", "descend", "Descend", show=False, id="descend",
-            tooltip="one step of gradient descent on the labelled samples (asks the learning rate; u undoes it)"),
+            tooltip="gradient descent on the labelled samples: asks the learning rate and the steps; one edit, u undoes it"),
     Binding("s", "save", "Save", id="save", tooltip="save the edited network as NAME.edited.json (atomic; asks before overwriting)"),
     Binding("question_mark", "help", "Help", id="help", tooltip="this help"),
     Binding("q", "app.quit", "Quit", id="quit",

@@ -20,6 +20,7 @@ from ..engine.findings import HealthReport
 from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
 from ..engine.settings import Settings
+from .check_section import backward_check
 
 Piece = tuple[str, str]  # (text, Rich style name; "" for none)
 TERMS = 12  # products w_i·x_i listed, largest first
@@ -90,14 +91,16 @@ class OperationFrame:
     terms: Terms | None = None  # a neuron's dot product
     plot: Plot | None = None  # a neuron's activation
     end: PassEnd | None = None  # at the last step: the outputs and the verdict
+    brief: tuple[Piece, ...] = ()  # what ``why`` shrinks to where the pane has no room for it
 
 
 def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
     back = s.back_step
     if back is not None:  # past the output: the loss and the backward pass
         assert s.back_cursor is not None
+        check, brief = backward_check(s)  # at ∂L/∂w and ∂L/∂b: the gradient check
         return OperationFrame(None, s.back_cursor + 1, len(s.backward_steps()), f"backward · {back.title}",
-                              back.symbolic, back.formula, back.notes)
+                              back.symbolic, back.formula, back.notes, check, brief=brief)
     d = s.detail()
     net = s.network
     if d is None:

@@ -59,10 +59,9 @@ class OperationPane(TextBlock):
             out.append_text(self._end(op.end))
         for note in op.notes:
             out.append(f"  ⚠ {note}\n", "bold yellow")
-        why = Text()
-        for line, style in op.why:
-            why.append(line, style)
-            why.append("\n")
+        why = self._block(op.why)
+        if op.brief and _rows(out, width) + _rows(why, width) + len(gap) > height:
+            why = self._block(op.brief)
         if op.terms is not None:
             out.append(gap)
             out.append_text(self._terms(op.terms, width))
@@ -83,6 +82,14 @@ class OperationPane(TextBlock):
             out.append(gap)
             out.append_text(why)
         return out
+
+    @staticmethod
+    def _block(pieces: tuple[tuple[str, str], ...]) -> Text:
+        text = Text()
+        for line, style in pieces:
+            text.append(line, style)
+            text.append("\n")
+        return text
 
     @staticmethod
     def _end(end: PassEnd) -> Text:

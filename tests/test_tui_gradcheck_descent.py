@@ -1,0 +1,102 @@
+"""In the debugger: the gradient check at a ∂L/∂w step, and D with n steps."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tui_helpers import SAMPLES, make_app, press, screen_text, settle
+
+from neurodebug.engine import dense
+from neurodebug.tui.dialogs import DescentDialog
+
+
+def _params(net) -> list[bytes]:
+    return [a.tobytes() for layer in net.layers for a in (layer.W, layer.b)]
+
+
+async def _to_step(pilot, s, title_end: str, layer: int) -> None:
+    """n from the end of the forward pass until the backward step of ``layer`` ending in ``title_end``."""
+    await press(pilot, "G", "n")
+    while not (s.back_step.title.endswith(title_end) and s.back_step.layer == layer):
+        assert s.step_on()
+    await press(pilot, "ctrl+l")
+
+
+async def test_the_dw_step_shows_the_gradient_check():
+    app = make_app()  # the seed example: its sample has label 1
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        await press(pilot, "G", "n", "n", "n")
+        assert s.back_step.title.endswith("· ∂L/∂w") and s.back_step.layer == 1
+        text = screen_text(app)
+        assert "check: ∂L/∂w1 = −0.310026 analytic, −0.310026 finite difference (h = 1e−06)," in text
+        assert "relative error 1.7e−10 ✓" in text and "check: ∂L/∂b = −0.310026 analytic" in text
+        await press(pilot, "n")  # ∂L/∂b: the same check
+        assert s.back_step.title.endswith("∂L/∂b") and "check: ∂L/∂b = −0.310026" in screen_text(app)
+        await press(pilot, "n")  # ∂L/∂a of the layer before: no check
+        assert "check:" not in screen_text(app)
+
+
+async def test_at_80x24_the_worst_and_a_count():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "G", "n", "n", "n")
+        text = screen_text(app)
+        assert "check: ∂L/∂w1 = −0.310026 analytic," in text and "… 2 more agree (checked: 2 of 2 weights" in text
+
+
+async def test_a_wrong_derivative_shows_gradient_check_fails(monkeypatch):
+    real = dense.activation_backward
+    monkeypatch.setattr(dense, "activation_backward", lambda *a: 0.5 * real(*a))  # half of every g′(z)
+    app = make_app("coffee_roasting.json")  # its hidden neurons are not saturated: the error shows
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        await _to_step(pilot, s, "∂L/∂w", 0)
+        text = screen_text(app)
+        assert "gradient check fails: ∂L/∂w" in text and "✗" in text
+        lines = app.screen.query_one("#operation").render_text(app.screen.query_one("#operation").frame, 80)
+        failing = [span for span in lines.spans if str(span.style) == "bold red"]
+        assert failing  # drawn in the pane's problem style
+
+
+async def test_D_takes_ten_steps_as_one_edit_and_u_undoes_them():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        before = _params(s.network)
+        await press(pilot, "D")
+        assert isinstance(app.screen, DescentDialog)
+        await press(pilot, "ctrl+a", "ctrl+k", "0", ".", "5", "tab", "ctrl+a", "ctrl+k", "x", "enter")
+        assert isinstance(app.screen, DescentDialog) and "refused: steps 'x'" in screen_text(app)
+        assert _params(s.network) == before and not s.journal  # refused: nothing changed
+        await press(pilot, "ctrl+a", "ctrl+k", "1", "0", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, DescentDialog)
+        assert len(s.journal) == 1 and s.journal[0].steps == 10
+        await press(pilot, "3")
+        text = screen_text(app)
+        assert "gradient descent ×10, lr 0.5:" in text and "0.0956891 → 0.0863905" in text  # the Journal
+        assert "█▇▆▅▄▄▃▃▂▂▁" in text  # the loss after each step
+        await press(pilot, "u")
+        assert _params(s.network) == before and not s.journal
+        await press(pilot, "U")
+        assert len(s.journal) == 1 and s.journal[0].steps == 10
+
+
+async def test_D_refuses_a_diverging_step_in_the_dialog(tmp_path):
+    doc = json.loads((SAMPLES / "xor.json").read_text())
+    doc["layers"][1]["b"] = [0.5]  # off the solution: the gradient is not 0
+    path = tmp_path / "xor_off.json"
+    path.write_text(json.dumps(doc))
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        s = app.session
+        before = _params(s.network)
+        await press(pilot, "D", "ctrl+a", "ctrl+k", "1", "0", "tab", "ctrl+a", "ctrl+k", *"1000", "enter")
+        assert isinstance(app.screen, DescentDialog)
+        assert "refused: step 239 of 1000 is not finite" in screen_text(app)
+        assert _params(s.network) == before and not s.journal and np.isfinite(s.trace.outputs).all()
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, DescentDialog) and not s.journal
