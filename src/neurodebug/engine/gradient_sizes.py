@@ -35,6 +35,7 @@ class LayerGradient:
     rms: float  # per parameter: norm / √(count)
     weight_norm: float  # ‖(W, b)‖, for scale
     neurons: np.ndarray  # per neuron: ‖(∂L/∂w_j, ∂L/∂b_j)‖
+    delta: float = math.nan  # one sample's ∂L/∂z (before a norm: δ), root mean square: the signal sent back
 
     @property
     def finite(self) -> bool:
@@ -42,7 +43,7 @@ class LayerGradient:
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer + 1, "norm": json_number(self.norm), "rms": json_number(self.rms),
-                "weight_norm": json_number(self.weight_norm),
+                "weight_norm": json_number(self.weight_norm), "delta_rms": json_number(self.delta),
                 "neurons": [json_number(v) for v in self.neurons.tolist()]}
 
 
@@ -77,6 +78,7 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
     kind = infer_loss(net) if loss is None else LossKind(loss)
     n = rows.size
     sums = [(np.zeros(layer.W.shape), np.zeros(layer.b.shape)) for layer in net.layers]
+    deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
     total = 0.0
     with quiet():
         for start in range(0, n, chunk):
@@ -87,6 +89,8 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
                 return None
             share = part.size  # backward_pass gives the chunk's mean: weigh it by its rows
             total += float(np.sum(back.per_sample))
+            for l, g in enumerate(back.layers):
+                deltas[l] += float(np.sum(np.mean((g.dzsum * share) ** 2, axis=1)))
             for (dW, db), g in zip(sums, back.layers):
                 dW += g.dW * share
                 db += g.db * share
@@ -96,7 +100,8 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
             per_neuron = _norms(both)
             norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
             weights = np.vstack([layer.W, layer.b[None, :]]).astype(np.float64).reshape(-1, 1)
-            layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]), per_neuron))
+            layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]), per_neuron,
+                                        math.sqrt(deltas[l] / n)))
     return Gradients(kind, total / n, rows, tuple(layers))
 
 

@@ -71,7 +71,9 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
     stuck = np.flatnonzero(conditions.no_slope(layer, z, settings).all(axis=0))
     if not stuck.size:
         return []
-    severe = {(f.layer, f.neuron) for f in forward if f.is_problem and f.kind in (FindingKind.SATURATED, FindingKind.DEAD)}
+    stuck_forward = [f for f in forward if f.kind in (FindingKind.SATURATED, FindingKind.DEAD)]
+    severe = {(f.layer, f.neuron) for f in stuck_forward if f.is_problem}
+    said = {(f.layer, f.neuron): f.verdict for f in stuck_forward if not f.is_problem and f.verdict}
     out = []
     with quiet():
         slopes = np.abs(act.derivative(z[:, stuck].astype(np.float64), layer.params))
@@ -85,8 +87,8 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
         slope_text = "= 0" if most == 0 else f"≤ {fmt(most, 3)}"
         cause = f"{act.symbol}′(z) {slope_text} in {every} ({why}; z = {fmt(zb, 4)} there)"
         problem = (l, j) in severe
-        verdict = ("" if problem else
-                   "the forward check does not call it stuck on this evidence; more samples would say")
+        # a note for the reason the forward check gave (too few samples), else for its count
+        verdict = "" if problem else said.get((l, j), f"measured on {every.removeprefix('all ')}")
         out.append(ctx.finding(CANNOT_LEARN, j, rows, int(rows[best]), grads.layers[l].neurons[j],
                                settings.saturation_slope, cause=cause,
                                severity=PROBLEM if problem else NOTE, verdict=verdict))
@@ -104,7 +106,7 @@ def _zero_inputs(ctx: LayerContext, grads: Gradients, settings: Settings) -> lis
     net = ctx.trace.network
     shown = ", ".join(input_name(net, 0, int(i)) for i in zero[:6]) + (", …" if zero.size > 6 else "")
     count = f"{zero.size} input{'s' if zero.size != 1 else ''}"
-    cause = (f"the weights from {count} ({shown}) cannot learn: {'they are' if zero.size > 1 else 'it is'} 0 "
+    cause = (f"the weights from {count} ({shown}): {'they are' if zero.size > 1 else 'it is'} 0 "
              f"in all {rows.size} labelled samples, so ∂L/∂w = x · δ = 0")
     return [ctx.finding(CANNOT_LEARN, None, rows, int(rows[0]), float(zero.size), cause=cause, severity=NOTE,
                         verdict="constant inputs (a blank border pixel) are common; such a weight keeps its start value")]
@@ -151,7 +153,7 @@ def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings:
             how = ("none at all" if size == 0 else
                    f"{fmt(size, 3)}, {fmt(size / big, 2)} × layer {big_k + 1}'s ({fmt(big, 3)}): "
                    f"it learns {_times(big / size)} slower")
-            cause = f"its gradient per weight is {how}{_slope_reason(trace, rows, l, big_k)}"
+            cause = f"its gradient per weight is {how}{_slope_reason(trace, grads, l, big_k)}"
             out.append(ctx.finding(VANISHING, None, rows, int(rows[0]), size, ratio, cause=cause,
                                    severity=severity, verdict=verdict))
         elif size > small * ratio:
@@ -171,8 +173,12 @@ def _times(r: float) -> str:
     return f"{r:.0e} ×".replace("e+", "e")
 
 
-def _slope_reason(trace: Trace, rows: np.ndarray, l: int, k: int) -> str:
-    """', through 3 layers whose slopes average 0.21' — the activations between them."""
+def _slope_reason(trace: Trace, grads: Gradients, l: int, k: int) -> str:
+    """': ∂L/∂z shrinks ×0.21 per layer on its way back from layer 11; the
+    activations' slopes do it (g′(z) averages 0.2)' — or the weights do."""
+    per_layer = (grads.layers[l].delta / grads.layers[k].delta) ** (1 / (k - l)) if grads.layers[k].delta > 0 else 0.0
+    if not (math.isfinite(per_layer) and per_layer > 0):
+        return ""
     slopes: list[float] = []
     for m in range(l, k):
         layer = trace.network.layers[m]
@@ -180,13 +186,14 @@ def _slope_reason(trace: Trace, rows: np.ndarray, l: int, k: int) -> str:
         if act.per_layer:
             continue
         with quiet():
-            z = trace.values[m].z[rows[:CHUNK_ROWS]]  # a chunk is a fair sample of the slopes
+            z = trace.values[m].z[grads.rows[:CHUNK_ROWS]]  # a chunk is a fair sample of the slopes
             s = np.abs(act.derivative(z.astype(np.float64), layer.params))
         if np.isfinite(s).all():
             slopes.append(float(np.mean(s)))
+    text = f": ∂L/∂z shrinks ×{fmt(per_layer, 2)} per layer on its way back from layer {k + 1}"
     if not slopes:
-        return ""
+        return text
     mean = float(np.mean(slopes))
-    between = f"{len(slopes)} layer{'s' if len(slopes) != 1 else ''}"
-    return f": the gradient crosses {between} whose mean slope g′(z) is {fmt(mean, 2)}"
-
+    if mean <= 0.5:
+        return f"{text}; the activations' slopes do it (g′(z) averages {fmt(mean, 2)})"
+    return f"{text}; the weights do it (the slopes g′(z) average {fmt(mean, 2)})"

@@ -198,7 +198,7 @@ def why_pieces(s: Session) -> tuple[Piece, ...]:
         out: list[Piece] = [("why this neuron fails (x explains):", "bold yellow")]
     else:
         out = [("a note, not a problem (x explains):", "bold")]
-        out += [(f"  {f.verdict}", "dim") for f in found if f.verdict]
+        out += [(f"  {verdict}", "dim") for verdict in dict.fromkeys(f.verdict for f in found if f.verdict)]
     e = s.explain(step.layer, step.neuron)
     lines = why_lines(e, step.kind)
     out += [("  " + line, "") for line in lines]

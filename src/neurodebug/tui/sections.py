@@ -19,6 +19,7 @@ from ..engine.edits import ValueChange
 from ..engine.findings import HealthReport
 from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
+from ..engine.report_text import gradient_lines
 from ..engine.settings import Settings
 from .check_section import backward_check
 
@@ -253,6 +254,7 @@ class ProblemsFrame:
     others_count: int
     notes: tuple[str, ...]  # findings that are notes, not problems
     notes_count: int
+    gradients: tuple[str, ...] = ()  # each layer's gradient over the labelled samples (a heading, then a line each)
 
 
 def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple) -> ProblemsFrame:
@@ -264,6 +266,7 @@ def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple)
         tuple(f.message for f in mine[:MAX_PROBLEMS]), len(mine),
         tuple(f.message for f in others[: MAX_PROBLEMS // 2]), len(others),
         tuple(f.message for f in notes[: MAX_PROBLEMS // 2]), len(notes),
+        () if report.gradients is None else tuple(gradient_lines(report.gradients, s.trace)),
     )
 
 

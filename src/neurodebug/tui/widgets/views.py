@@ -336,6 +336,7 @@ class ProblemsView(EntryView):
         out.append(p.summary + "\n", "bold green" if p.ok else "bold yellow")
         if not p.any_findings:
             out.append("No saturated, dead, NaN/Inf, exploding or wrong-output neuron in any sample.", "dim")
+            self._gradients(out, p.gradients)
             return out
         if p.any_problems:
             out.append(f"\nthis sample (\"{p.sample_name}\"): {p.mine_count}\n", "bold")
@@ -349,5 +350,13 @@ class ProblemsView(EntryView):
             out.append(f"\nnotes, not problems: {p.notes_count}\n", "bold")
             for k, message in enumerate(p.notes):
                 out.append(f"  ○ {message}\n", entry("notes", k, "dim"))
+        self._gradients(out, p.gradients)
         out.append("\nEnter goes to a row's neuron · f to the next failing one · x explains the current one", "dim")
         return out
+
+    @staticmethod
+    def _gradients(out: Text, lines: tuple[str, ...]) -> None:
+        if lines:
+            out.append(f"\n{lines[0]}\n", "bold")
+            for line in lines[1:]:
+                out.append(f"{line}\n", "dim")
