@@ -23,12 +23,13 @@ from .refs import NeuronRef
 from .numbers import fmt, parse_number
 
 WEIGHT, BIAS, INPUT, NORM = TargetKind.WEIGHT, TargetKind.BIAS, TargetKind.INPUT, TargetKind.NORM
+TARGET = TargetKind.TARGET
 NORM_PARAMS = tuple(dict.fromkeys(p for cls in (Normalization, BatchNorm, Rescaling) for p in cls.PARAMS))
 _PARAM = "|".join(NORM_PARAMS)
 
 _TARGET = re.compile(
     rf"^\s*(?:L(?P<layer>\d+)\.N(?P<neuron>\d+)\.(?:(?P<w>w)(?P<wi>\d+)|(?P<b>b)|(?P<p>{_PARAM}))"
-    rf"|x(?P<x>\d+)(?:\.(?P<xp>{_PARAM}))?)\s*$",
+    rf"|x(?P<x>\d+)(?:\.(?P<xp>{_PARAM}))?|(?P<y>y)(?P<yk>\d+)?)\s*$",
     re.IGNORECASE,
 )
 
@@ -46,6 +47,8 @@ class Target:
     param: str = ""  # a norm's parameter: "gamma"
 
     def label(self) -> str:
+        if self.kind == TARGET:
+            return "y" if self.index < 0 else f"y{self.index + 1}"
         if self.kind == INPUT:
             return f"x{self.index + 1}"
         if self.kind == NORM and self.layer < 0:
@@ -60,6 +63,10 @@ class Target:
         return net.normalization if self.layer < 0 else net.layers[self.layer].norm
 
     def describe(self, net: Network) -> str:
+        if self.kind == TARGET:
+            if self.index < 0:
+                return "the label"
+            return f"the expected output {self.index + 1} ({net.output_name(self.index)})"
         if self.kind == INPUT:
             return f"input {net.feature_name(self.index)} ({self.label()})"
         if self.kind == NORM:
@@ -76,13 +83,20 @@ class Target:
 
     @property
     def first_layer(self) -> int:
-        """The first layer whose values this target changes (-1: normalisation)."""
+        """The first layer whose values this target changes (-1: normalisation;
+        a label or expected output changes none: the loss and its gradients)."""
+        if self.kind == TARGET:
+            return 1 << 30
         return -1 if self.kind == INPUT else self.layer
 
     def check(self, net: Network) -> None:
         """Raise EditError unless the target exists in ``net``."""
         if self.kind == NORM:
             self._check_norm(net)
+            return
+        if self.kind == TARGET:
+            if self.index >= net.n_outputs:
+                raise EditError(f"{self.label()}: the network has {net.n_outputs} outputs (y1..y{net.n_outputs})")
             return
         if self.kind == INPUT:
             if not 0 <= self.index < net.n_inputs:
@@ -120,8 +134,12 @@ def parse_target(text: str) -> Target:
     m = _TARGET.match(text)
     if not m:
         raise EditError(f"{text.strip()!r} is not a target; expected L<layer>.N<neuron>.w<input>, "
-                        "L<layer>.N<neuron>.b, x<feature>, or a norm's L<layer>.N<neuron>.gamma / x<feature>.mean, "
-                        "e.g. L1.N1.w2")
+                        "L<layer>.N<neuron>.b, x<feature>, a norm's L<layer>.N<neuron>.gamma / x<feature>.mean, "
+                        "or the sample's label y / expected output y<output>, e.g. L1.N1.w2")
+    if m.group("y"):
+        if m.group("yk") and int(m.group("yk")) < 1:
+            raise EditError(f"{text.strip()}: outputs count from 1 (y1, y2, …); y alone is the label")
+        return Target(TARGET, index=int(m.group("yk")) - 1 if m.group("yk") else -1)
     if m.group("x"):
         if m.group("xp"):
             return Target(NORM, index=int(m.group("x")) - 1, param=m.group("xp").lower())
@@ -161,7 +179,7 @@ class Edit:
 
     def describe(self, net: Network) -> str:
         where = self.target.describe(net)
-        if self.target.kind == INPUT and 0 <= self.sample < len(net.samples):
+        if self.target.kind in (INPUT, TARGET) and 0 <= self.sample < len(net.samples):
             where += f" of sample \"{net.samples[self.sample].name}\""
         return f"{self.target.label()}: {fmt(self.old)} → {fmt(self.new)}  ({where})"
 

@@ -54,6 +54,7 @@ class TargetKind(StrEnum):
     WEIGHT = "weight"
     BIAS = "bias"
     NORM = "norm"  # a parameter of a normalisation, batch norm or rescaling
+    TARGET = "target"  # what a sample should give: its label (y) or an expected output (y2)
 
 
 class FindingKind(StrEnum):

@@ -214,6 +214,24 @@ class Samples(Sequence[Sample]):
         names[i] = sample.name
         self._names = Names(names, n)
 
+    def with_label(self, row: int, label: int | None) -> None:
+        """Set (or, None, remove) one sample's label; the array is copied first."""
+        labels = np.full(len(self), NO_LABEL, dtype=np.int64) if self._labels is None else self._labels.copy()
+        labels[row] = NO_LABEL if label is None else label
+        self._labels = None if (labels == NO_LABEL).all() else labels
+
+    def with_expected_table(self, expected: np.ndarray) -> None:
+        """A (samples × outputs) table of expected outputs, for a table that had none."""
+        assert self._expected is None and expected.shape[0] == len(self)
+        self._expected = np.asarray(expected, dtype=np.float64)
+
+    def with_expected(self, row: int, output: int, value: float) -> None:
+        """Set one expected output of a sample that has an expected vector."""
+        assert self._expected is not None
+        expected = self._expected.copy()
+        expected[row, output] = value
+        self._expected = expected
+
     def with_input(self, row: int, feature: int | slice, value: float | np.ndarray) -> None:
         """Set one input value. The array is copied first: a trace or an edit
         result holding the old one keeps it unchanged."""

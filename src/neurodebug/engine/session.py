@@ -28,6 +28,7 @@ from . import backward_cursor as bc
 from . import descent
 from .backward_steps import BackStep
 from .gradcheck import NeuronCheck, neuron_check
+from .sample_targets import set_target, target_value
 from .session_backward import BackwardPass, StopReason
 from .diagnosis import VerifyReport
 from .explain import explain
@@ -380,6 +381,8 @@ class Session(BackwardPass):
     # -- edits --------------------------------------------------------------------
     def value_of(self, target: Target) -> float:
         target.check(self.network)
+        if target.kind == TargetKind.TARGET:
+            return target_value(self.network, self.sample_index, target)
         if target.kind == TargetKind.INPUT:
             return float(self.trace.x_raw[self.sample_index, target.index])
         if target.kind == TargetKind.NORM:
@@ -412,7 +415,8 @@ class Session(BackwardPass):
         why = norm.check_value(target.param, value) if norm is not None else None
         if why is not None:
             raise EditError(f"{target.label()}: {why}")
-        result = self._apply(Edit(target, old, value, self.sample_index if target.kind == TargetKind.INPUT else -1))
+        per_sample = target.kind in (TargetKind.INPUT, TargetKind.TARGET)
+        result = self._apply(Edit(target, old, value, self.sample_index if per_sample else -1))
         self.journal.append(result.edit)
         self.redo_stack.clear()
         return result
@@ -501,7 +505,14 @@ class Session(BackwardPass):
         if isinstance(edit, DescentStep):
             return self._apply_descent(edit, undone)
         t = edit.target
-        row = edit.sample if t.kind == TargetKind.INPUT else self.sample_index
+        row = edit.sample if t.kind in (TargetKind.INPUT, TargetKind.TARGET) else self.sample_index
+        if t.kind == TargetKind.TARGET:  # the loss changes, no value of the pass
+            set_target(self.network, row, t, edit.new)
+            result = EditResult(edit, undone, row, {}, {}, ())
+            self.last_result = result
+            self.values_version += 1
+            self.sample_index = row
+            return result
         old_outputs = self.trace.outputs
         if t.kind == TargetKind.INPUT:
             with np.errstate(over="ignore"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,11 +23,12 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Layer, Session
 from ..engine.descent import MAX_STEPS
-from ..engine.edits import INPUT, Edit
+from ..engine.edits import INPUT, TARGET, Edit, Target
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import BackKind, FindingKind
 from ..engine.numbers import fmt
 from ..engine.refs import NeuronRef
+from ..engine.sample_targets import sample_target
 from ..io.errors import printable
 from .commands import JumpCommands
 from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
@@ -325,17 +327,26 @@ class DebuggerScreen(SavingScreen):
 
     # -- editing ------------------------------------------------------------------------
     def action_edit(self) -> None:
-        s = self.session
         if self.has_class("narrow") and self.has_class("show-views"):
             self.set_focus(self.query_one(ArraysPane))  # the views make way for Arrays: so does the focus
         self.remove_class("show-views")
-        target = self.selection.target()
+        self._edit(self.selection.target())
+
+    def action_edit_target(self) -> None:
+        """The sample's label (or expected output): the loss and the backward pass follow it."""
+        self._edit(sample_target(self.session.network, self.session.sample_index))
+
+    def _edit(self, target: Target) -> None:
+        s = self.session
         try:
             current = s.value_of(target)
         except EditError as exc:
             self.notify(str(exc), severity="error")
             return
-        if target.kind == INPUT:
+        if target.kind == TARGET:
+            dtype = np.dtype(np.float64)
+            hint = "a class index; nan takes the label away" if target.index < 0 else "nan: none expected"
+        elif target.kind == INPUT:
             dtype, hint = s.trace.x_raw.dtype, ""
         else:
             dtype = s.array_of(target)[0].dtype
@@ -353,7 +364,8 @@ class DebuggerScreen(SavingScreen):
         def done(value: float | None) -> None:
             if value is None or not made or not self.alive:
                 return
-            self.query_one(TabbedContent).active = "changes"
+            if target.kind != TARGET:  # a label changes no value: nothing for Changes to show
+                self.query_one(TabbedContent).active = "changes"
             self.notify(self._summary(made[-1]), title="edited")
             self._moved()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..engine import Session
-from ..engine.edits import INPUT, Edit
+from ..engine.edits import INPUT, TARGET, Edit
 from ..engine.findings import Finding
 from .frame import Frame
 
@@ -63,7 +63,7 @@ def place_of(s: Session, frame: Frame, view: str, section: str, index: int, text
         if not isinstance(r.edit, Edit):  # a descent step changed every layer: from the first
             return Place(0, None)
         target = r.edit.target
-        if target.kind == INPUT:
+        if target.kind in (INPUT, TARGET):  # the sample's own: its inputs, its label
             return Place(None, None, sample)
         return Place(target.layer, target.neuron)
     if section == "outputs" and 0 <= index < len(r.outputs):

@@ -59,6 +59,8 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("e", "edit", "Edit", id="edit", tooltip="edit the selected weight, bias or input; Enter applies, Escape cancels"),
     Binding("u", "undo", "Undo", id="undo", tooltip="undo the last edit"),
     Binding("U,ctrl+r", "redo", "Redo", show=False, id="redo", tooltip="redo"),
+    Binding("y", "edit_target", "Label", show=False, id="label",
+            tooltip="set this sample's label (or its expected output): the loss and the backward pass follow it; nan takes it away"),
     Binding("D", "descend", "Descend", show=False, id="descend",
             tooltip="gradient descent on the labelled samples: asks the learning rate and the steps; one edit, u undoes it"),
     Binding("s", "save", "Save", id="save", tooltip="save the edited network as NAME.edited.json (atomic; asks before overwriting)"),
@@ -89,7 +91,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Inspecting", tuple(("", a) for a in (
         "breakpoint", "sample", "next_failing", "explain", "tab", "show_arrays", "focus_next",
         "focus_previous", "command_palette"))),
-    ("Editing", tuple(("", a) for a in ("edit", "undo", "redo", "descend", "save"))),
+    ("Editing", tuple(("", a) for a in ("edit", "edit_target", "undo", "redo", "descend", "save"))),
     ("In the Network pane (focused)", tuple(("network", a) for a in ("cursor", "cursor_page", "go", "breakpoint"))),
     ("In the Arrays pane (focused)", (("arrays", "select"),)),
     ("In Problems and Changes (focused)", tuple(("views", a) for a in ("cursor", "cursor_page", "open"))),
