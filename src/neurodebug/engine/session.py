@@ -8,28 +8,25 @@ recomputes from the edited layer on, and returns what changed.
 from __future__ import annotations
 
 import bisect
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from .findings import HealthReport
 from .settings import DEFAULT_CONFIG, Settings
-from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
+from .edits import DescentStep, Edit, EditResult
 from .network import Network, Sample, Samples
-from .outputs import predicted_class
-from .kinds import Granularity, LossKind, StepKind, StopKind, TargetKind
+from .kinds import Granularity, LossKind, StepKind, StopKind
 from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
 from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
-from . import descent
 from .backward_steps import BackStep
-from .gradcheck import NeuronCheck, neuron_check
-from .sample_targets import set_target, target_value
+from .gradcheck import NeuronCheck
 from .session_backward import BackwardPass, StopReason
+from .session_edits import Editing
 from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
@@ -42,7 +39,7 @@ EXPLAINED_KEPT = 2  # explanations Session.explain remembers (a big layer's are 
 
 
 @dataclass(eq=False)
-class Session(BackwardPass):
+class Session(Editing, BackwardPass):
     network: Network
     granularity: Granularity = PER_NEURON
     sample_index: int = 0
@@ -378,175 +375,3 @@ class Session(BackwardPass):
         current sample, with why."""
         return first_firing(self.watches, self.plan, self.sample_trace, self.settings, start, limit)
 
-    # -- edits --------------------------------------------------------------------
-    def value_of(self, target: Target) -> float:
-        target.check(self.network)
-        if target.kind == TargetKind.TARGET:
-            return target_value(self.network, self.sample_index, target)
-        if target.kind == TargetKind.INPUT:
-            return float(self.trace.x_raw[self.sample_index, target.index])
-        if target.kind == TargetKind.NORM:
-            arr, idx = self.array_of(target)
-            return float(arr[idx])
-        layer = self.network.layers[target.layer]
-        if target.kind == TargetKind.BIAS:
-            return float(layer.b[target.neuron])
-        return float(layer.W[target.index, target.neuron])
-
-    def array_of(self, t: Target) -> tuple[np.ndarray, tuple[int, ...]]:
-        """The array a parameter target lives in, and its index there."""
-        if t.kind == TargetKind.NORM:
-            norm = t.norm(self.network)
-            assert norm is not None  # t.check passed
-            return norm.param(t.param), (t.norm_element(),)
-        layer = self.network.layers[t.layer]
-        if t.kind == TargetKind.BIAS:
-            return layer.b, (t.neuron,)
-        return layer.W, (t.index, t.neuron)
-
-    def edit(self, target: Target, value: float) -> EditResult:
-        """Set one number and recompute from its layer on."""
-        value = float(value)
-        if not np.isfinite(value) and target.kind == TargetKind.INPUT:
-            # The network file holds inputs as finite numbers only: saved, it would not read back.
-            raise EditError(f"{target.label()}: an input must be a finite number (NaN and ∞ go in a weight or bias)")
-        old = self.value_of(target)
-        norm = target.norm(self.network) if target.kind == TargetKind.NORM else None
-        why = norm.check_value(target.param, value) if norm is not None else None
-        if why is not None:
-            raise EditError(f"{target.label()}: {why}")
-        per_sample = target.kind in (TargetKind.INPUT, TargetKind.TARGET)
-        result = self._apply(Edit(target, old, value, self.sample_index if per_sample else -1))
-        self.journal.append(result.edit)
-        self.redo_stack.clear()
-        return result
-
-    def undo(self) -> EditResult | None:
-        if not self.journal:
-            return None
-        edit = self.journal.pop()
-        result = self._apply(edit.inverse(), undone=True)
-        self.redo_stack.append(edit)
-        return result
-
-    def redo(self) -> EditResult | None:
-        if not self.redo_stack:
-            return None
-        edit = self.redo_stack.pop()
-        result = self._apply(edit)
-        self.journal.append(result.edit)
-        return result
-
-    # -- gradient descent -------------------------------------------------------------
-    def descend(self, lr: float, steps: int = 1) -> EditResult:
-        """``steps`` full-batch steps of gradient descent on the mean loss over
-        the labelled samples (``self.loss``, else the output's), as one
-        undoable edit; nothing changes when a step is not finite."""
-        targets = self.samples.targets()
-        if targets is None:
-            raise EditError("no sample has a label or an expected output: there is no loss to descend")
-        rows, y = targets
-        net = self.network
-        x = self.trace.x_raw[rows]
-        x_in = net.normalization.apply(x) if net.normalization is not None else x
-        try:
-            done = descent.descend(net, x_in, y, self.loss, lr, steps)
-        except ValueError as exc:
-            raise EditError(str(exc)) from None
-        old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
-        norms_old = tuple({p: layer.norm.param(p).copy() for p in new} if layer.norm is not None else {}
-                          for layer, new in zip(net.layers, done.norms))
-        step = DescentStep(lr, old, done.new, done.loss, done.loss_before, done.losses[-1], len(rows),
-                           self.sample_index, steps, done.losses, norms_old, done.norms)
-        result = self._apply(step)
-        self.journal.append(step)
-        self.redo_stack.clear()
-        return result
-
-    # -- the gradient check of one neuron ------------------------------------------------
-    def neuron_check(self, layer: int, neuron: int) -> NeuronCheck | str | None:
-        """The current sample's gradient check of one neuron's weights and bias
-        (``gradcheck.neuron_check``), or why there is none (a string); None
-        when the sample has no label or expected output."""
-        target = self.sample.target
-        if target is None:
-            return None
-        key = (self.values_version, self.sample_index, self.loss, layer, neuron)
-        if key not in self._checked:
-            try:
-                found: NeuronCheck | str = neuron_check(self.network, self.sample_trace.x[None, :],
-                                                        np.asarray(target)[None, ...], layer, neuron, self.loss)
-            except ValueError as exc:
-                found = str(exc)
-            if len(self._checked) >= EXPLAINED_KEPT:
-                self._checked.pop(next(iter(self._checked)))
-            self._checked[key] = found
-        return self._checked[key]
-
-    def _apply_descent(self, edit: DescentStep, undone: bool) -> EditResult:
-        row = self.sample_index
-        old_outputs = self.trace.outputs
-        for layer, (W, b) in zip(self.network.layers, edit.new):
-            layer.W[...] = W
-            layer.b[...] = b
-        for layer, params in zip(self.network.layers, edit.norms_new):
-            for name, value in params.items():  # a batch norm's γ and β
-                assert layer.norm is not None
-                layer.norm.param(name)[...] = value
-        snap = self.trace.recompute(0)
-        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
-        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
-        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
-        self.last_result = result
-        self.values_version += 1
-        return result
-
-    def _apply(self, edit: Edit | DescentStep, undone: bool = False) -> EditResult:
-        if isinstance(edit, DescentStep):
-            return self._apply_descent(edit, undone)
-        t = edit.target
-        row = edit.sample if t.kind in (TargetKind.INPUT, TargetKind.TARGET) else self.sample_index
-        if t.kind == TargetKind.TARGET:  # the loss changes, no value of the pass
-            set_target(self.network, row, t, edit.new)
-            result = EditResult(edit, undone, row, {}, {}, ())
-            self.last_result = result
-            self.values_version += 1
-            self.sample_index = row
-            return result
-        old_outputs = self.trace.outputs
-        if t.kind == TargetKind.INPUT:
-            with np.errstate(over="ignore"):
-                stored_x = float(self.trace.x_raw.dtype.type(edit.new))
-            if not np.isfinite(stored_x):
-                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {self.trace.x_raw.dtype}")
-            self.trace.set_input(row, t.index, edit.new)
-            self.network.samples.with_input(row, t.index, edit.new)
-            stored = float(self.trace.x_raw[row, t.index])
-        else:
-            arr, idx = self.array_of(t)
-            with np.errstate(over="ignore"):
-                stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
-            if math.isfinite(edit.new) and not np.isfinite(stored):
-                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
-            arr[idx] = stored
-        edit = replace(edit, new=stored)
-        snap = self.trace.recompute(t.first_layer)
-        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
-        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
-        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
-        self.last_result = result
-        self.values_version += 1
-        self.sample_index = row
-        return result
-
-    def _output_changes(self, old_outputs: np.ndarray) -> tuple[OutputChange, ...]:
-        new_outputs = self.trace.outputs
-        changes = []
-        with np.errstate(invalid="ignore"):
-            moved = ~((old_outputs == new_outputs) | (np.isnan(old_outputs) & np.isnan(new_outputs)))
-        for i in np.flatnonzero(moved.any(axis=1)):
-            o, n = old_outputs[i], new_outputs[i]
-            changes.append(
-                OutputChange(int(i), o, n, predicted_class(self.network, o), predicted_class(self.network, n))
-            )
-        return tuple(changes)

@@ -1,0 +1,225 @@
+"""The Session's edits: one number at a time, a sample's label, gradient
+descent, undo and redo — each recomputes from the first layer it changes and
+returns what changed (``EditResult``); and the gradient check of one neuron.
+
+A part of ``Session`` (which inherits it), kept apart so each reads in one
+sitting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from . import descent
+from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
+from .gradcheck import NeuronCheck, neuron_check
+from .kinds import LossKind, TargetKind
+from .network import Network, Sample, Samples
+from .outputs import predicted_class
+from .sample_targets import set_target, target_value
+from .trace import SampleTrace, Trace
+
+
+CHECKS_KEPT = 2  # neuron checks remembered: the one shown and the one before
+
+
+class Editing:
+    """What the Session knows of edits (it declares the rest)."""
+
+    network: Network
+    trace: Trace
+    sample_index: int
+    loss: LossKind | None
+    values_version: int
+    journal: list[Edit | DescentStep]
+    redo_stack: list[Edit | DescentStep]
+    last_result: EditResult | None
+    _checked: dict[tuple[object, ...], NeuronCheck | str]
+
+    @property
+    def samples(self) -> Samples:
+        raise NotImplementedError
+
+    @property
+    def sample(self) -> Sample:
+        raise NotImplementedError
+
+    @property
+    def sample_trace(self) -> SampleTrace:
+        raise NotImplementedError
+
+    # -- edits --------------------------------------------------------------------
+    def value_of(self, target: Target) -> float:
+        target.check(self.network)
+        if target.kind == TargetKind.TARGET:
+            return target_value(self.network, self.sample_index, target)
+        if target.kind == TargetKind.INPUT:
+            return float(self.trace.x_raw[self.sample_index, target.index])
+        if target.kind == TargetKind.NORM:
+            arr, idx = self.array_of(target)
+            return float(arr[idx])
+        layer = self.network.layers[target.layer]
+        if target.kind == TargetKind.BIAS:
+            return float(layer.b[target.neuron])
+        return float(layer.W[target.index, target.neuron])
+
+    def array_of(self, t: Target) -> tuple[np.ndarray, tuple[int, ...]]:
+        """The array a parameter target lives in, and its index there."""
+        if t.kind == TargetKind.NORM:
+            norm = t.norm(self.network)
+            assert norm is not None  # t.check passed
+            return norm.param(t.param), (t.norm_element(),)
+        layer = self.network.layers[t.layer]
+        if t.kind == TargetKind.BIAS:
+            return layer.b, (t.neuron,)
+        return layer.W, (t.index, t.neuron)
+
+    def edit(self, target: Target, value: float) -> EditResult:
+        """Set one number and recompute from its layer on."""
+        value = float(value)
+        if not np.isfinite(value) and target.kind == TargetKind.INPUT:
+            # The network file holds inputs as finite numbers only: saved, it would not read back.
+            raise EditError(f"{target.label()}: an input must be a finite number (NaN and ∞ go in a weight or bias)")
+        old = self.value_of(target)
+        norm = target.norm(self.network) if target.kind == TargetKind.NORM else None
+        why = norm.check_value(target.param, value) if norm is not None else None
+        if why is not None:
+            raise EditError(f"{target.label()}: {why}")
+        per_sample = target.kind in (TargetKind.INPUT, TargetKind.TARGET)
+        result = self._apply(Edit(target, old, value, self.sample_index if per_sample else -1))
+        self.journal.append(result.edit)
+        self.redo_stack.clear()
+        return result
+
+    def undo(self) -> EditResult | None:
+        if not self.journal:
+            return None
+        edit = self.journal.pop()
+        result = self._apply(edit.inverse(), undone=True)
+        self.redo_stack.append(edit)
+        return result
+
+    def redo(self) -> EditResult | None:
+        if not self.redo_stack:
+            return None
+        edit = self.redo_stack.pop()
+        result = self._apply(edit)
+        self.journal.append(result.edit)
+        return result
+
+    # -- gradient descent -------------------------------------------------------------
+    def descend(self, lr: float, steps: int = 1) -> EditResult:
+        """``steps`` full-batch steps of gradient descent on the mean loss over
+        the labelled samples (``self.loss``, else the output's), as one
+        undoable edit; nothing changes when a step is not finite."""
+        targets = self.samples.targets()
+        if targets is None:
+            raise EditError("no sample has a label or an expected output: there is no loss to descend")
+        rows, y = targets
+        net = self.network
+        x = self.trace.x_raw[rows]
+        x_in = net.normalization.apply(x) if net.normalization is not None else x
+        try:
+            done = descent.descend(net, x_in, y, self.loss, lr, steps)
+        except ValueError as exc:
+            raise EditError(str(exc)) from None
+        old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
+        norms_old = tuple({p: layer.norm.param(p).copy() for p in new} if layer.norm is not None else {}
+                          for layer, new in zip(net.layers, done.norms))
+        step = DescentStep(lr, old, done.new, done.loss, done.loss_before, done.losses[-1], len(rows),
+                           self.sample_index, steps, done.losses, norms_old, done.norms)
+        result = self._apply(step)
+        self.journal.append(step)
+        self.redo_stack.clear()
+        return result
+
+    # -- the gradient check of one neuron ------------------------------------------------
+    def neuron_check(self, layer: int, neuron: int) -> NeuronCheck | str | None:
+        """The current sample's gradient check of one neuron's weights and bias
+        (``gradcheck.neuron_check``), or why there is none (a string); None
+        when the sample has no label or expected output."""
+        target = self.sample.target
+        if target is None:
+            return None
+        key = (self.values_version, self.sample_index, self.loss, layer, neuron)
+        if key not in self._checked:
+            try:
+                found: NeuronCheck | str = neuron_check(self.network, self.sample_trace.x[None, :],
+                                                        np.asarray(target)[None, ...], layer, neuron, self.loss)
+            except ValueError as exc:
+                found = str(exc)
+            if len(self._checked) >= CHECKS_KEPT:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[key] = found
+        return self._checked[key]
+
+    def _apply_descent(self, edit: DescentStep, undone: bool) -> EditResult:
+        row = self.sample_index
+        old_outputs = self.trace.outputs
+        for layer, (W, b) in zip(self.network.layers, edit.new):
+            layer.W[...] = W
+            layer.b[...] = b
+        for layer, params in zip(self.network.layers, edit.norms_new):
+            for name, value in params.items():  # a batch norm's γ and β
+                assert layer.norm is not None
+                layer.norm.param(name)[...] = value
+        snap = self.trace.recompute(0)
+        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
+        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
+        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
+        self.last_result = result
+        self.values_version += 1
+        return result
+
+    def _apply(self, edit: Edit | DescentStep, undone: bool = False) -> EditResult:
+        if isinstance(edit, DescentStep):
+            return self._apply_descent(edit, undone)
+        t = edit.target
+        row = edit.sample if t.kind in (TargetKind.INPUT, TargetKind.TARGET) else self.sample_index
+        if t.kind == TargetKind.TARGET:  # the loss changes, no value of the pass
+            set_target(self.network, row, t, edit.new)
+            result = EditResult(edit, undone, row, {}, {}, ())
+            self.last_result = result
+            self.values_version += 1
+            self.sample_index = row
+            return result
+        old_outputs = self.trace.outputs
+        if t.kind == TargetKind.INPUT:
+            with np.errstate(over="ignore"):
+                stored_x = float(self.trace.x_raw.dtype.type(edit.new))
+            if not np.isfinite(stored_x):
+                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {self.trace.x_raw.dtype}")
+            self.trace.set_input(row, t.index, edit.new)
+            self.network.samples.with_input(row, t.index, edit.new)
+            stored = float(self.trace.x_raw[row, t.index])
+        else:
+            arr, idx = self.array_of(t)
+            with np.errstate(over="ignore"):
+                stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
+            if math.isfinite(edit.new) and not np.isfinite(stored):
+                raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
+            arr[idx] = stored
+        edit = replace(edit, new=stored)
+        snap = self.trace.recompute(t.first_layer)
+        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
+        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
+        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
+        self.last_result = result
+        self.values_version += 1
+        self.sample_index = row
+        return result
+
+    def _output_changes(self, old_outputs: np.ndarray) -> tuple[OutputChange, ...]:
+        new_outputs = self.trace.outputs
+        changes = []
+        with np.errstate(invalid="ignore"):
+            moved = ~((old_outputs == new_outputs) | (np.isnan(old_outputs) & np.isnan(new_outputs)))
+        for i in np.flatnonzero(moved.any(axis=1)):
+            o, n = old_outputs[i], new_outputs[i]
+            changes.append(
+                OutputChange(int(i), o, n, predicted_class(self.network, o), predicted_class(self.network, n))
+            )
+        return tuple(changes)
