@@ -98,3 +98,23 @@ async def test_per_layer_backward_N_L_and_p_move_a_layer_step_at_a_time():
         assert here(s) == (0, None, BackKind.DZ) and "backward 6/8" in screen_text(app)
         await press(pilot, *"pppppp")
         assert not s.in_backward and s.at_end and "step 6/6" in screen_text(app)
+
+
+async def test_the_arrays_pane_follows_the_backward_step_and_shows_dL_dw():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        s = app.session
+        await press(pilot, "G", "n", "n")  # the loss, the output's ∂L/∂z: no weight gradient yet
+        arrays = app.screen.frame.arrays
+        assert arrays.g_header == "" and all(row.grad is None for row in arrays.rows)
+        await press(pilot, "n")  # the output's ∂L/∂w
+        arrays = app.screen.frame.arrays
+        assert (arrays.layer, arrays.neuron, arrays.label) == (1, 0, "L2.N1.w1")
+        assert arrays.g_header == "∂L/∂w" and [row.grad for row in arrays.rows] == list(s.back_step.value)
+        await press(pilot, *"nnnn")  # neuron 1 of layer 1: ∂L/∂a, ∂L/∂z, then its ∂L/∂w
+        arrays = app.screen.frame.arrays
+        assert here(s) == (0, 0, BackKind.DW) and arrays.label == "L1.N1.w1"
+        assert [row.grad for row in arrays.rows] == list(s.back_step.value)
+        assert "−2.1257e−71" in screen_text(app)  # beside w = 1 and x = 200
+        await press(pilot, "p")  # back to ∂L/∂z: its ∂L/∂w is not computed yet
+        assert all(row.grad is None for row in app.screen.frame.arrays.rows)

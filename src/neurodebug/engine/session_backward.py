@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from . import backward_cursor as bc
 from .backward_steps import BackStep, backward_steps
-from .kinds import Granularity, LossKind, StopKind
+from .kinds import BackKind, Granularity, LossKind, StopKind
 from .network import Network
 from .settings import Settings
 from .watch import Watch
@@ -105,6 +107,17 @@ class BackwardPass:
             return StopReason(StopKind.END, "reached the end of the backward pass")
         self._back_to(stop[0])
         return StopReason(stop[1], stop[2])
+
+    def weight_gradient(self, layer: int, neuron: int) -> np.ndarray | None:
+        """∂L/∂w of one neuron for the current sample, once the backward
+        cursor has reached its ∂L/∂w step (or its layer's); None before."""
+        if self.back_cursor is None:
+            return None
+        for step in self.backward_steps()[: self.back_cursor + 1]:
+            if step.kind == BackKind.DW and step.layer == layer and step.neuron in (neuron, None):
+                value = np.asarray(step.value)
+                return value if step.neuron is not None else value[:, neuron]
+        return None
 
     def back_stop_here(self) -> tuple[StopKind, str] | None:
         """A breakpoint or watch that holds at the backward step (where ``c`` stops)."""

@@ -73,6 +73,17 @@ class Selection:
             return replace(self, kind=NORM_TARGET, index=i, param=norm_params[i])
         return replace(self, kind=INPUT, index=k - n_weights - 1 - n_norm, param="")
 
+    def followed_back(self, layer: int, neuron: int | None, weights: bool) -> Selection:
+        """The selection at a backward step of ``layer`` (``neuron``: None for
+        a whole layer or the loss, which keep the selected neuron): its
+        weights at ∂L/∂w, else its bias."""
+        if neuron is None:
+            neuron = self.neuron if layer == self.layer else 0
+        if weights:
+            keep = self.kind == WEIGHT and (layer, neuron) == (self.layer, self.neuron)
+            return Selection(WEIGHT, layer, neuron, self.index if keep else 0)
+        return Selection(BIAS_TARGET, layer, neuron, 0)
+
     def followed(self, step: Step | None, units: Callable[[int], int],
                  norm_params: Callable[[int], tuple[str, ...]] = lambda l: ()) -> Selection:
         """The selection once the cursor stands on ``step``: an operand of it
@@ -104,6 +115,7 @@ class ArrayRow:
     name: str  # shortened to NAME_MAX cells where longer, visibly
     x: float
     w: float | None  # None in the list of raw inputs
+    grad: float | None = None  # ∂L/∂w, once the backward pass has computed it
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,6 +170,7 @@ class ArraysFrame:
     norm_title: str = ""  # the layer's norm ("batch norm") and where: "batch norm before g"
     norm: tuple[tuple[str, str, float], ...] = ()  # the neuron's (param, symbol, value)
     norm_selected: int | None = None  # which of them is selected
+    g_header: str = ""  # "∂L/∂w" once the backward pass has the neuron's weight gradients (ArrayRow.grad)
 
     @property
     def norm_params(self) -> tuple[str, ...]:
@@ -191,12 +204,15 @@ def arrays_frame(s: Session, sel: Selection, z_done: tuple[np.ndarray, ...],
         listed = tuple(ArrayRow(i, name, float(values[i]), None) for i, name in zip(rows, _names(s, 0, rows)))
         stats = ("x", array_stats(values)) if values.size > len(rows) else None
         selected_x, selected_w, raw_note = sel.index, None, False
+        grad = None
     else:
         xin = st.layer_input(l)
         w = layer.W[:, j]
         rows = window(xin.size, sel.index if sel.kind in (WEIGHT, INPUT) else 0, ROWS)
         xs = st.x_raw if l == 0 and sel.kind == INPUT else xin
-        listed = tuple(ArrayRow(i, name, float(xs[i]), float(w[i])) for i, name in zip(rows, _names(s, l, rows)))
+        grad = s.weight_gradient(l, j)
+        listed = tuple(ArrayRow(i, name, float(xs[i]), float(w[i]), None if grad is None else float(grad[i]))
+                       for i, name in zip(rows, _names(s, l, rows)))
         stats = ("w", array_stats(w)) if xin.size > len(rows) else None
         selected_x = sel.index if sel.kind == INPUT and l == 0 else None
         selected_w = sel.index if sel.kind == WEIGHT else None
@@ -225,6 +241,7 @@ def arrays_frame(s: Session, sel: Selection, z_done: tuple[np.ndarray, ...],
     return ArraysFrame(
         label=sel.target().label(), n_weights=layer.n_inputs, n_inputs=net.n_inputs, raw_inputs=raw_inputs,
         x_header=("x" if l == 0 else f"a{l}") + "_i", w_header=f"w{l + 1}_{j + 1}[i]", rows=listed,
+        g_header="" if grad is None else "∂L/∂w",
         selected_x=selected_x, selected_w=selected_w, stats=stats, raw_note=raw_note, neuron=j,
         neuron_name=layer.neuron_name(j) if layer.neuron_names else None, bias=float(layer.b[j]),
         bias_selected=sel.kind == BIAS_TARGET, vectors=tuple(vectors), layer=l,

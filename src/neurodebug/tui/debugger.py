@@ -69,7 +69,7 @@ class DebuggerScreen(SavingScreen):
         self._learning_rate = 0.1  # what D asked for last
         self._descent_steps = 1
         self.frame: Frame | None = None  # what the panes show now
-        self._followed: int | None = None  # the cursor the selection last followed
+        self._followed: tuple[int, int | None] | None = None  # the cursors the selection last followed
         self._selection_request = 0  # the Arrays pane's last request applied
         self._toaster = Toaster()
 
@@ -131,12 +131,17 @@ class DebuggerScreen(SavingScreen):
         if not self.alive:
             return
         s = self.session
-        if s.cursor != self._followed:
-            # The cursor moved: select an operand of the new step. The
-            # selection made with ↑/↓ stays while the cursor stays.
-            self._followed = s.cursor
-            self.selection = self.selection.followed(s.step, lambda l: s.network.layers[l].units,
-                                                     lambda l: _norm_params(s.network.layers[l]))
+        if (s.cursor, s.back_cursor) != self._followed:
+            # The cursor moved: select an operand of the new step (past the
+            # output, of the backward step's neuron). The selection made with
+            # ↑/↓ stays while the cursor stays.
+            self._followed = (s.cursor, s.back_cursor)
+            back = s.back_step
+            if back is not None:
+                self.selection = self.selection.followed_back(back.layer, back.neuron, back.kind == BackKind.DW)
+            else:
+                self.selection = self.selection.followed(s.step, lambda l: s.network.layers[l].units,
+                                                         lambda l: _norm_params(s.network.layers[l]))
         name = printable(self.path.name) if self.path else None
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
                                          selection_request=self._selection_request, fresh=fresh)

@@ -132,21 +132,32 @@ class ArraysPane(TextBlock):
     def _table(out: Text, arrays: ArraysFrame, width: int) -> None:
         # Columns as wide as their widest number (never cut: fewer digits
         # when the pane is narrow), the name as wide as the widest name.
+        # In the backward pass, a third column: ∂L/∂w once it is computed.
+        def number(v: float | None, digits: int, limit: int | None) -> str:
+            if v is None:
+                return ""
+            return fmt(v, digits) if limit is None else fmt_fit(v, limit, digits)
+
         for digits, limit in ((5, None), (4, NUMBER), (3, 7)):
-            xs = [fmt(row.x, digits) if limit is None else fmt_fit(row.x, limit, digits) for row in arrays.rows]
-            ws = [(fmt(row.w, digits) if limit is None else fmt_fit(row.w, limit, digits)) if row.w is not None
-                  else "" for row in arrays.rows]
+            xs = [number(row.x, digits, limit) for row in arrays.rows]
+            ws = [number(row.w, digits, limit) for row in arrays.rows]
+            gs = [number(row.grad, digits, limit) for row in arrays.rows] if arrays.g_header else []
             x_w = max(len(arrays.x_header), *(len(v) for v in xs))
             w_w = max(len(arrays.w_header), *(len(v) for v in ws))
-            if 4 + _widest(arrays) + 1 + x_w + 1 + w_w <= width:
+            g_w = max(len(arrays.g_header), *(len(v) for v in gs)) + 1 if gs else 0
+            if 4 + _widest(arrays) + 1 + x_w + 1 + w_w + g_w <= width:
                 break
-        name_w = _name_width(arrays, width - 6 - x_w - w_w)
-        out.append(f"{'i':>3} {_pad('input', name_w)} {arrays.x_header:>{x_w}} {arrays.w_header:>{w_w}}\n", "bold")
-        for row, x_text, w_text in zip(arrays.rows, xs, ws):
+        name_w = _name_width(arrays, width - 6 - x_w - w_w - g_w)
+        g_head = f" {arrays.g_header:>{g_w - 1}}" if gs else ""
+        out.append(f"{'i':>3} {_pad('input', name_w)} {arrays.x_header:>{x_w}} {arrays.w_header:>{w_w}}{g_head}\n",
+                   "bold")
+        for k, (row, x_text, w_text) in enumerate(zip(arrays.rows, xs, ws)):
             out.append(f"{row.index + 1:>3} {_pad(row.name, name_w)} ")
             out.append(f"{x_text:>{x_w}}", SELECTED if row.index == arrays.selected_x else "")
             out.append(" ")
             out.append(f"{w_text:>{w_w}}", SELECTED if row.index == arrays.selected_w else "")
+            if gs:
+                out.append(f" {gs[k]:>{g_w - 1}}", "cyan")
             out.append("\n")
         _more(out, arrays.more_rows, "inputs")
 
