@@ -118,3 +118,14 @@ async def test_the_arrays_pane_follows_the_backward_step_and_shows_dL_dw():
         assert "−2.1257e−71" in screen_text(app)  # beside w = 1 and x = 200
         await press(pilot, "p")  # back to ∂L/∂z: its ∂L/∂w is not computed yet
         assert all(row.grad is None for row in app.screen.frame.arrays.rows)
+
+
+async def test_N_and_L_at_the_end_of_the_forward_pass_go_on_into_the_loss():
+    for key in ("N", "L"):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            s = app.session
+            await press(pilot, "G", key)
+            assert s.back_cursor == 0 and here(s) == (1, None, BackKind.LOSS)
+            await press(pilot, key)  # and on: the output neuron (N) or layer (L), finished
+            assert s.back_step is not None and s.back_step.layer == 1 and s.back_step.kind == BackKind.DB

@@ -264,7 +264,9 @@ class Session(Editing, BackwardPass):
         if self.back_cursor is not None:
             self._back_to(self._back_end(bc.group_end))
             return self.cursor
-        if self.at_end:
+        if self.at_end:  # a labelled sample goes on into the backward pass
+            if self.backward_steps():
+                self._back_to(bc.group_end(self.backward_steps(), 0))
             return self.cursor
         k = self.cursor + 1
         return self.goto(self._group_end(k))
@@ -275,6 +277,8 @@ class Session(Editing, BackwardPass):
             self._back_to(self._back_end(bc.layer_end))
             return self.cursor
         if self.at_end:
+            if self.backward_steps():
+                self._back_to(bc.layer_end(self.backward_steps(), 0))
             return self.cursor
         step = self.plan[self.cursor + 1]
         if step.kind == NORMALIZE:

@@ -201,12 +201,12 @@ class DebuggerScreen(SavingScreen):
         self._moved()
 
     def action_next_neuron(self) -> None:
-        if not self._at_end():
+        if not self._at_end(into_backward=True):
             self.session.next_neuron()
             self._moved()
 
     def action_next_layer(self) -> None:
-        if not self._at_end():
+        if not self._at_end(into_backward=True):
             self.session.next_layer()
             self._moved()
 
