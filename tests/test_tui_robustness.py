@@ -13,7 +13,7 @@ KEYS = [
     "n", "p", "N", "L", "c", "G", "g", "b", "v", "e", "u", "U", "s", "f", "x", "a",
     "1", "2", "3", "4", "right", "left", "space", "home", "end", "tab", "shift+tab",
     "left_square_bracket", "right_square_bracket", "question_mark", "escape", "enter",
-    "up", "down", "pageup", "pagedown", "0", "5", "minus", "full_stop", "y", "ctrl+r",
+    "up", "down", "pageup", "pagedown", "0", "5", "minus", "full_stop", "y", "ctrl+r", "D",
 ]
 NETWORKS = sorted(p.name for p in SAMPLES.glob("*.json"))
 
@@ -49,6 +49,7 @@ MOVES = [
     ("left_square_bracket",), ("right_square_bracket",), ("up",), ("down",), ("pageup",), ("pagedown",),
     ("1",), ("2",), ("3",), ("4",), ("a",), ("tab",), ("shift+tab",),
     ("x", "escape"), ("question_mark", "escape"), ("e", *"0.25", "enter"), ("e", "escape"),
+    ("y", "escape"), ("D", "escape"),
     ("ctrl+p", *"L1.N2", "enter"), ("ctrl+p", *"Sample 2", "enter"), ("ctrl+p", *"layer 2", "enter"),
 ]
 
