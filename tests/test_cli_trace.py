@@ -296,3 +296,13 @@ def test_trace_ends_with_the_output_and_its_verdict(capsys) -> None:
         assert capsys.readouterr().out.splitlines()[-1] == want
     assert main(["trace", SEED, "--set", "L2.N1.b=-20"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith("label 1 (good roast): wrong ✗")
+
+
+def test_loss_must_fit_the_output_for_trace_and_the_debugger(capsys):
+    from neurodebug.cli import main as run_main
+
+    seed = str(Path(__file__).parent.parent / "sample_networks" / "seed_example.json")
+    assert run_main(["trace", seed, "--backward", "--loss", "ce"]) == 2
+    assert "--loss ce: ce needs a softmax" in capsys.readouterr().err
+    assert run_main(["trace", seed, "--backward", "--loss", "mse"]) == 0
+    assert "loss (mse)" in capsys.readouterr().out

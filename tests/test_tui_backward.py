@@ -129,3 +129,12 @@ async def test_N_and_L_at_the_end_of_the_forward_pass_go_on_into_the_loss():
             assert s.back_cursor == 0 and here(s) == (1, None, BackKind.LOSS)
             await press(pilot, key)  # and on: the output neuron (N) or layer (L), finished
             assert s.back_step is not None and s.back_step.layer == 1 and s.back_step.kind == BackKind.DB
+
+
+async def test_the_loss_chosen_on_the_command_line_is_the_backward_passs():
+    from neurodebug.engine.kinds import LossKind
+
+    app = make_app(loss=LossKind.MSE)  # as `neurodebug seed_example.json --loss mse` opens it
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "G", "n")
+        assert "backward · loss (mse)" in screen_text(app) and "ℓ = mean((a − y)²)" in screen_text(app)

@@ -55,6 +55,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sample", metavar="NAME", help="a sample of the file, by name or 1-based number")
     p.add_argument("--inputs", metavar="FILE", help="samples from a .csv (header row; optional label column) or .npy file")
     p.add_argument("--per-layer", action="store_true", help="step whole layers instead of single neurons")
+    p.add_argument("--loss", choices=("bce", "ce", "mse"),
+                   help="the loss of the backward pass past the output (default: from the output activation: "
+                        "one sigmoid unit bce, softmax ce, else mse)")
     _add_activations_option(p)
 
 
@@ -122,7 +125,8 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
         net.samples = Samples.of([Sample("zeros (the file has no samples: use --input or --inputs)",
                                          np.zeros(net.n_inputs))], net.n_inputs)
     granularity = PER_LAYER if args.per_layer else PER_NEURON
-    session = Session(net, granularity=granularity, sample_index=index)
+    loss = _check_loss(net, getattr(args, "loss", None))
+    session = Session(net, granularity=granularity, sample_index=index, loss=loss)
     for text in getattr(args, "set", None) or []:
         try:
             target, value = parse_assignment(text)
@@ -436,7 +440,6 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     t.add_argument("--format", choices=("text", "json"), default="text")
     t.add_argument("--set", action="append", metavar="TARGET=VALUE", help="edit before tracing: L1.N1.w2=0, L1.N2.b=1.5, x1=190 (repeatable)")
     t.add_argument("--backward", action="store_true", help="then the backward pass: the loss and every gradient, with the numbers")
-    t.add_argument("--loss", choices=("bce", "ce", "mse"), help="with --backward (default: from the output activation)")
     t.add_argument("--gradcheck", action="store_true",
                    help="with --backward: every gradient beside a central finite difference (exit 1 if one disagrees)")
     c = sub.add_parser(
