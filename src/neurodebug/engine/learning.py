@@ -140,7 +140,7 @@ def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings:
             step = 0.01 * g.norm / g.weight_norm
             cause = (f"‖∂L/∂W‖ = {fmt(g.norm, 3)} is {_times(g.norm / g.weight_norm)} its weights' ‖W‖ "
                      f"({fmt(g.weight_norm, 3)}): one step at a learning rate of 0.01 would move them by "
-                     f"{fmt(step, 2)} × their own size")
+                     f"{_times(step)} their own size")
             out.append(ctx.finding(EXPLODING_GRADIENT, None, rows, int(rows[0]), g.norm, settings.exploding_gradient,
                                    cause=cause, severity=severity, verdict=verdict))
             continue

@@ -70,8 +70,8 @@ def _group_header(kind: str, report: HealthReport, trace: Trace) -> str:
         return (f"vanishing gradient: a layer's gradient per weight under 1/{fmt(config.gradient_ratio)} "
                 "of a later layer's")
     if kind == EXPLODING_GRADIENT:
-        return (f"exploding gradient: a layer's gradient per weight over {fmt(config.gradient_ratio)} × "
-                "a later layer's, or not finite")
+        return (f"exploding gradient: ‖∂L/∂W‖ over {fmt(config.exploding_gradient)} × ‖W‖, a gradient per "
+                f"weight over {fmt(config.gradient_ratio)} × a later layer's, or not finite")
     return "NaN/Inf"
 
 
