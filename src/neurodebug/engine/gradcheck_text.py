@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .gradcheck import NeuronCheck, ParamCheck
+from .norms import SYMBOLS  # a norm's parameters as its formula writes them: γ, β
 from .numbers import fmt
 
 __all__ = ["CheckLine", "LineKind", "neuron_check_brief", "neuron_check_lines"]
@@ -28,9 +29,6 @@ class LineKind(StrEnum):
 class CheckLine:
     text: str
     kind: LineKind
-
-
-SYMBOLS = {"gamma": "γ", "beta": "β"}  # a batch norm's, as its formula writes them
 
 
 def _others(nc: NeuronCheck) -> str:
