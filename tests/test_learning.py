@@ -212,3 +212,30 @@ def test_check_loss_must_fit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(LEARNING / "blobs_tanh.json"), "--loss", "mse"]) == 2
     assert "--loss mse: mse needs 4 target values per sample" in capsys.readouterr().err
     assert main(["check", str(LEARNING / "blobs_tanh.json"), "--loss", "ce"]) == 0
+
+
+# -- every activation, every loss, random shapes ----------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from test_gradients import networks  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_the_checks_gradients_are_the_networks_gradients(case) -> None:
+    """Random networks of every activation (norms too) and each loss: the
+    check's gradient sizes are the norms of ``Network.gradients``, chunked or
+    not, and the check raises and warns nothing (warnings are errors)."""
+    net, X, y, loss = case
+    labels = np.asarray(y) if loss != "mse" else None
+    expected = np.asarray(y, dtype=float) if loss == "mse" else None
+    net.samples = Samples(X, labels, expected)
+    report = check_health(trace_of(net), Settings(), loss)
+    assert report.gradients is not None
+    chunked = gradients_of(trace_of(net), loss, chunk=2)
+    assert chunked is not None
+    for g, c, (dW, db) in zip(report.gradients.layers, chunked.layers, net.gradients(X, y, loss)):
+        both = np.vstack([dW, db[None, :]])
+        np.testing.assert_allclose(g.neurons, np.sqrt(np.sum(both ** 2, axis=0)), rtol=1e-9, atol=1e-300)
+        np.testing.assert_allclose(c.neurons, g.neurons, rtol=1e-9, atol=1e-300)
+    json_ready = report.to_dict()["gradients"]
+    assert json_ready["loss"] == loss and len(json_ready["layers"]) == len(net.layers)
