@@ -1,0 +1,74 @@
+"""A few seconds' check of the ratio arithmetic, no app and no timing:
+
+    python -m benchmarks.selfcheck
+
+Feeds ``report`` made-up measurements whose ratios sit just inside and just
+outside each target and checks the PASS/FAIL it gives and the JSON keys the
+issue names. Not part of the test suite (``tests/`` stays fast).
+"""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+from typing import Any
+
+from . import report
+
+
+def _key(median: float, p95: float) -> dict[str, Any]:
+    one = {"median": median, "p95": p95}
+    return {"complete_ms": one, "first_frame_ms": one, "last_frame_ms": one, "pilot_ms": one, "action_ms": one,
+            "view_ms": one, "edit_ms": one, "paint_ms": one, "frames_per_key": 1.0}
+
+
+def _floor(median: float, launch_s: float) -> dict[str, Any]:
+    return {"import_s": launch_s / 2, "launch_s": launch_s / 2, "key": _key(median, 2 * median)}
+
+
+def _measure(step: float, p95: float, launch_s: float, edit: float, numpy_from: float) -> dict[str, Any]:
+    numpy = {"forward_ms": numpy_from, "from_layer1_ms": numpy_from}
+    m = {f"key_{k}": _key(step, p95) for k in (*report.STEP_KEYS, "G")}
+    m.update(params=13, load_s=0.0, import_s=launch_s / 2, launch_s=launch_s / 2, launch_loader_s=0.0,
+             numpy_before=numpy, numpy_after=numpy, peak_rss_mb=60.0, weights_dtype="float64", dtype="float64",
+             param_bytes=104, samples=5, steps=10, edit_target="L1.N1.w1", health_ms=0.0,
+             edit_direct=_key(edit, edit), edit_ui=_key(edit, edit))
+    return m
+
+
+def main() -> int:
+    spec = SimpleNamespace(name="2-3-1", filename="net.json", fmt="json")
+    floor = report.floor_summary(_floor(8.0, 0.5), _floor(12.0, 0.3))  # mean: 10 ms a key, 0.4 s launch
+    problems = []
+
+    def expect(what: str, rows: list[dict[str, Any]], check: dict[str, Any] | None, passes: list[bool]) -> None:
+        got = [ok for ok, _ in report.targets(rows, check)]
+        if got != passes:
+            problems.append(f"{what}: expected {passes}, got {got}: {report.targets(rows, check)}")
+
+    inside = report.summary(spec, _measure(12.4, 19.9, 0.79, 14.9, 0.0), floor)
+    outside = report.summary(spec, _measure(12.6, 19.9, 0.81, 15.1, 0.0), floor)
+    p95_out = report.summary(spec, _measure(12.0, 20.1, 0.5, 10.0, 0.0), floor)
+    for key in ("floor_ms", "step_ratio", "step_p95_ratio", "launch_ratio", "edit_ratio"):
+        if key not in inside:
+            problems.append(f"the JSON row lacks {key!r}")
+    if abs(inside["floor_ms"] - 10.0) > 1e-9 or abs(inside["step_ratio"] - 1.24) > 1e-9:
+        problems.append(f"floor or step ratio off: {inside['floor_ms']}, {inside['step_ratio']}")
+    # steps ×3, edit direct and UI, launch, memory
+    expect("just inside", [inside], None, [True] * 3 + [True, True, True, True])
+    expect("just outside", [outside], None, [False] * 3 + [False, False, False, True])
+    expect("p95 outside", [p95_out], None, [False] * 3 + [True, True, True, True])
+    with_numpy = report.summary(spec, _measure(10.0, 10.0, 0.5, 1.5 * (10.0 + 20.0) - 0.1, 20.0), floor)
+    expect("edit with NumPy 20 ms", [with_numpy], None, [True] * 7)
+    check = {"network": "check-rows", "rows": 100, "check_s": 1.49, "numpy_s": 1.0, "peak_rss_mb": 301.0,
+             "params": 13, "of_network": "x", "param_mb": 1.0, "input_mb": 1.0}
+    expect("check inside", [], check, [True, True])
+    expect("check outside", [], {**check, "check_s": 1.51, "peak_rss_mb": 303.0}, [False, False])
+    for p in problems:
+        print(p, file=sys.stderr)
+    print("selfcheck: " + ("ok" if not problems else f"{len(problems)} problem(s)"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
