@@ -115,12 +115,12 @@ class InputChunks:
                     break
             table = csv_header(p, csv_text(p, head, 0, "utf-8-sig"), net)
             pending = table.text[table.body_start:]  # rows read with the header (a file of "\r" line ends)
-            line = table.header_line  # the file's lines before the next chunk
+            before = table.header_line  # the file's lines before the next chunk
             for raw, lines in _line_groups(fh, self.rows):
-                text = pending + csv_text(p, raw, line)
-                chunk = replace(table, text=text, header_line=line, body_start=0)
+                text = pending + csv_text(p, raw, before)
+                chunk = replace(table, text=text, header_line=before, body_start=0)
                 pending = ""
-                line += lines
+                before += lines
                 samples = csv_rows(chunk, net, first=self.done, empty_ok=True)
                 if len(samples):
                     self._check_fits(samples.x, self.done)
