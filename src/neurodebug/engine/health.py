@@ -160,7 +160,7 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
 
     bad = conditions.nonfinite(z, vals.a)
     if bad.any():
-        out += _nonfinite(ctx, bad, zfin)
+        out += nonfinite_findings(ctx, bad, zfin)
 
     flat = conditions.flat_region(layer, config)
     if flat is not None:
@@ -193,7 +193,7 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
     return out
 
 
-def _nonfinite(ctx: LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Finding]:
+def nonfinite_findings(ctx: LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Finding]:
     """Split non-finite neurons into origins (finite operands) and pass-ons."""
     trace, l, layer = ctx.trace, ctx.l, ctx.layer
     vals = trace.values[l]
@@ -323,7 +323,7 @@ class _PassOnCauses:
         return "another neuron of its softmax layer is not finite"
 
 
-def _order(f: Finding) -> tuple[int, int, int, int]:
+def finding_order(f: Finding) -> tuple[int, int, int, int]:
     # Whole-output findings come after the layer's neurons; origins before pass-ons.
     neuron = f.neuron if f.neuron is not None else 1 << 62
     return (f.layer, neuron, KINDS.index(f.kind), 0 if f.origin else 1)
@@ -345,7 +345,7 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG,
     grads = gradients_of(trace, loss)
     if grads is not None:
         findings += learning_findings(trace, grads, findings, config, names)
-    findings.sort(key=_order)
+    findings.sort(key=finding_order)
     return HealthReport(tuple(findings), names, config, grads)
 
 

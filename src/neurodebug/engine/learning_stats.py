@@ -22,10 +22,10 @@ from .numbers import quiet
 from .settings import Settings
 from .trace import Trace
 
-__all__ = ["LearningStats"]
+__all__ = ["LearningStats", "take_first"]
 
 
-def _take_first(run_value: np.ndarray, run_row: np.ndarray, values: np.ndarray, rows: np.ndarray,
+def take_first(run_value: np.ndarray, run_row: np.ndarray, values: np.ndarray, rows: np.ndarray,
                 run_z: np.ndarray | None = None, z: np.ndarray | None = None) -> None:
     """Keep, per column, the largest value seen and the first row holding it
     (``values``: this batch's, rows × columns; NaN never wins), and ``z`` there."""
@@ -89,8 +89,8 @@ class LearningStats:
                     continue
                 self.stuck[l] &= conditions.no_slope(layer, z, self.settings).all(axis=0)
                 slopes = np.abs(ACTIVATIONS[layer.activation].derivative(z.astype(np.float64), layer.params))
-                _take_first(self.slope[l], self.slope_row[l], slopes, rows, self.slope_z[l], z.astype(np.float64))
-                _take_first(self.top[l], self.top_row[l], z.astype(np.float64), rows)
+                take_first(self.slope[l], self.slope_row[l], slopes, rows, self.slope_z[l], z.astype(np.float64))
+                take_first(self.top[l], self.top_row[l], z.astype(np.float64), rows)
         self.rows += local.size
 
     def mean_slope(self, l: int) -> float | None:

@@ -1,0 +1,114 @@
+"""The streaming check (engine/streaming.py) against the whole-batch one, and
+the chunked input readers (io/input_chunks.py) against the whole readers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from neurodebug.engine.health import check_health
+from neurodebug.engine.network import Layer, Network
+from neurodebug.engine.samples import Samples
+from neurodebug.engine.settings import DEFAULT_CONFIG
+from neurodebug.engine.streaming import stream_health
+from neurodebug.engine.trace import trace_of
+
+ROWS = 10_000
+
+
+def _network(seed: int = 7) -> Network:
+    """20-16-8-3: a tanh layer with a few saturating neurons, a ReLU layer
+    with dead ones, a softmax output; labels that are mostly right."""
+    rng = np.random.default_rng(seed)
+    w1 = rng.normal(0, 0.3, (20, 16))
+    w1[:, :3] *= 12  # saturates, often
+    b1 = rng.normal(0, 0.1, 16)
+    b1[3] = 30.0  # saturated in every sample: stuck
+    w2 = rng.normal(0, 0.5, (16, 8))
+    b2 = rng.normal(0, 0.1, 8)
+    b2[:2] = -50.0  # dead
+    w3 = rng.normal(0, 1.0, (8, 3))
+    return Network([Layer("h1", "tanh", w1, b1), Layer("h2", "relu", w2, b2),
+                    Layer("out", "softmax", w3, np.zeros(3))])
+
+
+def _samples(net: Network, nan: bool, rows: int = ROWS, seed: int = 3) -> Samples:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (rows, net.n_inputs))
+    x[77, 0] = 1e308  # overflows to ±∞ in layer 1 (an origin); tanh makes it ±1 again
+    x[4321, 5] = np.nan if nan else np.inf  # NaN: every later neuron is NaN in that row, so none is dead
+    labels = np.argmax(trace_of(net, np.nan_to_num(x)).outputs, axis=1)
+    flip = rng.random(rows) < 0.03
+    labels[flip] = (labels[flip] + 1) % 3
+    labels[rng.random(rows) < 0.1] = -1  # some rows unlabelled
+    return Samples(x, labels, prefix="row")
+
+
+def _chunks(samples: Samples, size: int) -> list[Samples]:
+    out = []
+    for start in range(0, len(samples), size):
+        stop = min(start + size, len(samples))
+        part = samples.x[start:stop]
+        labels = None if samples.labels is None else samples.labels[start:stop]
+        expected = None if samples.expected is None else samples.expected[start:stop]
+        out.append(Samples(part, labels, expected, prefix="row"))
+    return out
+
+
+def _same(a: object, b: object) -> None:
+    fa, fb = a.findings, b.findings  # type: ignore[attr-defined]
+    assert [f.message for f in fa] == [f.message for f in fb]
+    for x, y in zip(fa, fb):
+        assert dataclasses.asdict(x).keys() == dataclasses.asdict(y).keys()
+        for field in dataclasses.fields(x):
+            u, v = getattr(x, field.name), getattr(y, field.name)
+            if isinstance(u, float) and np.isnan(u):
+                assert np.isnan(v), (field.name, x.message)
+            else:
+                assert u == v, (field.name, x.message, u, v)
+
+
+_WHOLE: dict[bool, tuple[Network, object]] = {}
+
+
+def _whole(nan: bool) -> tuple[Network, object]:
+    if nan not in _WHOLE:
+        net = _network()
+        net.samples = _samples(net, nan)
+        _WHOLE[nan] = net, check_health(trace_of(net), DEFAULT_CONFIG)
+    return _WHOLE[nan]
+
+
+@pytest.mark.parametrize(("size", "nan"), [(1000, False), (333, False), (1000, True)])
+def test_streaming_report_equals_the_whole_batch(size: int, nan: bool) -> None:
+    net, report = _whole(nan)
+    streamed = stream_health(dataclasses.replace(net, samples=[]), _chunks(net.samples, size), DEFAULT_CONFIG)
+    kinds = {str(f.kind) for f in report.findings}  # type: ignore[attr-defined]
+    assert {"saturated", "nonfinite", "wrong_output"} <= kinds
+    assert nan or {"dead", "cannot_learn"} <= kinds  # a NaN row leaves no neuron after it dead, no slope finite
+    _same(streamed, report)
+    assert list(streamed.sample_names[:5]) == list(report.sample_names[:5])  # type: ignore[attr-defined]
+    assert len(streamed.sample_names) == ROWS
+    g, h = streamed.gradients, report.gradients  # type: ignore[attr-defined]
+    assert g is not None and h is not None
+    assert np.array_equal(g.value, h.value, equal_nan=True) and np.array_equal(g.rows, h.rows)
+    for a, b in zip(g.layers, h.layers):
+        assert np.array_equal([a.norm, a.delta, *a.neurons], [b.norm, b.delta, *b.neurons], equal_nan=True)
+
+
+@pytest.mark.parametrize("size", [7, 50])
+def test_the_evidence_rule_from_chunks_of_a_few_rows(size: int) -> None:
+    """Under ``dataset_samples`` rows, stuck and dead take z's mean and spread:
+    gathered chunk by chunk, they give the same severities."""
+    net = _network(seed=11)
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1, (60, net.n_inputs))
+    labels = np.argmax(trace_of(net, x).outputs, axis=1)
+    labels[::9] = (labels[::9] + 1) % 3
+    net.samples = Samples(x, labels, prefix="row")
+    report = check_health(trace_of(net), DEFAULT_CONFIG)
+    assert any(f.kind == "saturated" and f.verdict.startswith("stuck") for f in report.findings)
+    assert any(f.kind == "dead" for f in report.findings)
+    _same(stream_health(dataclasses.replace(net, samples=[]), _chunks(net.samples, size), DEFAULT_CONFIG), report)
