@@ -71,8 +71,14 @@ class InputChunks:
             raise
         except Exception as exc:  # NumPy parses the untrusted header with ast: anything can come out
             raise NetworkFileError(p, "", f"cannot read the array ({type(exc).__name__}: {exc})") from None
-        check_declared(p, "", shape, dtype, os.path.getsize(p) - header, limit=_NO_LIMIT)
+        stored = os.path.getsize(p) - header
+        check_declared(p, "", shape, dtype, None, limit=_NO_LIMIT)  # objects refused
         self.total = array_rows(p, shape, dtype, self.net)
+        row_bytes = self.net.n_inputs * dtype.itemsize
+        if self.total * row_bytes > stored:
+            raise NetworkFileError(p, f"sample {stored // row_bytes + 1}",
+                                   f"the file ends inside this sample: it declares {self.total:,} samples "
+                                   f"({self.total * row_bytes:,} bytes) but stores {stored:,} bytes (cut short?)")
         if fortran and len(shape) > 1 and math.prod(shape[1:]) > 1:
             raise NetworkFileError(p, "", "is stored in Fortran (column) order, so its rows cannot be read one "
                                    "chunk at a time; save it with np.save(path, np.ascontiguousarray(a))")
