@@ -122,6 +122,8 @@ class LayerRun:
         self.top = np.full(units, np.nan)  # the largest z, and its row (a dead neuron's)
         self.top_row = np.zeros(units, dtype=np.int64)
         self.stats = ZStats(units)
+        self.z_lo = np.full(units, np.inf)  # the finite z range (an explanation's bias fixes)
+        self.z_hi = np.full(units, -np.inf)
         # layer 1 on raw inputs: the worst saturated sample's inputs, for the raw-input verdict
         self.worst_x = np.zeros((units, layer.n_inputs)) if raw_inputs and l == 0 else None
 
@@ -145,8 +147,15 @@ class LayerRun:
         if self.at is not None:
             self.inactive &= conditions.inactive(self.layer, z).all(axis=0)
             take_first(self.top, self.top_row, z.astype(np.float64), rows)
+            self.z_lo = np.minimum(self.z_lo, np.where(zfin, z, np.inf).min(axis=0, initial=np.inf))
+            self.z_hi = np.maximum(self.z_hi, np.where(zfin, z, -np.inf).max(axis=0, initial=-np.inf))
         if self.flat is not None or self.at is not None:
             self.stats.add(z)
+
+    def z_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each neuron's smallest and largest finite z (NaN: none finite)."""
+        none = ~np.isfinite(self.z_lo)
+        return np.where(none, np.nan, self.z_lo), np.where(none, np.nan, self.z_hi)
 
     def findings(self, ctx: LayerContext, judged: bool) -> list[Finding]:
         """The layer's saturated, exploding and dead findings over all ``ctx.n``

@@ -29,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import conditions
+from .explain import Dataset
 from .findings import Finding, HealthReport
 from .gradient_sizes import GradientSums
 from .health import finding_order, nonfinite_findings
@@ -42,7 +43,7 @@ from .output_findings import expected_errors, expected_finding, output_severity,
 from .outputs import Verdicts, judge
 from .samples import NO_LABEL, Names, Samples
 from .settings import DEFAULT_CONFIG, HealthConfig
-from .stream_layers import LayerRun, Worst, rows_of
+from .stream_layers import LayerRun, Worst, ZStats, rows_of
 from .trace import Trace, trace_of
 
 __all__ = ["StreamingCheck", "stream_health"]
@@ -76,6 +77,9 @@ class StreamingCheck:
         self.sums: GradientSums | None = None
         self.learning: LearningStats | None = None
         self.grad_rows: list[np.ndarray] = []
+        # the raw inputs' spread, for an explanation's "normalised, z would be …"
+        self.x_stats = ZStats(network.n_inputs) if raw else None
+        self.x_large = np.zeros(network.n_inputs, dtype=bool)
 
     def add(self, chunk: Samples) -> None:
         """The next rows of the table (after every row added before)."""
@@ -96,6 +100,9 @@ class StreamingCheck:
                     self._add_nonfinite(LayerContext(trace, l, chunk.names), bad, np.isfinite(vals.z), offset)
                 run.add(vals.z, trace.layer_input(l), offset, verdicts.right if l == last else None)
             self._add_outputs(chunk, trace, verdicts, offset)
+            if self.x_stats is not None:
+                self.x_stats.add(trace.x_raw)
+                self.x_large |= (np.abs(trace.x_raw) > self.config.large_input).any(axis=0)
         self._add_targets(chunk, trace, offset)
         self.trace = trace
         self.n += k
@@ -188,6 +195,17 @@ class StreamingCheck:
             findings += learning_findings(trace, grads, findings, config, names, self.learning, n)
         findings.sort(key=finding_order)
         return HealthReport(tuple(findings), names, config, grads)
+
+
+    def dataset(self, report: HealthReport, rows: Sequence[int]) -> Dataset:
+        """What an explanation of the table rows ``rows`` (a trace of them
+        alone, in this order) says about every sample."""
+        x_stats = None
+        if self.x_stats is not None and self.x_stats.n:
+            n = self.x_stats.n
+            x_stats = (self.x_stats.mean, np.sqrt(self.x_stats.m2 / n), self.x_large)
+        z_range = {l: run.z_range() for l, run in enumerate(self.layers) if run.at is not None}
+        return Dataset(self.n, tuple(int(r) for r in rows), report.findings, z_range, x_stats)
 
 
 def stream_health(network: Network, chunks: Iterable[Samples], config: HealthConfig = DEFAULT_CONFIG,
