@@ -4,16 +4,20 @@ the chunked input readers (io/input_chunks.py) against the whole readers."""
 from __future__ import annotations
 
 import dataclasses
+import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from neurodebug.engine.health import check_health
+from neurodebug.engine.health import check_health, report_lines
 from neurodebug.engine.network import Layer, Network
 from neurodebug.engine.samples import Samples
 from neurodebug.engine.settings import DEFAULT_CONFIG
 from neurodebug.engine.streaming import stream_health
 from neurodebug.engine.trace import trace_of
+from neurodebug.io.inputs import read_inputs
+from neurodebug.streamed_check import check_file
 
 ROWS = 10_000
 
@@ -112,3 +116,28 @@ def test_the_evidence_rule_from_chunks_of_a_few_rows(size: int) -> None:
     assert any(f.kind == "saturated" and f.verdict.startswith("stuck") for f in report.findings)
     assert any(f.kind == "dead" for f in report.findings)
     _same(stream_health(dataclasses.replace(net, samples=[]), _chunks(net.samples, size), DEFAULT_CONFIG), report)
+
+
+def test_check_of_a_file_in_chunks_prints_what_the_whole_check_prints(tmp_path: Path) -> None:
+    """check --inputs: 10,000 CSV rows with labels read 1000 at a time give
+    the whole-batch report's lines word for word, its explanations included
+    (the worst rows read again); nothing is drawn when stderr is no terminal."""
+    net = _network(seed=11)
+    rng = np.random.default_rng(8)
+    x = np.round(rng.normal(0, 1, (ROWS, net.n_inputs)), 3)
+    labels = np.argmax(trace_of(net, x).outputs, axis=1)
+    labels[::40] = (labels[::40] + 1) % 3
+    path = tmp_path / "rows.csv"
+    with open(path, "w") as fh:
+        fh.write(",".join(f"x{i}" for i in range(net.n_inputs)) + ",label\n")
+        np.savetxt(fh, np.column_stack([x, labels]), fmt=["%.3f"] * net.n_inputs + ["%d"], delimiter=",")
+    whole_net = dataclasses.replace(net, samples=read_inputs(path, net))
+    trace = trace_of(whole_net)
+    report = check_health(trace, DEFAULT_CONFIG)
+    expected = report_lines(report, trace)
+    assert "the worst neurons, explained:" in expected
+    progress = io.StringIO()
+    checked = check_file(net, path, DEFAULT_CONFIG, lambda part: None, progress, rows=1000)
+    assert checked.rows == ROWS and progress.getvalue() == ""
+    _same(checked.report, report)
+    assert report_lines(checked.report, checked.trace, explainer=checked.explain) == expected
