@@ -141,3 +141,20 @@ def test_check_of_a_file_in_chunks_prints_what_the_whole_check_prints(tmp_path: 
     assert checked.rows == ROWS and progress.getvalue() == ""
     _same(checked.report, report)
     assert report_lines(checked.report, checked.trace, explainer=checked.explain) == expected
+
+
+def test_expected_outputs_from_chunks() -> None:
+    """A regression's expected vectors (the mse gradients, wrong outputs per neuron), 37 rows at a time."""
+    net = _network(seed=4)
+    net = dataclasses.replace(net, layers=[*net.layers[:2], Layer("out", "linear", net.layers[2].W, np.zeros(3))])
+    rng = np.random.default_rng(9)
+    x = rng.normal(0, 1, (500, net.n_inputs))
+    expected = trace_of(net, x).outputs + rng.normal(0, 0.05, (500, 3))
+    expected[::50] = np.nan  # rows that expect nothing
+    expected[7, 1] = 1e6  # far off
+    net.samples = Samples(x, None, expected, prefix="row")
+    report = check_health(trace_of(net), DEFAULT_CONFIG)
+    assert sum(f.kind == "wrong_output" for f in report.findings) >= 2 and report.gradients is not None
+    streamed = stream_health(dataclasses.replace(net, samples=[]), _chunks(net.samples, 37), DEFAULT_CONFIG)
+    _same(streamed, report)
+    assert streamed.gradients is not None and streamed.gradients.value == report.gradients.value

@@ -24,7 +24,7 @@ from .engine.report_text import worst_findings
 from .engine.samples import Samples
 from .engine.session import Session
 from .engine.settings import Settings
-from .engine.streaming import StreamingCheck
+from .engine.streaming import StreamingCheck, input_spread
 from .engine.trace import Trace, trace_of
 from .io.input_chunks import CHUNK_ROWS, InputChunks, input_chunks
 
@@ -88,7 +88,9 @@ def check_file(net: Network, path: str | Path, settings: Settings,
     worst = sorted({f.row for f in worst_findings(report) if f.neuron is not None})
     net.samples = chunks.take(worst or [0])  # row 1 when nothing is explained: the trace names the layers
     trace = trace_of(net)
-    dataset = check.dataset(report, worst)
+    explained = [f for f in worst_findings(report) if f.neuron is not None]
+    spread = input_spread(chunks, settings) if check.needs_spread(explained) else None
+    dataset = check.dataset(report, worst, spread)
     local = {row: k for k, row in enumerate(worst)}
 
     def explain_again(f: Finding) -> Explanation:

@@ -9,6 +9,7 @@ activations of the whole dataset.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -43,13 +44,14 @@ class Worst:
         self.row = np.zeros(self.units, dtype=np.int64)
         self.value = np.zeros(self.units)
 
-    def add(self, mask: np.ndarray, score: np.ndarray, values: np.ndarray, offset: int) -> np.ndarray:
-        """This chunk's ``mask`` (rows × neurons); returns which neurons took a new worst row."""
-        cols, rows = np.nonzero(mask.T)
-        if not cols.size:
+    def add(self, mask: np.ndarray, score: Callable[[], np.ndarray], values: np.ndarray, offset: int) -> np.ndarray:
+        """This chunk's ``mask`` (rows × neurons) and ``score`` (made when
+        asked); returns which neurons took a new worst row."""
+        if not mask.any():  # the usual case: nothing to gather
             return np.zeros(self.units, dtype=bool)
+        cols, rows = np.nonzero(mask.T)
         self.parts.append((cols, rows + offset))
-        masked = np.where(mask, score, -np.inf)
+        masked = np.where(mask, score(), -np.inf)
         hit = mask.any(axis=0)
         k = np.argmax(masked, axis=0)
         best = masked[k, np.arange(self.units)]
@@ -82,21 +84,24 @@ class ZStats:
         self.mean = np.zeros(units)
         self.m2 = np.zeros(units)
 
-    def add(self, z: np.ndarray) -> None:
+    def add(self, z: np.ndarray, columns: np.ndarray | None = None) -> None:
+        """This chunk's z (rows × neurons); ``columns``: only the neurons whose
+        statistics still matter (the others' go stale, and are never read)."""
         k = z.shape[0]
         if not k:
             return
-        z = z.astype(np.float64)
-        mean = np.mean(z, axis=0)
-        m2 = np.sum((z - mean) ** 2, axis=0)
+        cols = slice(None) if columns is None else columns
+        part = z[:, cols].astype(np.float64)
+        mean = np.mean(part, axis=0)
+        m2 = np.sum((part - mean) ** 2, axis=0)
         if self.n == 0:
-            self.n, self.mean, self.m2 = k, mean, m2
-            return
-        n = self.n + k
-        delta = mean - self.mean
-        self.mean = self.mean + delta * (k / n)
-        self.m2 = self.m2 + m2 + delta ** 2 * (self.n * k / n)
-        self.n = n
+            self.mean[cols], self.m2[cols] = mean, m2
+        else:
+            n = self.n + k
+            delta = mean - self.mean[cols]
+            self.mean[cols] = self.mean[cols] + delta * (k / n)
+            self.m2[cols] = self.m2[cols] + m2 + delta ** 2 * (self.n * k / n)
+        self.n += k
 
     def of(self, j: int) -> tuple[int, float, float]:
         """(n, mean, sample std) of neuron j, as ``health.z_stats`` gives them."""
@@ -129,28 +134,56 @@ class LayerRun:
 
     def add(self, z: np.ndarray, x: np.ndarray, offset: int, right: np.ndarray | None) -> None:
         """This chunk's z (rows × neurons), the layer's input ``x``, its first
-        row's index in the table and (an output) each sample's verdict."""
-        zfin = np.isfinite(z)
-        absz = np.abs(z)
+        row's index in the table and (an output) each sample's verdict.
+
+        Each neuron's smallest and largest z say most of it at the cost of
+        two reductions (NaN propagates through them, as through the masks'
+        "in every sample"); the masks are made only where they can hold."""
+        lo, hi = z.min(axis=0), z.max(axis=0)
+        clean = bool(np.isfinite(lo).all() and np.isfinite(hi).all())  # no NaN or ±∞ in the chunk
         rows = np.arange(z.shape[0]) + offset
+        absz: list[np.ndarray] = []
+
+        def magnitude() -> np.ndarray:
+            if not absz:
+                absz.append(np.abs(z))
+            return absz[0]
+
         if self.flat is not None:
-            lo, hi = self.flat
-            mask = zfin & conditions.saturated(self.layer, z, self.config)
-            better = self.saturated.add(mask, absz, z, offset)
-            if self.worst_x is not None and better.any():
-                self.worst_x[better] = x[self.saturated.row[better] - offset]
-            self.below &= (z < lo).all(axis=0)
-            self.above &= (z > hi).all(axis=0)
-            if right is not None:
-                self.right &= ~(mask & ~right[:, None]).any(axis=0)
-        self.exploding.add(conditions.exploding(z, self.config), absz, z, offset)
+            edge_lo, edge_hi = self.flat
+            if not clean or (lo < edge_lo).any() or (hi > edge_hi).any():
+                mask = np.isfinite(z) & conditions.saturated(self.layer, z, self.config)
+                better = self.saturated.add(mask, magnitude, z, offset)
+                if self.worst_x is not None and better.any():
+                    self.worst_x[better] = x[self.saturated.row[better] - offset]
+                if right is not None:
+                    self.right &= ~(mask & ~right[:, None]).any(axis=0)
+            self.below &= hi < edge_lo  # z < lo in every sample (a NaN compares False)
+            self.above &= lo > edge_hi
+        limit = self.config.exploding_z
+        if not clean or (-lo > limit).any() or (hi > limit).any():
+            self.exploding.add(conditions.exploding(z, self.config), magnitude, z, offset)
         if self.at is not None:
-            self.inactive &= conditions.inactive(self.layer, z).all(axis=0)
-            take_first(self.top, self.top_row, z.astype(np.float64), rows)
-            self.z_lo = np.minimum(self.z_lo, np.where(zfin, z, np.inf).min(axis=0, initial=np.inf))
-            self.z_hi = np.maximum(self.z_hi, np.where(zfin, z, -np.inf).max(axis=0, initial=-np.inf))
-        if self.flat is not None or self.at is not None:
-            self.stats.add(z)
+            self.inactive &= hi <= self.at
+            dead = np.flatnonzero(self.inactive)  # the largest z matters for the dead only
+            top, top_row = self.top[dead], self.top_row[dead]
+            take_first(top, top_row, z[:, dead].astype(np.float64), rows)
+            self.top[dead], self.top_row[dead] = top, top_row
+            if not clean:  # the finite range
+                zfin = np.isfinite(z)
+                lo = np.where(zfin, z, np.inf).min(axis=0)
+                hi = np.where(zfin, z, -np.inf).max(axis=0)
+            self.z_lo, self.z_hi = np.minimum(self.z_lo, lo), np.maximum(self.z_hi, hi)
+        # z's spread matters only where z stayed past an edge, or dead, in every sample so far
+        candidates = np.zeros(self.layer.units, dtype=bool)
+        if self.flat is not None:
+            candidates |= self.below | self.above
+        if self.at is not None:
+            candidates |= self.inactive
+        if candidates.any():
+            self.stats.add(z, np.flatnonzero(candidates))
+        else:
+            self.stats.n += z.shape[0]
 
     def z_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Each neuron's smallest and largest finite z (NaN: none finite)."""

@@ -33,7 +33,7 @@ from .explain import Dataset
 from .findings import Finding, HealthReport
 from .gradient_sizes import GradientSums
 from .health import finding_order, nonfinite_findings
-from .kinds import LossKind
+from .kinds import FindingKind, LossKind
 from .layer_context import LayerContext
 from .learning import learning_findings
 from .learning_stats import LearningStats
@@ -46,7 +46,7 @@ from .settings import DEFAULT_CONFIG, HealthConfig
 from .stream_layers import LayerRun, Worst, ZStats, rows_of
 from .trace import Trace, trace_of
 
-__all__ = ["StreamingCheck", "stream_health"]
+__all__ = ["StreamingCheck", "input_spread", "stream_health"]
 
 
 class StreamingCheck:
@@ -77,9 +77,7 @@ class StreamingCheck:
         self.sums: GradientSums | None = None
         self.learning: LearningStats | None = None
         self.grad_rows: list[np.ndarray] = []
-        # the raw inputs' spread, for an explanation's "normalised, z would be …"
-        self.x_stats = ZStats(network.n_inputs) if raw else None
-        self.x_large = np.zeros(network.n_inputs, dtype=bool)
+        self.raw = raw  # inputs in raw units, for an explanation's "normalised, z would be …"
 
     def add(self, chunk: Samples) -> None:
         """The next rows of the table (after every row added before)."""
@@ -95,14 +93,13 @@ class StreamingCheck:
         with quiet():
             for l, run in enumerate(self.layers):
                 vals = trace.values[l]
-                bad = conditions.nonfinite(vals.z, vals.a)
-                if bad.any():
+                # a finite sum: every value finite (one reduction, no mask); else look closer
+                finite = np.isfinite(vals.z.sum()) and np.isfinite(vals.a.sum())
+                bad = None if finite else conditions.nonfinite(vals.z, vals.a)
+                if bad is not None and bad.any():
                     self._add_nonfinite(LayerContext(trace, l, chunk.names), bad, np.isfinite(vals.z), offset)
                 run.add(vals.z, trace.layer_input(l), offset, verdicts.right if l == last else None)
             self._add_outputs(chunk, trace, verdicts, offset)
-            if self.x_stats is not None:
-                self.x_stats.add(trace.x_raw)
-                self.x_large |= (np.abs(trace.x_raw) > self.config.large_input).any(axis=0)
         self._add_targets(chunk, trace, offset)
         self.trace = trace
         self.n += k
@@ -133,7 +130,7 @@ class StreamingCheck:
         outputs = trace.outputs
         if chunk.expected is not None and verdicts.by_expected.any():
             err, score = expected_errors(outputs, chunk.expected)
-            better = self.expected.add(~verdicts.expected_right, score, outputs, offset)
+            better = self.expected.add(~verdicts.expected_right, lambda: score, outputs, offset)
             if better.any():
                 at = self.expected.row[better] - offset
                 self.expected_at[better] = chunk.expected[at, np.flatnonzero(better)]
@@ -197,15 +194,40 @@ class StreamingCheck:
         return HealthReport(tuple(findings), names, config, grads)
 
 
-    def dataset(self, report: HealthReport, rows: Sequence[int]) -> Dataset:
+    def needs_spread(self, findings: Iterable[Finding]) -> bool:
+        """Whether explaining ``findings`` takes the inputs' mean and spread
+        (``input_spread``: a second pass, only then): a saturated or
+        exploding first-layer neuron fed raw inputs."""
+        return self.raw and any(
+            f.layer == 0 and f.kind in (FindingKind.SATURATED, FindingKind.EXPLODING) for f in findings)
+
+    def dataset(self, report: HealthReport, rows: Sequence[int],
+                spread: tuple[ZStats, np.ndarray] | None = None) -> Dataset:
         """What an explanation of the table rows ``rows`` (a trace of them
-        alone, in this order) says about every sample."""
+        alone, in this order) says about every sample; ``spread``: the raw
+        inputs' (``input_spread``), when ``needs_spread``."""
         x_stats = None
-        if self.x_stats is not None and self.x_stats.n:
-            n = self.x_stats.n
-            x_stats = (self.x_stats.mean, np.sqrt(self.x_stats.m2 / n), self.x_large)
+        if spread is not None and spread[0].n:
+            stats, large = spread
+            x_stats = (stats.mean, np.sqrt(stats.m2 / stats.n), large)
         z_range = {l: run.z_range() for l, run in enumerate(self.layers) if run.at is not None}
         return Dataset(self.n, tuple(int(r) for r in rows), report.findings, z_range, x_stats)
+
+
+def input_spread(chunks: Iterable[Samples], config: HealthConfig = DEFAULT_CONFIG) -> tuple[ZStats, np.ndarray]:
+    """The raw inputs' mean and Σ(x − mean)² per feature over every chunk,
+    and which features are large (|x| > ``large_input``) in some sample."""
+    spread: ZStats | None = None
+    large = np.zeros(0, dtype=bool)
+    for chunk in chunks:
+        x = chunk.x
+        if spread is None:
+            spread, large = ZStats(x.shape[1]), np.zeros(x.shape[1], dtype=bool)
+        spread.add(x)
+        with quiet():
+            large |= (np.abs(x) > config.large_input).any(axis=0)
+    assert spread is not None
+    return spread, large
 
 
 def stream_health(network: Network, chunks: Iterable[Samples], config: HealthConfig = DEFAULT_CONFIG,
