@@ -158,3 +158,16 @@ def test_expected_outputs_from_chunks() -> None:
     streamed = stream_health(dataclasses.replace(net, samples=[]), _chunks(net.samples, 37), DEFAULT_CONFIG)
     _same(streamed, report)
     assert streamed.gradients is not None and streamed.gradients.value == report.gradients.value
+
+
+def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    net = _network(seed=11)
+    np.save(tmp_path / "x.npy", np.random.default_rng(1).normal(size=(3000, net.n_inputs)).astype(np.float32))
+    shown = Terminal()
+    checked = check_file(net, tmp_path / "x.npy", DEFAULT_CONFIG, lambda part: None, shown, rows=1000)
+    assert checked.rows == 3000
+    assert shown.getvalue().startswith("\rrows 1,000 / 3,000") and shown.getvalue().endswith("\r\033[K")
