@@ -132,9 +132,10 @@ class LayerRun:
         # layer 1 on raw inputs: the worst saturated sample's inputs, for the raw-input verdict
         self.worst_x = np.zeros((units, layer.n_inputs)) if raw_inputs and l == 0 else None
 
-    def add(self, z: np.ndarray, x: np.ndarray, offset: int, right: np.ndarray | None) -> None:
+    def add(self, z: np.ndarray, x: np.ndarray, offset: int, right: np.ndarray | None) -> bool:
         """This chunk's z (rows × neurons), the layer's input ``x``, its first
-        row's index in the table and (an output) each sample's verdict.
+        row's index in the table and (an output) each sample's verdict;
+        returns whether every z was finite.
 
         Each neuron's smallest and largest z say most of it at the cost of
         two reductions (NaN propagates through them, as through the masks'
@@ -184,6 +185,7 @@ class LayerRun:
             self.stats.add(z, np.flatnonzero(candidates))
         else:
             self.stats.n += z.shape[0]
+        return clean
 
     def z_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Each neuron's smallest and largest finite z (NaN: none finite)."""

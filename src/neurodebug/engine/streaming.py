@@ -93,12 +93,12 @@ class StreamingCheck:
         with quiet():
             for l, run in enumerate(self.layers):
                 vals = trace.values[l]
-                # a finite sum: every value finite (one reduction, no mask); else look closer
-                finite = np.isfinite(vals.z.sum()) and np.isfinite(vals.a.sum())
-                bad = None if finite else conditions.nonfinite(vals.z, vals.a)
-                if bad is not None and bad.any():
-                    self._add_nonfinite(LayerContext(trace, l, chunk.names), bad, np.isfinite(vals.z), offset)
-                run.add(vals.z, trace.layer_input(l), offset, verdicts.right if l == last else None)
+                finite = run.add(vals.z, trace.layer_input(l), offset, verdicts.right if l == last else None)
+                # every z finite and a finite sum of a: no NaN or ±∞ (no mask made); else look closer
+                if not (finite and np.isfinite(vals.a.sum())):
+                    bad = conditions.nonfinite(vals.z, vals.a)
+                    if bad.any():
+                        self._add_nonfinite(LayerContext(trace, l, chunk.names), bad, np.isfinite(vals.z), offset)
             self._add_outputs(chunk, trace, verdicts, offset)
         self._add_targets(chunk, trace, offset)
         self.trace = trace
