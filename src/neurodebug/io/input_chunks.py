@@ -24,7 +24,7 @@ from ..engine.samples import Samples
 from .arrays import check_declared, npy_layout
 from .errors import NetworkFileError
 from .files import check_readable, is_pipe
-from .inputs import _check_finite, array_rows, as_inputs, csv_header, csv_rows, csv_text, load_inputs
+from .inputs import array_rows, as_inputs, check_finite, csv_header, csv_rows, csv_text, load_inputs
 
 CHUNK_ROWS = 4096  # rows per chunk: 13 MB of a 784-input float32 array
 _NO_LIMIT = sys.maxsize  # the file is streamed: its size is not what memory holds
@@ -99,7 +99,7 @@ class InputChunks:
 
     def _npy_samples(self, x: np.ndarray, first: int) -> Samples:
         x = as_inputs(x)
-        _check_finite(self.path, x, first=first)
+        check_finite(self.path, x, first=first)
         self._check_fits(x, first)
         return Samples(np.ascontiguousarray(x), prefix="row")
 

@@ -100,7 +100,7 @@ def _samples_of_array(path: Path, arr: object, net: Network) -> Samples:
         raise NetworkFileError(path, "", "expected a single .npy array")
     rows = array_rows(path, arr.shape, arr.dtype, net)
     arr = as_inputs(arr.reshape(rows, net.n_inputs))
-    _check_finite(path, arr)
+    check_finite(path, arr)
     return Samples(np.ascontiguousarray(arr), prefix="row")
 
 
@@ -140,7 +140,7 @@ def as_inputs(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _check_finite(path: Path, arr: np.ndarray, lines: np.ndarray | None = None, first: int = 0) -> None:
+def check_finite(path: Path, arr: np.ndarray, lines: np.ndarray | None = None, first: int = 0) -> None:
     """Refuse NaN and ±∞ inputs, naming the first (its file line, for a CSV;
     ``first``: the row number of ``arr``'s first row in the file, 0-based)."""
     with np.errstate(all="ignore"):
