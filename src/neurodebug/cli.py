@@ -27,7 +27,8 @@ from .io.errors import printable
 from .io.files import allow_reads
 
 if TYPE_CHECKING:
-    from .engine.health import Explanation, Finding
+    from .engine.health import Explanation, Finding, HealthReport
+    from .engine.trace import Trace
 
 COMMANDS = ("trace", "check", "convert", "export", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
@@ -260,33 +261,45 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     settings = _check_settings(args)
     net = load_network(args.network, args.activations)
+    report: HealthReport | None
+    trace: Trace | None
     if args.inputs:
-        from .io.inputs import read_inputs
+        # Read and checked a chunk of rows at a time: memory does not grow with the rows.
+        from .streamed_check import check_file
 
-        net.samples = read_inputs(args.inputs, net)
-    elif args.input is not None:
-        net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
+        checked = check_file(net, args.inputs, settings, lambda part: _check_loss(part, args.loss), sys.stderr)
+        report, rows = checked.report, checked.rows
+        trace, explainer = checked.trace, checked.explain
+    else:
+        if args.input is not None:
+            net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs)
+        loss = _check_loss(net, args.loss)
+        session = Session(net, settings=settings, loss=loss) if net.samples else None
+        report = session.health() if session is not None else None
+        rows = len(net.samples)
+        trace = session.trace if session is not None else None
+
+        def explainer(f: Finding) -> Explanation:
+            assert session is not None
+            return _explain_finding(session, f)
     shapes = ", ".join(f"{l.name} {l.n_inputs}×{l.units} {l.operations}" for l in net.layers)
     # "valid": the file reads; whether its neurons are healthy is the report's verdict.
     summary = (
         f"{args.network}: valid: {len(net.layers)} layers ({net.shape_summary()}), "
-        f"{net.param_count:,} parameters, {len(net.samples)} sample{'' if len(net.samples) == 1 else 's'} [{shapes}]"
+        f"{net.param_count:,} parameters, {rows} sample{'' if rows == 1 else 's'} [{shapes}]"
     )
-    # The same session, settings and health report the debugger shows.
-    loss = _check_loss(net, args.loss)  # after --inputs: their targets must fit it too
-    session = Session(net, settings=settings, loss=loss) if net.samples else None
-    report = session.health() if session is not None else None
+    # The same settings, health report and explanations the debugger shows.
     if args.format == "json":
         explanations = []
-        if session is not None and report is not None:
-            explanations = [_explain_finding(session, f) for f in worst_findings(report) if f.neuron is not None]
+        if report is not None:
+            explanations = [explainer(f) for f in worst_findings(report) if f.neuron is not None]
         _write_json(check_to_dict(net, report, explanations, file=args.network), ensure_ascii=False)
     else:
         print(summary)
-        if session is None or report is None:
+        if trace is None or report is None:
             print("health: not checked: the file has no samples (give some with --inputs FILE)")
         else:
-            print("\n".join(report_lines(report, session.trace)))
+            print("\n".join(report_lines(report, trace, explainer=explainer)))
     return 0 if report is None or report.ok else 1
 
 

@@ -70,7 +70,9 @@ class Rows(Sequence[int]):
 
     def __init__(self, rows: Iterable[int] | np.ndarray) -> None:
         a = rows if isinstance(rows, np.ndarray) else np.fromiter((int(r) for r in rows), dtype=np.int64)
-        self._a = np.unique(a.astype(np.int64, copy=False))  # sorted, once each
+        a = a.astype(np.int64, copy=False)
+        # sorted, once each: most come sorted already (np.unique of a million rows takes a second)
+        self._a = a.copy() if a.size < 2 or bool(np.all(a[1:] > a[:-1])) else np.unique(a)
 
     @property
     def array(self) -> np.ndarray:

@@ -19,11 +19,12 @@ import numpy as np
 from .kinds import LossKind
 from .losses import backward_pass, infer_loss
 from .numbers import json_number, quiet
+from .network import Network
 from .trace import Trace
 
 CHUNK_ROWS = 4096  # rows per backward pass: a chunk's activations, not the dataset's, in memory
 
-__all__ = ["CHUNK_ROWS", "Gradients", "LayerGradient", "gradients_of"]
+__all__ = ["CHUNK_ROWS", "GradientSums", "Gradients", "LayerGradient", "gradients_of"]
 
 
 @dataclass(frozen=True)
@@ -75,34 +76,76 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
     if targets is None:
         return None
     rows, y = targets
-    kind = infer_loss(net) if loss is None else LossKind(loss)
-    n = rows.size
-    sums = [(np.zeros(layer.W.shape), np.zeros(layer.b.shape)) for layer in net.layers]
-    deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
-    total = 0.0
-    with quiet():
-        for start in range(0, n, chunk):
-            part = rows[start:start + chunk]
+    sums = GradientSums(net, loss, chunk)
+    for start in range(0, rows.size, chunk):
+        sums.add(trace.x[rows[start:start + chunk]], y[start:start + chunk])
+    return sums.result(rows)
+
+
+class GradientSums:
+    """The sums behind ``Gradients``, added a batch of labelled rows at a time
+    (the first layer's inputs, already normalised, and their targets) in any
+    sizes: the rows are summed ``chunk`` at a time in the order they came, so
+    the result does not depend on how they were handed over."""
+
+    def __init__(self, net: Network, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS) -> None:
+        self.net = net
+        self.kind = infer_loss(net) if loss is None else LossKind(loss)
+        self.chunk = chunk
+        self.sums = [(np.zeros(layer.W.shape), np.zeros(layer.b.shape)) for layer in net.layers]
+        self.deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
+        self.total = 0.0
+        self.failed = False  # the loss does not fit the output
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.waiting = 0
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        if self.failed or not len(x):
+            return
+        self.pending.append((x, y))
+        self.waiting += len(x)
+        while self.waiting >= self.chunk:
+            self._flush(self.chunk)
+
+    def _flush(self, count: int) -> None:
+        xs, ys = np.concatenate([p[0] for p in self.pending]), np.concatenate([p[1] for p in self.pending])
+        self.pending = [(xs[count:], ys[count:])] if count < len(xs) else []
+        self.waiting = len(xs) - count
+        if not self.failed:
+            self._sum(xs[:count], ys[:count])
+
+    def _sum(self, x: np.ndarray, y: np.ndarray) -> None:
+        with quiet():
             try:
-                back = backward_pass(net, trace.x[part], y[start:start + chunk], kind)
+                back = backward_pass(self.net, x, y, self.kind)
             except ValueError:
-                return None
-            share = part.size  # backward_pass gives the chunk's mean: weigh it by its rows
-            total += float(np.sum(back.per_sample))
+                self.failed = True
+                return
+            share = len(x)  # backward_pass gives the chunk's mean: weigh it by its rows
+            self.total += float(np.sum(back.per_sample))
             for l, g in enumerate(back.layers):
-                deltas[l] += float(np.sum(np.mean((g.dzsum * share) ** 2, axis=1)))
-            for (dW, db), g in zip(sums, back.layers):
+                self.deltas[l] += float(np.sum(np.mean((g.dzsum * share) ** 2, axis=1)))
+            for (dW, db), g in zip(self.sums, back.layers):
                 dW += g.dW * share
                 db += g.db * share
+
+    def result(self, rows: np.ndarray) -> Gradients | None:
+        """The gradients over ``rows`` (every labelled row added, 0-based); None if none or the loss did not fit."""
+        if self.waiting:
+            self._flush(self.waiting)
+        n = rows.size
+        if self.failed or not n:
+            return None
         layers = []
-        for l, ((dW, db), layer) in enumerate(zip(sums, net.layers)):
-            both = np.vstack([dW, db[None, :]]) / n  # a neuron's weights and bias: one column
-            per_neuron = _norms(both)
-            norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
-            weights = np.vstack([layer.W, layer.b[None, :]]).astype(np.float64).reshape(-1, 1)
-            layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]), per_neuron,
-                                        math.sqrt(deltas[l] / n)))
-    return Gradients(kind, total / n, rows, tuple(layers))
+        with quiet():
+            for l, ((dW, db), layer) in enumerate(zip(self.sums, self.net.layers)):
+                both = np.vstack([dW, db[None, :]]) / n  # a neuron's weights and bias: one column
+                per_neuron = _norms(both)
+                norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
+                weights = np.vstack([layer.W, layer.b[None, :]]).astype(np.float64).reshape(-1, 1)
+                layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]),
+                                            per_neuron, math.sqrt(self.deltas[l] / n)))
+        return Gradients(self.kind, self.total / n, rows, tuple(layers))
 
 
 def _norms(a: np.ndarray) -> np.ndarray:

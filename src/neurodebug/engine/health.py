@@ -17,7 +17,8 @@ import.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from functools import partial
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -60,61 +61,89 @@ def _t999(df: int) -> float:
     return _T999_TAIL[-1][1]
 
 
-def _comes_back_rarely(z: np.ndarray, limit: float, below: bool) -> bool:
+def z_stats(z: np.ndarray) -> tuple[int, float, float]:
+    """(n, mean, sample standard deviation) of one neuron's z, in float64."""
+    z = np.asarray(z, dtype=np.float64)
+    n = z.size
+    if n < 2:
+        return n, math.nan, math.nan
+    return n, float(z.mean()), float(z.std(ddof=1))
+
+
+def comes_back_rarely(n: int, mean: float, std: float, limit: float, below: bool) -> bool:
     """Would a new input drawn like these samples bring z back over ``limit``
     (from below it, or from above) less than once in a thousand? The
     one-sided 99.9 % prediction bound of the samples' z, mean ± t·s·√(1 + 1/n),
     must still lie past the limit."""
-    z = np.asarray(z, dtype=np.float64)
-    n = z.size
     if n < 2:
         return False
-    mean = float(z.mean())
     past = limit - mean if below else mean - limit
-    spread = float(z.std(ddof=1)) * math.sqrt(1 + 1 / n)
+    spread = std * math.sqrt(1 + 1 / n)
     if past <= 0:
         return False
     return spread == 0 or past / spread >= _t999(n - 1)
 
 
-def _on_every_sample(ctx: LayerContext, z: np.ndarray, limit: float, below: bool, config: HealthConfig) -> Severity:
-    """PROBLEM when "below (or above) ``limit`` in every sample" is evidence
-    (many samples, or a few far past it and close together), else NOTE."""
-    if ctx.n >= config.dataset_samples:
+def on_every_sample(n: int, stats: Callable[[], tuple[int, float, float]], limit: float, below: bool,
+                    config: HealthConfig) -> Severity:
+    """PROBLEM when "below (or above) ``limit`` in every one of the ``n``
+    samples" is evidence (many samples, or a few far past it and close
+    together: ``stats``, the (n, mean, std) of z), else NOTE."""
+    if n >= config.dataset_samples:
         return PROBLEM
-    if ctx.n >= config.dead_min_samples and _comes_back_rarely(z, limit, below):
+    if n >= config.dead_min_samples and comes_back_rarely(*stats(), limit, below):
         return PROBLEM
     return NOTE
 
 
-def _raw_input_dominates(ctx: LayerContext, j: int, row: int, config: HealthConfig) -> bool:
-    """Layer 1, inputs nobody normalised, and z's largest term a feature in
-    its own units (|x| > large_input): the lesson's saturated neuron."""
-    trace = ctx.trace
-    if ctx.l != 0 or trace.x is not trace.x_raw:
-        return False
-    x = np.asarray(trace.x[row], dtype=np.float64)
-    terms = np.abs(x * np.asarray(ctx.layer.W[:, j], dtype=np.float64))
+def raw_input_dominates(x: np.ndarray, w: np.ndarray, config: HealthConfig) -> bool:
+    """z's largest term is a feature in its own units (|x| > large_input):
+    the lesson's saturated neuron, when nobody normalised the inputs of
+    layer 1 (``x``: one sample's inputs, ``w``: the neuron's weights)."""
+    x = np.asarray(x, dtype=np.float64)
+    terms = np.abs(x * np.asarray(w, dtype=np.float64))
     k = int(np.argmax(np.where(np.isnan(terms), -1.0, terms)))
     return bool(abs(x[k]) > config.large_input)
 
 
-def _saturation_severity(ctx: LayerContext, j: int, rows: np.ndarray, flat: tuple[float, float],
-                         config: HealthConfig, right: np.ndarray | None) -> tuple[Severity, str]:
-    z = ctx.trace.values[ctx.l].z[:, j]
-    if ctx.is_output and right is not None and right[rows].all():
+def saturation_verdict(n: int, count: int, below: bool, above: bool, flat: tuple[float, float],
+                       stats: Callable[[], tuple[int, float, float]], confidently_right: bool,
+                       raw_dominates: Callable[[], bool], config: HealthConfig) -> tuple[Severity, str]:
+    """A saturated neuron's severity and why: saturated in ``count`` of ``n``
+    samples; ``below``/``above``: z past the lower/upper edge in every sample;
+    ``confidently_right``: an output whose saturated samples are all right."""
+    if confidently_right:
         return NOTE, "confidently right: the labels agree, and a trained classifier is meant to be sure"
-    n = ctx.n
     lo, hi = flat
-    below, above = bool((z < lo).all()), bool((z > hi).all())
-    if rows.size == n and (below or above):
-        if _on_every_sample(ctx, z, lo if below else hi, below, config) == PROBLEM:
+    if count == n and (below or above):
+        if on_every_sample(n, stats, lo if below else hi, below, config) == PROBLEM:
             return PROBLEM, "stuck on one side: it no longer responds to its inputs"
-        worst = int(rows[np.argmax(np.abs(z[rows]))])
-        if _raw_input_dominates(ctx, j, worst, config):
+        if raw_dominates():
             return PROBLEM, "driven there by a raw, unnormalised input: normalise the inputs"
         return NOTE, f"too few samples ({n}) to call it stuck"
     return NOTE, "only in some samples, as a confident neuron is"
+
+
+def saturated_finding(ctx: LayerContext, j: int, rows: np.ndarray, worst: int, value: float,
+                      flat: tuple[float, float], severity: Severity, verdict: str) -> Finding:
+    lo, hi = flat
+    symmetric = lo == -hi
+    edge = hi if symmetric or value > hi else lo
+    return ctx.finding(SATURATED, j, rows, worst, value, edge, severity=severity, verdict=verdict, symmetric=symmetric)
+
+
+def exploding_finding(ctx: LayerContext, j: int, rows: np.ndarray, worst: int, value: float,
+                      config: HealthConfig) -> Finding:
+    # A linear output may be large by design (a regression target in its units).
+    big_output = ctx.is_output and ctx.layer.activation == "linear"
+    return ctx.finding(EXPLODING, j, rows, worst, value, config.exploding_z,
+                       severity=NOTE if big_output else PROBLEM,
+                       verdict="a linear output may be this large (a target in its own units)" if big_output else "")
+
+
+def dead_finding(ctx: LayerContext, j: int, worst: int, value: float, at: float, severity: Severity) -> Finding:
+    verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
+    return ctx.finding(DEAD, j, np.arange(ctx.n), worst, value, at, severity=severity, verdict=verdict)
 
 
 def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str],
@@ -131,26 +160,27 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
 
     bad = conditions.nonfinite(z, vals.a)
     if bad.any():
-        out += _nonfinite(ctx, bad, zfin)
+        out += nonfinite_findings(ctx, bad, zfin)
 
     flat = conditions.flat_region(layer, config)
     if flat is not None:
         # ±∞ is saturated too, but reported as NaN/Inf (above), not twice.
         lo, hi = flat
-        symmetric = lo == -hi
-        for j, rows, worst in per_neuron(zfin & conditions.saturated(layer, z, config), absz):
-            severity, verdict = _saturation_severity(ctx, j, rows, flat, config, right)
-            edge = hi if symmetric or z[worst, j] > hi else lo
-            out.append(ctx.finding(SATURATED, j, rows, worst, z[worst, j], edge,
-                                   severity=severity, verdict=verdict, symmetric=symmetric))
+        below, above = np.asarray((z < lo).all(axis=0)), np.asarray((z > hi).all(axis=0))
+        raw = l == 0 and trace.x is trace.x_raw
 
-    # A linear output may be large by design (a regression target in its units).
-    big_output = ctx.is_output and layer.activation == "linear"
+        def raw_dominates(j: int, worst: int) -> bool:
+            return raw and raw_input_dominates(trace.x[worst], layer.W[:, j], config)
+
+        for j, rows, worst in per_neuron(zfin & conditions.saturated(layer, z, config), absz):
+            severity, verdict = saturation_verdict(
+                ctx.n, rows.size, bool(below[j]), bool(above[j]), flat, partial(z_stats, z[:, j]),
+                ctx.is_output and right is not None and bool(right[rows].all()),
+                partial(raw_dominates, j, worst), config)
+            out.append(saturated_finding(ctx, j, rows, worst, z[worst, j], flat, severity, verdict))
+
     for j, rows, worst in per_neuron(conditions.exploding(z, config), absz):
-        out.append(ctx.finding(EXPLODING, j, rows, worst, z[worst, j], config.exploding_z,
-                               severity=NOTE if big_output else PROBLEM,
-                               verdict="a linear output may be this large (a target in its own units)"
-                               if big_output else ""))
+        out.append(exploding_finding(ctx, j, rows, worst, z[worst, j], config))
 
     dead = np.flatnonzero(conditions.dead(layer, z, config))
     if dead.size:
@@ -158,13 +188,12 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
         assert at is not None
         best = np.argmax(z[:, dead], axis=0)
         for j, r in zip(dead.tolist(), best.tolist()):
-            severity = _on_every_sample(ctx, z[:, j], at, True, config)
-            verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
-            out.append(ctx.finding(DEAD, j, np.arange(ctx.n), r, z[r, j], at, severity=severity, verdict=verdict))
+            severity = on_every_sample(ctx.n, partial(z_stats, z[:, j]), at, True, config)
+            out.append(dead_finding(ctx, j, r, z[r, j], at, severity))
     return out
 
 
-def _nonfinite(ctx: LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Finding]:
+def nonfinite_findings(ctx: LayerContext, bad: np.ndarray, zfin: np.ndarray) -> list[Finding]:
     """Split non-finite neurons into origins (finite operands) and pass-ons."""
     trace, l, layer = ctx.trace, ctx.l, ctx.layer
     vals = trace.values[l]
@@ -294,7 +323,7 @@ class _PassOnCauses:
         return "another neuron of its softmax layer is not finite"
 
 
-def _order(f: Finding) -> tuple[int, int, int, int]:
+def finding_order(f: Finding) -> tuple[int, int, int, int]:
     # Whole-output findings come after the layer's neurons; origins before pass-ons.
     neuron = f.neuron if f.neuron is not None else 1 << 62
     return (f.layer, neuron, KINDS.index(f.kind), 0 if f.origin else 1)
@@ -316,7 +345,7 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG,
     grads = gradients_of(trace, loss)
     if grads is not None:
         findings += learning_findings(trace, grads, findings, config, names)
-    findings.sort(key=_order)
+    findings.sort(key=finding_order)
     return HealthReport(tuple(findings), names, config, grads)
 
 

@@ -17,12 +17,14 @@ from .trace import Trace
 class LayerContext:
     """What every finding of one layer shares."""
 
-    def __init__(self, trace: Trace, l: int, names: Sequence[str]) -> None:
+    def __init__(self, trace: Trace, l: int, names: Sequence[str], n: int | None = None) -> None:
+        """``n``: how many samples were checked, when not the trace's (a
+        streaming check: the trace is one chunk's)."""
         self.trace = trace
         self.l = l
         self.layer: Layer = trace.network.layers[l]
         self.names = names
-        self.n = trace.n_samples
+        self.n = trace.n_samples if n is None else n
 
     def finding(self, kind: FindingKind, j: int | None, rows: Iterable[int], row: int, value: float,
                 threshold: float = math.nan, origin: bool = False, cause: str = "",

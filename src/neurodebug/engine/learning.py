@@ -30,10 +30,11 @@ import numpy as np
 from . import conditions
 from .activations import ACTIVATIONS
 from .findings import NOTE, PROBLEM, Finding, input_name
-from .kinds import FindingKind, LossKind
+from .kinds import FindingKind
 from .layer_context import LayerContext
-from .gradient_sizes import CHUNK_ROWS, Gradients
-from .numbers import fmt, quiet
+from .gradient_sizes import Gradients
+from .learning_stats import LearningStats
+from .numbers import fmt
 from .settings import Settings
 from .trace import Trace
 
@@ -46,42 +47,45 @@ __all__ = ["learning_findings"]
 
 
 def learning_findings(trace: Trace, grads: Gradients, forward: Sequence[Finding], settings: Settings,
-                      names: Sequence[str]) -> list[Finding]:
+                      names: Sequence[str], stats: LearningStats | None = None, n: int | None = None) -> list[Finding]:
     """The findings of ``grads`` (see the module's docstring); ``forward``:
-    the forward findings, whose severity a neuron's "cannot learn" takes."""
+    the forward findings, whose severity a neuron's "cannot learn" takes.
+    ``stats``: the labelled samples' values, gathered chunk by chunk (None:
+    from ``trace``, which then holds every sample); ``n``: how many samples
+    were checked (None: the trace's)."""
+    if stats is None:
+        stats = LearningStats.of(trace, grads.rows, grads.loss, settings)
     out: list[Finding] = []
     for l in range(len(trace.network.layers)):
-        ctx = LayerContext(trace, l, names)
-        out += _stuck_neurons(ctx, grads, forward, settings)
-    out += _zero_inputs(LayerContext(trace, 0, names), grads, settings)
+        ctx = LayerContext(trace, l, names, n)
+        out += _stuck_neurons(ctx, grads, forward, settings, stats)
+    out += _zero_inputs(LayerContext(trace, 0, names, n), grads, settings, stats)
     if math.isfinite(grads.value):  # a non-finite loss: the forward NaN findings say why
-        out += _layer_sizes(trace, grads, names, settings)
+        out += _layer_sizes(trace, grads, names, settings, stats, n)
     return out
 
 
-def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Finding], settings: Settings) -> list[Finding]:
+def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Finding], settings: Settings,
+                   stats: LearningStats) -> list[Finding]:
     layer, l = ctx.layer, ctx.l
     act = ACTIVATIONS[layer.activation]
-    with_loss = ctx.is_output and (grads.loss == LossKind.BCE or
-                                   (grads.loss == LossKind.CE and layer.activation == "softmax"))
-    if act.per_layer or with_loss:
+    if not stats.judged[l]:
         return []
     rows = grads.rows
-    z = ctx.trace.values[l].z[rows]
-    stuck = np.flatnonzero(conditions.no_slope(layer, z, settings).all(axis=0))
+    stuck = np.flatnonzero(stats.stuck[l])
     if not stuck.size:
         return []
     stuck_forward = [f for f in forward if f.kind in (FindingKind.SATURATED, FindingKind.DEAD)]
     severe = {(f.layer, f.neuron) for f in stuck_forward if f.is_problem}
     said = {(f.layer, f.neuron): f.verdict for f in stuck_forward if not f.is_problem and f.verdict}
     out = []
-    with quiet():
-        slopes = np.abs(act.derivative(z[:, stuck].astype(np.float64), layer.params))
-    for k, j in enumerate(stuck.tolist()):
-        most = float(np.max(slopes[:, k]))
+    for j in stuck.tolist():
+        most = float(stats.slope[l][j])
         # the sample closest to learning: the largest slope, or (all 0: dead) the largest z
-        best = int(np.argmax(slopes[:, k])) if most > 0 else int(np.nanargmax(z[:, j]))
-        zb = float(z[best, j])
+        if most > 0:
+            best, zb = int(stats.slope_row[l][j]), float(stats.slope_z[l][j])
+        else:
+            best, zb = int(stats.top_row[l][j]), float(stats.top[l][j])
         every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
         why = "dead: z ≤ 0" if most == 0 and conditions.inactive(layer, zb) else "saturated"
         slope_text = "= 0" if most == 0 else f"≤ {fmt(most, 3)}"
@@ -89,18 +93,18 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
         problem = (l, j) in severe
         # a note for the reason the forward check gave (too few samples), else for its count
         verdict = "" if problem else said.get((l, j), f"measured on {every.removeprefix('all ')}")
-        out.append(ctx.finding(CANNOT_LEARN, j, rows, int(rows[best]), grads.layers[l].neurons[j],
+        out.append(ctx.finding(CANNOT_LEARN, j, rows, best, grads.layers[l].neurons[j],
                                settings.saturation_slope, cause=cause,
                                severity=PROBLEM if problem else NOTE, verdict=verdict))
     return out
 
 
-def _zero_inputs(ctx: LayerContext, grads: Gradients, settings: Settings) -> list[Finding]:
+def _zero_inputs(ctx: LayerContext, grads: Gradients, settings: Settings, stats: LearningStats) -> list[Finding]:
     """First-layer inputs that are 0 in every labelled sample: one note for the layer."""
     rows = grads.rows
     if rows.size < settings.dead_min_samples:
         return []
-    zero = np.flatnonzero(_all_zero(ctx.trace.x, rows))
+    zero = np.flatnonzero(stats.zero)
     if not zero.size:
         return []
     net = ctx.trace.network
@@ -112,14 +116,8 @@ def _zero_inputs(ctx: LayerContext, grads: Gradients, settings: Settings) -> lis
                         verdict="constant inputs (a blank border pixel) are common; such a weight keeps its start value")]
 
 
-def _all_zero(x: np.ndarray, rows: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
-    zero = np.ones(x.shape[1], dtype=bool)
-    for start in range(0, rows.size, chunk):
-        zero &= ~np.any(x[rows[start:start + chunk]] != 0, axis=0)
-    return zero
-
-
-def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings: Settings) -> list[Finding]:
+def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings: Settings, stats: LearningStats,
+                 n: int | None) -> list[Finding]:
     """Vanishing and exploding gradients, each layer against the later ones."""
     out: list[Finding] = []
     sizes = [g.rms for g in grads.layers]
@@ -127,7 +125,7 @@ def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings:
     evidence = grads.n_samples >= settings.dead_min_samples
     rows = grads.rows
     for l, size in enumerate(sizes):
-        ctx = LayerContext(trace, l, names)
+        ctx = LayerContext(trace, l, names, n)
         if not math.isfinite(size):
             cause = (f"∂L/∂W is not finite (‖∂L/∂W‖ = {fmt(size)}) though the loss is {fmt(grads.value)}: "
                      "a step of gradient descent would write NaN or ∞ into its weights")
@@ -153,7 +151,7 @@ def _layer_sizes(trace: Trace, grads: Gradients, names: Sequence[str], settings:
             how = ("none at all" if size == 0 else
                    f"{fmt(size, 3)}, {fmt(size / big, 2)} × layer {big_k + 1}'s ({fmt(big, 3)}): "
                    f"it learns {_times(big / size)} slower")
-            cause = f"its gradient per weight is {how}{_slope_reason(trace, grads, l, big_k)}"
+            cause = f"its gradient per weight is {how}{_slope_reason(grads, stats, l, big_k)}"
             out.append(ctx.finding(VANISHING, None, rows, int(rows[0]), size, ratio, cause=cause,
                                    severity=severity, verdict=verdict))
         elif size > small * ratio:
@@ -173,23 +171,13 @@ def _times(r: float) -> str:
     return f"{r:.0e} ×".replace("e+", "e")
 
 
-def _slope_reason(trace: Trace, grads: Gradients, l: int, k: int) -> str:
+def _slope_reason(grads: Gradients, stats: LearningStats, l: int, k: int) -> str:
     """': ∂L/∂z shrinks ×0.21 per layer on its way back from layer 11; the
     activations' slopes do it (g′(z) averages 0.2)' — or the weights do."""
     per_layer = (grads.layers[l].delta / grads.layers[k].delta) ** (1 / (k - l)) if grads.layers[k].delta > 0 else 0.0
     if not (math.isfinite(per_layer) and per_layer > 0):
         return ""
-    slopes: list[float] = []
-    for m in range(l, k):
-        layer = trace.network.layers[m]
-        act = ACTIVATIONS[layer.activation]
-        if act.per_layer:
-            continue
-        with quiet():
-            z = trace.values[m].z[grads.rows[:CHUNK_ROWS]]  # a chunk is a fair sample of the slopes
-            s = np.abs(act.derivative(z.astype(np.float64), layer.params))
-        if np.isfinite(s).all():
-            slopes.append(float(np.mean(s)))
+    slopes = [s for s in (stats.mean_slope(m) for m in range(l, k)) if s is not None]
     text = f": ∂L/∂z shrinks ×{fmt(per_layer, 2)} per layer on its way back from layer {k + 1}"
     if not slopes:
         return text

@@ -28,14 +28,11 @@ def judge_outputs(trace: Trace, config: HealthConfig) -> Verdicts | None:
     return judge(network, trace.outputs, config.output_tolerance)
 
 
-def _output_severity(verdicts: Verdicts, config: HealthConfig, out: list[Finding]) -> list[Finding]:
+def output_severity(total: int, wrong: int, config: HealthConfig, out: list[Finding]) -> list[Finding]:
     """Wrong outputs among a few hand-picked samples are each a problem; on a
-    dataset, a trained model's usual share of mistakes is a note."""
-    if not out:
-        return out
-    judged = verdicts.judged
-    total, wrong = int(judged.sum()), int((judged & ~verdicts.right).sum())
-    if total < config.min_labelled:
+    dataset (``total`` judged samples, ``wrong`` of them wrong), a trained
+    model's usual share of mistakes is a note."""
+    if not out or total < config.min_labelled:
         return out
     share = f"{wrong} of {total} labelled samples wrong ({1 - wrong / total:.1%} right)"
     if wrong / total > config.max_error_rate:
@@ -49,50 +46,68 @@ def check_outputs(trace: Trace, config: HealthConfig, names: Sequence[str]) -> l
     if verdicts is None:
         return []  # the trace was not run on the file's samples: nothing to compare
     network = trace.network
-    l = len(network.layers) - 1
-    ctx = LayerContext(trace, l, names)
+    ctx = LayerContext(trace, len(network.layers) - 1, names)
     outputs = trace.outputs
-    units = outputs.shape[1]
     out: list[Finding] = []
 
     # Expected vectors: one finding per output neuron that misses.
     expected = network.samples.expected
     if verdicts.by_expected.any():
         assert expected is not None
-        miss = ~verdicts.expected_right
-        with quiet():
-            err = np.abs(outputs.astype(np.float64) - expected)
-        score = np.where(np.isnan(err), np.inf, err)
-        for j, hit, worst in per_neuron(miss, score):
-            off = (f"off by {fmt(err[worst, j], 3)}, tolerance {fmt(config.output_tolerance)}"
-                   if np.isfinite(err[worst, j]) else "not a finite number")
-            cause = f"output {fmt(outputs[worst, j], 4)}, expected {fmt(expected[worst, j], 4)} ({off})"
-            out.append(ctx.finding(WRONG_OUTPUT, j, hit, worst, outputs[worst, j],
-                                   config.output_tolerance, cause=cause))
+        err, score = expected_errors(outputs, expected)
+        for j, hit, worst in per_neuron(~verdicts.expected_right, score):
+            out.append(expected_finding(ctx, j, hit, worst, outputs[worst, j], expected[worst, j],
+                                        err[worst, j], config))
 
     # Labels: the class the outputs vote for (``predicted_classes``).
     wrong = np.flatnonzero(verdicts.by_label & ~verdicts.label_right)
     if wrong.size:
         labels = network.samples.labels
         assert labels is not None
-        neuron = 0 if units == 1 else None
         # The first wrong sample is the one quoted: "worst" has no common
         # measure across sigmoid, tanh and softmax outputs.
         r = int(wrong[0])
-        cls = int(verdicts.classes[r])
-        value = outputs[r, 0] if units == 1 else math.nan
-        got = "no class (not finite)" if cls == NO_CLASS else f"class {class_name(network, cls)}"
-        shown = fmt(outputs[r, 0], 4) if units == 1 else _vector_text(outputs[r])
-        cause = f"label {class_name(network, int(labels[r]))}, the output {shown} gives {got}"
-        found = ctx.finding(WRONG_OUTPUT, neuron, wrong, r, value, cause=cause)
-        # Merge with an expected-vector finding of the same output neuron.
-        for k, f in enumerate(out):
-            if f.neuron == neuron:
-                out[k] = replace(f, samples=f.samples | found.samples)
-                break
-        else:
-            out.append(found)
-    return _output_severity(verdicts, config, out)
+        out = with_label_finding(ctx, out, wrong, r, outputs[r], int(labels[r]), int(verdicts.classes[r]))
+    judged = verdicts.judged
+    return output_severity(int(judged.sum()), int((judged & ~verdicts.right).sum()), config, out)
+
+
+def expected_errors(outputs: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|output − expected| and the score that ranks it (NaN: worst of all)."""
+    with quiet():
+        err = np.abs(outputs.astype(np.float64) - expected)
+    return err, np.where(np.isnan(err), np.inf, err)
+
+
+def expected_finding(ctx: LayerContext, j: int, rows: np.ndarray, worst: int, output: float, expected: float,
+                     err: float, config: HealthConfig) -> Finding:
+    off = (f"off by {fmt(err, 3)}, tolerance {fmt(config.output_tolerance)}"
+           if np.isfinite(err) else "not a finite number")
+    cause = f"output {fmt(output, 4)}, expected {fmt(expected, 4)} ({off})"
+    return ctx.finding(WRONG_OUTPUT, j, rows, worst, output, config.output_tolerance, cause=cause)
+
+
+def with_label_finding(ctx: LayerContext, out: list[Finding], wrong: np.ndarray, r: int, outputs: np.ndarray,
+                       label: int, cls: int) -> list[Finding]:
+    """``out`` with the wrong labels' finding (``wrong``: their rows; ``r``
+    the one quoted, with its ``outputs``, label and class) merged into the
+    expected-vector finding of the same output neuron, or added."""
+    network = ctx.trace.network
+    units = outputs.shape[0]
+    neuron = 0 if units == 1 else None
+    value = outputs[0] if units == 1 else math.nan
+    got = "no class (not finite)" if cls == NO_CLASS else f"class {class_name(network, cls)}"
+    shown = fmt(outputs[0], 4) if units == 1 else _vector_text(outputs)
+    cause = f"label {class_name(network, label)}, the output {shown} gives {got}"
+    found = ctx.finding(WRONG_OUTPUT, neuron, wrong, r, value, cause=cause)
+    out = list(out)
+    for k, f in enumerate(out):
+        if f.neuron == neuron:
+            out[k] = replace(f, samples=f.samples | found.samples)
+            break
+    else:
+        out.append(found)
+    return out
 
 
 def class_name(network: Network, cls: int) -> str:

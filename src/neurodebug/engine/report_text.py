@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from . import conditions
 from .explain import explain
+from .explanation import Explanation
 from .findings import (
     CANNOT_LEARN, DEAD, EXPLODING, EXPLODING_GRADIENT, KINDS, NONFINITE, SATURATED, VANISHING, WRONG_OUTPUT, Finding,
     HealthReport,
@@ -94,9 +96,10 @@ def _capped(lines: list[str], limit: int) -> list[str]:
 
 
 def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
-                 limit: int = GROUP_LIMIT) -> list[str]:
+                 limit: int = GROUP_LIMIT, explainer: Callable[[Finding], Explanation] | None = None) -> list[str]:
     """The report as text: the summary, the findings grouped by kind (NaN/Inf
-    origins first, pass-ons summed up per layer), then the worst neurons explained."""
+    origins first, pass-ons summed up per layer), then the worst neurons
+    explained (by ``explainer`` when the trace does not hold every sample)."""
     lines = [f"health: {report.summary()}"]
     for kind in KINDS:
         found = tuple(f for f in report.problems if f.kind == kind)
@@ -128,7 +131,7 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         lines.append("the worst neurons, explained:")
         for f in worst:
             assert f.neuron is not None
-            e = explain(trace, f.row, f.layer, f.neuron, report.config)
+            e = explainer(f) if explainer is not None else explain(trace, f.row, f.layer, f.neuron, report.config)
             lines.append(f"  {e.lines[0]}")
             lines += [f"    {line}" for line in e.lines[1:]]
     return lines

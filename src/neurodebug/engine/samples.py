@@ -45,6 +45,11 @@ class Names(Sequence[str]):
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def given(self) -> Sequence[str] | None:
+        """The names the file gave, or None (they are made up: "row 12")."""
+        return self._given
+
     @overload
     def __getitem__(self, i: int) -> str: ...
     @overload

@@ -125,6 +125,12 @@ def converted_itemsize(dtype: np.dtype) -> int:
 def npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype, int]:
     """(shape, dtype, header length) of the .npy stream at ``fh``, read from its
     header alone: nothing is allocated for the data it declares."""
+    shape, dtype, header, _fortran = npy_layout(fh)
+    return shape, dtype, header
+
+
+def npy_layout(fh: Any) -> tuple[tuple[int, ...], np.dtype, int, bool]:
+    """``npy_header`` and whether the data is in Fortran (column) order."""
     from numpy.lib import format as npy
 
     start = fh.tell() if hasattr(fh, "tell") else 0
@@ -136,9 +142,9 @@ def npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype, int]:
             raise ValueError(f"unknown .npy format version {version}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        shape, _fortran, dtype = reader(fh)
+        shape, fortran, dtype = reader(fh)
     header = (fh.tell() if hasattr(fh, "tell") else 0) - start
-    return tuple(int(d) for d in shape), np.dtype(dtype), header
+    return tuple(int(d) for d in shape), np.dtype(dtype), header, bool(fortran)
 
 
 def check_declared(path: Path, place: str, shape: tuple[int, ...], dtype: np.dtype,

@@ -98,42 +98,60 @@ def _npy_from_bytes(path: Path, raw: bytes) -> np.ndarray:
 def _samples_of_array(path: Path, arr: object, net: Network) -> Samples:
     if not isinstance(arr, np.ndarray):
         raise NetworkFileError(path, "", "expected a single .npy array")
-    if arr.dtype.kind not in "fiu":
-        raise NetworkFileError(path, "", f"expected numbers, got an array of dtype {arr.dtype}")
-    n = net.n_inputs
-    if arr.ndim == 0:
-        raise NetworkFileError(path, "", f"holds a single number; the network takes {n} inputs")
-    if arr.ndim == 1:
-        if arr.size == n:
-            arr = arr.reshape(1, n)
-        elif n == 1:
-            arr = arr.reshape(-1, 1)
-        else:
-            raise NetworkFileError(path, "", f"holds {arr.size} values but the network takes {n} inputs per sample")
-    elif arr.ndim > 2 and int(np.prod(arr.shape[1:])) == n:
-        arr = arr.reshape(arr.shape[0], n)  # samples of an image (or any grid), flattened row-major
-    shape = "×".join(str(d) for d in arr.shape)
-    if arr.ndim != 2 or arr.shape[1] != n:
-        hint = "; samples must be rows: transpose the array" if arr.ndim == 2 and arr.shape[0] == n else ""
-        raise NetworkFileError(path, "", f"has shape {shape} but the network takes {n} inputs per sample (samples × {n}){hint}")
-    if arr.shape[0] == 0:
-        raise NetworkFileError(path, "", "holds no samples")
-    if arr.dtype.kind != "f":
-        arr = arr.astype(np.float64)
-    elif arr.dtype.itemsize < 4:
-        arr = arr.astype(np.float32)
-    _check_finite(path, arr)
+    rows = array_rows(path, arr.shape, arr.dtype, net)
+    arr = as_inputs(arr.reshape(rows, net.n_inputs))
+    check_finite(path, arr)
     return Samples(np.ascontiguousarray(arr), prefix="row")
 
 
-def _check_finite(path: Path, arr: np.ndarray, lines: np.ndarray | None = None) -> None:
-    """Refuse NaN and ±∞ inputs, naming the first (its file line, for a CSV)."""
+def array_rows(path: Path, shape: tuple[int, ...], dtype: np.dtype, net: Network) -> int:
+    """How many samples an array of ``shape`` holds for the network (its rows,
+    each of ``net.n_inputs`` values, row-major), or why it holds none."""
+    if dtype.kind not in "fiu":
+        raise NetworkFileError(path, "", f"expected numbers, got an array of dtype {dtype}")
+    n = net.n_inputs
+    size = math.prod(shape)
+    if len(shape) == 0:
+        raise NetworkFileError(path, "", f"holds a single number; the network takes {n} inputs")
+    if len(shape) == 1:
+        if size == n:
+            shape = (1, n)
+        elif n == 1:
+            shape = (size, 1)
+        else:
+            raise NetworkFileError(path, "", f"holds {size} values but the network takes {n} inputs per sample")
+    elif len(shape) > 2 and math.prod(shape[1:]) == n:
+        shape = (shape[0], n)  # samples of an image (or any grid), flattened row-major
+    shown = "×".join(str(d) for d in shape)
+    if len(shape) != 2 or shape[1] != n:
+        hint = "; samples must be rows: transpose the array" if len(shape) == 2 and shape[0] == n else ""
+        raise NetworkFileError(path, "", f"has shape {shown} but the network takes {n} inputs per sample (samples × {n}){hint}")
+    if shape[0] == 0:
+        raise NetworkFileError(path, "", "holds no samples")
+    return shape[0]
+
+
+def as_inputs(arr: np.ndarray) -> np.ndarray:
+    """Integers as float64, half floats as float32; other floats as they are."""
+    if arr.dtype.kind != "f":
+        return arr.astype(np.float64)
+    if arr.dtype.itemsize < 4:
+        return arr.astype(np.float32)
+    return arr
+
+
+def check_finite(path: Path, arr: np.ndarray, lines: np.ndarray | None = None, first: int = 0) -> None:
+    """Refuse NaN and ±∞ inputs, naming the first (its file line, for a CSV;
+    ``first``: the row number of ``arr``'s first row in the file, 0-based)."""
+    with np.errstate(all="ignore"):
+        if np.isfinite(arr.sum()):  # one reduction; an ∞ from summing large values looks closer
+            return
     bad = ~np.isfinite(arr)
     if not bad.any():
         return
     row, col = (int(i) for i in np.argwhere(bad)[0])
     v = float(arr[row, col])
-    place = f"sample {row + 1}, input {col + 1}" if lines is None else f"line {int(lines[row])}, input {col + 1}"
+    place = f"sample {first + row + 1}, input {col + 1}" if lines is None else f"line {int(lines[row])}, input {col + 1}"
     raise NetworkFileError(path, place, f"is {json_number(v)}, expected a finite number")
 
 
@@ -176,7 +194,7 @@ def _label(path: Path, place: str, cell: str, net: Network) -> int:
 
 
 @dataclass
-class _Csv:
+class CsvTable:
     """A CSV text, its header read; rows still to read."""
 
     path: Path
@@ -191,13 +209,34 @@ class _Csv:
 
 
 def _read_csv(path: Path, raw: bytes, net: Network) -> InputTable:
+    table = csv_header(path, csv_text(path, raw, 0, "utf-8-sig"), net)
+    return InputTable(csv_rows(table, net), [table.names[c] for c in table.features])
+
+
+def csv_rows(t: CsvTable, net: Network, first: int = 0, empty_ok: bool = False) -> Samples:
+    """The rows of ``t.text`` after ``t.body_start``: NumPy's fast parser,
+    else the careful reader that names the bad cell. ``first``: the table's
+    rows before these; ``empty_ok``: no rows is no error (a chunk)."""
+    samples = _read_rows_fast(t, net, first)
+    return samples if samples is not None else _read_rows(t, net, first, empty_ok)
+
+
+def csv_text(path: Path, raw: bytes, lines_before: int, encoding: str = "utf-8") -> str:
+    """Bytes of a CSV as text with "\n" line ends; ``lines_before``: the
+    file's lines before ``raw`` (to name the line of a bad byte)."""
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = lines_before + raw[: exc.start].count(b"\n") + 1
         raise NetworkFileError(path, f"line {line}", "not UTF-8 text; expected a CSV table") from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def csv_header(path: Path, text: str, net: Network) -> CsvTable:
+    """The table's header read (the first row with a value), its columns
+    matched to the network; the rows after it still to read."""
     start = _BLANK_LINES.match(text).end()  # type: ignore[union-attr]
     if start == len(text):
         raise NetworkFileError(path, "", "the file is empty; expected a header row naming the features, then one row per sample")
@@ -221,14 +260,10 @@ def _read_csv(path: Path, raw: bytes, net: Network) -> InputTable:
     if all(_is_number(n) for n in names):
         raise NetworkFileError(path, f"line {header_line}", "the first row holds numbers; add a header row naming the features")
     features, label, name = _columns(path, header_line, names, net)
-    table = _Csv(path, text, delimiter, names, header_line, end + 1, features, label, name)
-    samples = _read_rows_fast(table, net)
-    if samples is None:
-        samples = _read_rows(table, net)
-    return InputTable(samples, [names[c] for c in features])
+    return CsvTable(path, text, delimiter, names, header_line, end + 1, features, label, name)
 
 
-def _read_rows_fast(t: _Csv, net: Network) -> Samples | None:
+def _read_rows_fast(t: CsvTable, net: Network, first: int = 0) -> Samples | None:
     """The rows read by NumPy's C parser, in linear time: ten million rows in
     seconds. None when the table is anything but plain (quotes, a row with
     another number of values, a cell that is not a number, a bad label): the
@@ -268,7 +303,7 @@ def _read_rows_fast(t: _Csv, net: Network) -> Samples | None:
     if t.name is not None:
         assert text_cols is not None
         cells = np.char.strip(text_cols[:, k])
-        given = [printable(str(c)) if c else f"row {i + 1}" for i, c in enumerate(cells.tolist())]
+        given = [printable(str(c)) if c else f"row {first + i + 1}" for i, c in enumerate(cells.tolist())]
         names = given
     return Samples(x, labels, names=names, prefix="row")
 
@@ -283,8 +318,10 @@ def _count_rows(body: str) -> int:
     return stripped.count("\n") + 1
 
 
-def _read_rows(t: _Csv, net: Network) -> Samples:
-    """Row by row with the csv module, naming the line and column of the first bad cell."""
+def _read_rows(t: CsvTable, net: Network, first: int = 0, empty_ok: bool = False) -> Samples:
+    """Row by row with the csv module, naming the line and column of the first
+    bad cell. ``first``: the rows of the table before these (a chunk's);
+    ``empty_ok``: no rows is no error (a chunk of blank lines)."""
     try:
         rows = csv.reader(io.StringIO(t.text[t.body_start:], newline=""), delimiter=t.delimiter)
         xs: list[list[float]] = []
@@ -300,12 +337,12 @@ def _read_rows(t: _Csv, net: Network) -> Samples:
             if t.label is not None:
                 labels.append(_label(t.path, f"line {line}, column '{t.names[t.label]}'", row[t.label], net))
             if t.name is not None:
-                names.append(printable(row[t.name].strip()) or f"row {len(xs)}")
+                names.append(printable(row[t.name].strip()) or f"row {first + len(xs)}")
     except csv.Error as exc:
         raise NetworkFileError(t.path, "", f"not a readable CSV table ({exc})") from None
-    if not xs:
+    if not xs and not empty_ok:
         raise NetworkFileError(t.path, "", "has a header but no rows of inputs")
-    return Samples(np.array(xs, dtype=np.float64), np.array(labels, dtype=np.int64) if t.label is not None else None,
+    return Samples(np.array(xs, dtype=np.float64).reshape(len(xs), len(t.features)), np.array(labels, dtype=np.int64) if t.label is not None else None,
                    names=names if t.name is not None else None, prefix="row")
 
 
