@@ -131,5 +131,7 @@ def backward(layer: DenseLayer, x: np.ndarray, fwd: LayerForward, da: np.ndarray
             dzsum, dnorm = norm_backward(norm, fwd.zsum, dz)
         dW = x.T @ dzsum
         db = np.sum(dzsum, axis=0)
-        dx = dzsum @ layer.W.T
+        # W in ∂L/∂z's precision first: a float32 W in a float64 product
+        # takes NumPy's slow mixed-type path (4× the cast and the BLAS call)
+        dx = dzsum @ layer.W.astype(dzsum.dtype, copy=False).T
     return LayerBackward(da, dg, dz, dzsum, dW, db, dx, dnorm)

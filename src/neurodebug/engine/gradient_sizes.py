@@ -92,7 +92,10 @@ class GradientSums:
         self.net = net
         self.kind = infer_loss(net) if loss is None else LossKind(loss)
         self.chunk = chunk
-        self.sums = [(np.zeros(layer.W.shape), np.zeros(layer.b.shape)) for layer in net.layers]
+        # Per layer (ΣdW, Σdb, scale): the sums are scale × the arrays held. The
+        # first chunk's gradients are kept as they come (scale = its rows), so
+        # a batch of one chunk — the debugger's case — costs no pass to scale them.
+        self.sums: list[tuple[np.ndarray, np.ndarray, float] | None] = [None] * len(net.layers)
         self.deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
         self.total = 0.0
         self.failed = False  # the loss does not fit the output
@@ -125,9 +128,17 @@ class GradientSums:
             self.total += float(np.sum(back.per_sample))
             for l, g in enumerate(back.layers):
                 self.deltas[l] += float(np.sum(np.mean((g.dzsum * share) ** 2, axis=1)))
-            for (dW, db), g in zip(self.sums, back.layers):
+            for l, g in enumerate(back.layers):
+                held = self.sums[l]
+                if held is None:
+                    self.sums[l] = (g.dW, g.db, float(share))
+                    continue
+                dW, db, scale = held
+                if scale != 1.0:
+                    dW, db = dW * scale, db * scale
                 dW += g.dW * share
                 db += g.db * share
+                self.sums[l] = (dW, db, 1.0)
 
     def result(self, rows: np.ndarray) -> Gradients | None:
         """The gradients over ``rows`` (every labelled row added, 0-based); None if none or the loss did not fit."""
@@ -138,14 +149,40 @@ class GradientSums:
             return None
         layers = []
         with quiet():
-            for l, ((dW, db), layer) in enumerate(zip(self.sums, self.net.layers)):
-                both = np.vstack([dW, db[None, :]]) / n  # a neuron's weights and bias: one column
-                per_neuron = _norms(both)
+            for l, (held, layer) in enumerate(zip(self.sums, self.net.layers)):
+                assert held is not None  # n > 0: every layer has had a chunk
+                dW, db, scale = held
+                per_neuron = _column_norms(dW, db) * (scale / n)  # a neuron's weights and bias together
                 norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
-                weights = np.vstack([layer.W, layer.b[None, :]]).astype(np.float64).reshape(-1, 1)
-                layers.append(LayerGradient(l, norm, norm / math.sqrt(both.size), float(_norms(weights)[0]),
+                weights = _weight_norm(layer.W, layer.b)
+                layers.append(LayerGradient(l, norm, norm / math.sqrt(dW.size + db.size), weights,
                                             per_neuron, math.sqrt(self.deltas[l] / n)))
         return Gradients(self.kind, self.total / n, rows, tuple(layers))
+
+
+def _column_norms(W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """‖(W[:, j], b[j])‖ for every column j, in float64: one plain pass, and
+    the scaled ``_norms`` only for the columns it cannot be trusted with (a
+    0 or a tiny value its squares may have underflowed into, ∞ from overflow)."""
+    with quiet():
+        squares = (np.einsum("ij,ij->j", W, W) if W.dtype == np.float64
+                   else np.sum(np.square(W, dtype=np.float64), axis=0))
+        out: np.ndarray = np.sqrt(squares + np.square(b, dtype=np.float64))
+        doubtful = np.flatnonzero(~np.isfinite(out) | (out < 1e-140))
+        if doubtful.size:
+            out[doubtful] = _norms(np.vstack([W[:, doubtful], b[None, doubtful]]).astype(np.float64))
+    return out
+
+
+def _weight_norm(W: np.ndarray, b: np.ndarray) -> float:
+    """‖(W, b)‖, in float64 however the weights are stored (one pass; the
+    scaled norms where its sum of squares cannot be trusted)."""
+    with quiet():
+        w, c = W.ravel(), b.ravel()
+        total = math.sqrt(float(np.einsum("i,i->", w, w, dtype=np.float64) + np.einsum("i,i->", c, c, dtype=np.float64)))
+    if math.isfinite(total) and total >= 1e-140:
+        return total
+    return float(_norms(_column_norms(W, b)[:, None])[0]) if W.size else 0.0
 
 
 def _norms(a: np.ndarray) -> np.ndarray:
