@@ -24,7 +24,7 @@ from ..engine.samples import Samples
 from .arrays import check_declared, npy_layout
 from .errors import NetworkFileError
 from .files import check_readable, is_pipe
-from .inputs import array_rows, as_inputs, check_finite, csv_header, csv_rows, csv_text, load_inputs
+from .inputs import array_rows, as_inputs, check_finite, csv_header, csv_rows, csv_text, file_kind, load_inputs
 
 CHUNK_ROWS = 4096  # rows per chunk: 13 MB of a 784-input float32 array
 _NO_LIMIT = sys.maxsize  # the file is streamed: its size is not what memory holds
@@ -51,15 +51,8 @@ class InputChunks:
             self.whole = load_inputs(path, net).samples
             self.total = len(self.whole)
             return
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(6)
-        except OSError as exc:
-            raise NetworkFileError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
-        if path.suffix.lower() == ".npy" or head == b"\x93NUMPY":
+        if file_kind(path) == "npy":
             self._npy_header()
-        elif path.suffix.lower() == ".npz" or head.startswith(b"PK"):
-            raise NetworkFileError(path, "", "inputs must be a .csv table or a .npy array (not an archive)")
 
     # -- .npy ----------------------------------------------------------------------
     def _npy_header(self) -> None:

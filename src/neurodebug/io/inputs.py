@@ -50,6 +50,21 @@ def read_inputs(path: str | os.PathLike[str], net: Network) -> Samples:
     return load_inputs(path, net).samples
 
 
+def file_kind(p: Path) -> str:
+    """"npy" or "csv": what an inputs file on disk holds, by its name or its
+    first bytes; an archive (.npz) is refused."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if p.suffix.lower() == ".npy" or head == b"\x93NUMPY":
+        return "npy"
+    if p.suffix.lower() == ".npz" or head.startswith(b"PK"):
+        raise NetworkFileError(p, "", "inputs must be a .csv table or a .npy array (not an archive)")
+    return "csv"
+
+
 def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FILE_BYTES) -> InputTable:
     p = check_readable(path, limit)
     if is_pipe(p):
@@ -61,18 +76,10 @@ def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FIL
             raise NetworkFileError(p, "", "inputs must be a .csv table or a .npy array (not an archive)")
         else:
             table = _read_csv(p, raw, net)
+    elif file_kind(p) == "npy":
+        table = InputTable(_samples_of_array(p, numpy_load(p, "array"), net), None)
     else:
-        try:
-            with open(p, "rb") as fh:
-                head = fh.read(6)
-        except OSError as exc:
-            raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
-        if p.suffix.lower() == ".npy" or head == b"\x93NUMPY":
-            table = InputTable(_samples_of_array(p, numpy_load(p, "array"), net), None)
-        elif p.suffix.lower() == ".npz" or head.startswith(b"PK"):
-            raise NetworkFileError(p, "", "inputs must be a .csv table or a .npy array (not an archive)")
-        else:
-            table = _read_csv(p, read_bytes(p, limit), net)
+        table = _read_csv(p, read_bytes(p, limit), net)
     too_big = net.first_unrepresentable(table.samples.x)
     if too_big is not None:
         (row, col), value = too_big
