@@ -69,6 +69,9 @@ class Rows(Sequence[int]):
     __slots__ = ("_a",)
 
     def __init__(self, rows: Iterable[int] | np.ndarray) -> None:
+        if isinstance(rows, Rows):  # immutable: findings over the same rows share one array
+            self._a: np.ndarray = rows.array
+            return
         a = rows if isinstance(rows, np.ndarray) else np.fromiter((int(r) for r in rows), dtype=np.int64)
         a = a.astype(np.int64, copy=False)
         # sorted, once each: most come sorted already (np.unique of a million rows takes a second)

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import conditions
 from .activations import ACTIVATIONS
-from .findings import NOTE, PROBLEM, Finding, input_name
+from .findings import NOTE, PROBLEM, Finding, Rows, input_name
 from .kinds import FindingKind
 from .layer_context import LayerContext
 from .gradient_sizes import Gradients
@@ -79,6 +79,9 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
     severe = {(f.layer, f.neuron) for f in stuck_forward if f.is_problem}
     said = {(f.layer, f.neuron): f.verdict for f in stuck_forward if not f.is_problem and f.verdict}
     out = []
+    every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
+    shared = Rows(rows)  # every one of them holds over all the labelled rows: one array for all
+    dead = conditions.inactive(layer, stats.top[l])
     for j in stuck.tolist():
         most = float(stats.slope[l][j])
         # the sample closest to learning: the largest slope, or (all 0: dead) the largest z
@@ -86,14 +89,13 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
             best, zb = int(stats.slope_row[l][j]), float(stats.slope_z[l][j])
         else:
             best, zb = int(stats.top_row[l][j]), float(stats.top[l][j])
-        every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
-        why = "dead: z ≤ 0" if most == 0 and conditions.inactive(layer, zb) else "saturated"
+        why = "dead: z ≤ 0" if most == 0 and bool(dead[j]) else "saturated"
         slope_text = "= 0" if most == 0 else f"≤ {fmt(most, 3)}"
         cause = f"{act.symbol}′(z) {slope_text} in {every} ({why}; z = {fmt(zb, 4)} there)"
         problem = (l, j) in severe
         # a note for the reason the forward check gave (too few samples), else for its count
         verdict = "" if problem else said.get((l, j), f"measured on {every.removeprefix('all ')}")
-        out.append(ctx.finding(CANNOT_LEARN, j, rows, best, grads.layers[l].neurons[j],
+        out.append(ctx.finding(CANNOT_LEARN, j, shared, best, grads.layers[l].neurons[j],
                                settings.saturation_slope, cause=cause,
                                severity=PROBLEM if problem else NOTE, verdict=verdict))
     return out
