@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import conditions
 from .activations import ACTIVATIONS, Activation
 from .kinds import BackKind, Granularity, LossKind
 from .losses import Backward, backward_pass
@@ -172,7 +173,7 @@ def _dz(c: _Layer, j: int | None) -> BackStep:
         return c.step(None, BackKind.DZ, "∂L/∂z", symbolic, f"∂L/∂z = {numbers} = {fmt_vector(dz)}", dz)
     with quiet():
         slope = np.asarray(act.derivative(z, c.layer.params), dtype=np.float64)
-    stuck = _learns_little(slope, c.settings)
+    stuck = conditions.slope_too_small(slope, c.settings)  # barely learns from this sample
     s, x = act.symbol, _times(j)
     formula = f"∂L/∂z = {_res(dg)} {x} {s}′({_res(z)}) = {_res(dg)} {x} {_num(slope)} = {_res(dz)}"
     if j is not None:
@@ -245,12 +246,6 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
             for j in ([None] if per_layer else range(c.layer.units)):
                 steps += [s for s in (op(c, j) for op in OPERATIONS) if s is not None]
     return steps
-
-
-def _learns_little(slope: np.ndarray, settings: Settings) -> np.ndarray:
-    """Where a neuron barely learns from this sample: its activation's slope (finite) is below the saturation slope."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.isfinite(slope) & (np.abs(slope) < settings.saturation_slope))
 
 
 def _cannot_learn(symbol: str, z: float, slope: float) -> tuple[str, ...]:

@@ -100,8 +100,15 @@ def no_slope(of: Of, z: Array, settings: Settings) -> Mask:
     if act.per_layer:
         return np.zeros(z.shape, dtype=bool)
     with np.errstate(all="ignore"):
-        slope = np.abs(act.derivative(z, params))
-        return np.asarray(np.isfinite(slope) & (slope < settings.saturation_slope))
+        return slope_too_small(act.derivative(z, params), settings)
+
+
+def slope_too_small(slope: Array | float, settings: Settings) -> Mask:
+    """The rule ``no_slope`` applies, on slopes g′(z) already computed: finite
+    and under the saturation slope in size."""
+    slope = np.asarray(slope)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.isfinite(slope) & (np.abs(slope) < settings.saturation_slope))
 
 
 def exploding(z: Array | float, settings: Settings) -> Mask:

@@ -55,18 +55,22 @@ def learning_findings(trace: Trace, grads: Gradients, forward: Sequence[Finding]
     were checked (None: the trace's)."""
     if stats is None:
         stats = LearningStats.of(trace, grads.rows, grads.loss, settings)
+    # A neuron's "cannot learn" takes its saturated or dead finding's severity (and a note's reason).
+    stuck_forward = [f for f in forward if f.kind in (FindingKind.SATURATED, FindingKind.DEAD)]
+    severe = {(f.layer, f.neuron) for f in stuck_forward if f.is_problem}
+    said = {(f.layer, f.neuron): f.verdict for f in stuck_forward if not f.is_problem and f.verdict}
     out: list[Finding] = []
     for l in range(len(trace.network.layers)):
         ctx = LayerContext(trace, l, names, n)
-        out += _stuck_neurons(ctx, grads, forward, settings, stats)
+        out += _stuck_neurons(ctx, grads, severe, said, settings, stats)
     out += _zero_inputs(LayerContext(trace, 0, names, n), grads, settings, stats)
     if math.isfinite(grads.value):  # a non-finite loss: the forward NaN findings say why
         out += _layer_sizes(trace, grads, names, settings, stats, n)
     return out
 
 
-def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Finding], settings: Settings,
-                   stats: LearningStats) -> list[Finding]:
+def _stuck_neurons(ctx: LayerContext, grads: Gradients, severe: set[tuple[int, int | None]],
+                   said: dict[tuple[int, int | None], str], settings: Settings, stats: LearningStats) -> list[Finding]:
     layer, l = ctx.layer, ctx.l
     act = ACTIVATIONS[layer.activation]
     if not stats.judged[l]:
@@ -75,9 +79,6 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, forward: Sequence[Findin
     stuck = np.flatnonzero(stats.stuck[l])
     if not stuck.size:
         return []
-    stuck_forward = [f for f in forward if f.kind in (FindingKind.SATURATED, FindingKind.DEAD)]
-    severe = {(f.layer, f.neuron) for f in stuck_forward if f.is_problem}
-    said = {(f.layer, f.neuron): f.verdict for f in stuck_forward if not f.is_problem and f.verdict}
     out = []
     every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
     shared = Rows(rows)  # every one of them holds over all the labelled rows: one array for all

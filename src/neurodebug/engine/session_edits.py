@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,17 +40,15 @@ class Editing:
     last_result: EditResult | None
     _checked: dict[tuple[object, ...], NeuronCheck | str]
 
-    @property
-    def samples(self) -> Samples:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the Session's own
+        @property
+        def samples(self) -> Samples: ...
 
-    @property
-    def sample(self) -> Sample:
-        raise NotImplementedError
+        @property
+        def sample(self) -> Sample: ...
 
-    @property
-    def sample_trace(self) -> SampleTrace:
-        raise NotImplementedError
+        @property
+        def sample_trace(self) -> SampleTrace: ...
 
     # -- edits --------------------------------------------------------------------
     def value_of(self, target: Target) -> float:
@@ -120,10 +119,8 @@ class Editing:
             raise EditError("no sample has a label or an expected output: there is no loss to descend")
         rows, y = targets
         net = self.network
-        x = self.trace.x_raw[rows]
-        x_in = net.normalization.apply(x) if net.normalization is not None else x
-        try:
-            done = descent.descend(net, x_in, y, self.loss, lr, steps)
+        try:  # the trace's x: the raw inputs through the input normalisation, the first layer's input
+            done = descent.descend(net, self.trace.x[rows], y, self.loss, lr, steps)
         except ValueError as exc:
             raise EditError(str(exc)) from None
         old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
