@@ -181,7 +181,7 @@ class Run:
                 if key == "edit":
                     profiler.enable()
                     session.edit(Target(WEIGHT, 0, 0, 0), 0.5 if k % 2 else -0.5)
-                    screen.refresh_view()
+                    screen.after_edit()
                     await pilot.pause()
                 else:
                     profiler.enable()
@@ -214,8 +214,10 @@ class Run:
         self.out["edit_ui"] = summarise(timings)
 
     async def edits_direct(self, pilot, probe, screen) -> None:
-        """``session.edit`` (re-run from layer 1) and ``refresh_view``, as the
-        edit dialog's callback does, until the screen is complete."""
+        """``session.edit`` (re-run from layer 1) and the screen's redraw after
+        an edit (``after_edit``: the new values at once, their health report
+        after that frame), as the edit dialog's callback does, until the
+        screen is complete."""
         from neurodebug.engine import Target
         from neurodebug.engine.edits import WEIGHT
 
@@ -229,7 +231,7 @@ class Run:
 
             def edit() -> None:
                 session.edit(target, value)
-                screen.refresh_view()
+                screen.after_edit()
 
             timings.append(await time_call(pilot, probe, edit))
         self.out["edit_direct"] = summarise(timings)

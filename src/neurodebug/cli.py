@@ -9,6 +9,7 @@ import math
 import re
 import signal
 import sys
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -27,6 +28,7 @@ from .io.errors import printable
 from .io.files import allow_reads
 
 if TYPE_CHECKING:
+    from .engine.rows import RowSource
     from .engine.health import Explanation, Finding, HealthReport
     from .engine.trace import Trace
 
@@ -92,6 +94,14 @@ def parse_input(text: str, net: Network) -> np.ndarray:
     return np.array(values)
 
 
+def _choose_row(rows: RowSource, name: str) -> int:
+    """--sample N (1-based) or "row N" of a dataset read a row at a time."""
+    digits = name.removeprefix("row ").replace(",", "")
+    if not digits.isdigit() or not 1 <= int(digits) <= len(rows):
+        raise UsageError(f"--sample {name}: give a row number from 1 to {len(rows):,}")
+    return int(digits) - 1
+
+
 def _choose_sample(net: Network, name: str) -> int:
     if name.isdigit() and not any(s.name == name for s in net.samples):
         i = int(name) - 1
@@ -104,30 +114,55 @@ def _choose_sample(net: Network, name: str) -> int:
         raise UsageError(f"--sample: {exc.args[0]}") from None
 
 
-def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = False) -> Session:
-    """Load the network and its inputs and build the session the options ask for."""
-    net = load_network(path, getattr(args, "activations", None))
-    if getattr(args, "inputs", None):
-        from .io.inputs import load_inputs
+def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = False,
+                 windowed: bool = False) -> Session:
+    """Load the network and its inputs and build the session the options ask
+    for. ``windowed``: inputs too many to trace at once are read a row at a
+    time (``Session.rows``) instead of refused or traced whole."""
+    from .engine.rows import traced_whole
 
-        table = load_inputs(args.inputs, net)
-        net.samples = table.samples
-        if not net.feature_names and table.feature_names:
-            net.feature_names = table.feature_names
+    net = load_network(path, getattr(args, "activations", None))
+    rows: RowSource | None = None
+    if getattr(args, "inputs", None):
+        if windowed:
+            from .io.input_rows import open_rows
+
+            rows, table = open_rows(args.inputs, net)
+            if traced_whole(net, len(rows)) and table is None:
+                from .io.inputs import load_inputs
+
+                table = load_inputs(args.inputs, net)
+            if traced_whole(net, len(rows)):
+                rows = None
+        else:
+            from .io.inputs import load_inputs
+
+            table = load_inputs(args.inputs, net)
+        if table is not None:
+            if rows is None:
+                net.samples = table.samples
+            if not net.feature_names and table.feature_names:
+                net.feature_names = table.feature_names
     index = 0
-    if args.input is not None:
+    if rows is not None:
+        if args.input is not None:
+            raise UsageError(f"--input with --inputs {args.inputs} ({len(rows):,} rows): give one or the other")
+        if args.sample:
+            index = _choose_row(rows, args.sample)
+    elif args.input is not None:
         net.samples = Samples.of([Sample("--input", parse_input(args.input, net))], net.n_inputs) + net.samples
     elif args.sample:
         index = _choose_sample(net, args.sample)
-    if not net.samples:
+    if not net.samples and rows is None:
         if not zeros_if_empty:
             raise UsageError(f"{path}: the file has no samples; give one with --input X1,X2,… or --inputs FILE")
         # Model files (Keras, ONNX) carry no inputs: start the debugger on zeros.
         net.samples = Samples.of([Sample("zeros (the file has no samples: use --input or --inputs)",
                                          np.zeros(net.n_inputs))], net.n_inputs)
     granularity = PER_LAYER if args.per_layer else PER_NEURON
-    loss = _check_loss(net, getattr(args, "loss", None))
-    session = Session(net, granularity=granularity, sample_index=index, loss=loss)
+    checked = net if rows is None else replace(net, samples=rows.read(index))
+    loss = _check_loss(checked, getattr(args, "loss", None))
+    session = Session(net, granularity=granularity, sample_index=index, loss=loss, rows=rows)
     for text in getattr(args, "set", None) or []:
         try:
             target, value = parse_assignment(text)
@@ -388,7 +423,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
     def loader(progress) -> Session:
         progress(f"Reading {printable(path.name)} …")
-        session = open_session(args, path, zeros_if_empty=True)
+        session = open_session(args, path, zeros_if_empty=True, windowed=True)
         session.watches = watches
         if code is not None:
             from .io.learner_code import LearnerCodeError, verify_file

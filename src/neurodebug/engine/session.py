@@ -8,7 +8,9 @@ recomputes from the edited layer on, and returns what changed.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +33,10 @@ from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
 from .health import check_health
+from .rows import RowSource, SamplesRows
+
+if TYPE_CHECKING:
+    from .scan import DatasetScan
 from .watch import Watch, first_firing
 
 
@@ -47,8 +53,19 @@ class Session(Editing, BackwardPass):
     settings: Settings = DEFAULT_CONFIG  # every threshold: health, step notes, watches
     verified: VerifyReport | None = None  # a learner's code (or recorded values) checked against the engine
     loss: LossKind | None = None  # the backward pass's loss; None: from the output activation
+    # A dataset too big to trace at once: the session holds and traces the
+    # row it shows alone (``sample_index`` is then 0; ``row`` says which).
+    rows: RowSource | None = None
 
     def __post_init__(self) -> None:
+        self._row = 0
+        self.file_samples = self.network.samples  # what a save writes (with ``rows``: the model file's own)
+        if self.rows is not None:
+            if not len(self.rows):
+                raise ValueError("the session needs at least one sample (an input)")
+            self._row = self.sample_index % len(self.rows)
+            self.sample_index = 0
+            self.network.samples = self.rows.read(self._row)
         if not self.network.samples:
             raise ValueError("the session needs at least one sample (an input)")
         self.trace = trace_of(self.network)
@@ -61,7 +78,8 @@ class Session(Editing, BackwardPass):
         self.redo_stack: list[Edit | DescentStep] = []
         self.last_result: EditResult | None = None
         self._saved: tuple[Edit | DescentStep, ...] = ()
-        self.values_version = 0  # bumped by every edit, undo and redo
+        self.values_version = 0  # bumped by every edit, undo and redo, and by showing another of ``rows``
+        self.edits_version = 0  # bumped by every edit, undo and redo alone
         self._health: tuple[int, HealthReport] | None = None
         # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
         self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
@@ -87,6 +105,23 @@ class Session(Editing, BackwardPass):
     @property
     def sample(self) -> Sample:
         return self.network.samples[self.sample_index]
+
+    @property
+    def row(self) -> int:
+        """The shown sample's row in the whole dataset (0-based)."""
+        return self._row if self.rows is not None else self.sample_index
+
+    @property
+    def n_rows(self) -> int:
+        """How many samples there are: with ``rows``, the whole dataset's."""
+        return len(self.rows) if self.rows is not None else len(self.network.samples)
+
+    def network_to_save(self) -> Network:
+        """The network as a save writes it: with ``rows``, the samples the model
+        file had (the dataset stays in its own file), else the session's."""
+        if self.rows is None:
+            return self.network
+        return replace(self.network, samples=self.file_samples)
 
     @property
     def sample_trace(self) -> SampleTrace:
@@ -129,6 +164,20 @@ class Session(Editing, BackwardPass):
         """The health report for the current values (recomputed after edits)."""
         if self._health is None or self._health[0] != self.values_version:
             self._health = (self.values_version, check_health(self.trace, self.settings, self.loss))
+        return self._health[1]
+
+    @property
+    def health_pending(self) -> bool:
+        """Is the health report of the current values still to be computed?"""
+        return self._health is None or self._health[0] != self.values_version
+
+    def shown_health(self) -> HealthReport:
+        """What a screen shows before ``health()`` is called again: the report
+        of the current values when it is computed, else the last one computed
+        (of the values before an edit), else an empty report. A screen draws
+        an edit's result with it first and the new report a moment after."""
+        if self._health is None:
+            return HealthReport((), self.samples.names, self.settings)
         return self._health[1]
 
     def explain(self, layer: int, neuron: int) -> Explanation:
@@ -314,8 +363,36 @@ class Session(Editing, BackwardPass):
         return self.granularity
 
     def set_sample(self, i: int) -> None:
-        """Show another sample; the cursor keeps its place in the plan."""
-        self.sample_index = i % len(self.samples)
+        """Show another sample (with ``rows``: row ``i`` of the whole dataset,
+        read and traced now); the cursor keeps its place in the plan."""
+        if self.rows is None:
+            self.sample_index = i % len(self.samples)
+            return
+        i %= len(self.rows)
+        if i == self._row:
+            return
+        self.network.samples = self.rows.read(i)
+        self.trace = trace_of(self.network)
+        self._row = i
+        self.last_result = None  # it was about the row shown before
+        # The values held are another row's: every cache keyed on the values
+        # (health, explanations, checks, the backward steps, a screen's parts) renews.
+        self.values_version += 1
+
+    def scan(self) -> DatasetScan:
+        """A scan of every sample (of ``rows``, or the session's own) with the
+        values as they are now: it reads copies (of the network, and of the
+        samples, which edits may change), so edits made meanwhile do not reach
+        it. The session's own samples get no health report from it:
+        ``health()`` is that report."""
+        from .scan import DatasetScan  # not on every session's path
+
+        empty = Samples(np.zeros((0, self.network.n_inputs)))
+        network = copy.deepcopy(replace(self.network, samples=empty))
+        if self.rows is not None:
+            return DatasetScan(network, self.rows, self.settings, self.loss, self.edits_version)
+        own = SamplesRows(self.samples.take(np.arange(len(self.samples))), "the samples")
+        return DatasetScan(network, own, self.settings, self.loss, self.edits_version, checked=False)
 
     # -- breakpoints and continue ----------------------------------------------------
     def toggle_breakpoint(self, layer: int | None = None, neuron: int | None = None) -> bool:

@@ -22,6 +22,7 @@ from .network import Network, Sample, Samples
 from .outputs import predicted_class
 from .sample_targets import set_target, target_value
 from .trace import SampleTrace, Trace
+from .rows import RowSource
 
 
 CHECKS_KEPT = 2  # neuron checks remembered: the one shown and the one before
@@ -35,10 +36,12 @@ class Editing:
     sample_index: int
     loss: LossKind | None
     values_version: int
+    edits_version: int
     journal: list[Edit | DescentStep]
     redo_stack: list[Edit | DescentStep]
     last_result: EditResult | None
     _checked: dict[tuple[object, ...], NeuronCheck | str]
+    rows: RowSource | None
 
     if TYPE_CHECKING:  # the Session's own
         @property
@@ -88,6 +91,9 @@ class Editing:
         if why is not None:
             raise EditError(f"{target.label()}: {why}")
         per_sample = target.kind in (TargetKind.INPUT, TargetKind.TARGET)
+        if per_sample and self.rows is not None:
+            raise EditError(f"{target.label()}: the samples are rows of {self.rows.name}, read one at a time "
+                            f"({len(self.rows):,} rows): they are not edited here; weights, biases and norms are")
         result = self._apply(Edit(target, old, value, self.sample_index if per_sample else -1))
         self.journal.append(result.edit)
         self.redo_stack.clear()
@@ -169,6 +175,7 @@ class Editing:
         result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
         self.last_result = result
         self.values_version += 1
+        self.edits_version += 1
         return result
 
     def _apply(self, edit: Edit | DescentStep, undone: bool = False) -> EditResult:
@@ -181,6 +188,7 @@ class Editing:
             result = EditResult(edit, undone, row, {}, {}, ())
             self.last_result = result
             self.values_version += 1
+            self.edits_version += 1
             self.sample_index = row
             return result
         old_outputs = self.trace.outputs
@@ -206,6 +214,7 @@ class Editing:
         result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
         self.last_result = result
         self.values_version += 1
+        self.edits_version += 1
         self.sample_index = row
         return result
 

@@ -91,10 +91,17 @@ class InputChunks:
         return data
 
     def _npy_samples(self, x: np.ndarray, first: int) -> Samples:
+        return Samples(self._checked(x, first), prefix="row")
+
+    def _checked(self, x: np.ndarray, first: int) -> np.ndarray:
         x = as_inputs(x)
         check_finite(self.path, x, first=first)
         self._check_fits(x, first)
-        return Samples(np.ascontiguousarray(x), prefix="row")
+        return np.ascontiguousarray(x)
+
+    def npy_rows(self, fh: BinaryIO, first: int, count: int) -> np.ndarray:
+        """Rows ``first`` … ``first + count − 1`` of a .npy file open as ``fh``, checked."""
+        return self._checked(self._read_block(fh, first, count), first)
 
     def _check_fits(self, x: np.ndarray, first: int) -> None:
         too_big = self.net.first_unrepresentable(x)

@@ -49,8 +49,9 @@ class JumpCommands(Provider):
         out: list[tuple[str, str, object]] = []
         for l, layer in enumerate(net.layers):
             out.append((f"Go to layer {l + 1} ({layer.name})", f"{layer.units} {layer.activation} units", partial(post, JumpTo, l, None)))
-        for i, sample in enumerate(screen.session.samples):
-            out.append((f"Sample {i + 1}: {sample.name}", "show this sample", partial(post, PickSample, i)))
+        if screen.session.rows is None:  # a dataset read a row at a time: its rows by number (_row_hit)
+            for i, sample in enumerate(screen.session.samples):
+                out.append((f"Sample {i + 1}: {sample.name}", "show this sample", partial(post, PickSample, i)))
         count = 0
         for l, layer in enumerate(net.layers):
             for j in range(layer.units):
@@ -72,6 +73,11 @@ class JumpCommands(Provider):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        row = _row_asked(query, self._screen().session.n_rows)
+        if row is not None:  # "523418", "sample 523,418", "row 523418": that sample, first
+            text = f"Sample {row + 1:,}"
+            yield Hit(1.0, Content(text), partial(_post, self._screen(), PickSample, row), text=text,
+                      help=f"show sample {row + 1:,} of {self._screen().session.n_rows:,}")
         matcher = self.matcher(query)
         for text, help_text, command in self._commands():
             score = matcher.match(text)
@@ -100,6 +106,16 @@ class SystemCommands(SystemCommandsProvider):
         if not self._listed_elsewhere():
             async for hit in super().search(query):
                 yield hit
+
+
+def _row_asked(query: str, rows: int) -> int | None:
+    """The 0-based row a query of a sample's number asks for ("523418",
+    "sample 523,418", "row 7", "#7"), if it is one of the ``rows``."""
+    words = query.strip().lower().removeprefix("sample").removeprefix("row").strip().lstrip("#")
+    digits = words.replace(",", "").replace("_", "")
+    if not digits.isdigit() or not 1 <= int(digits) <= rows:
+        return None
+    return int(digits) - 1
 
 
 def _post(screen: Debugger, message: type[Message], *args: object) -> None:

@@ -9,7 +9,10 @@ jumps from the palette) and never touch the session.
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
@@ -20,6 +23,7 @@ from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from ..engine import EditError, Layer, Session
 from ..engine.descent import MAX_STEPS
@@ -35,7 +39,7 @@ from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
 from .entries import place_of
 from .frame import Frame, Selection, build_frame, fit_status
 from .keymap import SCREEN_BINDINGS, help_text
-from .messages import JumpTo, OpenEntry, PickSample, SelectionChanged, ToggleBreakpoint
+from .messages import JumpTo, OpenEntry, PickSample, ScanProgress, SelectionChanged, ToggleBreakpoint
 from .saving import SavingScreen
 from .toasts import Toaster
 from .widgets.arrays import ArraysPane
@@ -46,7 +50,11 @@ from .widgets.operation import OperationPane
 from .widgets.trace_pane import TracePane
 from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
+if TYPE_CHECKING:
+    from ..engine.scan import DatasetScan, ScanState
+
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+SCAN_PROGRESS_EVERY = 0.25  # seconds between the scan's progress reports (and the Samples view's redraws)
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
 TABS = ("trace", "changes", "journal", "problems", "code")
 ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view"}  # views whose rows point somewhere
@@ -72,6 +80,8 @@ class DebuggerScreen(SavingScreen):
         self._followed: tuple[int, int | None] | None = None  # the cursors the selection last followed
         self._selection_request = 0  # the Arrays pane's last request applied
         self._toaster = Toaster()
+        self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
+        self._scanning: int | None = None  # the edits_version the running scan is of
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -121,16 +131,23 @@ class DebuggerScreen(SavingScreen):
     def on_mount(self) -> None:
         self.query_one(NetworkPane).focus()
         self._check_size(self.size.width, self.size.height)
-        self.refresh_view()
+        self.refresh_view(health_later=True)
 
     # -- redrawing ------------------------------------------------------------------
-    def refresh_view(self, fresh: bool = False) -> None:
+    def refresh_view(self, fresh: bool = False, health_later: bool = False) -> None:
         """Build the frame for the session as it is now and hand it down: the
         screen is a function of (session, selection). ``fresh``: build every
-        part anew (new stamps: every line is drawn again)."""
+        part anew (new stamps: every line is drawn again). ``health_later``:
+        the first screen and an edit's are drawn before the health report of
+        the new values is computed (the last one stands meanwhile, the status
+        line says "checking…"); it is computed once that frame is painted."""
         if not self.alive:
             return
         s = self.session
+        if health_later:
+            self.call_after_refresh(self._health_computed)
+        elif s.health_pending:
+            s.health()
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
             # output, of the backward step's neuron). The selection made with
@@ -165,9 +182,62 @@ class DebuggerScreen(SavingScreen):
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
         self.set_class(width < NARROW, "narrow")
 
+    def _health_computed(self) -> None:
+        """The health report of the values on screen, after their frame is
+        painted; then the scan of every sample with them, in the background."""
+        if not self.alive:
+            return
+        if self.session.health_pending:
+            self.session.health()
+            self.refresh_view()
+        self._start_scan()
+
+    # -- the scan of every sample (the Samples view) ------------------------------------
+    def _start_scan(self) -> None:
+        """Scan every sample with the values as they are now, in a worker
+        thread, unless that scan has run or is running; a scan of older
+        values is cancelled."""
+        s = self.session
+        if self._scanning == s.edits_version or (self.scan_state is not None
+                                                 and self.scan_state.version == s.edits_version):
+            return
+        self._scanning = s.edits_version
+        self.workers.cancel_group(self, "scan")
+        self.run_worker(partial(self._scan_rows, s.scan()), name="scan", group="scan", thread=True,
+                        exit_on_error=False)
+
+    def _scan_rows(self, scan: DatasetScan) -> None:
+        """In the worker thread: the scan, its progress posted a few times a second."""
+        worker = get_current_worker()
+        shown = 0.0
+
+        def progress(state: ScanState) -> None:
+            nonlocal shown
+            now = time.monotonic()
+            if state.done or now - shown >= SCAN_PROGRESS_EVERY:
+                shown = now
+                self.post_message(ScanProgress(state))
+
+        scan.run(lambda: worker.is_cancelled, progress)
+
+    @on(ScanProgress)
+    def _scan_progress(self, message: ScanProgress) -> None:
+        message.stop()
+        state = message.state
+        if not self.alive or state.version != self.session.edits_version:
+            return  # a scan of values since edited
+        if state.done:
+            self._scanning = None
+        self.scan_state = state
+        self.refresh_view()
+
     # -- stepping -------------------------------------------------------------------
     def _moved(self) -> None:
         self.refresh_view()
+
+    def after_edit(self) -> None:
+        """After an edit, its undo or redo: the new values at once, their health report after."""
+        self.refresh_view(health_later=True)
 
     def after_save(self) -> None:
         self.refresh_view()
@@ -254,10 +324,10 @@ class DebuggerScreen(SavingScreen):
 
     def action_sample(self, delta: int) -> None:
         s = self.session
-        if len(s.samples) == 1:
+        if s.n_rows == 1:
             self.notify(ONE_SAMPLE)
             return
-        s.set_sample(s.sample_index + delta)
+        s.set_sample(s.row + delta)
         self._moved()
 
     def action_granularity(self) -> None:
@@ -293,9 +363,9 @@ class DebuggerScreen(SavingScreen):
         if place is None:
             self.notify("this row points at no neuron")
             return
-        if place.sample is not None and place.sample != s.sample_index:
+        if place.sample is not None and place.sample != s.row:
             s.set_sample(place.sample)
-            self.notify(f"sample {s.sample_index + 1}/{len(s.samples)} \"{s.sample.name}\"", title="showing")
+            self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
         if place.layer is None:
             s.goto(0)  # an input: where the pass starts
         else:
@@ -372,7 +442,7 @@ class DebuggerScreen(SavingScreen):
             if target.kind != TARGET:  # a label changes no value: nothing for Changes to show
                 self.query_one(TabbedContent).active = "changes"
             self.notify(self._summary(made[-1]), title="edited")
-            self._moved()
+            self.after_edit()
 
         dialog = EditDialog(target.label(), target.describe(s.network), current, shown=as_in_file(current, dtype),
                             non_finite=True, hint=hint, apply=apply)
@@ -395,7 +465,7 @@ class DebuggerScreen(SavingScreen):
             self.notify(f"undone: {edit.target.label()} back to {fmt(edit.new)}")
         else:
             self.notify(f"undone: {edit.describe(self.session.network)}")
-        self._moved()
+        self.after_edit()
 
     def action_redo(self) -> None:
         result = self.session.redo()
@@ -403,7 +473,7 @@ class DebuggerScreen(SavingScreen):
             self.notify("nothing to redo")
             return
         self.notify(f"redone: {self._summary(result)}")
-        self._moved()
+        self.after_edit()
 
     def action_descend(self) -> None:
         """Steps of gradient descent, with the learning rate and how many asked
@@ -424,7 +494,7 @@ class DebuggerScreen(SavingScreen):
                 return
             self.query_one(TabbedContent).active = "changes"
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
-            self._moved()
+            self.after_edit()
 
         dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
                                "W ← W − lr · ∂L/∂W, for the "

@@ -31,7 +31,7 @@ def finding_at(s: Session, section: str, index: int, text: str = "") -> Finding 
     sample's problems), "others" (problems only in other samples) or "notes",
     listed as the Problems part of the frame lists them. A row whose words
     are not the finding's there (the lists moved) is looked for by its words."""
-    report = s.health()
+    report = s.shown_health()
     here = s.sample_index
     if section == "mine":
         listed = [f for f in report.for_sample(here) if f.is_problem]

@@ -66,9 +66,10 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
     version = previous.version + 1 if previous is not None else 1
     old = None if fresh else previous
     epoch = version if old is None else old.epoch
-    report = s.health()
+    report = s.shown_health()
     network = network_frame(s, version, old.network if old else None)
     side = (s.values_version, s.sample_index, len(s.journal), len(s.redo_stack), s.dirty)
+    checked = (*side, s.health_pending)  # Problems shows the report: renewed when it comes
     trace_basis = (s.values_version, s.sample_index, s.plan)
     trace_lines = old.trace.lines if old and old.trace.lines.basis == trace_basis else None
     return Frame(
@@ -84,7 +85,7 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
                          s.cursor + 1, s.cursor),
         changes=old.changes if old and old.changes.basis == side else changes_frame(s, version, side),
         journal=old.journal if old and old.journal.basis == side else journal_frame(s, version, side),
-        problems=old.problems if old and old.problems.basis == side else problems_frame(s, report, version, side),
+        problems=old.problems if old and old.problems.basis == checked else problems_frame(s, report, version, checked),
         code=code_frame(s, old.code if old else None),
     )
 
@@ -98,8 +99,10 @@ def status_pieces(s: Session, name: str, failing_here: int) -> tuple[Piece, ...]
     if s.dirty:
         n = len(s.journal)
         alerts.append((f"● {n} edit{'s' if n != 1 else ''} unsaved", "bold yellow"))
-    if not s.health().ok:
+    if not s.shown_health().ok:
         alerts.append((f"✗ {failing_here} failing here" if failing_here else "✗ problems in other samples", "yellow"))
+    if s.health_pending:
+        alerts.append(("checking…", "dim"))
     alerts += _stop_here(s)
     where = (f"backward {s.back_cursor + 1}/{len(s.backward_steps())}" if s.back_cursor is not None
              else f"step {s.cursor + 1}/{len(s.plan)}")
@@ -111,7 +114,7 @@ def status_pieces(s: Session, name: str, failing_here: int) -> tuple[Piece, ...]
         out.append((f" · {n} breakpoint{'s' if n > 1 else ''}", "red"))
     if s.watches:
         out.append((" · watch " + ", ".join(w.label() for w in s.watches), "magenta"))
-    out += [(f" · sample {s.sample_index + 1}/{len(s.samples)}", ""), (f" \"{s.sample.name}\"", ""),
+    out += [(f" · sample {s.row + 1:,}/{s.n_rows:,}", ""), (f" \"{s.sample.name}\"", ""),
             (f" · per {s.granularity}", "")]
     return tuple(out)
 
@@ -191,7 +194,7 @@ def why_pieces(s: Session) -> tuple[Piece, ...]:
     step = s.step
     if step is None or step.neuron is None or step.layer < 0:
         return ()
-    found = [f for f in s.health().for_neuron(step.layer, step.neuron) if s.sample_index in f.samples]
+    found = [f for f in s.shown_health().for_neuron(step.layer, step.neuron) if s.sample_index in f.samples]
     if not found:
         return ()
     if any(f.is_problem for f in found):

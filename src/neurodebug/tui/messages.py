@@ -5,10 +5,14 @@ building a new frame and handing it down."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from .frame import Selection
+
+if TYPE_CHECKING:
+    from ..engine.scan import ScanState
 
 
 @dataclass
@@ -64,3 +68,10 @@ class OpenEntry(Message):
     section: str
     index: int
     text: str = ""
+
+
+@dataclass
+class ScanProgress(Message):
+    """The scan of every sample (a worker thread) has got further, or ended."""
+
+    state: ScanState

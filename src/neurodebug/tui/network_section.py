@@ -144,8 +144,9 @@ def _names(net: Network) -> _Names:
 def network_frame(s: Session, version: int, old: NetworkFrame | None) -> NetworkFrame:
     net = s.network
     result = s.last_result if s.last_result is not None and s.last_result.sample == s.sample_index else None
-    basis = (s.values_version, s.sample_index, result)
-    if old is not None and old.values.basis[:2] == basis[:2] and old.values.basis[2] is result:
+    basis = (s.values_version, s.sample_index, result, s.health_pending)  # the flags come with the report
+    if old is not None and old.values.basis[:2] == basis[:2] and old.values.basis[2] is result \
+            and old.values.basis[3] == basis[3]:
         values = old.values
     else:
         values = _sample_values(s, version, basis, result)
@@ -171,7 +172,7 @@ def network_frame(s: Session, version: int, old: NetworkFrame | None) -> Network
 
 def _sample_values(s: Session, version: int, basis: tuple, result: EditResult | None) -> SampleValues:
     st = s.sample_trace
-    report = s.health()
+    report = s.shown_health()
 
     def frozen(values: np.ndarray) -> np.ndarray:
         out = np.array(values)  # a copy: the trace changes under an edit, a frame does not

@@ -50,7 +50,7 @@ class SavingScreen(Screen):
 
     def _write(self, target: Path, then: Callable[[], object] | None = None) -> None:
         try:
-            write_json_network(self.session.network, target, overwrite=True)
+            write_json_network(self.session.network_to_save(), target, overwrite=True)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             self.notify(f"could not save {printable(str(target))}: {reason}. Your edits are kept.",
@@ -70,7 +70,7 @@ class SavingScreen(Screen):
         for k in range(1, 1000):
             target = first.with_name(f"{stem}.recovered{'' if k == 1 else f'-{k}'}.json")
             try:
-                return write_json_network(self.session.network, target, overwrite=False)
+                return write_json_network(self.session.network_to_save(), target, overwrite=False)
             except FileExistsError:
                 continue
             except OSError:
