@@ -15,8 +15,9 @@ from neurodebug.engine.findings import EXPLODING, NONFINITE, WRONG_OUTPUT
 from neurodebug.engine.health import check_health
 from neurodebug.engine.kinds import LossKind
 from neurodebug.engine.network import Layer, Network
+from neurodebug.engine.numbers import fmt
 from neurodebug.engine.outputs import NO_CLASS, judge
-from neurodebug.engine.sample_ranking import RankedSamples, SampleRanking, rank_samples
+from neurodebug.engine.sample_ranking import RankedSamples, SampleRanking, _short, rank_samples
 from neurodebug.engine.samples import NO_LABEL, Samples
 from neurodebug.engine.settings import DEFAULT_CONFIG
 from neurodebug.engine.trace import trace_of
@@ -254,7 +255,7 @@ def test_the_wrong_samples_listed_are_the_misclassified_ones() -> None:
     assert not got.wrong_is_problem and got.with_finding == () and got.finding_count == 0
     first = got.wrong[0]
     assert first.label is not None and first.predicted is not None and first.label != first.predicted
-    assert first.text == (f"row {first.row + 1:,}: class {first.predicted} (p {_fmt(first.confidence)}), "
+    assert first.text == (f"row {first.row + 1:,}: class {first.predicted} (p {_short(_given(first.confidence))}), "
                           f"label {first.label}, loss {_fmt(first.loss, 3)}")
     losses = [s.loss for s in got.highest_loss]
     assert losses == sorted(losses, reverse=True)
@@ -262,11 +263,13 @@ def test_the_wrong_samples_listed_are_the_misclassified_ones() -> None:
     assert [s.confidence for s in got.least_confident or ()] == sorted(s.confidence for s in got.least_confident or ())
 
 
-def _fmt(v: float | None, digits: int = 2) -> str:
-    from neurodebug.engine.numbers import fmt
-
+def _given(v: float | None) -> float:
     assert v is not None
-    return fmt(v, digits)
+    return v
+
+
+def _fmt(v: float | None, digits: int = 2) -> str:
+    return fmt(_given(v), digits)
 
 
 def test_a_few_wrong_samples_are_problems_and_findings() -> None:

@@ -209,6 +209,16 @@ def _top(mask: np.ndarray, keys: Sequence[np.ndarray], k: int) -> np.ndarray:
     return idx[order[:k]]
 
 
+def _short(v: float) -> str:
+    """Two significant digits, more where they would round a probability
+    short of 1 up to "1" (0.99667 → '0.997'; '≈1' past six)."""
+    for digits in range(2, 7):
+        text = fmt(v, digits)
+        if v >= 1 or text != "1":
+            return text
+    return "≈1"
+
+
 class SampleRanking:
     """The samples that matter most, gathered a chunk of rows at a time (see
     the module's docstring for what each category holds)."""
@@ -261,10 +271,15 @@ class SampleRanking:
         last = len(layers) - 1
         with quiet():
             for l, (z, a) in enumerate(layers):
-                bad = conditions.nonfinite(z, a).any(axis=1)
-                bad_at = np.where((bad_at < 0) & bad, l, bad_at)
+                # finite sums: no NaN or ±∞ (no mask made); else look closer
+                if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
+                    bad = conditions.nonfinite(z, a).any(axis=1)
+                    bad_at = np.where((bad_at < 0) & bad, l, bad_at)
                 if l == last and net.layers[l].activation == "linear":
                     continue  # a linear output may be large by design: a note, not a problem
+                if not (np.nanmax(z, initial=-np.inf) > settings.exploding_z
+                        or np.nanmin(z, initial=np.inf) < -settings.exploding_z):
+                    continue  # no |z| past the limit (NaN aside): nothing explodes
                 size = np.where(conditions.exploding(z, settings), np.abs(z), 0.0).max(axis=1, initial=0.0)
                 more = size > big
                 big, big_at = np.where(more, size, big), np.where(more, l, big_at)
@@ -352,7 +367,7 @@ class SampleRanking:
             finding = ""
         parts = []
         if predicted is not None:
-            parts.append(f"class {predicted}" + (f" ({self.confidence} {fmt(confidence, 2)})"
+            parts.append(f"class {predicted}" + (f" ({self.confidence} {_short(confidence)})"
                                                    if confidence is not None else ""))
         elif outputs.shape[1] == 1:
             parts.append(f"output {fmt(outputs[i, 0], 4)}")
