@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_helpers import make_app
+from tui_helpers import make_app, press, settle
 
 BATCHNORM = Path(__file__).parent / "fixtures" / "batchnorm_demo.json"
 
@@ -60,3 +60,21 @@ CASES_80x24 = {
 def test_main_screen_at_80x24(case, snap_compare):
     network, keys = CASES_80x24[case]
     assert snap_compare(make_app(network), press=keys, terminal_size=(80, 24))
+
+
+# The Samples view once its scan is done (settle waits for the scan's worker).
+CASES_SAMPLES = {
+    "coffee_samples": ("coffee_roasting.json", (120, 40)),
+    "lab_samples_80x24": ("coffee_lab.json", (80, 24)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES_SAMPLES))
+def test_samples_view(case, snap_compare):
+    network, size = CASES_SAMPLES[case]
+
+    async def samples(pilot) -> None:
+        await settle(pilot)
+        await press(pilot, "6")
+
+    assert snap_compare(make_app(network), run_before=samples, terminal_size=size)

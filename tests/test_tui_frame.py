@@ -136,7 +136,7 @@ async def test_panes_draw_from_the_frame_not_the_session():
         await press(pilot, "n")
         screen = app.screen
         panes = list(screen.query(LineList))
-        assert len(panes) == 8  # Network, Operation, Arrays and the five views
+        assert len(panes) == 9  # Network, Operation, Arrays and the six views
         for pane in panes:
             assert not hasattr(pane, "session"), pane.id
             assert pane.frame is screen.frame, pane.id

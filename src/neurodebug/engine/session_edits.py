@@ -79,6 +79,13 @@ class Editing:
             return layer.b, (t.neuron,)
         return layer.W, (t.index, t.neuron)
 
+    def check_editable(self, target: Target) -> None:
+        """Raise EditError when ``target`` cannot be edited in this session: a
+        sample's inputs and label, when the samples are rows read one at a time."""
+        if target.kind in (TargetKind.INPUT, TargetKind.TARGET) and self.rows is not None:
+            raise EditError(f"{target.label()}: the samples are rows of {self.rows.name}, read one at a time "
+                            f"({len(self.rows):,} rows): they are not edited here; weights, biases and norms are")
+
     def edit(self, target: Target, value: float) -> EditResult:
         """Set one number and recompute from its layer on."""
         value = float(value)
@@ -90,10 +97,8 @@ class Editing:
         why = norm.check_value(target.param, value) if norm is not None else None
         if why is not None:
             raise EditError(f"{target.label()}: {why}")
+        self.check_editable(target)
         per_sample = target.kind in (TargetKind.INPUT, TargetKind.TARGET)
-        if per_sample and self.rows is not None:
-            raise EditError(f"{target.label()}: the samples are rows of {self.rows.name}, read one at a time "
-                            f"({len(self.rows):,} rows): they are not edited here; weights, biases and norms are")
         result = self._apply(Edit(target, old, value, self.sample_index if per_sample else -1))
         self.journal.append(result.edit)
         self.redo_stack.clear()

@@ -47,6 +47,7 @@ from .widgets.keybar import KeyBar
 from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
+from .widgets.samples_view import SamplesView
 from .widgets.trace_pane import TracePane
 from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
@@ -56,8 +57,9 @@ if TYPE_CHECKING:
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 SCAN_PROGRESS_EVERY = 0.25  # seconds between the scan's progress reports (and the Samples view's redraws)
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
-TABS = ("trace", "changes", "journal", "problems", "code")
-ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view"}  # views whose rows point somewhere
+TABS = ("trace", "changes", "journal", "problems", "code", "samples")
+ROW_VIEWS = {"changes": "#changes-view", "problems": "#problems-view",  # views whose rows point somewhere
+             "samples": "#samples-view"}
 END_OF_PASS = "end of the pass: g goes back to the start"
 END_OF_BACKWARD = "end of the backward pass: p steps back, g goes to the start"
 START_OF_PASS = "start of the pass: n steps forward"
@@ -125,6 +127,8 @@ class DebuggerScreen(SavingScreen):
                             yield ProblemsView(id="problems-view")
                         with TabPane("Code", id="code"):
                             yield CodeView(id="code-view")
+                        with TabPane("Samples", id="samples"):
+                            yield SamplesView(id="samples-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
 
@@ -161,7 +165,8 @@ class DebuggerScreen(SavingScreen):
                                                          lambda l: _norm_params(s.network.layers[l]))
         name = printable(self.path.name) if self.path else None
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
-                                         selection_request=self._selection_request, fresh=fresh)
+                                         selection_request=self._selection_request, fresh=fresh,
+                                         scan=self.scan_state)
         self._draw_status(self.size.width)
         for pane in self.query(LineList):
             pane.show(frame)
@@ -359,6 +364,9 @@ class DebuggerScreen(SavingScreen):
         if not self.alive or self.frame is None:
             return
         s = self.session
+        if message.view == "samples" and message.section == "sample":
+            self._show_sample(message.index)
+            return
         place = place_of(s, self.frame, message.view, message.section, message.index, message.text)
         if place is None:
             self.notify("this row points at no neuron")
@@ -370,6 +378,14 @@ class DebuggerScreen(SavingScreen):
             s.goto(0)  # an input: where the pass starts
         else:
             self._go(place.layer, place.neuron, finish=True)
+        self._moved()
+
+    def _show_sample(self, row: int) -> None:
+        """A row of Samples: that sample, at the end of its forward pass (its outputs, what made it listed)."""
+        s = self.session
+        s.set_sample(row)
+        s.goto(len(s.plan) - 1)
+        self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
         self._moved()
 
     @on(PickSample)
@@ -414,6 +430,7 @@ class DebuggerScreen(SavingScreen):
     def _edit(self, target: Target) -> None:
         s = self.session
         try:
+            s.check_editable(target)
             current = s.value_of(target)
         except EditError as exc:
             self.notify(str(exc), severity="error")

@@ -48,13 +48,20 @@ def finding_at(s: Session, section: str, index: int, text: str = "") -> Finding 
 
 
 def place_of(s: Session, frame: Frame, view: str, section: str, index: int, text: str = "") -> Place | None:
-    """Where row ``index`` of ``section`` of ``view`` ("problems", "changes") points."""
+    """Where row ``index`` of ``section`` of ``view`` ("problems", "changes",
+    "samples": a problem over every row) points; ``Place.sample`` is a row
+    of the whole dataset (``Session.row``)."""
     if view == "problems":
         f = finding_at(s, section, index, text)
         if f is None:
             return None
         # a finding that does not hold in this sample is shown in its worst one
         return Place(f.layer, f.neuron, None if s.sample_index in f.samples else f.row)
+    if view == "samples":  # a problem over every row of a dataset: its neuron, in its worst row
+        found = frame.samples.findings
+        if section != "problem" or not 0 <= index < len(found):
+            return None
+        return Place(found[index].layer, found[index].neuron, found[index].row)
     r = s.last_result
     if view != "changes" or r is None:
         return None

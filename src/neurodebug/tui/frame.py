@@ -22,6 +22,7 @@ Textual or Rich (styles are Rich style names).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..engine import ACTIVATE, DOT, NORM, Session
 from ..engine.explanation import Explanation
@@ -32,9 +33,12 @@ from .arrays_section import ArrayRow, ArraysFrame, MatrixFrame, Selection, Vecto
 from .fit import fit_pieces
 from .network_section import NetworkFrame, network_frame
 from .sections import (
-    ChangesFrame, CodeFrame, JournalFrame, OperationFrame, Piece, ProblemsFrame, TraceFrame, TraceLines,
-    changes_frame, code_frame, journal_frame, operation_frame, problems_frame,
+    ChangesFrame, CodeFrame, JournalFrame, OperationFrame, Piece, ProblemsFrame, SamplesPart, TraceFrame,
+    TraceLines, changes_frame, code_frame, journal_frame, operation_frame, problems_frame, samples_part,
 )
+
+if TYPE_CHECKING:
+    from ..engine.scan import ScanState
 
 __all__ = ["ArrayRow", "ArraysFrame", "Frame", "MatrixFrame", "Selection", "VectorRow", "build_frame",
            "fit_status", "status_pieces", "summary_lines", "why_lines", "why_pieces"]
@@ -56,12 +60,15 @@ class Frame:
     journal: JournalFrame
     problems: ProblemsFrame
     code: CodeFrame
+    samples: SamplesPart  # the scan of every sample: the samples that matter most
 
 
 def build_frame(session: Session, selection: Selection, previous: Frame | None = None, *,
-                name: str | None = None, selection_request: int = 0, fresh: bool = False) -> Frame:
+                name: str | None = None, selection_request: int = 0, fresh: bool = False,
+                scan: ScanState | None = None) -> Frame:
     """What the panes show now. Parts whose inputs are unchanged since
-    ``previous`` are carried over (with their stamps) unless ``fresh``."""
+    ``previous`` are carried over (with their stamps) unless ``fresh``.
+    ``scan``: how far the scan of every sample has got (None: not begun)."""
     s = session
     version = previous.version + 1 if previous is not None else 1
     old = None if fresh else previous
@@ -87,6 +94,7 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
         journal=old.journal if old and old.journal.basis == side else journal_frame(s, version, side),
         problems=old.problems if old and old.problems.basis == checked else problems_frame(s, report, version, checked),
         code=code_frame(s, old.code if old else None),
+        samples=old.samples if old and scan is not None and old.samples.basis is scan else samples_part(scan, s.n_rows),
     )
 
 

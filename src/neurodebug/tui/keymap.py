@@ -46,11 +46,15 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("x", "explain", "Explain", show=False, id="explain",
             tooltip="explain the current neuron: its terms, the dominant one, why it fails"),
     Binding("1", "tab('trace')", "Trace", show=False, id="view.trace",
-            tooltip="show Trace, Changes, Journal, Problems or Code (Changes and Problems take ↑/↓ and Enter)"),
+            tooltip="show Trace, Changes, Journal, Problems, Code or Samples (Changes, Problems and Samples "
+                    "take ↑/↓ and Enter)"),
     Binding("2", "tab('changes')", "Changes", show=False, id="view.changes"),
     Binding("3", "tab('journal')", "Journal", show=False, id="view.journal"),
     Binding("4", "tab('problems')", "Problems", show=False, id="view.problems"),
     Binding("5", "tab('code')", "Code", show=False, id="view.code"),
+    Binding("6", "tab('samples')", "Samples", show=False, id="view.samples",
+            tooltip="the samples that matter most: wrong, least confident, highest loss, with a finding "
+                    "(a background scan of every sample; Enter shows one)"),
     Binding("a", "show_arrays", "Arrays", show=False, id="arrays", tooltip="show and focus the Arrays pane"),
     Binding("tab", "app.focus_next", "Next pane", show=False, id="focus.next",
             tooltip="move focus: Network → Arrays → the views → Operation (shift+tab: back)"),
@@ -80,7 +84,7 @@ APP_BINDINGS: list[BindingType] = [
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit.ctrl_q"),
     Binding("ctrl+c", "quit", "Quit", show=False, id="quit.ctrl_c"),
     Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True, id="palette",
-            tooltip="command palette: go to a layer or neuron (L2.N5), pick a sample"),
+            tooltip="command palette: go to a layer or neuron (L2.N5), pick a sample (by its name or number)"),
 ]
 
 # Where each key's line goes: (scope, action) as the bindings name them,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,12 +17,16 @@ from ..engine import ACTIVATE, DOT, NORM, PER_LAYER, Plan, SampleTrace, Session
 from ..engine.code import CodeView, code_view
 from ..engine.curves import Curve, activation_curve, rank_terms
 from ..engine.edits import ValueChange
-from ..engine.findings import HealthReport
+from ..engine.findings import Finding, HealthReport
 from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
 from ..engine.report_text import gradient_lines
 from ..engine.settings import Settings
 from .check_section import backward_check
+
+if TYPE_CHECKING:
+    from ..engine.sample_ranking import RankedSamples
+    from ..engine.scan import ScanState
 
 Piece = tuple[str, str]  # (text, Rich style name; "" for none)
 TERMS = 12  # products w_i·x_i listed, largest first
@@ -268,6 +273,42 @@ def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple)
         tuple(f.message for f in notes[: MAX_PROBLEMS // 2]), len(notes),
         () if report.gradients is None else tuple(gradient_lines(report.gradients, s.trace)),
     )
+
+
+# -- the Samples view ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class SamplesPart:
+    """What the Samples view shows: the ranking so far (None: none yet), the
+    rows scanned of ``total`` (None: not known yet), whether the scan still
+    runs, and a note (why there is no scan, an error reading the table). A
+    dataset read a row at a time also gets its health report over every row,
+    once scanned: ``summary`` and the problems (``problems``, the findings
+    behind them in ``findings``, the first MAX_PROBLEMS)."""
+
+    ranking: RankedSamples | None
+    scanned: int = 0
+    total: int | None = None
+    running: bool = False
+    note: str = ""
+    summary: str = ""
+    problems: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    problems_count: int = 0
+    basis: object = None  # the scan state it was made of: a frame carries the part over while that stays
+
+
+def samples_part(state: ScanState | None, total: int) -> SamplesPart:
+    """The Samples view's part of the frame, from the scan as far as it has got."""
+    if state is None:
+        return SamplesPart(None, 0, total, running=True)
+    note = f"the scan stopped at row {state.scanned + 1:,}: {state.error}" if state.error else ""
+    report = state.report
+    if report is None:
+        return SamplesPart(state.ranking, state.scanned, state.total, not state.done, note, basis=state)
+    problems = report.problems[:MAX_PROBLEMS]
+    return SamplesPart(state.ranking, state.scanned, state.total, not state.done, note,
+                       f"over every row: {report.summary()}", tuple(f.message for f in problems), problems,
+                       len(report.problems), basis=state)
 
 
 # -- the Code view -------------------------------------------------------------------------------

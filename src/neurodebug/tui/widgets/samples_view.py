@@ -12,7 +12,6 @@ sample listed in two categories is two rows of the cursor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,23 +19,11 @@ from rich.text import Text
 from ...engine.numbers import fmt
 from ...engine.sample_ranking import RankedSample, RankedSamples
 from ..messages import OpenEntry
+from ..sections import SamplesPart
 from .views import EntryView, entry
 
 if TYPE_CHECKING:
     from ..frame import Frame
-
-
-@dataclass(frozen=True)
-class SamplesPart:
-    """What the Samples view shows: the ranking so far (None: none yet), the
-    rows scanned of ``total`` (None: not known yet), whether the scan still
-    runs, and a note (why there is no scan, an error reading the table)."""
-
-    ranking: RankedSamples | None
-    scanned: int = 0
-    total: int | None = None
-    running: bool = False
-    note: str = ""
 
 
 NO_SCAN = SamplesPart(None)  # before the Frame has a samples part: one object, drawn once
@@ -86,6 +73,8 @@ class SamplesView(EntryView):
         return part
 
     def entry_text(self, section: str, index: int) -> str:
+        if section == "problem":
+            return self._part().problems[index]
         ranking = self._part().ranking
         if ranking is None:
             raise KeyError(section)
@@ -101,8 +90,10 @@ class SamplesView(EntryView):
             return
         self._settle_cursor()
         if self._cursor is not None:
-            _, row = self._cursor
-            self.post_message(OpenEntry(self.VIEW, "sample", row, self._text_of(self._cursor)))
+            section, index = self._cursor
+            # a problem over every row goes to its neuron in its worst row; a sample, to that sample
+            self.post_message(OpenEntry(self.VIEW, "problem" if section == "problem" else "sample", index,
+                                        self._text_of(self._cursor)))
 
     def render_text(self, frame: Frame, width: int) -> Text:
         part = self.part(frame)
@@ -114,6 +105,12 @@ class SamplesView(EntryView):
             out.append(progress + "\n", "yellow")
         if part.note:
             out.append(part.note + "\n", "dim")
+        if part.summary:
+            out.append(f"\n{part.summary}\n", "bold green" if not part.problems_count else "bold yellow")
+            for k, message in enumerate(part.problems):
+                out.append(f"  ✗ {message}\n", entry("problem", k))
+            if part.problems_count > len(part.problems):
+                out.append(f"  … and {part.problems_count - len(part.problems):,} more (neurodebug check)\n", "dim")
         r = part.ranking
         if r is None:
             if not part.running:
