@@ -133,3 +133,22 @@ async def test_a_label_edit_is_refused_before_any_dialog_and_changes_nothing(row
         assert isinstance(app.screen, DebuggerScreen)  # no edit dialog
         assert any("they are not edited here" in n.message for n in app._notifications)
         assert s.sample.label == label and not s.journal
+
+
+async def test_a_row_the_file_cannot_give_is_said_and_the_shown_one_stays(tmp_path: Path) -> None:
+    x = np.random.default_rng(4).normal(0, 1, (ROWS, 4)).astype(np.float32)
+    x[ROWS - 1, 2] = np.nan  # the last row; the scan meets it at its end
+    path = tmp_path / "bad.npy"
+    np.save(path, x)
+    app = _app(path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen = _screen(app)
+        state = screen.scan_state
+        assert state is not None and state.done and state.error is not None and "sample 20000" in state.error
+        await press(pilot, "[")  # row 20,000: NaN
+        s = screen.session
+        assert s.row == 0 and s.sample.name == "row 1"
+        assert any("sample 20000, input 3" in n.message for n in app._notifications)
+        await press(pilot, "6")
+        assert "the scan stopped after 16,384 rows" in screen_text(app)

@@ -33,7 +33,7 @@ from ..engine.kinds import BackKind, FindingKind
 from ..engine.numbers import fmt
 from ..engine.refs import NeuronRef
 from ..engine.sample_targets import sample_target
-from ..io.errors import printable
+from ..io.errors import NetworkFileError, printable
 from .commands import JumpCommands
 from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
 from .entries import place_of
@@ -332,8 +332,8 @@ class DebuggerScreen(SavingScreen):
         if s.n_rows == 1:
             self.notify(ONE_SAMPLE)
             return
-        s.set_sample(s.row + delta)
-        self._moved()
+        if self._show_row(s.row + delta):
+            self._moved()
 
     def action_granularity(self) -> None:
         self.session.toggle_granularity()
@@ -372,7 +372,8 @@ class DebuggerScreen(SavingScreen):
             self.notify("this row points at no neuron")
             return
         if place.sample is not None and place.sample != s.row:
-            s.set_sample(place.sample)
+            if not self._show_row(place.sample):
+                return
             self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
         if place.layer is None:
             s.goto(0)  # an input: where the pass starts
@@ -383,16 +384,27 @@ class DebuggerScreen(SavingScreen):
     def _show_sample(self, row: int) -> None:
         """A row of Samples: that sample, at the end of its forward pass (its outputs, what made it listed)."""
         s = self.session
-        s.set_sample(row)
+        if not self._show_row(row):
+            return
         s.goto(len(s.plan) - 1)
         self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
         self._moved()
 
     @on(PickSample)
     def _pick_sample(self, message: PickSample) -> None:
-        if self.alive:
-            self.session.set_sample(message.index)
+        if self.alive and self._show_row(message.index):
             self._moved()
+
+    def _show_row(self, row: int) -> bool:
+        """Show sample ``row``; False, with why, when the file cannot give it
+        (a dataset read a row at a time: NaN in it, the file cut short): the
+        sample shown stays."""
+        try:
+            self.session.set_sample(row)
+        except NetworkFileError as exc:
+            self.notify(str(exc), title=f"sample {row + 1:,} not shown", severity="error", timeout=10)
+            return False
+        return True
 
     @on(SelectionChanged)
     def _selection_changed(self, message: SelectionChanged) -> None:

@@ -301,7 +301,7 @@ def samples_part(state: ScanState | None, total: int) -> SamplesPart:
     """The Samples view's part of the frame, from the scan as far as it has got."""
     if state is None:
         return SamplesPart(None, 0, total, running=True)
-    note = f"the scan stopped at row {state.scanned + 1:,}: {state.error}" if state.error else ""
+    note = f"the scan stopped after {state.scanned:,} rows: {state.error}" if state.error else ""
     report = state.report
     if report is None:
         return SamplesPart(state.ranking, state.scanned, state.total, not state.done, note, basis=state)
