@@ -29,6 +29,7 @@ from .io.files import allow_reads
 
 if TYPE_CHECKING:
     from .engine.rows import RowSource
+    from .io.inputs import InputTable
     from .engine.health import Explanation, Finding, HealthReport
     from .engine.trace import Trace
 
@@ -57,6 +58,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--input", metavar="X1,X2,…", help="one input, comma-separated (e.g. 200,17)")
     g.add_argument("--sample", metavar="NAME", help="a sample of the file, by name or 1-based number")
     p.add_argument("--inputs", metavar="FILE", help="samples from a .csv (header row; optional label column) or .npy file")
+    p.add_argument("--labels", metavar="FILE", help="one class per --inputs row: a 1-D .npy of class indices (-1: no label)")
     p.add_argument("--per-layer", action="store_true", help="step whole layers instead of single neurons")
     p.add_argument("--loss", choices=("bce", "ce", "mse"),
                    help="the loss of the backward pass past the output (default: from the output activation: "
@@ -94,6 +96,16 @@ def parse_input(text: str, net: Network) -> np.ndarray:
     return np.array(values)
 
 
+def _whole_inputs(path: str, net: Network, labels: str | None) -> InputTable:
+    """--inputs FILE read whole, with --labels FILE's classes in place of its own."""
+    from .io.inputs import load_inputs, read_labels
+
+    table = load_inputs(path, net)
+    if labels:
+        table = replace(table, samples=table.samples.labelled(read_labels(labels, net, len(table.samples))))
+    return table
+
+
 def _choose_row(rows: RowSource, name: str) -> int:
     """--sample N (1-based) or "row N" of a dataset read a row at a time."""
     digits = name.removeprefix("row ").replace(",", "")
@@ -123,21 +135,20 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 
     net = load_network(path, getattr(args, "activations", None))
     rows: RowSource | None = None
+    labels = getattr(args, "labels", None)
+    if labels and not getattr(args, "inputs", None):
+        raise UsageError("--labels goes with --inputs FILE: one class per row of it")
     if getattr(args, "inputs", None):
         if windowed:
             from .io.input_rows import open_rows
 
-            rows, table = open_rows(args.inputs, net)
+            rows, table = open_rows(args.inputs, net, labels)
             if traced_whole(net, len(rows)) and table is None:
-                from .io.inputs import load_inputs
-
-                table = load_inputs(args.inputs, net)
+                table = _whole_inputs(args.inputs, net, labels)
             if traced_whole(net, len(rows)):
                 rows = None
         else:
-            from .io.inputs import load_inputs
-
-            table = load_inputs(args.inputs, net)
+            table = _whole_inputs(args.inputs, net, labels)
         if table is not None:
             if rows is None:
                 net.samples = table.samples
@@ -302,7 +313,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         # Read and checked a chunk of rows at a time: memory does not grow with the rows.
         from .streamed_check import check_file
 
-        checked = check_file(net, args.inputs, settings, lambda part: _check_loss(part, args.loss), sys.stderr)
+        checked = check_file(net, args.inputs, settings, lambda part: _check_loss(part, args.loss), sys.stderr,
+                             labels=args.labels)
         report, rows = checked.report, checked.rows
         trace, explainer = checked.trace, checked.explain
     else:
@@ -415,6 +427,8 @@ def cmd_debug(args: argparse.Namespace) -> int:
     from .tui.app import NeurodebugApp
 
     check_readable(path)  # a missing file fails here, before the screen changes
+    if args.labels and not args.inputs:
+        raise UsageError("--labels goes with --inputs FILE: one class per row of it")
     code = None
     if args.verify:
         if not (args.timeout > 0 and math.isfinite(args.timeout)):
@@ -504,6 +518,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     given = c.add_mutually_exclusive_group()
     given.add_argument("--inputs", metavar="FILE", help="check on these samples (.csv or .npy) instead of the file's")
     given.add_argument("--input", metavar="X1,X2,…", help="check on this one input, comma-separated (e.g. -0.47,0.42)")
+    c.add_argument("--labels", metavar="FILE", help="one class per --inputs row: a 1-D .npy of class indices (-1: no label)")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--saturation-slope", type=float, metavar="S",
                    help="saturated where the slope g′(z) < S (default 1e-4: |z| > 9.21 for sigmoid, 5.30 for tanh)")

@@ -27,6 +27,8 @@ from .engine.settings import Settings
 from .engine.streaming import StreamingCheck, input_spread
 from .engine.trace import Trace, trace_of
 from .io.input_chunks import CHUNK_ROWS, InputChunks, input_chunks
+from .io.input_rows import with_labels
+from .io.inputs import read_labels
 
 __all__ = ["StreamedCheck", "check_file"]
 
@@ -57,17 +59,20 @@ def _progress(chunks: InputChunks, out: TextIO | None) -> Iterator[Samples]:
 
 def check_file(net: Network, path: str | Path, settings: Settings,
                check_loss: Callable[[Network], LossKind | None], progress: TextIO | None = None,
-               rows: int = CHUNK_ROWS) -> StreamedCheck:
+               rows: int = CHUNK_ROWS, labels: str | Path | None = None) -> StreamedCheck:
     """The health check of ``net`` over the samples of ``path``; ``check_loss``
     refuses a --loss the samples' targets do not fit (each chunk's);
-    ``progress``: where to draw the rows read (None: nowhere). ``net.samples``
+    ``progress``: where to draw the rows read (None: nowhere); ``labels``: a
+    .npy of one class per row, in place of the file's own. ``net.samples``
     ends as the samples kept (see ``StreamedCheck.trace``)."""
     chunks = input_chunks(path, net, rows)
+    classes = None if labels is None else read_labels(labels, net, chunks.total)
     check: StreamingCheck | None = None
     first: Samples | None = None
     count = 0
     loss: LossKind | None = None
-    for chunk in _progress(chunks, progress if progress is not None and progress.isatty() else None):
+    shown = progress if progress is not None and progress.isatty() else None
+    for chunk in with_labels(_progress(chunks, shown), classes, labels):
         loss = check_loss(replace(net, samples=chunk))
         if check is None:
             check, first = StreamingCheck(net, settings, loss), chunk
@@ -76,7 +81,7 @@ def check_file(net: Network, path: str | Path, settings: Settings,
     assert check is not None and first is not None  # input_chunks refuses a file without rows
     report = check.report()
     if count == 1:
-        net.samples = first
+        net.samples = first  # (with its labels)
         session = Session(net, settings=settings, loss=loss)
 
         def explain_one(f: Finding) -> Explanation:

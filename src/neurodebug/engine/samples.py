@@ -189,6 +189,11 @@ class Samples(Sequence[Sample]):
         return Samples(self._x[rows], None if self._labels is None else self._labels[rows],
                        None if self._expected is None else self._expected[rows], names)
 
+    def labelled(self, labels: np.ndarray) -> Samples:
+        """These samples with ``labels`` (one class per row, NO_LABEL: none)
+        instead of their own; the names, inputs and expected vectors kept."""
+        return Samples(self._x, labels, self._expected, self._names.given, self._names._prefix)
+
     def index_of(self, name: str) -> int:
         for i, own in enumerate(self._names):
             if own == name:

@@ -50,6 +50,31 @@ def read_inputs(path: str | os.PathLike[str], net: Network) -> Samples:
     return load_inputs(path, net).samples
 
 
+def read_labels(path: str | os.PathLike[str], net: Network, rows: int | None) -> np.ndarray:
+    """--labels FILE: one class index per input row, a 1-D ``.npy`` of
+    integers (or of floats that are whole numbers; −1: no label), checked
+    against the network's classes and the number of rows (None: not known
+    yet, checked as the rows are read: ``input_rows.with_labels``)."""
+    p = check_readable(path)
+    if is_pipe(p) or file_kind(p) != "npy":
+        raise NetworkFileError(p, "", "labels must be a .npy array of class indices, one per input row")
+    arr = numpy_load(p, "labels")
+    if not isinstance(arr, np.ndarray) or arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        shape = "×".join(map(str, getattr(arr, "shape", ()))) or "a scalar"
+        raise NetworkFileError(p, "", f"expected a 1-D array of class indices, got {shape} "
+                               f"of {getattr(arr, 'dtype', type(arr).__name__)}")
+    if rows is not None and arr.shape[0] != rows:
+        raise NetworkFileError(p, "", f"{arr.shape[0]:,} labels for {rows:,} input rows: one per row")
+    n_classes = 2 if net.n_outputs == 1 else net.n_outputs
+    with np.errstate(invalid="ignore"):
+        bad = ~((arr == NO_LABEL) | ((arr >= 0) & (arr < n_classes) & (arr == np.floor(arr))))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise NetworkFileError(p, f"label {k + 1}", f"{arr[k]:g} is no class: expected 0..{n_classes - 1} "
+                               f"(or {NO_LABEL}: no label)")
+    return arr.astype(np.int64)
+
+
 def file_kind(p: Path) -> str:
     """"npy" or "csv": what an inputs file on disk holds, by its name or its
     first bytes; an archive (.npz) is refused."""
