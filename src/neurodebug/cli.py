@@ -19,8 +19,6 @@ from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
 from .engine.kinds import LossKind
 from .engine.numbers import fmt, json_value
-from .engine.trace_text import trace_text
-from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
@@ -140,6 +138,9 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 
 # -- trace ---------------------------------------------------------------------
 def cmd_trace(args: argparse.Namespace) -> int:
+    from .engine.serialize import trace_to_dict
+    from .engine.trace_text import trace_text
+
     session = open_session(args, Path(args.network))
     if args.gradcheck and not args.backward:
         raise UsageError("--gradcheck goes with --backward (the gradients it checks)")
@@ -258,6 +259,7 @@ def _explain_finding(session: Session, finding: Finding) -> Explanation:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the file, then run the health checks: exit 1 on findings, 0 on none."""
     from .engine.health import report_lines, worst_findings
+    from .engine.serialize import check_to_dict
 
     settings = _check_settings(args)
     net = load_network(args.network, args.activations)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,14 +25,16 @@ from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
 from .backward_steps import BackStep
-from .gradcheck import NeuronCheck
 from .session_backward import BackwardPass, StopReason
 from .session_edits import Editing
-from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
 from .health import check_health
 from .watch import Watch, first_firing
+
+if TYPE_CHECKING:  # annotations only: verify and the gradient check load them when used
+    from .diagnosis import VerifyReport
+    from .gradcheck import NeuronCheck
 
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed

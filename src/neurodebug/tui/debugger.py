@@ -22,7 +22,6 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..engine import EditError, Layer, Session
-from ..engine.descent import MAX_STEPS
 from ..engine.edits import INPUT, TARGET, Edit, Target
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import BackKind, FindingKind
@@ -425,6 +424,8 @@ class DebuggerScreen(SavingScreen):
             self.query_one(TabbedContent).active = "changes"
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
             self._moved()
+
+        from ..engine.descent import MAX_STEPS
 
         dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
                                "W ← W − lr · ∂L/∂W, for the "
