@@ -270,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     t = perf_counter()
-    import neurodebug.cli  # noqa: F401  (numpy, the engine, the readers)
-    import neurodebug.tui.app  # noqa: F401  (Textual, Rich)
+    import neurodebug.cli  # numpy, the engine, the readers
+
+    neurodebug.cli.import_app()  # Textual, Rich and the screen, as cli.cmd_debug imports them
 
     import_s = perf_counter() - t
     run = Run(args.network, args.presses, args.profile)

@@ -109,7 +109,7 @@ def test_the_package_loads_its_public_names_when_first_used() -> None:
 
 
 def test_the_debugger_imports_only_what_its_first_screen_needs() -> None:
-    loaded = every_module_loaded_by("import neurodebug.cli, neurodebug.tui.app")
+    loaded = every_module_loaded_by("import neurodebug.cli; neurodebug.cli.import_app()")
     assert {"neurodebug.tui.debugger", "neurodebug.engine.session", "neurodebug.io.json_format"} <= loaded
     assert sorted(loaded & set(NOT_AT_LAUNCH)) == []
 
@@ -126,6 +126,22 @@ def test_the_public_names_are_the_modules_own() -> None:
     assert set(neurodebug.__all__) <= set(dir(neurodebug))
     with pytest.raises(AttributeError, match="no attribute 'Netwrok'"):
         neurodebug.Netwrok  # noqa: B018
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_the_app_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    import gc
+
+    from neurodebug.cli import import_app
+    from neurodebug.tui.app import NeurodebugApp
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert import_app() is NeurodebugApp
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 # -- no import cycles ---------------------------------------------------------------------

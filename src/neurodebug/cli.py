@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import re
@@ -27,6 +28,7 @@ from .io.files import allow_reads
 if TYPE_CHECKING:
     from .engine.health import Explanation, Finding, HealthReport
     from .engine.trace import Trace
+    from .tui.app import NeurodebugApp
 
 COMMANDS = ("trace", "check", "convert", "export", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
@@ -367,6 +369,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # -- the debugger ----------------------------------------------------------------
+def import_app() -> type[NeurodebugApp]:
+    """The Textual app, imported with the garbage collector paused: Textual,
+    Rich and the screen make objects by the hundred thousand and no garbage,
+    and a full collection in the middle would scan them all (see
+    ``NeurodebugApp``'s ``freeze_gc``, which keeps it paused until the
+    debugger is on screen)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from .tui.app import NeurodebugApp
+    finally:
+        if enabled:
+            gc.enable()
+    return NeurodebugApp
+
+
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
     # The bundled sample lives inside the installed package: its edited copy
@@ -379,8 +397,8 @@ def cmd_debug(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--break-on: {exc}") from None
     from .io.files import check_readable
-    from .tui.app import NeurodebugApp
 
+    app_class = import_app()
     check_readable(path)  # a missing file fails here, before the screen changes
     code = None
     if args.verify:
@@ -402,8 +420,9 @@ def cmd_debug(args: argparse.Namespace) -> int:
                 raise NetworkFileError(None, "", str(exc)) from None
         return session
 
-    app = NeurodebugApp(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
+    app = app_class(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
     app.run()
+    gc.enable()  # paused by freeze_gc until the debugger was on screen; an app that ended sooner leaves it paused
     crash = getattr(app, "_exception", None)
     if crash is not None and app.error is None:
         # Textual printed the traceback above; say plainly that this was a crash.

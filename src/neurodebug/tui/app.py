@@ -67,8 +67,12 @@ class NeurodebugApp(App[int]):
         (the network, the plan, the widgets) out of the garbage collector's
         reach with ``gc.freeze()``, so that a full collection scans only what
         later steps allocate instead of pausing a keypress for tens of
-        milliseconds on a big network. Meant for the command line, where the
-        app is the process; tests that run many apps leave it off.
+        milliseconds on a big network. Until then the collector is paused:
+        the launch makes objects by the hundred thousand (the widgets, the
+        parsed file, the first frame) and next to no garbage, and each full
+        collection would stop it to scan them all (0.1 s on a big network);
+        what the imports made is frozen at once. Meant for the command line,
+        where the app is the process; tests that run many apps leave it off.
 
         ``save_dir``: where edited copies are saved; None means beside the
         original (the command line passes the current directory for the
@@ -91,6 +95,9 @@ class NeurodebugApp(App[int]):
         self.recovered: Path | None = None  # where terminal_closed wrote unsaved edits
         self.stopped = False  # asked to stop by a signal (SIGTERM)
         self.debugger: DebuggerScreen | None = None
+        if freeze_gc:
+            gc.freeze()
+            gc.disable()  # until _settle (or _failed)
 
     def on_mount(self) -> None:
         if self.catch_hangup:
@@ -186,8 +193,11 @@ class NeurodebugApp(App[int]):
         if self.freeze_gc:
             gc.collect()
             gc.freeze()
+            gc.enable()
 
     def _failed(self, message: str, exc: BaseException | None = None) -> None:
         self.error = message
         self.failure = exc
+        if self.freeze_gc:
+            gc.enable()
         self.exit(return_code=2)
