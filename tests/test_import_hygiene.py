@@ -143,7 +143,9 @@ def test_importing_the_app_leaves_the_collector_as_it_was(enabled: bool) -> None
         (gc.enable if enabled else gc.disable)()
         assert import_app() is NeurodebugApp
         assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() > 0  # what the import made is out of the collector's way
     finally:
+        gc.unfreeze()  # this test process goes on making and dropping objects
         (gc.enable if was else gc.disable)()
 
 

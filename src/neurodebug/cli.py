@@ -371,15 +371,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- the debugger ----------------------------------------------------------------
 def import_app() -> type[NeurodebugApp]:
     """The Textual app, imported with the garbage collector paused: Textual,
-    Rich and the screen make objects by the hundred thousand and no garbage,
-    and a full collection in the middle would scan them all (see
-    ``NeurodebugApp``'s ``freeze_gc``, which keeps it paused until the
-    debugger is on screen)."""
+    Rich and the screen make objects by the hundred thousand and next to no
+    garbage, and each collection during the import would scan them all. What
+    is alive then is frozen (``gc.freeze``) before the collector resumes:
+    the modules live as long as the process, and the first collection would
+    otherwise scan everything the import made (0.1 s). For the command line,
+    where the app is the process (``NeurodebugApp``'s ``freeze_gc`` keeps the
+    collector paused until the debugger is on screen)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         from .tui.app import NeurodebugApp
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
     return NeurodebugApp
@@ -398,7 +402,6 @@ def cmd_debug(args: argparse.Namespace) -> int:
             raise UsageError(f"--break-on: {exc}") from None
     from .io.files import check_readable
 
-    app_class = import_app()
     check_readable(path)  # a missing file fails here, before the screen changes
     code = None
     if args.verify:
@@ -420,6 +423,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
                 raise NetworkFileError(None, "", str(exc)) from None
         return session
 
+    app_class = import_app()
     app = app_class(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
     app.run()
     gc.enable()  # paused by freeze_gc until the debugger was on screen; an app that ended sooner leaves it paused
