@@ -75,6 +75,80 @@ def test_the_probe_can_see_textual() -> None:
     assert "textual" in modules_loaded_by("textual")
 
 
+# -- what the launch imports -------------------------------------------------------------
+EVERY_LOADED = """
+import json, sys
+{code}
+print(json.dumps(sorted(sys.modules)))
+"""
+ENGINE_AND_READERS = ("numpy", "neurodebug.api", "neurodebug.engine", "neurodebug.io")
+# Never on the debugger's way to its first screen: the headless commands' output,
+# the Python API, verify, the gradient check, gradient descent, the other readers.
+NOT_AT_LAUNCH = (
+    "neurodebug.api", "neurodebug.engine.serialize", "neurodebug.engine.trace_text",
+    "neurodebug.engine.diagnosis", "neurodebug.engine.gradcheck", "neurodebug.engine.gradcheck_text",
+    "neurodebug.engine.descent", "neurodebug.tui.check_section", "neurodebug.io.npz_format",
+    "neurodebug.io.learner_code", "neurodebug.io.convert", "neurodebug.io.numpy_export",
+    "neurodebug.io.keras_format", "neurodebug.io.onnx_format", "neurodebug.io.safetensors_format",
+)
+
+
+def every_module_loaded_by(code: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", EVERY_LOADED.format(code=code)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_the_package_loads_its_public_names_when_first_used() -> None:
+    # `import neurodebug` (every `python -m neurodebug` starts with it) loads
+    # neither NumPy nor the engine; using a name does.
+    loaded = every_module_loaded_by("import neurodebug")
+    assert sorted(m for m in loaded if m.startswith(ENGINE_AND_READERS)) == []
+    loaded = every_module_loaded_by("import neurodebug; neurodebug.Network")
+    assert {"numpy", "neurodebug.engine.network"} <= loaded
+
+
+def test_the_debugger_imports_only_what_its_first_screen_needs() -> None:
+    # Imported, then a JSON network loaded: no other format's reader comes in.
+    loaded = every_module_loaded_by("import neurodebug.cli; neurodebug.cli.import_app(); "
+                                    "neurodebug.cli.load_network(neurodebug.cli.bundled_sample())")
+    assert {"neurodebug.tui.debugger", "neurodebug.engine.session", "neurodebug.io.json_format"} <= loaded
+    assert sorted(loaded & set(NOT_AT_LAUNCH)) == []
+
+
+def test_the_public_names_are_the_modules_own() -> None:
+    import neurodebug
+    from neurodebug import Network, load_network, network_from_arrays
+    from neurodebug.api import network_from_arrays as from_api
+    from neurodebug.engine import Network as from_engine
+    from neurodebug.io import load_network as from_io
+
+    assert (Network, load_network, network_from_arrays) == (from_engine, from_io, from_api)
+    assert all(getattr(neurodebug, name) is not None for name in neurodebug.__all__)
+    assert set(neurodebug.__all__) <= set(dir(neurodebug))
+    with pytest.raises(AttributeError, match="no attribute 'Netwrok'"):
+        neurodebug.Netwrok  # noqa: B018
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_the_app_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    import gc
+
+    from neurodebug.cli import import_app
+    from neurodebug.tui.app import NeurodebugApp
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert import_app() is NeurodebugApp
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() > 0  # what the import made is out of the collector's way
+    finally:
+        gc.unfreeze()  # this test process goes on making and dropping objects
+        (gc.enable if was else gc.disable)()
+
+
 # -- no import cycles ---------------------------------------------------------------------
 SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {"engine": 0, "io": 1, "tui": 2, "cli": 3}  # a module may import only from its layer or below

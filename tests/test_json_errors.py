@@ -267,6 +267,24 @@ def test_non_finite_weights_and_biases_load(tmp_path, text, where, expected) -> 
     assert value == expected or (math.isnan(expected) and math.isnan(value))
 
 
+def test_a_matrix_reads_the_same_at_numpy_speed_as_number_by_number(tmp_path) -> None:
+    """Plain rows go to NumPy whole; what needs a closer look (a string
+    "NaN", an integer beyond float64) number by number. Both read every
+    number as float() does, to the last bit."""
+    ints = [2**53 + 1, 2**63 + 1, -(2**64) - 3, 10**308, 0, -1]
+    floats = [1.5, -0.0, 5e-324, 1.7976931348623157e308, 0.1, -2.5e-310]
+    for extra in ([], ["NaN"], [10**400]):  # all plain; a string among them; an integer float() cannot hold
+        width = len(ints) + len(extra)
+        W = [ints + extra, floats + [0.0] * len(extra)]
+        text = json.dumps({"layers": [{"name": "h", "activation": "relu", "W": W, "b": [0] * width}]})
+        got = load_network(write(tmp_path, text)).layers[0].W
+        with np.errstate(over="ignore"):
+            want = np.array([[float(v) if not isinstance(v, int) or v < 2**1024 else math.inf for v in row]
+                             for row in W])
+        assert got.dtype == np.float64
+        assert got.tobytes() == want.tobytes(), extra
+
+
 def test_no_layers(tmp_path, capsys) -> None:
     assert_reported(capsys, write(tmp_path, {"layers": []}), "layers", "no layers", "at least one")
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import re
@@ -20,8 +21,6 @@ from . import __version__
 from .engine import PER_LAYER, PER_NEURON, EditError, Network, Sample, Samples, Session, parse_assignment, parse_watches
 from .engine.kinds import LossKind
 from .engine.numbers import fmt, json_value
-from .engine.trace_text import trace_text
-from .engine.serialize import check_to_dict, trace_to_dict
 from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from .io.inputs import InputTable
     from .engine.health import Explanation, Finding, HealthReport
     from .engine.trace import Trace
+    from .tui.app import NeurodebugApp
 
 COMMANDS = ("trace", "check", "convert", "export", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
@@ -186,6 +186,9 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
 
 # -- trace ---------------------------------------------------------------------
 def cmd_trace(args: argparse.Namespace) -> int:
+    from .engine.serialize import trace_to_dict
+    from .engine.trace_text import trace_text
+
     session = open_session(args, Path(args.network))
     if args.gradcheck and not args.backward:
         raise UsageError("--gradcheck goes with --backward (the gradients it checks)")
@@ -304,6 +307,7 @@ def _explain_finding(session: Session, finding: Finding) -> Explanation:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the file, then run the health checks: exit 1 on findings, 0 on none."""
     from .engine.health import report_lines, worst_findings
+    from .engine.serialize import check_to_dict
 
     settings = _check_settings(args)
     net = load_network(args.network, args.activations)
@@ -412,6 +416,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # -- the debugger ----------------------------------------------------------------
+def import_app() -> type[NeurodebugApp]:
+    """The Textual app, imported with the garbage collector paused: Textual,
+    Rich and the screen make objects by the hundred thousand and next to no
+    garbage, and each collection during the import would scan them all. What
+    is alive then is frozen (``gc.freeze``) before the collector resumes:
+    the modules live as long as the process, and the first collection would
+    otherwise scan everything the import made (0.1 s). For the command line,
+    where the app is the process (``NeurodebugApp``'s ``freeze_gc`` keeps the
+    collector paused until the debugger is on screen)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from .tui.app import NeurodebugApp
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+    return NeurodebugApp
+
+
 def cmd_debug(args: argparse.Namespace) -> int:
     path = Path(args.network) if args.network else bundled_sample()
     # The bundled sample lives inside the installed package: its edited copy
@@ -424,7 +448,6 @@ def cmd_debug(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--break-on: {exc}") from None
     from .io.files import check_readable
-    from .tui.app import NeurodebugApp
 
     check_readable(path)  # a missing file fails here, before the screen changes
     if args.labels and not args.inputs:
@@ -449,8 +472,10 @@ def cmd_debug(args: argparse.Namespace) -> int:
                 raise NetworkFileError(None, "", str(exc)) from None
         return session
 
-    app = NeurodebugApp(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
+    app_class = import_app()
+    app = app_class(path=path, loader=loader, freeze_gc=True, save_dir=save_dir, catch_hangup=True)
     app.run()
+    gc.enable()  # paused by freeze_gc until the debugger was on screen; an app that ended sooner leaves it paused
     crash = getattr(app, "_exception", None)
     if crash is not None and app.error is None:
         # Textual printed the traceback above; say plainly that this was a crash.

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .descent import sparkline
 from .kinds import TargetKind
 from .network import Network
 from .norms import BatchNorm, Norm, Normalization, Rescaling
@@ -212,6 +211,8 @@ class DescentStep:
         text = (f"gradient descent{times}, lr {fmt(self.lr)}: mean {self.loss} loss over {n} "
                 f"sample{'s' if n != 1 else ''} {fmt(self.loss_before)} → {fmt(self.loss_after)}")
         if len(self.losses) > 1:
+            from .descent import sparkline
+
             text += f"  {sparkline((self.loss_before, *self.losses))}"
         return text
 

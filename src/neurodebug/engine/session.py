@@ -26,18 +26,18 @@ from .trace import SampleTrace, StepDetail, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
 from .backward_steps import BackStep
-from .gradcheck import NeuronCheck
 from .session_backward import BackwardPass, StopReason
 from .session_edits import Editing
-from .diagnosis import VerifyReport
 from .explain import explain
 from .explanation import Explanation
 from .health import check_health
 from .rows import RowSource, SamplesRows
-
-if TYPE_CHECKING:
-    from .scan import DatasetScan
 from .watch import Watch, first_firing
+
+if TYPE_CHECKING:  # annotations only: verify, the gradient check and the scan load them when used
+    from .diagnosis import VerifyReport
+    from .gradcheck import NeuronCheck
+    from .scan import DatasetScan
 
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed

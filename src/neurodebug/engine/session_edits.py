@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import descent
 from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
-from .gradcheck import NeuronCheck, neuron_check
 from .kinds import LossKind, TargetKind
 from .network import Network, Sample, Samples
 from .outputs import predicted_class
 from .sample_targets import set_target, target_value
 from .trace import SampleTrace, Trace
 from .rows import RowSource
+
+if TYPE_CHECKING:
+    from .gradcheck import NeuronCheck
 
 
 CHECKS_KEPT = 2  # neuron checks remembered: the one shown and the one before
@@ -129,6 +130,8 @@ class Editing:
         if targets is None:
             raise EditError("no sample has a label or an expected output: there is no loss to descend")
         rows, y = targets
+        from . import descent
+
         net = self.network
         try:  # the trace's x: the raw inputs through the input normalisation, the first layer's input
             done = descent.descend(net, self.trace.x[rows], y, self.loss, lr, steps)
@@ -154,6 +157,8 @@ class Editing:
             return None
         key = (self.values_version, self.sample_index, self.loss, layer, neuron)
         if key not in self._checked:
+            from .gradcheck import neuron_check
+
             try:
                 found: NeuronCheck | str = neuron_check(self.network, self.sample_trace.x[None, :],
                                                         np.asarray(target)[None, ...], layer, neuron, self.loss)

@@ -14,29 +14,35 @@ from .json_format import network_from_json, parse_json_text, read_json_network
 Reader = Callable[[str | os.PathLike[str]], Network]
 
 
+def _read_npz(path: str | os.PathLike[str]) -> Network:
+    from .npz_format import read_npz_network
+
+    return read_npz_network(path)
+
+
+def _read_keras(path: str | os.PathLike[str]) -> Network:
+    from .keras_format import read_keras_network
+
+    return read_keras_network(path)
+
+
+def _read_onnx(path: str | os.PathLike[str]) -> Network:
+    from .onnx_format import read_onnx_network
+
+    return read_onnx_network(path)
+
+
+# Each reader's modules are imported when a file needs them: opening a JSON
+# network does not load the ONNX reader's dozen (a tenth of a big launch).
+_READERS: dict[str, Reader] = {
+    ".json": read_json_network, ".npz": _read_npz,
+    ".keras": _read_keras, ".h5": _read_keras, ".hdf5": _read_keras,
+    ".onnx": _read_onnx,
+}
+
+
 def _readers() -> dict[str, Reader]:
-    readers: dict[str, Reader] = {".json": read_json_network}
-    try:
-        from .npz_format import read_npz_network
-
-        readers[".npz"] = read_npz_network
-    except ImportError:  # pragma: no cover - optional module not present yet
-        pass
-    try:
-        from .keras_format import read_keras_network
-
-        readers[".keras"] = read_keras_network
-        readers[".h5"] = read_keras_network
-        readers[".hdf5"] = read_keras_network
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from .onnx_format import read_onnx_network
-
-        readers[".onnx"] = read_onnx_network
-    except ImportError:  # pragma: no cover
-        pass
-    return readers
+    return _READERS
 
 
 _TORCH_HINT = (

@@ -14,7 +14,9 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Center, Middle
 from textual.screen import Screen
+from textual.css.query import NoMatches
 from textual.widgets import LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
 
 from ..engine import Session
 from ..io import NetworkFileError
@@ -25,22 +27,31 @@ from .debugger import DebuggerScreen
 from .dialogs import QuitDialog
 from .keymap import APP_BINDINGS
 
+# A load quicker than this shows no loading screen: a flash of one would only
+# delay the debugger (a screen composed and painted, then replaced).
+LOADING_SCREEN_AFTER_S = 0.25
+
 
 class LoadingScreen(Screen):
     """Shown while a large network loads and runs its first pass in a worker."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, text: str | None = None) -> None:
         super().__init__()
         self.what = what
+        self.text = text or f"Loading {what} …"
 
     def compose(self) -> ComposeResult:
         with Middle():
             with Center():
-                yield Static(Text(f"Loading {self.what} …"), id="loading-text")
+                yield Static(Text(self.text), id="loading-text")
             yield LoadingIndicator()
 
     def progress(self, text: str) -> None:
-        self.query_one("#loading-text", Static).update(Text(text))
+        self.text = text
+        try:
+            self.query_one("#loading-text", Static).update(Text(text))
+        except NoMatches:  # not composed yet: compose shows it
+            pass
 
 
 class NeurodebugApp(App[int]):
@@ -67,8 +78,12 @@ class NeurodebugApp(App[int]):
         (the network, the plan, the widgets) out of the garbage collector's
         reach with ``gc.freeze()``, so that a full collection scans only what
         later steps allocate instead of pausing a keypress for tens of
-        milliseconds on a big network. Meant for the command line, where the
-        app is the process; tests that run many apps leave it off.
+        milliseconds on a big network. Until then the collector is paused:
+        the launch makes objects by the hundred thousand (the widgets, the
+        parsed file, the first frame) and next to no garbage, and each full
+        collection would stop it to scan them all (0.1 s on a big network);
+        what the imports made is frozen at once. Meant for the command line,
+        where the app is the process; tests that run many apps leave it off.
 
         ``save_dir``: where edited copies are saved; None means beside the
         original (the command line passes the current directory for the
@@ -91,6 +106,10 @@ class NeurodebugApp(App[int]):
         self.recovered: Path | None = None  # where terminal_closed wrote unsaved edits
         self.stopped = False  # asked to stop by a signal (SIGTERM)
         self.debugger: DebuggerScreen | None = None
+        self.progress_text: str | None = None  # the loader's last word, for a loading screen shown later
+        if freeze_gc:
+            gc.freeze()
+            gc.disable()  # until _settle (or _failed)
 
     def on_mount(self) -> None:
         if self.catch_hangup:
@@ -100,10 +119,14 @@ class NeurodebugApp(App[int]):
         if self.session is not None:
             self._open(self.session, self.push_screen)
         else:
-            what = printable(self.path.name) if self.path else "the network"
-            self.push_screen(LoadingScreen(what))
             allow_reads()  # this app's load may read; an earlier app's quit does not cancel it
             self.load()
+            self.set_timer(LOADING_SCREEN_AFTER_S, self._show_loading)
+
+    def _show_loading(self) -> None:
+        if self.debugger is None and self.error is None and not self._exit:  # still loading
+            what = printable(self.path.name) if self.path else "the network"
+            self.push_screen(LoadingScreen(what, self.progress_text))
 
     def _open(self, session: Session, show: Callable) -> None:
         self.session = session
@@ -165,6 +188,7 @@ class NeurodebugApp(App[int]):
         assert self.loader is not None
 
         def progress(text: str) -> None:
+            self.progress_text = text
             screen = self.screen
             if isinstance(screen, LoadingScreen):
                 self.call_from_thread(screen.progress, text)
@@ -180,14 +204,23 @@ class NeurodebugApp(App[int]):
         self.call_from_thread(self._loaded, session)
 
     def _loaded(self, session: Session) -> None:
-        self._open(session, self.switch_screen)
+        self._open(session, self.switch_screen if isinstance(self.screen, LoadingScreen) else self.push_screen)
 
     def _settle(self) -> None:
         if self.freeze_gc:
             gc.collect()
             gc.freeze()
+            gc.enable()
 
     def _failed(self, message: str, exc: BaseException | None = None) -> None:
         self.error = message
         self.failure = exc
-        self.exit(return_code=2)
+        if self.freeze_gc:
+            gc.enable()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app exits on a failed load once the loader's worker has ended:
+        # exiting from inside it (in _failed) cancelled the worker when the
+        # app's shutdown won the race against its return.
+        if event.worker.name == "load" and event.state == WorkerState.SUCCESS and self.error is not None:
+            self.exit(return_code=2)

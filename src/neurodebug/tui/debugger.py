@@ -26,7 +26,6 @@ from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from ..engine import EditError, Layer, Session
-from ..engine.descent import MAX_STEPS
 from ..engine.edits import INPUT, TARGET, Edit, Target
 from ..engine.findings import KIND_TITLES
 from ..engine.kinds import BackKind, FindingKind
@@ -524,6 +523,8 @@ class DebuggerScreen(SavingScreen):
             self.query_one(TabbedContent).active = "changes"
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
             self.after_edit()
+
+        from ..engine.descent import MAX_STEPS
 
         dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
                                "W ← W − lr · ∂L/∂W, for the "

@@ -22,7 +22,6 @@ from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
 from ..engine.report_text import gradient_lines
 from ..engine.settings import Settings
-from .check_section import backward_check
 
 if TYPE_CHECKING:
     from ..engine.sample_ranking import RankedSamples
@@ -104,6 +103,8 @@ def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
     back = s.back_step
     if back is not None:  # past the output: the loss and the backward pass
         assert s.back_cursor is not None
+        from .check_section import backward_check
+
         check, brief = backward_check(s)  # at ∂L/∂w and ∂L/∂b: the gradient check
         return OperationFrame(None, s.back_cursor + 1, len(s.backward_steps()), f"backward · {back.title}",
                               back.symbolic, back.formula, back.notes, check, brief=brief)
