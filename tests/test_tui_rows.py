@@ -104,6 +104,7 @@ async def test_the_scan_lists_the_samples_that_matter_and_enter_shows_one(rows_f
         await press(pilot, "enter")  # the cursor starts on the first listed row
         s = screen.session
         assert s.row == first and s.at_end
+        assert "✗ problems here" in screen_text(app)  # its own output is wrong: not "in other samples"
 
 
 async def test_an_edit_scans_again_with_the_new_values(rows_file: Path) -> None:

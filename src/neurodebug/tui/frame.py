@@ -107,8 +107,15 @@ def status_pieces(s: Session, name: str, failing_here: int) -> tuple[Piece, ...]
     if s.dirty:
         n = len(s.journal)
         alerts.append((f"● {n} edit{'s' if n != 1 else ''} unsaved", "bold yellow"))
-    if not s.shown_health().ok:
-        alerts.append((f"✗ {failing_here} failing here" if failing_here else "✗ problems in other samples", "yellow"))
+    report = s.shown_health()
+    if not report.ok:
+        if failing_here:
+            alert = f"✗ {failing_here} failing here"
+        elif any(f.is_problem for f in report.for_sample(s.sample_index)):
+            alert = "✗ problems here"  # of the sample's own, no neuron's: its output is wrong
+        else:
+            alert = "✗ problems in other samples"
+        alerts.append((alert, "yellow"))
     if s.health_pending:
         alerts.append(("checking…", "dim"))
     alerts += _stop_here(s)
