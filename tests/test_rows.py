@@ -158,3 +158,59 @@ def test_the_debugger_reads_a_dataset_too_big_to_trace_a_row_at_a_time(npy: Path
         cli.open_session(_args(inputs=str(npy), sample="3001"), Path(model), windowed=True)
     with pytest.raises(cli.UsageError, match="one or the other"):
         cli.open_session(_args(inputs=str(npy), input="1,2,3,4,5,6"), Path(model), windowed=True)
+
+
+def _labels(path: Path, values) -> Path:
+    np.save(path, np.asarray(values))
+    return path
+
+
+def test_labels_go_with_a_npy_file_row_by_row_and_chunk_by_chunk(npy: Path, tmp_path: Path) -> None:
+    labels = np.random.default_rng(1).integers(-1, 3, ROWS)
+    rows, _ = open_rows(npy, _network(), _labels(tmp_path / "y.npy", labels))
+    assert rows.read(17)[0].label == (None if labels[17] == -1 else labels[17])
+    np.testing.assert_array_equal(np.concatenate([c.labels for c in rows.chunks(700)]), labels)
+
+
+@pytest.mark.parametrize("values, says", [
+    (np.zeros(10, dtype=int), "10 labels for 3,000 input rows"),
+    (np.full(ROWS, 3), "label 1: 3 is no class: expected 0..2"),
+    (np.full(ROWS, 0.5), "label 1: 0.5 is no class"),
+    (np.full(ROWS, np.nan), "label 1: nan is no class"),
+    (np.zeros((ROWS, 2)), "expected a 1-D array of class indices, got 3000×2"),
+    (np.array(["a"] * ROWS), "expected a 1-D array of class indices"),
+])
+def test_labels_that_do_not_fit_are_refused_with_the_place(npy: Path, tmp_path: Path, values, says: str) -> None:
+    with pytest.raises(NetworkFileError, match=says):
+        open_rows(npy, _network(), _labels(tmp_path / "y.npy", values))
+
+
+def test_check_with_labels_streams_them_beside_the_chunks(npy: Path, tmp_path: Path) -> None:
+    from neurodebug.engine.health import check_health
+    from neurodebug.engine.settings import DEFAULT_CONFIG
+    from neurodebug.engine.trace import trace_of
+    from neurodebug.streamed_check import check_file
+
+    net = _network()
+    labels = np.random.default_rng(1).integers(0, 3, ROWS)
+    y = _labels(tmp_path / "y.npy", labels)
+    streamed = check_file(_network(), npy, DEFAULT_CONFIG, lambda n: None, rows=512, labels=y).report
+    whole_net = _network()
+    whole_net.samples = Samples(_x(), labels, prefix="row")
+    whole = check_health(trace_of(whole_net))
+    assert [f.message for f in streamed.findings] == [f.message for f in whole.findings]
+    assert streamed.gradients is not None and whole.gradients is not None
+    short = _labels(tmp_path / "short.npy", labels[:-1])
+    with pytest.raises(NetworkFileError, match="2,999 labels for 3,000 input rows"):
+        check_file(net, npy, DEFAULT_CONFIG, lambda n: None, rows=512, labels=short)
+
+
+def test_the_command_line_takes_labels_with_inputs_only(npy: Path, tmp_path: Path) -> None:
+    from neurodebug.io.json_writer import write_json_network
+
+    model = write_json_network(_network(), tmp_path / "net.json", overwrite=True)
+    y = _labels(tmp_path / "y.npy", np.ones(ROWS, dtype=int))
+    s = cli.open_session(_args(inputs=str(npy), labels=str(y)), Path(model))
+    assert s.samples.labels is not None and (s.samples.labels == 1).all()
+    with pytest.raises(cli.UsageError, match="--labels goes with --inputs"):
+        cli.open_session(_args(labels=str(y)), Path(model))
