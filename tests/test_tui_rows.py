@@ -153,3 +153,24 @@ async def test_a_row_the_file_cannot_give_is_said_and_the_shown_one_stays(tmp_pa
         assert any("sample 20000, input 3" in n.message for n in app._notifications)
         await press(pilot, "6")
         assert "the scan stopped after 16,384 rows" in screen_text(app)
+
+
+async def test_a_small_sessions_samples_are_ranked_when_the_view_is_shown_and_after_each_edit_there() -> None:
+    from tui_helpers import make_app
+
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = _screen(app)
+        assert screen.scan_state is None  # nothing scanned while Samples is not shown
+        await press(pilot, "6")
+        state = screen.scan_state
+        assert state is not None and state.done and state.scanned == 8 and state.report is None
+        assert "least confident — lowest probability" in screen_text(app)
+        s = screen.session
+        s.edit(Target(WEIGHT, 1, 0, 0), -40.0)  # the output neuron says "bad roast" to every sample
+        screen.after_edit()
+        await settle(pilot)
+        after = screen.scan_state
+        assert after is not None and after.version == 1 and after.ranking is not None
+        assert after.ranking.wrong_count > 0 and "wrong — " in screen_text(app)

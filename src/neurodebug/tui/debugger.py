@@ -200,10 +200,14 @@ class DebuggerScreen(SavingScreen):
     def _start_scan(self) -> None:
         """Scan every sample with the values as they are now, in a worker
         thread, unless that scan has run or is running; a scan of older
-        values is cancelled."""
+        values is cancelled. The session's own samples are scanned only
+        while the Samples view is shown (their health report is ``health()``);
+        a dataset read a row at a time, always (its report over every row)."""
         s = self.session
         if self._scanning == s.edits_version or (self.scan_state is not None
                                                  and self.scan_state.version == s.edits_version):
+            return
+        if s.rows is None and self.query_one(TabbedContent).active != "samples":
             return
         self._scanning = s.edits_version
         self.workers.cancel_group(self, "scan")
@@ -413,12 +417,20 @@ class DebuggerScreen(SavingScreen):
         self.refresh_view()
 
     def action_tab(self, tab: str) -> None:
-        """Show a view; Problems and Changes take the keys (↑/↓ over their rows, Enter)."""
+        """Show a view; Problems, Changes and Samples take the keys (↑/↓ over their rows, Enter)."""
         self.query_one(TabbedContent).active = tab
+        if tab == "samples":
+            self._start_scan()
         self.add_class("show-views")
         if tab in ROW_VIEWS:
             # now, not after the next refresh: the keys typed after 4 are the view's
             self.set_focus(self.query_one(ROW_VIEWS[tab]))
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A tab shown by a click too: the Samples view starts its scan."""
+        if self.alive and event.pane.id == "samples":
+            self._start_scan()
 
     def action_show_arrays(self) -> None:
         self.remove_class("show-views")
