@@ -174,3 +174,16 @@ async def test_a_small_sessions_samples_are_ranked_when_the_view_is_shown_and_af
         after = screen.scan_state
         assert after is not None and after.version == 1 and after.ranking is not None
         assert after.ranking.wrong_count > 0 and "wrong — " in screen_text(app)
+
+
+async def test_descent_is_refused_on_rows_read_one_at_a_time_before_any_dialog(rows_file: Path) -> None:
+    app = _app(rows_file, labelled=True)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        s = _screen(app).session
+        weights = s.network.layers[0].W.copy()
+        await press(pilot, "D")
+        assert isinstance(app.screen, DebuggerScreen)
+        assert any("gradient descent is over every labelled sample" in n.message for n in app._notifications)
+        np.testing.assert_array_equal(s.network.layers[0].W, weights)
+        assert not s.journal

@@ -87,6 +87,13 @@ class Editing:
             raise EditError(f"{target.label()}: the samples are rows of {self.rows.name}, read one at a time "
                             f"({len(self.rows):,} rows): they are not edited here; weights, biases and norms are")
 
+    def check_descent(self) -> None:
+        """Raise EditError when gradient descent cannot run here: it is over
+        every labelled sample, and rows read one at a time are not in memory."""
+        if self.rows is not None:
+            raise EditError(f"gradient descent is over every labelled sample, and the {len(self.rows):,} rows of "
+                            f"{self.rows.name} are read one at a time here: descend on a file of fewer rows")
+
     def edit(self, target: Target, value: float) -> EditResult:
         """Set one number and recompute from its layer on."""
         value = float(value)
@@ -126,6 +133,7 @@ class Editing:
         """``steps`` full-batch steps of gradient descent on the mean loss over
         the labelled samples (``self.loss``, else the output's), as one
         undoable edit; nothing changes when a step is not finite."""
+        self.check_descent()
         targets = self.samples.targets()
         if targets is None:
             raise EditError("no sample has a label or an expected output: there is no loss to descend")

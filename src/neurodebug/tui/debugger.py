@@ -519,6 +519,11 @@ class DebuggerScreen(SavingScreen):
         """Steps of gradient descent, with the learning rate and how many asked
         for: one edit, the loss before and after, undone with u like any edit."""
         s = self.session
+        try:
+            s.check_descent()
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
         made = []
 
         def apply(lr: float, steps: int) -> str | None:
