@@ -68,8 +68,9 @@ def stats(values: list[float]) -> dict[str, float]:
 class Run:
     """One network: load it, launch the app on it the way the CLI does, drive it."""
 
-    def __init__(self, path: Path, presses: int, profile_dir: Path | None) -> None:
+    def __init__(self, path: Path, presses: int, profile_dir: Path | None, inputs: Path | None = None) -> None:
         self.path = path
+        self.inputs = inputs  # --inputs FILE: the app opened on these rows, as the command line opens it
         self.presses = presses
         self.profile_dir = profile_dir
         self.out: dict[str, Any] = {}
@@ -108,13 +109,13 @@ class Run:
         from .probe import Probe
 
         path = self.path
-        args = build_parsers()[0].parse_args([str(path)])
+        args = build_parsers()[0].parse_args([str(path)] + (["--inputs", str(self.inputs)] if self.inputs else []))
         loader_s: dict[str, float] = {}
 
         def loader(progress) -> Any:  # cli.cmd_debug's loader, timed
             t = perf_counter()
             progress(f"Reading {path.name} …")
-            session = open_session(args, path)
+            session = open_session(args, path, zeros_if_empty=True, windowed=True)  # as cli.cmd_debug
             session.watches = []
             loader_s["s"] = perf_counter() - t
             return session
@@ -140,6 +141,11 @@ class Run:
             self.out["launch_last_frame_s"] = frames[-1][0] - t0
             self.out["rss_after_launch_mb"] = rss_mb()
             if launch_only:
+                if self.inputs is not None:  # ] through the rows: each read and traced when shown
+                    from .probe import time_key
+
+                    probe.watch(app.screen)
+                    self.out["key_]"] = summarise([await time_key(pilot, probe, "]") for _ in range(self.presses)])
                 return
             screen = app.screen
             assert isinstance(screen, DebuggerScreen)
@@ -269,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--presses", type=int, default=PRESSES)
     p.add_argument("--profile", type=Path, metavar="DIR", help="also write cProfile stats here")
     p.add_argument("--launch-only", action="store_true", help="only the imports and the app's first complete frame")
+    p.add_argument("--inputs", type=Path, metavar="FILE",
+                   help="open the app on these rows (with --launch-only: then ] pressed --presses times)")
     args = p.parse_args(argv)
 
     t = perf_counter()
@@ -277,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     neurodebug.cli.import_app()  # Textual, Rich and the screen, as cli.cmd_debug imports them
 
     import_s = perf_counter() - t
-    run = Run(args.network, args.presses, args.profile)
+    run = Run(args.network, args.presses, args.profile, args.inputs)
     run.out["import_s"] = import_s
     run.out["rss_after_import_mb"] = rss_mb()
     if args.launch_only:
