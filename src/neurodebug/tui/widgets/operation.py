@@ -34,6 +34,9 @@ def _rows(text: Text, width: int) -> int:
     return sum(len(wrap_hanging(line, width)) for line in lines)
 
 
+READY_INPUTS = 32  # inputs written out before the first step (a 784-pixel sample: the first 32, then …)
+
+
 class OperationPane(TextBlock):
     BORDER_TITLE = "Operation"
 
@@ -45,7 +48,9 @@ class OperationPane(TextBlock):
         gap = "\n" if height >= ROOMY else ""
         if ready is not None:
             out.append("Ready. ", "bold")
-            out.append(f"Sample \"{ready.sample_name}\" is loaded: x = [{', '.join(fmt(v) for v in ready.x)}]\n")
+            shown = ", ".join(fmt(v) for v in ready.x[:READY_INPUTS])
+            more = f", … ({len(ready.x):,} inputs: the Network pane lists them)" if len(ready.x) > READY_INPUTS else ""
+            out.append(f"Sample \"{ready.sample_name}\" is loaded: x = [{shown}{more}]\n")
             out.append("Press n (or →, space) to compute the first step, N to finish a neuron, L a layer, ? for help.\n", "dim")
             out.append(f"\n{ready.network_name}: {ready.shape}, {ready.params:,} parameters", "dim")
             if ready.description:
