@@ -181,6 +181,11 @@ class LineList(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         overflow = self.styles.overflow_y
         toggles = overflow == "auto" and (old.height > height) != (count > height)
+        if self.is_mounted and not self.size:
+            # Hidden (a tab not shown) or not laid out yet: the layout that
+            # shows it sizes its scrollbar; a step must not lay out the screen.
+            self.set_reactive(ScrollView.virtual_size, new)
+            return
         if not self.is_mounted or height <= 0 or toggles or old.width != new.width:
             # The scrollbar appears or goes (or the size is not known yet):
             # the screen must lay out again.
