@@ -18,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -90,6 +91,18 @@ def pieces_strip(
     return Strip(segments, width)
 
 
+def _thumb(bar: ScrollBar, count: int, position: float) -> object:
+    """What ``bar`` shows for ``count`` lines scrolled to ``position``: the
+    cells Textual's scrollbar renderer would draw (its colours aside)."""
+    size = bar.size.height
+    try:
+        # the renderer may return more cells than the bar has: those are cropped
+        return ScrollBarRender.render_bar(
+            size=size, virtual_size=count, window_size=bar.window_size, position=position).segments[:size]
+    except ZeroDivisionError:  # Textual's renderer has the same trouble: tell it apart
+        return object()
+
+
 class LineList(ScrollView, can_focus=True):
     """Lines drawn on demand from ``frame`` and cached by what they show.
 
@@ -115,6 +128,7 @@ class LineList(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, tuple[object, int, Strip]] = OrderedDict()  # line → (key, width, strip)
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
         self._wanted_width: int | None = None  # content_width() as last laid out
+        self._subtitle: str | None = None  # as last set by set_subtitle
 
     # -- for subclasses ------------------------------------------------------------
     def show(self, frame: Frame) -> None:
@@ -165,11 +179,17 @@ class LineList(ScrollView, can_focus=True):
             if index < count and hit is not None and hit[0] == self.line_key(index):
                 continue
             changed.append(index)
-        if len(changed) * 2 > height:
-            self.refresh()
-        else:
-            for index in changed:
-                self.refresh_line(index)
+        # Only the changed lines, a run of them at a time: a whole-pane
+        # refresh would also render the border and every unchanged line again.
+        start = previous = -2
+        for index in changed:
+            if index != previous + 1:
+                if start >= 0:
+                    self.refresh_lines(start, previous - start + 1)
+                start = index
+            previous = index
+        if start >= 0:
+            self.refresh_lines(start, previous - start + 1)
         for index in [i for i in self._cache if i >= count]:
             del self._cache[index]
 
@@ -194,10 +214,47 @@ class LineList(ScrollView, can_focus=True):
         # Same scrollbars: a new scroll range and thumb, no reflow.
         self.set_reactive(ScrollView.virtual_size, new)
         if self.show_vertical_scrollbar:
-            bar = self.vertical_scrollbar
-            bar.window_virtual_size = count
-            bar.refresh()
+            self._move_thumb(count, self.vertical_scrollbar.position)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # ScrollView's, with the thumb repainted only when it moves on screen.
+        if self.show_vertical_scrollbar:
+            self._move_thumb(self.vertical_scrollbar.window_virtual_size, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+
+    def _move_thumb(self, count: int, position: float) -> None:
+        """Give the scrollbar a new line count and position, repainting it
+        only if its thumb looks different: a scrollbar is drawn through Rich
+        (styles with mouse actions), a sixth of a step's paint when every
+        key repainted all of them."""
+        bar = self.vertical_scrollbar
+        position = bar.validate_position(position)
+        if (count, position) == (bar.window_virtual_size, bar.position):
+            return
+        if _thumb(bar, count, position) == _thumb(bar, bar.window_virtual_size, bar.position):
+            bar.set_reactive(ScrollBar.window_virtual_size, count)
+            bar.set_reactive(ScrollBar.position, position)
+        else:
+            bar.window_virtual_size = count
+            bar.position = position
+
+    def set_subtitle(self, subtitle: str) -> None:
+        """``border_subtitle``, repainting the bottom border row alone, and
+        only when it reads differently (setting ``border_subtitle`` repaints
+        the whole pane)."""
+        if subtitle == self._subtitle:
+            return
+        self._subtitle = subtitle
+        outer = self.outer_size
+        if not self.is_mounted or not outer or not self.styles.border_bottom[0]:
+            self.border_subtitle = subtitle
+            return
+        # What the descriptor stores, without its refresh of the whole pane.
+        self._border_subtitle = self.render_str(subtitle).expand_tabs(4).split()[0]
+        offset = self.content_offset  # refresh() regions are relative to the content
+        self.refresh(Region(-offset.x, outer.height - 1 - offset.y, outer.width, 1))
 
     @property
     def line_count(self) -> int:
