@@ -129,6 +129,7 @@ class LineList(ScrollView, can_focus=True):
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
         self._wanted_width: int | None = None  # content_width() as last laid out
         self._subtitle: str | None = None  # as last set by set_subtitle
+        self._thumb_last: tuple[tuple, object] | None = None  # (inputs, picture) of the last _thumb_of
 
     # -- for subclasses ------------------------------------------------------------
     def show(self, frame: Frame) -> None:
@@ -217,6 +218,13 @@ class LineList(ScrollView, can_focus=True):
             self._move_thumb(count, self.vertical_scrollbar.position)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
+    def _thumb_of(self, bar: ScrollBar, count: int, position: float) -> object:
+        """``_thumb``, remembering the last one (the next move compares with it)."""
+        key = (bar.size.height, bar.window_size, count, position)
+        if self._thumb_last is None or self._thumb_last[0] != key:
+            self._thumb_last = (key, _thumb(bar, count, position))
+        return self._thumb_last[1]
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         # ScrollView's, with the thumb repainted only when it moves on screen.
         if self.show_vertical_scrollbar:
@@ -233,7 +241,8 @@ class LineList(ScrollView, can_focus=True):
         position = bar.validate_position(position)
         if (count, position) == (bar.window_virtual_size, bar.position):
             return
-        if _thumb(bar, count, position) == _thumb(bar, bar.window_virtual_size, bar.position):
+        shown = self._thumb_of(bar, bar.window_virtual_size, bar.position)
+        if self._thumb_of(bar, count, position) == shown:
             bar.set_reactive(ScrollBar.window_virtual_size, count)
             bar.set_reactive(ScrollBar.position, position)
         else:
