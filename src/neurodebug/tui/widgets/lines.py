@@ -10,6 +10,7 @@ the screen.
 from __future__ import annotations
 
 from collections import OrderedDict
+from math import ceil
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
@@ -18,7 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -91,14 +92,16 @@ def pieces_strip(
     return Strip(segments, width)
 
 
-def _thumb(bar: ScrollBar, count: int, position: float) -> object:
+def _thumb(bar: ScrollBar, count: int, position: float) -> list[Segment] | object:
     """What ``bar`` shows for ``count`` lines scrolled to ``position``: the
-    cells Textual's scrollbar renderer would draw (its colours aside)."""
+    cells Textual's scrollbar draws (``ScrollBar._render_bar``; its colours aside)."""
     size = bar.size.height
+    window = bar.window_size if bar.window_size < count else 0  # no thumb while everything fits
     try:
         # the renderer may return more cells than the bar has: those are cropped
-        return ScrollBarRender.render_bar(
-            size=size, virtual_size=count, window_size=bar.window_size, position=position).segments[:size]
+        return bar.renderer.render_bar(
+            size=size, virtual_size=ceil(count), window_size=ceil(window), position=position,
+            thickness=bar.size.width, vertical=True).segments[:size]
     except ZeroDivisionError:  # Textual's renderer has the same trouble: tell it apart
         return object()
 
@@ -233,21 +236,26 @@ class LineList(ScrollView, can_focus=True):
             self.refresh(self.size.region)
 
     def _move_thumb(self, count: int, position: float) -> None:
-        """Give the scrollbar a new line count and position, repainting it
-        only if its thumb looks different: a scrollbar is drawn through Rich
-        (styles with mouse actions), a sixth of a step's paint when every
-        key repainted all of them."""
+        """Give the scrollbar a new line count and position, repainting the
+        rows of it whose look changes and no other: each row of a scrollbar
+        costs what a line of text does to paint, and they were a sixth of a
+        step's paint when every key repainted all of them."""
         bar = self.vertical_scrollbar
         position = bar.validate_position(position)
         if (count, position) == (bar.window_virtual_size, bar.position):
             return
         shown = self._thumb_of(bar, bar.window_virtual_size, bar.position)
-        if self._thumb_of(bar, count, position) == shown:
-            bar.set_reactive(ScrollBar.window_virtual_size, count)
-            bar.set_reactive(ScrollBar.position, position)
-        else:
-            bar.window_virtual_size = count
-            bar.position = position
+        drawn = self._thumb_of(bar, count, position)
+        bar.set_reactive(ScrollBar.window_virtual_size, count)
+        bar.set_reactive(ScrollBar.position, position)
+        if not isinstance(shown, list) or not isinstance(drawn, list) or len(shown) != len(drawn):
+            bar.refresh()
+            return
+        # Only the rows the thumb leaves or reaches: the bar is drawn again
+        # whole, but the rows that look the same keep their painted cells.
+        rows = [y for y, (old, new) in enumerate(zip(shown, drawn)) if old != new]
+        if rows:
+            bar.refresh(Region(0, rows[0], bar.size.width, rows[-1] - rows[0] + 1))
 
     def set_subtitle(self, subtitle: str) -> None:
         """``border_subtitle``, repainting the bottom border row alone, and
