@@ -92,6 +92,17 @@ def pieces_strip(
     return Strip(segments, width)
 
 
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Increasing ``rows`` as (first, length) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][0] + runs[-1][1] == row:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((row, 1))
+    return runs
+
+
 def _thumb(bar: ScrollBar, count: int, position: float) -> list[Segment] | object:
     """What ``bar`` shows for ``count`` lines scrolled to ``position``: the
     cells Textual's scrollbar draws (``ScrollBar._render_bar``; its colours aside)."""
@@ -185,15 +196,8 @@ class LineList(ScrollView, can_focus=True):
             changed.append(index)
         # Only the changed lines, a run of them at a time: a whole-pane
         # refresh would also render the border and every unchanged line again.
-        start = previous = -2
-        for index in changed:
-            if index != previous + 1:
-                if start >= 0:
-                    self.refresh_lines(start, previous - start + 1)
-                start = index
-            previous = index
-        if start >= 0:
-            self.refresh_lines(start, previous - start + 1)
+        for start, length in _runs(changed):
+            self.refresh_lines(start, length)
         for index in [i for i in self._cache if i >= count]:
             del self._cache[index]
 
@@ -254,8 +258,9 @@ class LineList(ScrollView, can_focus=True):
         # Only the rows the thumb leaves or reaches: the bar is drawn again
         # whole, but the rows that look the same keep their painted cells.
         rows = [y for y, (old, new) in enumerate(zip(shown, drawn)) if old != new]
-        if rows:
-            bar.refresh(Region(0, rows[0], bar.size.width, rows[-1] - rows[0] + 1))
+        if rows:  # (refresh() with no region repaints it all)
+            width = bar.size.width
+            bar.refresh(*(Region(0, start, width, length) for start, length in _runs(rows)))
 
     def set_subtitle(self, subtitle: str) -> None:
         """``border_subtitle``, repainting the bottom border row alone, and
