@@ -76,8 +76,20 @@ async def test_no_pane_is_ever_stale(name, size, tmp_path, monkeypatch):
             await press(pilot, *keys)
             for pane in panes:
                 assert pane.stale_lines() == [], f"{pane.id} after {keys!r} (move {k})"
+                assert_scrollbar_fresh(pane, f"{pane.id} after {keys!r} (move {k})")
             await assert_nothing_stale(pilot, f"{keys!r} (move {k})")
             assert trace.line_count == app.session.cursor + 1
+
+
+def assert_scrollbar_fresh(pane, after: str) -> None:
+    """A pane's scrollbar, repainted only when its thumb moves on screen
+    (``LineList._move_thumb``), shows what a repaint from scratch shows."""
+    if not pane.show_vertical_scrollbar or not pane.vertical_scrollbar.size:
+        return
+    bar = pane.vertical_scrollbar
+    shown = [list(strip) for strip in bar.render_lines(bar.size.region)]
+    bar.refresh()
+    assert [list(strip) for strip in bar.render_lines(bar.size.region)] == shown, f"stale scrollbar: {after}"
 
 
 async def test_keys_still_queued_when_the_app_quits_are_dropped_quietly():

@@ -10,11 +10,12 @@ pane shows it pending), so nothing is shown before its step.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
-from ..engine import DOT, NORM, NORMALIZE, PER_LAYER, Layer, NormAt, Session, Step, Target
+from ..engine import DOT, NORM, NORMALIZE, PER_LAYER, Layer, Network, NormAt, Session, Step, Target
 from ..engine.curves import ArrayStats, array_stats, window
 from ..engine.edits import BIAS as BIAS_TARGET
 from ..engine.edits import INPUT, WEIGHT
@@ -177,12 +178,26 @@ class ArraysFrame:
         return tuple(p for p, _, _ in self.norm)
 
 
+def _input_names(net: Network) -> tuple[str, ...]:
+    """Every input's name (``feature_name``), without a call per input."""
+    if net.feature_names and len(net.feature_names) >= net.n_inputs:
+        return tuple(net.feature_names[: net.n_inputs])
+    if not net.feature_names:
+        return _numbered(net.n_inputs)
+    return tuple(net.feature_name(i) for i in range(net.n_inputs))
+
+
+@lru_cache(maxsize=8)
+def _numbered(n: int) -> tuple[str, ...]:
+    return tuple(f"x{i + 1}" for i in range(n))
+
+
 def _names(s: Session, l: int, rows: range) -> list[str]:
     """The names of the inputs of layer ``l`` listed, shortened alike."""
     net = s.network
     if l > 0:
         return [f"a{l}_{i + 1}" for i in rows]
-    names = [net.feature_name(i) for i in range(net.n_inputs)] if net.n_inputs <= 4096 else None
+    names = _input_names(net) if net.n_inputs <= 4096 else None
     if names is None:  # a wide input: shorten the window's names among themselves
         return list(shorten_names([net.feature_name(i) for i in rows], NAME_MAX))
     short = shorten_names(names, NAME_MAX)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from itertools import accumulate
 from typing import Sequence
 
 ELLIPSIS = "…"
@@ -21,12 +22,22 @@ def cells(text: str) -> int:
     combining marks none)."""
     if text.isascii():
         return len(text)
-    total = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        total += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    # A formula repeats a few symbols (−, ·, ×) many times: each distinct
+    # character is weighed once.
+    total = len(text)
+    for ch in set(text):
+        if not ch.isascii():
+            extra = _char_cells(ch) - 1
+            if extra:
+                total += extra * text.count(ch)
     return total
+
+
+@lru_cache(maxsize=4096)
+def _char_cells(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 def _head(text: str, width: int) -> str:
@@ -102,11 +113,6 @@ OPERATORS = frozenset("+ − - = ≈ · / ×".split())
 EQUALS = ("=", "≈")
 
 
-def _balanced(words: Sequence[str]) -> bool:
-    text = "".join(words)
-    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
-
-
 def fit_tokens(text: str, width: int) -> str:
     """``text`` in ``width`` cells, shortened by whole words: its start and
     the result after the last " = " are kept, the terms between give way to
@@ -115,20 +121,27 @@ def fit_tokens(text: str, width: int) -> str:
     if cells(text) <= width:
         return text
     words = text.split(" ")
+    # cells() adds up character by character, so a candidate's width is its
+    # words' widths plus one cell per space: each word is measured once
+    # (a layer's formula has hundreds of terms).
+    starts = [0]  # starts[k]: cells of " ".join(words[:k]) + " " (k ≥ 1)
+    for word in words:
+        starts.append(starts[-1] + cells(word) + 1)
+    ellipsis = cells(ELLIPSIS)
     last_eq = max((k for k, w in enumerate(words) if w in EQUALS), default=-1)
     if last_eq > 0:
-        tail = words[last_eq:]
+        tail = starts[-1] - starts[last_eq] - 1  # " ".join(words[last_eq:])
+        opens = list(accumulate((w.count("(") - w.count(")") for w in words), initial=0))
+        squares = list(accumulate((w.count("[") - w.count("]") for w in words), initial=0))
         for keep in range(last_eq - 1, 0, -1):
             # cut between terms: just after an operator ("+ …", "= …")
-            if words[keep - 1] not in OPERATORS or not _balanced(words[:keep]):
+            if words[keep - 1] not in OPERATORS or opens[keep] or squares[keep]:
                 continue
-            candidate = " ".join([*words[:keep], ELLIPSIS, *tail])
-            if cells(candidate) <= width:
-                return candidate
+            if starts[keep] + ellipsis + 1 + tail <= width:
+                return " ".join([*words[:keep], ELLIPSIS, *words[last_eq:]])
     for keep in range(len(words) - 1, 0, -1):
-        candidate = " ".join([*words[:keep], ELLIPSIS])
-        if cells(candidate) <= width:
-            return candidate
+        if starts[keep] + ellipsis <= width:
+            return " ".join([*words[:keep], ELLIPSIS])
     return ELLIPSIS if width >= 1 else ""
 
 

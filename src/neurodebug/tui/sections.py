@@ -8,7 +8,7 @@ align them), styles are Rich style names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -315,14 +315,21 @@ def samples_part(state: ScanState | None, total: int) -> SamplesPart:
 # -- the Code view -------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class CodeFrame:
-    """The network as the lesson's NumPy code, the current step's line lit."""
+    """The network as the lesson's NumPy code, the current step's line lit.
+    Written when first read: most steps never show the Code view."""
 
     basis: tuple
-    view: CodeView
+    plan: Plan
+    sample_trace: SampleTrace
+    cursor: int
+
+    @cached_property
+    def view(self) -> CodeView:
+        return code_view(self.plan, self.sample_trace, self.cursor)
 
 
 def code_frame(s: Session, old: CodeFrame | None) -> CodeFrame:
     basis = (s.values_version, s.sample_index, s.plan, s.cursor)
     if old is not None and old.basis == basis:
         return old
-    return CodeFrame(basis, code_view(s.plan, s.sample_trace, s.cursor))
+    return CodeFrame(basis, s.plan, s.sample_trace, s.cursor)

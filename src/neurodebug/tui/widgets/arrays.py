@@ -71,7 +71,7 @@ class ArraysPane(TextBlock):
     def show(self, frame: Frame) -> None:
         super().show(frame)
         # what e edits, on the border: the pane's rows go to the numbers
-        self.border_subtitle = f"selected: {frame.arrays.label} · ↑/↓ · e edit"
+        self.set_subtitle(f"selected: {frame.arrays.label} · ↑/↓ · e edit")
 
     def render_text(self, frame: Frame, width: int) -> Text:
         arrays = frame.arrays

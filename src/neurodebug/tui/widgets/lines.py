@@ -10,6 +10,7 @@ the screen.
 from __future__ import annotations
 
 from collections import OrderedDict
+from math import ceil
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
@@ -18,6 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -90,6 +92,31 @@ def pieces_strip(
     return Strip(segments, width)
 
 
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Increasing ``rows`` as (first, length) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][0] + runs[-1][1] == row:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((row, 1))
+    return runs
+
+
+def _thumb(bar: ScrollBar, count: int, position: float) -> list[Segment] | object:
+    """What ``bar`` shows for ``count`` lines scrolled to ``position``: the
+    cells Textual's scrollbar draws (``ScrollBar._render_bar``; its colours aside)."""
+    size = bar.size.height
+    window = bar.window_size if bar.window_size < count else 0  # no thumb while everything fits
+    try:
+        # the renderer may return more cells than the bar has: those are cropped
+        return bar.renderer.render_bar(
+            size=size, virtual_size=ceil(count), window_size=ceil(window), position=position,
+            thickness=bar.size.width, vertical=True).segments[:size]
+    except ZeroDivisionError:  # Textual's renderer has the same trouble: tell it apart
+        return object()
+
+
 class LineList(ScrollView, can_focus=True):
     """Lines drawn on demand from ``frame`` and cached by what they show.
 
@@ -115,6 +142,8 @@ class LineList(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, tuple[object, int, Strip]] = OrderedDict()  # line → (key, width, strip)
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
         self._wanted_width: int | None = None  # content_width() as last laid out
+        self._subtitle: str | None = None  # as last set by set_subtitle
+        self._thumb_last: tuple[tuple, object] | None = None  # (inputs, picture) of the last _thumb_of
 
     # -- for subclasses ------------------------------------------------------------
     def show(self, frame: Frame) -> None:
@@ -165,11 +194,10 @@ class LineList(ScrollView, can_focus=True):
             if index < count and hit is not None and hit[0] == self.line_key(index):
                 continue
             changed.append(index)
-        if len(changed) * 2 > height:
-            self.refresh()
-        else:
-            for index in changed:
-                self.refresh_line(index)
+        # Only the changed lines, a run of them at a time: a whole-pane
+        # refresh would also render the border and every unchanged line again.
+        for start, length in _runs(changed):
+            self.refresh_lines(start, length)
         for index in [i for i in self._cache if i >= count]:
             del self._cache[index]
 
@@ -181,6 +209,11 @@ class LineList(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         overflow = self.styles.overflow_y
         toggles = overflow == "auto" and (old.height > height) != (count > height)
+        if self.is_mounted and not self.size:
+            # Hidden (a tab not shown) or not laid out yet: the layout that
+            # shows it sizes its scrollbar; a step must not lay out the screen.
+            self.set_reactive(ScrollView.virtual_size, new)
+            return
         if not self.is_mounted or height <= 0 or toggles or old.width != new.width:
             # The scrollbar appears or goes (or the size is not known yet):
             # the screen must lay out again.
@@ -189,10 +222,61 @@ class LineList(ScrollView, can_focus=True):
         # Same scrollbars: a new scroll range and thumb, no reflow.
         self.set_reactive(ScrollView.virtual_size, new)
         if self.show_vertical_scrollbar:
-            bar = self.vertical_scrollbar
-            bar.window_virtual_size = count
-            bar.refresh()
+            self._move_thumb(count, self.vertical_scrollbar.position)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _thumb_of(self, bar: ScrollBar, count: int, position: float) -> object:
+        """``_thumb``, remembering the last one (the next move compares with it)."""
+        key = (bar.size.height, bar.window_size, count, position)
+        if self._thumb_last is None or self._thumb_last[0] != key:
+            self._thumb_last = (key, _thumb(bar, count, position))
+        return self._thumb_last[1]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # ScrollView's, with the thumb repainted only when it moves on screen.
+        if self.show_vertical_scrollbar:
+            self._move_thumb(self.vertical_scrollbar.window_virtual_size, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+
+    def _move_thumb(self, count: int, position: float) -> None:
+        """Give the scrollbar a new line count and position, repainting the
+        rows of it whose look changes and no other: each row of a scrollbar
+        costs what a line of text does to paint, and they were a sixth of a
+        step's paint when every key repainted all of them."""
+        bar = self.vertical_scrollbar
+        position = bar.validate_position(position)
+        if (count, position) == (bar.window_virtual_size, bar.position):
+            return
+        shown = self._thumb_of(bar, bar.window_virtual_size, bar.position)
+        drawn = self._thumb_of(bar, count, position)
+        bar.set_reactive(ScrollBar.window_virtual_size, count)
+        bar.set_reactive(ScrollBar.position, position)
+        if not isinstance(shown, list) or not isinstance(drawn, list) or len(shown) != len(drawn):
+            bar.refresh()
+            return
+        # Only the rows the thumb leaves or reaches: the bar is drawn again
+        # whole, but the rows that look the same keep their painted cells.
+        rows = [y for y, (old, new) in enumerate(zip(shown, drawn)) if old != new]
+        if rows:  # (refresh() with no region repaints it all)
+            width = bar.size.width
+            bar.refresh(*(Region(0, start, width, length) for start, length in _runs(rows)))
+
+    def set_subtitle(self, subtitle: str) -> None:
+        """``border_subtitle``, repainting the bottom border row alone, and
+        only when it reads differently (setting ``border_subtitle`` repaints
+        the whole pane)."""
+        if subtitle == self._subtitle:
+            return
+        self._subtitle = subtitle
+        outer = self.outer_size
+        if not self.is_mounted or not outer or not self.styles.border_bottom[0]:
+            self.border_subtitle = subtitle
+            return
+        # What the descriptor stores, without its refresh of the whole pane.
+        self._border_subtitle = self.render_str(subtitle).expand_tabs(4).split()[0]
+        offset = self.content_offset  # refresh() regions are relative to the content
+        self.refresh(Region(-offset.x, outer.height - 1 - offset.y, outer.width, 1))
 
     @property
     def line_count(self) -> int:
