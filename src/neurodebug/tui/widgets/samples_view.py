@@ -18,9 +18,8 @@ from rich.text import Text
 
 from ...engine.numbers import fmt
 from ...engine.sample_ranking import RankedSample, RankedSamples
-from ..messages import OpenEntry
 from ..sections import SamplesPart
-from .views import EntryView, entry
+from .views import Entry, EntryView, entry
 
 if TYPE_CHECKING:
     from ..frame import Frame
@@ -83,17 +82,11 @@ class SamplesView(EntryView):
                 return sample.text
         raise KeyError((section, index))
 
-    def action_open(self) -> None:
-        # As EntryView's, but what goes up names the sample alone: ("sample", row).
-        if not self.line_count:
-            self._pending_open = True
-            return
-        self._settle_cursor()
-        if self._cursor is not None:
-            section, index = self._cursor
-            # a problem over every row goes to its neuron in its worst row; a sample, to that sample
-            self.post_message(OpenEntry(self.VIEW, "problem" if section == "problem" else "sample", index,
-                                        self._text_of(self._cursor)))
+    def opened(self, place: Entry) -> Entry:
+        """A problem over every row goes to its neuron in its worst row; a
+        sample listed under any heading, to that sample: ("sample", row)."""
+        section, index = place
+        return ("problem" if section == "problem" else "sample"), index
 
     def render_text(self, frame: Frame, width: int) -> Text:
         part = self.part(frame)

@@ -171,7 +171,11 @@ class EntryView(TextView, inherit_bindings=False):
             return
         self._settle_cursor()
         if self._cursor is not None:
-            self.post_message(OpenEntry(self.VIEW, *self._cursor, self._text_of(self._cursor)))
+            self.post_message(OpenEntry(self.VIEW, *self.opened(self._cursor), self._text_of(self._cursor)))
+
+    def opened(self, place: Entry) -> Entry:
+        """What Enter on the row of entry ``place`` sends up: the entry itself."""
+        return place
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
