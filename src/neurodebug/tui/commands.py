@@ -73,11 +73,13 @@ class JumpCommands(Provider):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        row = _row_asked(query, self._screen().session.n_rows)
-        if row is not None:  # "523418", "sample 523,418", "row 523418": that sample, first
+        session = self._screen().session
+        # rows read one at a time are not listed: "523418", "sample 523,418", "row 523418" ask for one
+        row = _row_asked(query, session.n_rows) if session.rows is not None else None
+        if row is not None:
             text = f"Sample {row + 1:,}"
             yield Hit(1.0, Content(text), partial(_post, self._screen(), PickSample, row), text=text,
-                      help=f"show sample {row + 1:,} of {self._screen().session.n_rows:,}")
+                      help=f"show sample {row + 1:,} of {session.n_rows:,}")
         matcher = self.matcher(query)
         for text, help_text, command in self._commands():
             score = matcher.match(text)
