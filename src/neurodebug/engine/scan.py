@@ -30,7 +30,7 @@ __all__ = ["DatasetScan", "ScanState"]
 class ScanState:
     """How far a scan has got, and what it has found so far."""
 
-    version: int  # the session's values_version the scan is of
+    version: int  # the session's edits_version the scan is of (showing another row changes no value it reads)
     scanned: int  # rows gone through
     total: int  # rows in the dataset
     ranking: RankedSamples | None  # the samples that matter most among the rows scanned

@@ -143,7 +143,9 @@ class DebuggerScreen(SavingScreen):
         part anew (new stamps: every line is drawn again). ``health_later``:
         the first screen and an edit's are drawn before the health report of
         the new values is computed (the last one stands meanwhile, the status
-        line says "checking…"); it is computed once that frame is painted."""
+        line says "checking…"); it is computed in a ``call_after_refresh``
+        callback. (Textual runs that when the screen is next idle, which can
+        come before our panes' repaints reach it: benchmarks/README.md.)"""
         if not self.alive:
             return
         s = self.session
@@ -188,7 +190,7 @@ class DebuggerScreen(SavingScreen):
 
     def _health_computed(self) -> None:
         """The health report of the values on screen, after their frame is
-        painted; then the scan of every sample with them, in the background."""
+        drawn; then the scan of every sample with them, in the background."""
         if not self.alive:
             return
         if self.session.health_pending:
