@@ -134,15 +134,16 @@ class DebuggerScreen(SavingScreen):
     def on_mount(self) -> None:
         self.query_one(NetworkPane).focus()
         self._check_size(self.size.width, self.size.height)
-        self.refresh_view(health_later=True)
+        self.refresh_view()  # the first screen with its health report: a key typed at once finds it there
+        self._start_scan()  # of a dataset read a row at a time; the session's own samples wait for Samples
 
     # -- redrawing ------------------------------------------------------------------
     def refresh_view(self, fresh: bool = False, health_later: bool = False) -> None:
         """Build the frame for the session as it is now and hand it down: the
         screen is a function of (session, selection). ``fresh``: build every
         part anew (new stamps: every line is drawn again). ``health_later``:
-        the first screen and an edit's are drawn before the health report of
-        the new values is computed (the last one stands meanwhile, the status
+        an edit's screen is drawn before the health report of the new values
+        is computed (the last one stands meanwhile, the status
         line says "checking…"); it is computed in a ``call_after_refresh``
         callback. (Textual runs that when the screen is next idle, which can
         come before our panes' repaints reach it: benchmarks/README.md.)"""
