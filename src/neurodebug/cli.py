@@ -96,6 +96,11 @@ def parse_input(text: str, net: Network) -> np.ndarray:
     return np.array(values)
 
 
+def _check_labels(args: argparse.Namespace) -> None:
+    if getattr(args, "labels", None) and not getattr(args, "inputs", None):
+        raise UsageError("--labels goes with --inputs FILE: one class per row of it")
+
+
 def _whole_inputs(path: str, net: Network, labels: str | None) -> InputTable:
     """--inputs FILE read whole, with --labels FILE's classes in place of its own."""
     from .io.inputs import load_inputs, read_labels
@@ -136,17 +141,16 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
     net = load_network(path, getattr(args, "activations", None))
     rows: RowSource | None = None
     labels = getattr(args, "labels", None)
-    if labels and not getattr(args, "inputs", None):
-        raise UsageError("--labels goes with --inputs FILE: one class per row of it")
+    _check_labels(args)
     if getattr(args, "inputs", None):
         if windowed:
             from .io.input_rows import open_rows
 
             rows, table = open_rows(args.inputs, net, labels)
-            if traced_whole(net, len(rows)) and table is None:
-                table = _whole_inputs(args.inputs, net, labels)
             if traced_whole(net, len(rows)):
                 rows = None
+                if table is None:  # a .npy file small enough: read whole, as without ``windowed``
+                    table = _whole_inputs(args.inputs, net, labels)
         else:
             table = _whole_inputs(args.inputs, net, labels)
         if table is not None:
@@ -450,8 +454,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
     from .io.files import check_readable
 
     check_readable(path)  # a missing file fails here, before the screen changes
-    if args.labels and not args.inputs:
-        raise UsageError("--labels goes with --inputs FILE: one class per row of it")
+    _check_labels(args)  # before the screen changes: the loader's errors are a file's
     code = None
     if args.verify:
         if not (args.timeout > 0 and math.isfinite(args.timeout)):

@@ -40,7 +40,7 @@ class RowSource(Protocol):
 
     def read(self, first: int, count: int = 1) -> Samples:
         """Rows ``first`` … ``first + count − 1``, named as in the whole
-        dataset ("row 523,418", or the file's name column)."""
+        dataset ("row 523418", or the file's name column)."""
         ...
 
     def chunks(self, rows: int = SCAN_ROWS) -> Iterator[Samples]:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 CHECKS_KEPT = 2  # neuron checks remembered: the one shown and the one before
 
 
+LayerRows = dict[int, tuple[np.ndarray, np.ndarray]]  # layer → one row's (z, a)
+
+
 class Editing:
     """What the Session knows of edits (it declares the rest)."""
 
@@ -187,14 +190,8 @@ class Editing:
             for name, value in params.items():  # a batch norm's γ and β
                 assert layer.norm is not None
                 layer.norm.param(name)[...] = value
-        snap = self.trace.recompute(0)
-        before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
-        after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
-        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
-        self.last_result = result
-        self.values_version += 1
-        self.edits_version += 1
-        return result
+        before, after = self._recomputed(0, row)
+        return self._applied(EditResult(edit, undone, row, before, after, self._output_changes(old_outputs)))
 
     def _apply(self, edit: Edit | DescentStep, undone: bool = False) -> EditResult:
         if isinstance(edit, DescentStep):
@@ -203,12 +200,8 @@ class Editing:
         row = edit.sample if t.kind in (TargetKind.INPUT, TargetKind.TARGET) else self.sample_index
         if t.kind == TargetKind.TARGET:  # the loss changes, no value of the pass
             set_target(self.network, row, t, edit.new)
-            result = EditResult(edit, undone, row, {}, {}, ())
-            self.last_result = result
-            self.values_version += 1
-            self.edits_version += 1
             self.sample_index = row
-            return result
+            return self._applied(EditResult(edit, undone, row, {}, {}, ()))
         old_outputs = self.trace.outputs
         if t.kind == TargetKind.INPUT:
             with np.errstate(over="ignore"):
@@ -225,15 +218,24 @@ class Editing:
             if math.isfinite(edit.new) and not np.isfinite(stored):
                 raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
             arr[idx] = stored
-        edit = replace(edit, new=stored)
-        snap = self.trace.recompute(t.first_layer)
+        before, after = self._recomputed(t.first_layer, row)
+        self.sample_index = row
+        return self._applied(EditResult(replace(edit, new=stored), undone, row, before, after,
+                                        self._output_changes(old_outputs)))
+
+    def _recomputed(self, first_layer: int, row: int) -> tuple[LayerRows, LayerRows]:
+        """Recompute the trace from ``first_layer`` on: row ``row``'s (z, a)
+        of each recomputed layer before and after."""
+        snap = self.trace.recompute(first_layer)
         before = {l: (v.z[row], v.a[row]) for l, v in snap.layers.items()}
         after = {l: (self.trace.values[l].z[row], self.trace.values[l].a[row]) for l in snap.layers}
-        result = EditResult(edit, undone, row, before, after, self._output_changes(old_outputs))
+        return before, after
+
+    def _applied(self, result: EditResult) -> EditResult:
+        """An edit, undo or redo made: the last result, and every cache keyed on the values renews."""
         self.last_result = result
         self.values_version += 1
         self.edits_version += 1
-        self.sample_index = row
         return result
 
     def _output_changes(self, old_outputs: np.ndarray) -> tuple[OutputChange, ...]:

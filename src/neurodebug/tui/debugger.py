@@ -380,7 +380,7 @@ class DebuggerScreen(SavingScreen):
         if place.sample is not None and place.sample != s.row:
             if not self._show_row(place.sample):
                 return
-            self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
+            self._say_shown()
         if place.layer is None:
             s.goto(0)  # an input: where the pass starts
         else:
@@ -393,13 +393,17 @@ class DebuggerScreen(SavingScreen):
         if not self._show_row(row):
             return
         s.goto(len(s.plan) - 1)
-        self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
+        self._say_shown()
         self._moved()
 
     @on(PickSample)
     def _pick_sample(self, message: PickSample) -> None:
         if self.alive and self._show_row(message.index):
             self._moved()
+
+    def _say_shown(self) -> None:
+        s = self.session
+        self.notify(f"sample {s.row + 1:,}/{s.n_rows:,} \"{s.sample.name}\"", title="showing")
 
     def _show_row(self, row: int) -> bool:
         """Show sample ``row``; False, with why, when the file cannot give it
