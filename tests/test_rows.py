@@ -214,3 +214,17 @@ def test_the_command_line_takes_labels_with_inputs_only(npy: Path, tmp_path: Pat
     assert s.samples.labels is not None and (s.samples.labels == 1).all()
     with pytest.raises(cli.UsageError, match="--labels goes with --inputs"):
         cli.open_session(_args(labels=str(y)), Path(model))
+
+
+def test_inputs_from_a_pipe_are_read_once_and_whole(tmp_path: Path) -> None:
+    import os
+
+    r, w = os.pipe()
+    os.write(w, b"a,b,c,d,e,f\n1,2,3,4,5,6\n7,8,9,10,11,12\n")
+    os.close(w)
+    try:
+        rows, table = open_rows(f"/dev/fd/{r}", _network())
+    finally:
+        os.close(r)
+    assert isinstance(rows, SamplesRows) and table is not None and len(rows) == 2
+    np.testing.assert_array_equal(rows.read(1).x, [[7, 8, 9, 10, 11, 12]])

@@ -24,7 +24,7 @@ from ..engine.samples import Samples
 from .errors import NetworkFileError, printable
 from .files import is_pipe
 from .input_chunks import InputChunks, input_chunks
-from .inputs import InputTable, file_kind, load_inputs, read_labels
+from .inputs import InputTable, load_inputs, read_labels
 
 __all__ = ["NpyRows", "open_rows", "with_labels"]
 
@@ -83,13 +83,12 @@ def open_rows(path: str | os.PathLike[str], net: Network,
     is only looked at (its header, its size); its rows are read when asked.
     ``labels``: a .npy of one class per row (``inputs.read_labels``), in
     place of the table's own."""
-    chunks = input_chunks(path, net)
-    p = Path(path)
-    if chunks.npy is not None and chunks.whole is None and not is_pipe(p) and file_kind(chunks.path) == "npy":
+    chunks = None if is_pipe(path) else input_chunks(path, net)  # a pipe is read once: whole, below
+    if chunks is not None and chunks.npy is not None:  # a .npy file on disk
         assert chunks.total is not None
         classes = None if labels is None else read_labels(labels, net, chunks.total)
         return NpyRows(chunks, classes), None
     table = load_inputs(path, net)
     if labels is not None:
         table = replace(table, samples=table.samples.labelled(read_labels(labels, net, len(table.samples))))
-    return SamplesRows(table.samples, printable(p.name)), table
+    return SamplesRows(table.samples, printable(Path(path).name)), table
