@@ -63,4 +63,4 @@ class KeyBar(Static):
     """
 
     def on_resize(self) -> None:
-        self.update(key_line(max(0, self.size.width)))
+        self.update(key_line(max(0, self.size.width)), layout=False)  # one line, whatever it says

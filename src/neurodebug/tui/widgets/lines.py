@@ -214,12 +214,13 @@ class LineList(ScrollView, can_focus=True):
             # shows it sizes its scrollbar; a step must not lay out the screen.
             self.set_reactive(ScrollView.virtual_size, new)
             return
-        if not self.is_mounted or height <= 0 or toggles or old.width != new.width:
+        if not self.is_mounted or height <= 0 or toggles:
             # The scrollbar appears or goes (or the size is not known yet):
             # the screen must lay out again.
             self.virtual_size = new
             return
-        # Same scrollbars: a new scroll range and thumb, no reflow.
+        # Same scrollbars: a new scroll range and thumb, no reflow. (The
+        # virtual width follows the pane's: nothing scrolls sideways.)
         self.set_reactive(ScrollView.virtual_size, new)
         if self.show_vertical_scrollbar:
             self._move_thumb(count, self.vertical_scrollbar.position)
@@ -343,7 +344,7 @@ class LineList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, self._count)
+        self._set_virtual_height(self._count)  # the layout that resized the pane placed its scrollbar
 
 
 class TextBlock(LineList):
