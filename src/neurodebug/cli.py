@@ -25,6 +25,7 @@ from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
 from .io.files import allow_reads
+from .launch import COMMANDS
 
 if TYPE_CHECKING:
     from .engine.rows import RowSource
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from .engine.trace import Trace
     from .tui.app import NeurodebugApp
 
-COMMANDS = ("trace", "check", "convert", "export", "verify")
 DEFAULT_SAMPLE = "coffee_roasting.json"
 
 
