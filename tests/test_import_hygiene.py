@@ -109,6 +109,12 @@ def test_the_package_loads_its_public_names_when_first_used() -> None:
     assert {"numpy", "neurodebug.engine.network"} <= loaded
 
 
+def test_the_command_loads_nothing_before_it_sets_blas_threads() -> None:
+    # neurodebug.launch sets BLAS's thread counts, which a BLAS reads as it loads.
+    loaded = every_module_loaded_by("import neurodebug.launch")
+    assert sorted(m for m in loaded if m.startswith(ENGINE_AND_READERS)) == []
+
+
 def test_the_debugger_imports_only_what_its_first_screen_needs() -> None:
     # Imported, then a JSON network loaded: no other format's reader comes in.
     loaded = every_module_loaded_by("import neurodebug.cli; neurodebug.cli.import_app(); "

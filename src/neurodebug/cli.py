@@ -25,7 +25,7 @@ from .engine.settings import Settings
 from .io import NetworkFileError, load_network
 from .io.errors import printable
 from .io.files import allow_reads
-from .launch import COMMANDS
+from .command_names import COMMANDS
 
 if TYPE_CHECKING:
     from .engine.rows import RowSource

@@ -17,7 +17,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-COMMANDS = ("trace", "check", "convert", "export", "verify")  # the headless commands; anything else opens the debugger
+from .command_names import COMMANDS
+
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # what OpenBLAS, OpenMP and MKL read
 
 
