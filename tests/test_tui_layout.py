@@ -19,6 +19,9 @@ from neurodebug.engine.numbers import MINUS, fmt, fmt_fit, fmt_output
 from neurodebug.tui.fit import cells, fit_pieces, fit_tokens, shorten_names
 from neurodebug.tui.frame import fit_status, why_lines
 from neurodebug.tui.widgets.lines import wrap_hanging
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import get_character_cell_size
 from rich.text import Text
 from tui_helpers import SAMPLES, flagged_explanations, make_app, pane_text, press, screen_text
 
@@ -111,6 +114,57 @@ def test_wrapped_lines_hang_under_their_text():
     assert len(lines) > 1 and all(cells(t) <= 30 for t in lines)
     assert all(t.startswith("    ") and not t.startswith("     ") for t in lines[1:])
     assert " ".join(" ".join(lines).split()) == " ".join(line.plain.split())  # no word lost or cut
+
+
+def _wrap_by_slicing(line: Text, width: int, hang: int = 2) -> list[Text]:
+    """The first wrap_hanging, a character at a time and a slice of the Text
+    a piece: the reference the one that divides the Text once must equal."""
+    plain = line.plain
+    if cells(plain) <= width or width <= 0:
+        return [line]
+    lead = len(plain) - len(plain.lstrip(" "))
+    indent = min(lead + hang, width // 3)
+    out: list[Text] = []
+    start, n = 0, len(plain)
+    while start < n:
+        room = width if not out else width - indent
+        end, used, space = start, 0, -1
+        while end < n:
+            size = get_character_cell_size(plain[end])
+            if used + size > room:
+                break
+            if plain[end] == " " and end > start:
+                space = end
+            used += size
+            end += 1
+        if end < n and space > start:
+            end = space
+        end = max(end, start + 1)
+        piece = line[start:end]
+        piece.rstrip()
+        out.append(piece if not out else Text(" " * indent) + piece)
+        start = end
+        while start < n and plain[start] == " ":
+            start += 1
+    return out
+
+
+@st.composite
+def styled_lines(draw):
+    words = st.sampled_from(["a", "b", " ", "  ", "z", "=", "·", "→", "Δ", "中", "é", "−0.5", "σ(z)", "x" * 40])
+    plain = "".join(draw(st.lists(words, max_size=40)))
+    line = Text(plain)
+    for _ in range(draw(st.integers(0, 4))):
+        a = draw(st.integers(0, len(plain)))
+        b = draw(st.integers(a, len(plain)))
+        line.stylize(draw(st.sampled_from(["bold", "red", "dim cyan"])), a, b)
+    return line
+
+
+@settings(max_examples=400, deadline=None)
+@given(styled_lines(), st.integers(-1, 60))
+def test_wrapping_divides_the_text_as_slicing_it_did(line, width):
+    assert wrap_hanging(line, width) == _wrap_by_slicing(line, width)
 
 
 def test_the_status_keeps_whole_pieces_most_important_first():

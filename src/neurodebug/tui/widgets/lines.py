@@ -40,29 +40,44 @@ def wrap_hanging(line: Text, width: int, hang: int = HANG) -> list[Text]:
         return [line]
     lead = len(plain) - len(plain.lstrip(" "))
     indent = min(lead + hang, width // 3)
-    out: list[Text] = []
+    # The pieces found on the plain text, then the Text divided once: a slice
+    # of a Text divides all of it, and a long line makes dozens of pieces.
+    spans: list[tuple[int, int]] = []
     start, n = 0, len(plain)
+    narrow = plain.isascii() and plain.isprintable()  # a cell a character
     while start < n:
-        room = width if not out else width - indent
-        end, used, space = start, 0, -1
-        while end < n:
-            size = get_character_cell_size(plain[end])
-            if used + size > room:
-                break
-            if plain[end] == " " and end > start:
-                space = end
-            used += size
-            end += 1
+        room = width if not spans else width - indent
+        end = min(n, start + max(0, room)) if narrow else _fitting(plain, start, room)
+        space = plain.rfind(" ", start + 1, end)
         if end < n and space > start:
             end = space  # break at the last space that fits
         end = max(end, start + 1)
-        piece = line[start:end]
-        piece.rstrip()
-        out.append(piece if not out else Text(" " * indent) + piece)
+        spans.append((start, end))
         start = end
         while start < n and plain[start] == " ":
             start += 1
+    offsets = sorted({offset for span in spans for offset in span} - {0, n})
+    parts = line.divide(offsets)
+    part_at = {offset: k for k, offset in enumerate((0, *offsets))}
+    out: list[Text] = []
+    for start, _ in spans:
+        piece = parts[part_at[start]]
+        piece.rstrip()
+        out.append(piece if not out else Text(" " * indent) + piece)
     return out
+
+
+def _fitting(plain: str, start: int, room: int) -> int:
+    """The end of the longest run of ``plain`` from ``start`` within ``room`` cells."""
+    n = len(plain)
+    end, used = start, 0
+    while end < n:
+        size = get_character_cell_size(plain[end])
+        if used + size > room:
+            break
+        used += size
+        end += 1
+    return end
 
 
 def pieces_strip(
