@@ -44,7 +44,7 @@ def wrap_hanging(line: Text, width: int, hang: int = HANG) -> list[Text]:
     # of a Text divides all of it, and a long line makes dozens of pieces.
     spans: list[tuple[int, int]] = []
     start, n = 0, len(plain)
-    narrow = plain.isascii() and plain.isprintable()  # a cell a character
+    narrow = all(get_character_cell_size(c) == 1 for c in set(plain))  # a cell a character
     while start < n:
         room = width if not spans else width - indent
         end = min(n, start + max(0, room)) if narrow else _fitting(plain, start, room)
