@@ -381,3 +381,19 @@ async def test_the_palette_lists_our_commands_before_textuals():
         assert max(ours) < min(textuals), shown
         assert shown.count("Quit") == 1  # the app's provider of them stands aside here
 
+
+
+async def test_a_shorter_terminal_keeps_the_current_neuron_in_the_network_pane(tmp_path):
+    app = wide_network(tmp_path, units=80)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.screen.query_one(NetworkPane)
+        for _ in range(70):  # neuron 70 of the hidden layer, centred in a tall pane
+            await press(pilot, "N")
+        assert any(line.lstrip().startswith("n70 ") for line in pane_text(app, pane))
+        await pilot.resize_terminal(80, 20)
+        await settle(pilot)
+        assert any(line.lstrip().startswith("n70 ") for line in pane_text(app, pane)), pane_text(app, pane)
+        await press(pilot, "up", "up")  # the cursor, moved by hand, is what stays
+        await pilot.resize_terminal(70, 16)
+        await settle(pilot)
+        assert any(line.lstrip().startswith("n68 ") for line in pane_text(app, pane)), pane_text(app, pane)

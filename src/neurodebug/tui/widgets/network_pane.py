@@ -179,6 +179,12 @@ class NetworkPane(LineList, inherit_bindings=False):
         self.move_cursor(place)
         self.post_message(JumpTo(*place))
 
+    def on_resize(self) -> None:
+        # (LineList's on_resize runs too: Textual calls each class's handler.)
+        # A shorter pane keeps the row the user follows on screen.
+        if self.frame is not None:
+            self.keep_visible(self._cursor_row if self._moved else self._current, center=True)
+
     def on_focus(self) -> None:
         self.refresh()  # the cursor shows while the pane has focus
 
