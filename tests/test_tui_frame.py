@@ -7,6 +7,7 @@ session.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -185,3 +186,46 @@ async def test_the_palette_moves_the_debugger_with_messages():
         assert [m.index for m in sent(seen, PickSample)] == [1]
         assert app.session.sample_index == 1
         assert 'sample 2/8 "city roast"' in screen_text(app)
+
+
+async def _edit_and_watch(monkeypatch, inline_s: float) -> list:
+    """An edit made with the report's time limit ``inline_s``: what happens
+    in order, paints and the report (whether the screen said "checking…" then)."""
+    from neurodebug.engine import Target
+    from neurodebug.engine.edits import WEIGHT
+    from neurodebug.tui import debugger
+
+    monkeypatch.setattr(debugger, "HEALTH_INLINE_S", inline_s)
+    app = make_app("coffee_roasting.json")
+    events: list = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        paint, report = screen._compositor_refresh, screen._health_computed
+        monkeypatch.setattr(screen, "_compositor_refresh", lambda: (events.append("paint"), paint())[1])
+        monkeypatch.setattr(screen, "_health_computed",
+                            lambda: (events.append(("report", "checking…" in screen_text(app))), report())[1])
+        await settle(pilot)
+        events.clear()
+        app.session.edit(Target(WEIGHT, 0, 0, 0), -7.5)
+        screen.after_edit()
+        # Textual's own timing, not settle's (which paints whenever anything is pending):
+        for _ in range(100_000):
+            if not app.session.health_pending and events and events[-1] == "paint":
+                break
+            await asyncio.sleep(0.001)
+        await settle(pilot)
+        assert "checking…" not in screen_text(app)
+        assert not app.session.health_pending
+    return events
+
+
+async def test_a_slow_health_report_comes_a_frame_after_the_edits_values(monkeypatch):
+    events = await _edit_and_watch(monkeypatch, inline_s=-1.0)  # every report is slow
+    assert ("report", True) in events
+    assert "paint" in events[: events.index(("report", True))]  # the values were painted first
+    assert "paint" in events[events.index(("report", True)):]  # and the report after
+
+
+async def test_a_quick_health_report_comes_with_the_edits_values(monkeypatch):
+    events = await _edit_and_watch(monkeypatch, inline_s=60.0)
+    assert not any(isinstance(e, tuple) for e in events) and "paint" in events

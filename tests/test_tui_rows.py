@@ -15,6 +15,7 @@ from neurodebug.engine.edits import WEIGHT, Target
 from neurodebug.engine.network import Layer, Network
 from neurodebug.engine.samples import Samples
 from neurodebug.io.input_rows import open_rows
+from neurodebug.tui import debugger
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.debugger import DebuggerScreen
 
@@ -107,7 +108,9 @@ async def test_the_scan_lists_the_samples_that_matter_and_enter_shows_one(rows_f
         assert "✗ problems here" in screen_text(app)  # its own output is wrong: not "in other samples"
 
 
-async def test_an_edit_scans_again_with_the_new_values(rows_file: Path) -> None:
+@pytest.mark.parametrize("report_s", [60.0, -1.0], ids=["report with the values", "report a frame later"])
+async def test_an_edit_scans_again_with_the_new_values(rows_file: Path, report_s: float, monkeypatch) -> None:
+    monkeypatch.setattr(debugger, "HEALTH_INLINE_S", report_s)
     app = _app(rows_file, labelled=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,7 @@ class Session(Editing, BackwardPass):
         self.values_version = 0  # bumped by every edit, undo and redo, and by showing another of ``rows``
         self.edits_version = 0  # bumped by every edit, undo and redo alone
         self._health: tuple[int, HealthReport] | None = None
+        self.health_s = 0.0  # how long the last health report took to compute
         # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
         self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
         # Past the forward pass: the backward step the cursor stands on (None: in the forward pass)
@@ -163,7 +165,9 @@ class Session(Editing, BackwardPass):
     def health(self) -> HealthReport:
         """The health report for the current values (recomputed after edits)."""
         if self._health is None or self._health[0] != self.values_version:
+            start = time.perf_counter()
             self._health = (self.values_version, check_health(self.trace, self.settings, self.loss))
+            self.health_s = time.perf_counter() - start
         return self._health[1]
 
     @property

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from ..engine.scan import DatasetScan, ScanState
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+# An edit's health report slower than this (seconds; the last one's time) comes
+# a frame after the edit's values rather than holding them back.
+HEALTH_INLINE_S = 0.03
 SCAN_PROGRESS_EVERY = 0.25  # seconds between the scan's progress reports (and the Samples view's redraws)
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
 TABS = ("trace", "changes", "journal", "problems", "code", "samples")
@@ -142,17 +145,13 @@ class DebuggerScreen(SavingScreen):
         """Build the frame for the session as it is now and hand it down: the
         screen is a function of (session, selection). ``fresh``: build every
         part anew (new stamps: every line is drawn again). ``health_later``:
-        an edit's screen is drawn before the health report of the new values
-        is computed (the last one stands meanwhile, the status
-        line says "checking…"); it is computed in a ``call_after_refresh``
-        callback. (Textual runs that when the screen is next idle, which can
-        come before our panes' repaints reach it: benchmarks/README.md.)"""
+        the screen is painted before the health report of the new values is
+        computed (the last one stands meanwhile, the status line says
+        "checking…"), and the report comes in a second frame."""
         if not self.alive:
             return
         s = self.session
-        if health_later:
-            self.call_after_refresh(self._health_computed)
-        elif s.health_pending:
+        if not health_later and s.health_pending:
             s.health()
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
@@ -170,8 +169,17 @@ class DebuggerScreen(SavingScreen):
                                          selection_request=self._selection_request, fresh=fresh,
                                          scan=self.scan_state)
         self._draw_status(self.size.width)
-        for pane in self.query(LineList):
+        panes = list(self.query(LineList))
+        for pane in panes:
             pane.show(frame)
+        if health_later:
+            # Textual runs a call_after_refresh callback once the screen has
+            # painted what it knows of, and a pane tells the screen of its
+            # repaint only when the pane next goes idle: told now, ahead of
+            # the callback, the edit's frame is painted before the report.
+            for widget in (*panes, self.query_one("#status")):
+                widget._check_refresh()
+            self.call_after_refresh(self._health_computed)
 
     def _draw_status(self, width: int) -> None:
         """The status line: whole pieces, as many as fit (its padding takes two cells)."""
@@ -247,8 +255,15 @@ class DebuggerScreen(SavingScreen):
         self.refresh_view()
 
     def after_edit(self) -> None:
-        """After an edit, its undo or redo: the new values at once, their health report after."""
-        self.refresh_view(health_later=True)
+        """After an edit, its undo or redo: the new values and their health
+        report in one frame, unless the report is slow to compute (the last
+        one took longer than HEALTH_INLINE_S): then the values at once, the
+        report a frame later. Then the scan of every sample with them."""
+        if self.session.health_s > HEALTH_INLINE_S:
+            self.refresh_view(health_later=True)  # _health_computed starts the scan
+        else:
+            self.refresh_view()
+            self._start_scan()
 
     def after_save(self) -> None:
         self.refresh_view()
