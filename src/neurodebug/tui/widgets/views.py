@@ -96,7 +96,7 @@ class EntryView(TextView, inherit_bindings=False):
         """Each entry on show with its first and last line, in order."""
         out: list[tuple[Entry, int, int]] = []
         for index in range(self.line_count):
-            found = entry_of(super().line_text(index))
+            found = entry_of(self._lines[index])  # read, not drawn: no copy
             if found is None:
                 continue
             if out and out[-1][0] == found:
