@@ -81,6 +81,7 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, severe: set[tuple[int, i
         return []
     out = []
     every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
+    measured = f"measured on {every.removeprefix('all ')}"
     shared = Rows(rows)  # every one of them holds over all the labelled rows: one array for all
     dead = conditions.inactive(layer, stats.top[l])
     # Each stuck neuron's numbers, taken out of the arrays as Python values once for all
@@ -94,7 +95,7 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, severe: set[tuple[int, i
         cause = f"{act.symbol}′(z) {slope_text} in {every} ({why}; z = {fmt(zb, 4)} there)"
         problem = (l, j) in severe
         # a note for the reason the forward check gave (too few samples), else for its count
-        verdict = "" if problem else said.get((l, j), f"measured on {every.removeprefix('all ')}")
+        verdict = "" if problem else said.get((l, j), measured)
         out.append(ctx.finding(CANNOT_LEARN, j, shared, best, size,
                                settings.saturation_slope, cause=cause,
                                severity=PROBLEM if problem else NOTE, verdict=verdict))
