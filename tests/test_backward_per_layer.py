@@ -92,3 +92,18 @@ def test_trace_backward_per_layer_on_the_command_line(capsys):
     out = capsys.readouterr().out
     assert "∂L/∂a = W2 (2×1) · [−0.310026] = [−0.217018, 0.372031]" in out
     assert "cannot learn from this sample: neuron 1 (σ′(166.5) = 4.9e−73)" in out and "∂L/∂z1 = ∂L/∂a1 ⊙ σ′(z1)" in out
+
+
+def test_the_first_layer_sends_no_gradient_back_and_the_others_do():
+    """∂L/∂x of the first layer goes nowhere, so the pass leaves it out (a
+    float32 W's float64 copy per call); every later layer's is δ · Wᵀ."""
+    rng = np.random.default_rng(3)
+    net = _net(rng, "softmax", 3, "z")
+    x = rng.normal(size=(5, 2))
+    back = backward_pass(net, x, [0, 1, 2, 1, 0], "ce")
+    assert back.layers[0].dx is None
+    for l in (1, 2):
+        g = back.layers[l]
+        assert g.dx is not None
+        np.testing.assert_array_equal(g.dx, g.dzsum @ net.layers[l].W.T)
+        np.testing.assert_array_equal(g.dx, back.layers[l - 1].da)

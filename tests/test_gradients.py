@@ -162,3 +162,20 @@ def test_the_loss_is_inferred_and_bad_targets_are_refused():
         lin.gradients([[1.0, 2.0]], [0], loss="ce")
     with pytest.raises(ValueError, match="2 target values per sample"):
         lin.gradients([[1.0, 2.0]], [0.5])
+
+
+def test_column_norms_of_zero_tiny_and_non_finite_columns():
+    """The plain pass, the scaled norms where it cannot be trusted, and an
+    all-0 column (a dead neuron's gradient) left at its exact 0."""
+    from neurodebug.engine.gradient_sizes import _column_norms, _norms
+
+    W = np.zeros((4, 6))
+    W[:, 1] = [3.0, 4.0, 0.0, 0.0]
+    W[2, 2] = 1e-200
+    W[:, 3] = [1e200, 1e200, 0.0, 0.0]
+    W[0, 4] = np.nan
+    b = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1e-190])
+    got = _column_norms(W, b)
+    want = _norms(np.vstack([W, b[None, :]]))
+    np.testing.assert_array_equal(got, want)
+    assert got[0] == 0.0 and got[2] == 1e-200 and got[5] == 1e-190 and np.isnan(got[4])

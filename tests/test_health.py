@@ -603,3 +603,33 @@ def test_saturation_from_raw_inputs_is_a_problem_even_in_one_sample():
     learning = [(f.kind, f.layer, f.neuron, f.severity) for f in report.findings if f.kind in LEARNING_KINDS]
     assert learning == [(CANNOT_LEARN, 0, 0, "problem"), (CANNOT_LEARN, 0, 1, "problem"),
                         (VANISHING_GRADIENT, 0, None, "note")]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 64, 65, 200])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_stats_are_z_stats_of_each_column(n: int, dtype: type) -> None:
+    """A layer's dead neurons take their statistics from one read of z: the
+    very numbers ``z_stats`` gives column by column, non-finite columns included."""
+    from neurodebug.engine.health import ColumnStats, z_stats
+    from neurodebug.engine.numbers import quiet
+
+    rng = np.random.default_rng(n)
+    z = (rng.standard_normal((n, 9)) * 10 - 4).astype(dtype)
+    z[0, 2], z[-1, 5], z[0, 7] = np.nan, np.inf, -np.inf
+    cols = np.array([0, 2, 3, 5, 7, 8])
+    stats = ColumnStats(z, cols)
+    for j in cols.tolist():
+        with quiet():  # as in check_health: ∞ − ∞ in the spread of a column with ±∞
+            got, want = stats(j), z_stats(z[:, j])
+        assert got[0] == want[0]
+        for a, b in zip(got[1:], want[1:]):
+            assert a == b or (math.isnan(a) and math.isnan(b)), (j, got, want)
+
+
+def test_a_layers_dead_neurons_share_one_array_of_rows() -> None:
+    W = np.array([[1.0, -1.0, -2.0], [1.0, -1.0, -2.0]])
+    net = net_of([Layer("h", "relu", W, np.array([0.0, -1.0, -1.0]))], [[1, 2], [2, 1], [3, 3]])
+    dead = check_health(trace_of(net)).of_kind(DEAD)
+    assert [f.neuron for f in dead] == [1, 2]
+    assert tuple(dead[0].samples) == (0, 1, 2)
+    assert dead[0].samples.array is dead[1].samples.array

@@ -77,7 +77,7 @@ class LayerBackward:
     dzsum: np.ndarray  # ∂L/∂(x·W + b) (∂L/∂z without a norm before g)
     dW: np.ndarray
     db: np.ndarray
-    dx: np.ndarray  # ∂L/∂x: what goes back to the layer before
+    dx: np.ndarray | None  # ∂L/∂x: what goes back to the layer before (None: not asked for)
     dnorm: dict[str, np.ndarray]  # the norm's trained parameters: γ, β (batch norm); scale, offset
 
 
@@ -113,9 +113,11 @@ def activation_backward(layer: DenseLayer, z: np.ndarray, g: np.ndarray, dg: np.
 
 
 def backward(layer: DenseLayer, x: np.ndarray, fwd: LayerForward, da: np.ndarray,
-             dz: np.ndarray | None = None) -> LayerBackward:
+             dz: np.ndarray | None = None, input_gradient: bool = True) -> LayerBackward:
     """Back through one layer. ``dz``: ∂L/∂z given directly (a loss written
-    on the logits, softmax with cross-entropy: a − y), skipping g."""
+    on the logits, softmax with cross-entropy: a − y), skipping g.
+    ``input_gradient``: compute ∂L/∂x (the first layer's goes nowhere, and
+    costs a float64 copy of W when W is float32)."""
     norm = layer.norm
     dnorm: dict[str, np.ndarray] = {}
     with quiet():
@@ -133,5 +135,5 @@ def backward(layer: DenseLayer, x: np.ndarray, fwd: LayerForward, da: np.ndarray
         db = np.sum(dzsum, axis=0)
         # W in ∂L/∂z's precision first: a float32 W in a float64 product
         # takes NumPy's slow mixed-type path (4× the cast and the BLAS call)
-        dx = dzsum @ layer.W.astype(dzsum.dtype, copy=False).T
+        dx = dzsum @ layer.W.astype(dzsum.dtype, copy=False).T if input_gradient else None
     return LayerBackward(da, dg, dz, dzsum, dW, db, dx, dnorm)

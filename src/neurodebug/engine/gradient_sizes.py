@@ -168,9 +168,12 @@ def _column_norms(W: np.ndarray, b: np.ndarray) -> np.ndarray:
         squares = (np.einsum("ij,ij->j", W, W) if W.dtype == np.float64
                    else np.sum(np.square(W, dtype=np.float64), axis=0))
         out: np.ndarray = np.sqrt(squares + np.square(b, dtype=np.float64))
-        doubtful = np.flatnonzero(~np.isfinite(out) | (out < 1e-140))
-        if doubtful.size:
-            out[doubtful] = _norms(np.vstack([W[:, doubtful], b[None, doubtful]]).astype(np.float64))
+        doubtful = ~np.isfinite(out) | (out < 1e-140)
+        if doubtful.any():
+            # An all-0 column (a dead neuron's gradient: hundreds of them) has its exact 0 already
+            cols = np.flatnonzero(doubtful & (np.any(W, axis=0) | (b != 0)))
+            if cols.size:
+                out[cols] = _norms(np.vstack([W[:, cols], b[None, cols]]).astype(np.float64, copy=False))
     return out
 
 

@@ -61,17 +61,46 @@ def _t999(df: int) -> float:
     return _T999_TAIL[-1][1]
 
 
+_FEW = 64  # up to this many samples, z's statistics are summed in plain Python (math.fsum)
+
+
 def z_stats(z: np.ndarray) -> tuple[int, float, float]:
     """(n, mean, sample standard deviation) of one neuron's z, in float64."""
     z = np.asarray(z, dtype=np.float64)
     n = z.size
     if n < 2:
         return n, math.nan, math.nan
-    if n <= 64 and bool(np.isfinite(z).all()):  # a few samples: plain Python, without NumPy's per-call cost
-        values = z.tolist()
-        mean = math.fsum(values) / n
-        return n, mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    if n <= _FEW and bool(np.isfinite(z).all()):  # a few samples: plain Python, without NumPy's per-call cost
+        return _few_stats(z.tolist())
     return n, float(z.mean()), float(z.std(ddof=1))
+
+
+def _few_stats(values: list[float]) -> tuple[int, float, float]:
+    """``z_stats`` of a few finite values (at least 2), exactly summed."""
+    n = len(values)
+    mean = math.fsum(values) / n
+    return n, mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+
+
+class ColumnStats:
+    """``z_stats(z[:, j])`` for the neurons ``cols`` of one layer, the same
+    numbers: with a few samples, the columns' float64 values are read out
+    once for all of them when first asked (a layer can have hundreds of
+    dead neurons, each paying NumPy's per-call cost)."""
+
+    def __init__(self, z: np.ndarray, cols: np.ndarray) -> None:
+        self.z, self.cols = z, cols
+        self._few: dict[int, list[float]] | None = None  # the finite columns' values
+
+    def __call__(self, j: int) -> tuple[int, float, float]:
+        if not 2 <= self.z.shape[0] <= _FEW:
+            return z_stats(self.z[:, j])
+        if self._few is None:
+            z = np.asarray(self.z[:, self.cols], dtype=np.float64)
+            finite = np.isfinite(z).all(axis=0)
+            self._few = dict(zip(self.cols[finite].tolist(), z[:, finite].T.tolist()))
+        values = self._few.get(j)
+        return z_stats(self.z[:, j]) if values is None else _few_stats(values)
 
 
 def comes_back_rarely(n: int, mean: float, std: float, limit: float, below: bool) -> bool:
@@ -147,7 +176,7 @@ def exploding_finding(ctx: LayerContext, j: int, rows: np.ndarray, worst: int, v
 
 def dead_finding(ctx: LayerContext, j: int, worst: int, value: float, at: float, severity: Severity) -> Finding:
     verdict = "" if severity == PROBLEM else f"too few samples ({ctx.n}) to call it dead"
-    return ctx.finding(DEAD, j, np.arange(ctx.n), worst, value, at, severity=severity, verdict=verdict)
+    return ctx.finding(DEAD, j, ctx.every_row, worst, value, at, severity=severity, verdict=verdict)
 
 
 def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str],
@@ -191,8 +220,9 @@ def _check_layer(trace: Trace, l: int, config: HealthConfig, names: Sequence[str
         at = conditions.dies_at(layer)
         assert at is not None
         best = np.argmax(z[:, dead], axis=0)
+        stats = ColumnStats(z, dead)
         for j, r in zip(dead.tolist(), best.tolist()):
-            severity = on_every_sample(ctx.n, partial(z_stats, z[:, j]), at, True, config)
+            severity = on_every_sample(ctx.n, partial(stats, j), at, True, config)
             out.append(dead_finding(ctx, j, r, z[r, j], at, severity))
     return out
 

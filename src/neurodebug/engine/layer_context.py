@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -35,6 +36,12 @@ class LayerContext:
             layer.name, layer.neuron_name(j) if (j is not None and layer.neuron_names) else None,
             layer.activation, self.names[row], self.n, cause, severity, verdict, symmetric,
         )
+
+    @cached_property
+    def every_row(self) -> Rows:
+        """All ``n`` samples' rows, made once: a layer's dead neurons (dead in
+        every sample by definition) share the one array."""
+        return Rows(np.arange(self.n))
 
     @property
     def is_output(self) -> bool:

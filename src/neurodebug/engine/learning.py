@@ -81,22 +81,22 @@ def _stuck_neurons(ctx: LayerContext, grads: Gradients, severe: set[tuple[int, i
         return []
     out = []
     every = _EVERY.get(rows.size, f"all {rows.size} labelled samples")
+    measured = f"measured on {every.removeprefix('all ')}"
     shared = Rows(rows)  # every one of them holds over all the labelled rows: one array for all
     dead = conditions.inactive(layer, stats.top[l])
-    for j in stuck.tolist():
-        most = float(stats.slope[l][j])
+    # Each stuck neuron's numbers, taken out of the arrays as Python values once for all
+    columns = (a[stuck].tolist() for a in (stats.slope[l], stats.slope_row[l], stats.slope_z[l], stats.top[l],
+                                            stats.top_row[l], dead, grads.layers[l].neurons))
+    for j, most, slope_row, slope_z, top, top_row, inactive, size in zip(stuck.tolist(), *columns):
         # the sample closest to learning: the largest slope, or (all 0: dead) the largest z
-        if most > 0:
-            best, zb = int(stats.slope_row[l][j]), float(stats.slope_z[l][j])
-        else:
-            best, zb = int(stats.top_row[l][j]), float(stats.top[l][j])
-        why = "dead: z ≤ 0" if most == 0 and bool(dead[j]) else "saturated"
+        best, zb = (slope_row, slope_z) if most > 0 else (top_row, top)
+        why = "dead: z ≤ 0" if most == 0 and inactive else "saturated"
         slope_text = "= 0" if most == 0 else f"≤ {fmt(most, 3)}"
         cause = f"{act.symbol}′(z) {slope_text} in {every} ({why}; z = {fmt(zb, 4)} there)"
         problem = (l, j) in severe
         # a note for the reason the forward check gave (too few samples), else for its count
-        verdict = "" if problem else said.get((l, j), f"measured on {every.removeprefix('all ')}")
-        out.append(ctx.finding(CANNOT_LEARN, j, shared, best, grads.layers[l].neurons[j],
+        verdict = "" if problem else said.get((l, j), measured)
+        out.append(ctx.finding(CANNOT_LEARN, j, shared, best, size,
                                settings.saturation_slope, cause=cause,
                                severity=PROBLEM if problem else NOTE, verdict=verdict))
     return out

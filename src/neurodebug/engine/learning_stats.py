@@ -88,9 +88,10 @@ class LearningStats:
                 if not self.judged[l]:
                     continue
                 self.stuck[l] &= conditions.no_slope(layer, z, self.settings).all(axis=0)
-                slopes = np.abs(ACTIVATIONS[layer.activation].derivative(z.astype(np.float64), layer.params))
-                take_first(self.slope[l], self.slope_row[l], slopes, rows, self.slope_z[l], z.astype(np.float64))
-                take_first(self.top[l], self.top_row[l], z.astype(np.float64), rows)
+                z64 = z.astype(np.float64)
+                slopes = np.abs(ACTIVATIONS[layer.activation].derivative(z64, layer.params))
+                take_first(self.slope[l], self.slope_row[l], slopes, rows, self.slope_z[l], z64)
+                take_first(self.top[l], self.top_row[l], z64, rows)
         self.rows += local.size
 
     def mean_slope(self, l: int) -> float | None:

@@ -93,7 +93,8 @@ def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[i
 @dataclass(frozen=True)
 class Backward:
     """One backward pass: the loss (mean and per sample) and every layer's
-    gradients, the parameters' summed over the batch of the mean loss."""
+    gradients, the parameters' summed over the batch of the mean loss (the
+    first layer's ∂L/∂x, which no layer takes, is not computed: None)."""
 
     loss: LossKind
     value: float
@@ -148,9 +149,10 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
     back: list[dense.LayerBackward] = []
     for l in range(len(net.layers) - 1, -1, -1):
         layer = net.layers[l]
-        step = dense.backward(layer, inputs[l].astype(np.float64), _f64(forwards[l]), da, dz)
+        step = dense.backward(layer, inputs[l].astype(np.float64), _f64(forwards[l]), da, dz, input_gradient=l > 0)
         back.append(step)
-        da, dz = step.dx, None
+        if step.dx is not None:
+            da, dz = step.dx, None
     return Backward(kind, float(np.mean(per)), per, tuple(reversed(back)), tuple(forwards))
 
 
