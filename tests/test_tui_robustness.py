@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from neurodebug.tui import debugger
 from neurodebug.tui.widgets.lines import LineList
 from tui_helpers import SAMPLES, assert_nothing_stale, make_app, pane_text, press, settle, storm, storm_keys, type_fast
 
@@ -26,6 +27,17 @@ async def test_a_key_storm_never_raises(name, tmp_path, monkeypatch):
     2,000-key storm on every sample: `python tests/storm.py`.)"""
     monkeypatch.chdir(tmp_path)  # "s" saves beside the (relative) original
     rng = random.Random(f"storm {name}")
+    apps = await storm(lambda: make_app(name), storm_keys(rng, 200))
+    assert apps >= 1
+
+
+@pytest.mark.parametrize("name", ["coffee_roasting.json", "nan_overflow.json"])
+async def test_a_key_storm_with_every_health_report_a_frame_late_never_raises(name, tmp_path, monkeypatch):
+    """Keys that come between an edit's frame and its health report (the way
+    a network with a slow report behaves: HEALTH_INLINE_S)."""
+    monkeypatch.setattr(debugger, "HEALTH_INLINE_S", -1.0)
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(f"late report {name}")
     apps = await storm(lambda: make_app(name), storm_keys(rng, 200))
     assert apps >= 1
 
@@ -67,22 +79,25 @@ STALE_CASES = [("seed_example.json", (110, 36)), ("coffee_roasting.json", (80, 2
                ("coffee_unnormalized.json", (110, 36)), ("nan_overflow.json", (80, 24))]
 
 
+@pytest.mark.parametrize("late_report", [False, True], ids=["", "report a frame late"])
 @pytest.mark.parametrize(("name", "size"), STALE_CASES)
-async def test_no_pane_is_ever_stale(name, size, tmp_path, monkeypatch):
+async def test_no_pane_is_ever_stale(name, size, late_report, tmp_path, monkeypatch):
     """Panes redraw only the lines a step, an edit or a sample switch changed;
     after every key what is on screen must equal a redraw from scratch
     (ctrl+l), and each line a pane keeps must equal a fresh drawing of it."""
     monkeypatch.chdir(tmp_path)
+    if late_report:
+        monkeypatch.setattr(debugger, "HEALTH_INLINE_S", -1.0)
     rng = random.Random(f"stale {name}")
     app = make_app(name)
     async with app.run_test(size=size) as pilot:
         panes = list(app.screen.query(LineList))
         assert len(panes) >= 6  # Network, Operation, Arrays, Trace and the side views
         trace = app.screen.query_one("#trace-pane")
-        debugger = app.screen
+        main_screen = app.screen
         for k, keys in enumerate(rng.sample(moves(app), len(MOVES) + 1)):  # every move once, in a random order
             await press(pilot, *keys)
-            assert app.screen is debugger, f"{keys!r} (move {k}) left {app.screen!r} open"
+            assert app.screen is main_screen, f"{keys!r} (move {k}) left {app.screen!r} open"
             for pane in panes:
                 assert pane.stale_lines() == [], f"{pane.id} after {keys!r} (move {k})"
                 assert_scrollbar_fresh(pane, f"{pane.id} after {keys!r} (move {k})")
