@@ -179,3 +179,71 @@ def test_column_norms_of_zero_tiny_and_non_finite_columns():
     want = _norms(np.vstack([W, b[None, :]]))
     np.testing.assert_array_equal(got, want)
     assert got[0] == 0.0 and got[2] == 1e-200 and got[5] == 1e-190 and np.isnan(got[4])
+
+
+# -- the debugger's gradients: one chunk, each layer's ΣdW let go as soon as it is summarised --
+def _float32_network(widths: list[int], rows: int, seed: int = 3) -> Network:
+    from neurodebug.engine import Sample
+
+    rng = np.random.default_rng(seed)
+    layers = [Layer(f"l{k + 1}", "relu" if k < len(widths) - 2 else "softmax",
+                    rng.normal(0, (2 / a) ** 0.5, (a, b)).astype(np.float32), np.zeros(b, np.float32))
+              for k, (a, b) in enumerate(zip(widths, widths[1:]))]
+    samples = [Sample(f"s{r}", rng.random(widths[0]).astype(np.float32), label=int(rng.integers(widths[-1])))
+               for r in range(rows)]
+    return Network(layers, samples=samples)
+
+
+def test_one_chunk_gradients_equal_the_summed_ones_exactly():
+    from neurodebug.engine.gradient_sizes import GradientSums
+    from neurodebug.engine.trace import trace_of
+
+    net = _float32_network([30, 40, 20, 5], rows=12)
+    trace = trace_of(net)
+    rows, y = net.samples.targets()
+    out = []
+    for one_chunk in (True, False):
+        sums = GradientSums(net, None, one_chunk=one_chunk)
+        sums.add(trace.x[rows], y)
+        out.append(sums.result(rows))
+    lean, full = out
+    assert lean.value == full.value
+    for a, b in zip(lean.layers, full.layers):
+        assert (a.norm, a.rms, a.weight_norm, a.delta) == (b.norm, b.rms, b.weight_norm, b.delta)
+        assert np.array_equal(a.neurons, b.neurons)
+
+
+def test_one_chunk_gradients_hold_one_layers_gradient_at_a_time(monkeypatch):
+    # Two 1024×1024 float32 layers: their float64 ΣdW are 8 MB each, and W cast
+    # to float64 whole would be 8 MB more. Cast 64K values at a time, the peak
+    # stays well under two of them.
+    import tracemalloc
+
+    from neurodebug.engine import dense
+    from neurodebug.engine.gradient_sizes import gradients_of
+    from neurodebug.engine.trace import trace_of
+
+    monkeypatch.setattr(dense, "CAST_BLOCK", 1 << 16)
+
+    net = _float32_network([1024, 1024, 1024, 10], rows=5)
+    trace = trace_of(net)
+    tracemalloc.start()
+    try:
+        gradients_of(trace)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_dW = 1024 * 1024 * 8
+    assert peak < 1.6 * one_dW, peak
+
+
+def test_one_chunk_refuses_a_second_chunk():
+    from neurodebug.engine.gradient_sizes import GradientSums
+    from neurodebug.engine.trace import trace_of
+
+    net = _float32_network([6, 4, 3], rows=4)
+    trace = trace_of(net)
+    rows, y = net.samples.targets()
+    sums = GradientSums(net, None, chunk=2, one_chunk=True)
+    with pytest.raises(ValueError, match="more than one chunk"):
+        sums.add(trace.x[rows], y)

@@ -11,11 +11,12 @@ sizes mean is ``learning.py``'s.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .dense import LayerBackward
 from .kinds import LossKind
 from .losses import backward_pass, infer_loss
 from .numbers import json_number, quiet
@@ -76,7 +77,7 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
     if targets is None:
         return None
     rows, y = targets
-    sums = GradientSums(net, loss, chunk)
+    sums = GradientSums(net, loss, chunk, one_chunk=rows.size <= chunk)
     for start in range(0, rows.size, chunk):
         sums.add(trace.x[rows[start:start + chunk]], y[start:start + chunk])
     return sums.result(rows)
@@ -88,14 +89,22 @@ class GradientSums:
     sizes: the rows are summed ``chunk`` at a time in the order they came, so
     the result does not depend on how they were handed over."""
 
-    def __init__(self, net: Network, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS) -> None:
+    def __init__(self, net: Network, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS,
+                 one_chunk: bool = False) -> None:
+        """``one_chunk``: every row comes in one chunk (the debugger's samples):
+        each layer's ΣdW is cut down to its column norms as soon as it is made,
+        so the layers' float64 gradients (twice a float32 model's bytes) are
+        never all held at once."""
         self.net = net
         self.kind = infer_loss(net) if loss is None else LossKind(loss)
         self.chunk = chunk
+        self.one_chunk = one_chunk
         # Per layer (ΣdW, Σdb, scale): the sums are scale × the arrays held. The
         # first chunk's gradients are kept as they come (scale = its rows), so
         # a batch of one chunk — the debugger's case — costs no pass to scale them.
         self.sums: list[tuple[np.ndarray, np.ndarray, float] | None] = [None] * len(net.layers)
+        # one_chunk: per layer (‖(ΣdW, Σdb)[:, j]‖ for every j, ΣdW's and Σdb's size, scale)
+        self.column_norms: list[tuple[np.ndarray, int, float] | None] = [None] * len(net.layers)
         self.deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
         self.total = 0.0
         self.failed = False  # the loss does not fit the output
@@ -118,16 +127,26 @@ class GradientSums:
             self._sum(xs[:count], ys[:count])
 
     def _sum(self, x: np.ndarray, y: np.ndarray) -> None:
+        share = len(x)  # backward_pass gives the chunk's mean: weigh it by its rows
+        if self.one_chunk and any(held is not None for held in self.column_norms):
+            raise ValueError("GradientSums(one_chunk=True) was given more than one chunk")
+
+        def taken(l: int, g: LayerBackward) -> LayerBackward:
+            """One chunk: the layer's column norms now, its ΣdW let go."""
+            self.column_norms[l] = (_column_norms(g.dW, g.db), g.dW.size + g.db.size, float(share))
+            return replace(g, dW=_NO_ARRAY)
+
         with quiet():
             try:
-                back = backward_pass(self.net, x, y, self.kind)
+                back = backward_pass(self.net, x, y, self.kind, taken if self.one_chunk else None)
             except ValueError:
                 self.failed = True
                 return
-            share = len(x)  # backward_pass gives the chunk's mean: weigh it by its rows
             self.total += float(np.sum(back.per_sample))
             for l, g in enumerate(back.layers):
                 self.deltas[l] += float(np.sum(np.mean((g.dzsum * share) ** 2, axis=1)))
+            if self.one_chunk:
+                return
             for l, g in enumerate(back.layers):
                 held = self.sums[l]
                 if held is None:
@@ -149,15 +168,29 @@ class GradientSums:
             return None
         layers = []
         with quiet():
-            for l, (held, layer) in enumerate(zip(self.sums, self.net.layers)):
-                assert held is not None  # n > 0: every layer has had a chunk
-                dW, db, scale = held
-                per_neuron = _column_norms(dW, db) * (scale / n)  # a neuron's weights and bias together
+            for l, layer in enumerate(self.net.layers):
+                columns, size, scale = self._column_norms(l)
+                per_neuron = columns * (scale / n)  # a neuron's weights and bias together
                 norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
                 weights = _weight_norm(layer.W, layer.b)
-                layers.append(LayerGradient(l, norm, norm / math.sqrt(dW.size + db.size), weights,
+                layers.append(LayerGradient(l, norm, norm / math.sqrt(size), weights,
                                             per_neuron, math.sqrt(self.deltas[l] / n)))
         return Gradients(self.kind, self.total / n, rows, tuple(layers))
+
+
+    def _column_norms(self, l: int) -> tuple[np.ndarray, int, float]:
+        """Layer ``l``'s (‖(ΣdW, Σdb)[:, j]‖ for every j, the sums' size, their scale)."""
+        if self.one_chunk:
+            found = self.column_norms[l]
+            assert found is not None  # n > 0: the chunk has been through every layer
+            return found
+        held = self.sums[l]
+        assert held is not None  # n > 0: every layer has had a chunk
+        dW, db, scale = held
+        return _column_norms(dW, db), dW.size + db.size, scale
+
+
+_NO_ARRAY = np.zeros(0)  # where a let-go ΣdW stood
 
 
 def _column_norms(W: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ through the attributes it needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -130,9 +130,13 @@ def _output_gradient(net: DenseNetwork, loss: LossKind, out: dense.LayerForward,
 
 
 def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[float] | Sequence[int],
-                  loss: LossKind | str | None = None) -> Backward:
+                  loss: LossKind | str | None = None,
+                  taken: Callable[[int, dense.LayerBackward], dense.LayerBackward] | None = None) -> Backward:
     """Forward then backward over the batch ``x`` (already normalised: the
-    first layer's input), for the mean ``loss`` (inferred when None)."""
+    first layer's input), for the mean ``loss`` (inferred when None).
+    ``taken``: called with each layer's gradients as they are made (the last
+    layer first); what it returns is kept, so a caller that needs only a
+    summary of a layer's ∂L/∂W can let that array go before the next is made."""
     kind = infer_loss(net) if loss is None else LossKind(loss)
     check_output(net, kind)
     n = int(x.shape[0])
@@ -150,9 +154,10 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
     for l in range(len(net.layers) - 1, -1, -1):
         layer = net.layers[l]
         step = dense.backward(layer, inputs[l].astype(np.float64), _f64(forwards[l]), da, dz, input_gradient=l > 0)
-        back.append(step)
         if step.dx is not None:
             da, dz = step.dx, None
+        back.append(step if taken is None else taken(l, step))
+        del step
     return Backward(kind, float(np.mean(per)), per, tuple(reversed(back)), tuple(forwards))
 
 
