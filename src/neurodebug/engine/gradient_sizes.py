@@ -169,7 +169,7 @@ class GradientSums:
         layers = []
         with quiet():
             for l, layer in enumerate(self.net.layers):
-                columns, size, scale = self._column_norms(l)
+                columns, size, scale = self._layer_norms(l)
                 per_neuron = columns * (scale / n)  # a neuron's weights and bias together
                 norm = float(_norms(per_neuron[:, None])[0]) if per_neuron.size else 0.0
                 weights = _weight_norm(layer.W, layer.b)
@@ -177,8 +177,7 @@ class GradientSums:
                                             per_neuron, math.sqrt(self.deltas[l] / n)))
         return Gradients(self.kind, self.total / n, rows, tuple(layers))
 
-
-    def _column_norms(self, l: int) -> tuple[np.ndarray, int, float]:
+    def _layer_norms(self, l: int) -> tuple[np.ndarray, int, float]:
         """Layer ``l``'s (‖(ΣdW, Σdb)[:, j]‖ for every j, the sums' size, their scale)."""
         if self.one_chunk:
             found = self.column_norms[l]
