@@ -4,6 +4,7 @@ key needs. The headless commands keep every core."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -35,7 +36,7 @@ def _environ_after(*argv: str) -> str:
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "import numpy\n"  # loaded after the counts were set, as the command loads it
             "print(os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))\n")
-    env = {k: v for k, v in __import__("os").environ.items() if k not in BLAS_THREADS}
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
     return out.stdout.strip().splitlines()[-1]
 
