@@ -71,10 +71,10 @@ def child(network: Path, inputs: Path) -> dict[str, object]:
 
 
 def summary(ms: list[float]) -> str:
-    if not ms:
-        return "–"
-    q = statistics.quantiles(ms, n=20) if len(ms) >= 2 else ms * 19
-    return f"median {statistics.median(ms):6.1f} ms, p95 {q[18]:6.1f} ms ({len(ms)} keys)"
+    if len(ms) < 2:
+        return f"{ms[0]:6.1f} ms (1 key)" if ms else "–"
+    p95 = statistics.quantiles(ms, n=20)[18]
+    return f"median {statistics.median(ms):6.1f} ms, p95 {p95:6.1f} ms ({len(ms)} keys)"
 
 
 def main(argv: list[str] | None = None) -> int:
