@@ -29,7 +29,6 @@ from .command_names import COMMANDS
 
 if TYPE_CHECKING:
     from .engine.rows import RowSource
-    from .io.inputs import InputTable
     from .engine.health import Explanation, Finding, HealthReport
     from .engine.trace import Trace
     from .tui.app import NeurodebugApp
@@ -101,16 +100,6 @@ def _check_labels(args: argparse.Namespace) -> None:
         raise UsageError("--labels goes with --inputs FILE: one class per row of it")
 
 
-def _whole_inputs(path: str, net: Network, labels: str | None) -> InputTable:
-    """--inputs FILE read whole, with --labels FILE's classes in place of its own."""
-    from .io.inputs import load_inputs, read_labels
-
-    table = load_inputs(path, net)
-    if labels:
-        table = replace(table, samples=table.samples.labelled(read_labels(labels, net, len(table.samples))))
-    return table
-
-
 def _choose_row(rows: RowSource, name: str) -> int:
     """--sample N (1-based) or "row N" of a dataset read a row at a time."""
     digits = name.removeprefix("row ").replace(",", "")
@@ -137,6 +126,7 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
     for. ``windowed``: inputs too many to trace at once are read a row at a
     time (``Session.rows``) instead of refused or traced whole."""
     from .engine.rows import traced_whole
+    from .io.inputs import load_inputs
 
     net = load_network(path, getattr(args, "activations", None))
     rows: RowSource | None = None
@@ -150,9 +140,9 @@ def open_session(args: argparse.Namespace, path: Path, zeros_if_empty: bool = Fa
             if traced_whole(net, len(rows)):
                 rows = None
                 if table is None:  # a .npy file small enough: read whole, as without ``windowed``
-                    table = _whole_inputs(args.inputs, net, labels)
+                    table = load_inputs(args.inputs, net, labels=labels)
         else:
-            table = _whole_inputs(args.inputs, net, labels)
+            table = load_inputs(args.inputs, net, labels=labels)
         if table is not None:
             if rows is None:
                 net.samples = table.samples

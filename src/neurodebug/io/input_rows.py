@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +87,5 @@ def open_rows(path: str | os.PathLike[str], net: Network,
         assert chunks.total is not None
         classes = None if labels is None else read_labels(labels, net, chunks.total)
         return NpyRows(chunks, classes), None
-    table = load_inputs(path, net)
-    if labels is not None:
-        table = replace(table, samples=table.samples.labelled(read_labels(labels, net, len(table.samples))))
+    table = load_inputs(path, net, labels=labels)
     return SamplesRows(table.samples, printable(Path(path).name)), table

@@ -19,7 +19,7 @@ import math
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +90,10 @@ def file_kind(p: Path) -> str:
     return "csv"
 
 
-def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FILE_BYTES) -> InputTable:
+def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FILE_BYTES, *,
+                labels: str | os.PathLike[str] | None = None) -> InputTable:
+    """The inputs of ``path``, read whole; ``labels`` (--labels FILE): a .npy
+    of one class per row (``read_labels``), in place of the table's own."""
     p = check_readable(path, limit)
     if is_pipe(p):
         # A pipe is read once: take it whole (bounded), then look at it.
@@ -110,6 +113,8 @@ def load_inputs(path: str | os.PathLike[str], net: Network, limit: int = MAX_FIL
         (row, col), value = too_big
         raise NetworkFileError(p, f"sample {row + 1}, input {col + 1}",
                                f"{value:g} does not fit the network's {net.compute_dtype}")
+    if labels is not None:
+        table = replace(table, samples=table.samples.labelled(read_labels(labels, net, len(table.samples))))
     return table
 
 
