@@ -440,9 +440,7 @@ class DebuggerScreen(SavingScreen):
 
     def action_tab(self, tab: str) -> None:
         """Show a view; Problems, Changes and Samples take the keys (↑/↓ over their rows, Enter)."""
-        self.query_one(TabbedContent).active = tab
-        if tab == "samples":
-            self._start_scan()
+        self.query_one(TabbedContent).active = tab  # Samples starts its scan on TabActivated (_tab_shown)
         self.add_class("show-views")
         if tab in ROW_VIEWS:
             # now, not after the next refresh: the keys typed after 4 are the view's
@@ -450,7 +448,7 @@ class DebuggerScreen(SavingScreen):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """A tab shown by a click too: the Samples view starts its scan."""
+        """A tab shown (a key, a click): the Samples view starts its scan."""
         if self.alive and event.pane.id == "samples":
             self._start_scan()
 
