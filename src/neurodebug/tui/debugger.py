@@ -43,6 +43,7 @@ from .saving import SavingScreen
 from .toasts import Toaster
 from .widgets.arrays import ArraysPane
 from .widgets.keybar import KeyBar
+from .widgets.tabs import Views
 from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
@@ -118,7 +119,7 @@ class DebuggerScreen(SavingScreen):
                 yield OperationPane(id="operation")
                 with Horizontal(id="bottom"):
                     yield ArraysPane(id="arrays")
-                    with TabbedContent(id="views", initial="trace"):
+                    with Views(id="views", initial="trace"):
                         with TabPane("Trace", id="trace"):
                             yield TracePane(id="trace-pane")
                         with TabPane("Changes", id="changes"):

@@ -62,5 +62,19 @@ class KeyBar(Static):
     }
     """
 
+    _width: int | None = None  # the width its line was fitted to
+
+    def on_mount(self) -> None:
+        # Docked along the bottom of the screen, it is the screen's width less
+        # its padding: fitted now, its line is in the screen's first frame
+        # instead of a frame after the first layout.
+        self._fit(self.screen.size.width - self.styles.gutter.width)
+
     def on_resize(self) -> None:
-        self.update(key_line(max(0, self.size.width)), layout=False)  # one line, whatever it says
+        self._fit(self.size.width)
+
+    def _fit(self, width: int) -> None:
+        width = max(0, width)
+        if width != self._width:  # the same line again would be one more paint
+            self._width = width
+            self.update(key_line(width), layout=False)  # one line, whatever it says

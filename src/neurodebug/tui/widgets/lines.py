@@ -428,6 +428,18 @@ class TextBlock(LineList):
         self._cache.clear()
         self._draw()
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Textual tells a widget its new size in the layout pass, before it
+        # paints the frame (Resize comes after): the text is wrapped to the
+        # new width now, so that the frame shows its scrollbar's thumb too.
+        # (Drawn lazily in render_lines instead, the thumb came a frame later:
+        # the first screen was complete a frame late.)
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        width = self.scrollable_content_region.width
+        if width > 0 and width != self._wrapped_width and self.is_mounted:
+            self._draw()
+        return changed
+
     def render_lines(self, crop: Region) -> list[Strip]:
         # A border that comes with focus narrows the text without a Resize
         # event: the width is checked where it is used.
