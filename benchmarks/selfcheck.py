@@ -28,7 +28,7 @@ def _floor(median: float, launch_s: float) -> dict[str, Any]:
 
 def _measure(step: float, p95: float, launch_s: float, edit: float, numpy_from: float) -> dict[str, Any]:
     numpy = {"forward_ms": numpy_from, "from_layer1_ms": numpy_from}
-    m = {f"key_{k}": _key(step, p95) for k in (*report.STEP_KEYS, "G")}
+    m = {f"key_{k}": _key(step, p95) for k in report.STEP_KEYS}
     m.update(params=13, load_s=0.0, import_s=launch_s / 2, launch_s=launch_s / 2, launch_loader_s=0.0,
              numpy_before=numpy, numpy_after=numpy, peak_rss_mb=60.0, weights_dtype="float64", dtype="float64",
              param_bytes=104, samples=5, steps=10, edit_target="L1.N1.w1", health_ms=0.0,
@@ -54,12 +54,13 @@ def main() -> int:
             problems.append(f"the JSON row lacks {key!r}")
     if abs(inside["floor_ms"] - 10.0) > 1e-9 or abs(inside["step_ratio"] - 1.24) > 1e-9:
         problems.append(f"floor or step ratio off: {inside['floor_ms']}, {inside['step_ratio']}")
-    # steps ×3, edit direct and UI, launch, memory
-    expect("just inside", [inside], None, [True] * 3 + [True, True, True, True])
-    expect("just outside", [outside], None, [False] * 3 + [False, False, False, True])
-    expect("p95 outside", [p95_out], None, [False] * 3 + [True, True, True, True])
+    # one line per step key, then edit direct and UI, launch, memory
+    steps = len(report.STEP_KEYS)
+    expect("just inside", [inside], None, [True] * steps + [True, True, True, True])
+    expect("just outside", [outside], None, [False] * steps + [False, False, False, True])
+    expect("p95 outside", [p95_out], None, [False] * steps + [True, True, True, True])
     with_numpy = report.summary(spec, _measure(10.0, 10.0, 0.5, 1.5 * (10.0 + 20.0) - 0.1, 20.0), floor)
-    expect("edit with NumPy 20 ms", [with_numpy], None, [True] * 7)
+    expect("edit with NumPy 20 ms", [with_numpy], None, [True] * (steps + 4))
     check = {"network": "check-rows", "rows": 100, "check_s": 1.49, "numpy_s": 1.0, "peak_rss_mb": 301.0,
              "params": 13, "of_network": "x", "param_mb": 1.0, "input_mb": 1.0}
     expect("check inside", [], check, [True, True])

@@ -43,11 +43,11 @@ from .saving import SavingScreen
 from .toasts import Toaster
 from .widgets.arrays import ArraysPane
 from .widgets.keybar import KeyBar
-from .widgets.tabs import Views
 from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
 from .widgets.samples_view import SamplesView
+from .widgets.tabs import Views
 from .widgets.trace_pane import TracePane
 from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
