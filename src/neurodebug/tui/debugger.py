@@ -87,6 +87,7 @@ class DebuggerScreen(SavingScreen):
         self._toaster = Toaster()
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
+        self._panes: list[LineList] = []  # every pane, found once (the screen composes them once)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -170,7 +171,7 @@ class DebuggerScreen(SavingScreen):
                                          selection_request=self._selection_request, fresh=fresh,
                                          scan=self.scan_state)
         self._draw_status(self.size.width)
-        panes = list(self.query(LineList))
+        panes = self._panes = self._panes or list(self.query(LineList))
         for pane in panes:
             pane.show(frame)
         if health_later:
