@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -36,7 +35,7 @@ from ..io.errors import NetworkFileError, printable
 from .commands import JumpCommands
 from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
 from .entries import place_of
-from .frame import Frame, Selection, build_frame, fit_status
+from .frame import Frame, Selection, build_frame
 from .keymap import SCREEN_BINDINGS, help_text
 from .messages import JumpTo, OpenEntry, PickSample, ScanProgress, SelectionChanged, ToggleBreakpoint
 from .saving import SavingScreen
@@ -47,6 +46,7 @@ from .widgets.lines import LineList
 from .widgets.network_pane import NetworkPane
 from .widgets.operation import OperationPane
 from .widgets.samples_view import SamplesView
+from .widgets.status_line import StatusLine
 from .widgets.tabs import Views
 from .widgets.trace_pane import TracePane
 from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
@@ -113,7 +113,7 @@ class DebuggerScreen(SavingScreen):
         return self.alive
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status")
+        yield StatusLine(id="status")
         with Horizontal(id="main"):
             yield NetworkPane(id="network")
             with Vertical(id="right"):
@@ -170,7 +170,8 @@ class DebuggerScreen(SavingScreen):
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
                                          selection_request=self._selection_request, fresh=fresh,
                                          scan=self.scan_state)
-        self._draw_status(self.size.width)
+        status = self.query_one(StatusLine)
+        status.show(frame.status)
         panes = self._panes = self._panes or list(self.query(LineList))
         for pane in panes:
             pane.show(frame)
@@ -179,21 +180,13 @@ class DebuggerScreen(SavingScreen):
             # painted what it knows of, and a pane tells the screen of its
             # repaint only when the pane next goes idle: told now, ahead of
             # the callback, the edit's frame is painted before the report.
-            for widget in (*panes, self.query_one("#status")):
+            for widget in (*panes, status):
                 widget._check_refresh()
             self.call_after_refresh(self._health_computed)
-
-    def _draw_status(self, width: int) -> None:
-        """The status line: whole pieces, as many as fit (its padding takes two cells)."""
-        if self.frame is not None:
-            # one line, always: no layout pass for a new status
-            status = fit_status(self.frame.status, max(0, width - 2))
-            self.query_one("#status", Static).update(Text.assemble(*status), layout=False)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
         self._check_size(event.size.width, event.size.height)
-        self._draw_status(event.size.width)
 
     def _check_size(self, width: int, height: int) -> None:
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
