@@ -18,7 +18,7 @@ import numpy as np
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import Resize, ScreenResume
 from textual.notifications import SeverityLevel
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
@@ -88,6 +88,7 @@ class DebuggerScreen(SavingScreen):
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
         self._panes: list[LineList] = []  # every pane, found once (the screen composes them once)
+        self._shown = False  # has the screen been on screen yet?
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -135,6 +136,17 @@ class DebuggerScreen(SavingScreen):
                             yield SamplesView(id="samples-view")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
+
+    def _on_screen_resume(self, event: ScreenResume) -> None:
+        # Textual styles every node of a screen again each time it comes to
+        # the top, for a screen whose styles may have changed while it was
+        # covered. The first time, its nodes were styled as they were mounted
+        # a moment before (and again where on_mount changed a class or the
+        # focus): once more took a tenth of the launch after the loader.
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def on_mount(self) -> None:
         self.query_one(NetworkPane).focus()
