@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.widgets import ContentSwitcher
+
 from neurodebug import Session, load_network
 from neurodebug.engine import START
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.entries import finding_at
 from neurodebug.tui.messages import JumpTo, OpenEntry, ToggleBreakpoint
 from neurodebug.tui.widgets.network_pane import NetworkPane
+from neurodebug.tui.widgets.tabs import TabBar
 from neurodebug.tui.widgets.views import ChangesView, ProblemsView
-from tui_helpers import make_app, pane_text, press, screen_text, settle, type_fast
+from tui_helpers import assert_nothing_stale, make_app, pane_text, press, screen_text, settle, type_fast
 
 SIZE = (100, 30)
 WIDE = (120, 40)
@@ -352,17 +355,47 @@ async def test_enter_on_a_change_goes_to_the_neuron_it_changed(tmp_path, monkeyp
         assert app.session.step.layer == 1 and app.session.at_end
 
 
+async def _click_tab(pilot, name: str) -> None:
+    bar = pilot.app.screen.query_one(TabBar)
+    start, end = bar.spans()[name]
+    await pilot.click(bar, offset=(start + (end - start) // 2, 0))
+    await settle(pilot)
+
+
 async def test_the_tabs_are_clickable():
     app = make_app("coffee_unnormalized.json")
     async with app.run_test(size=WIDE) as pilot:
         views = app.screen.query_one("#views")
-        for tab in ("problems", "journal", "changes", "trace"):
-            await pilot.click(f"#--content-tab-{tab}")
-            await settle(pilot)
+        for tab in ("problems", "journal", "changes", "trace", "code"):  # (Samples: past the edge at 120 columns)
+            await _click_tab(pilot, tab)
             assert views.active == tab
-        await pilot.click("#--content-tab-problems")
-        await settle(pilot)
+            assert views.query_one(ContentSwitcher).visible_content.id.startswith(tab)
+        await _click_tab(pilot, "problems")
         assert "saturated" in screen_text(app)
+
+
+async def test_the_tab_bar_marks_the_view_shown_and_keeps_it_in_sight():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=WIDE) as pilot:
+        bar = app.screen.query_one(TabBar)
+        names, rule = pane_text(app, bar)[:2]
+        assert names.startswith(" Trace Changes Journal Problems Code S")  # one cell before each name
+        start, end = bar.spans()["trace"]
+        assert names[start:end] == "Trace"
+        assert rule[start - 1] == "╸" and rule[end] == "╺"  # the mark under the shown name, as Textual drew it
+        await press(pilot, "6")  # Samples: the last name, past the column's edge at first
+        names, rule = pane_text(app, bar)[:2]
+        start, end = bar.spans()["samples"]
+        assert names[start:end] == "Samples" and end <= bar.size.width
+        assert rule[start - 1] == "╸" and set(rule[start:end]) == {"━"}
+
+
+async def test_the_tab_bar_takes_no_focus_and_tab_goes_from_the_arrays_to_the_view():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=WIDE) as pilot:
+        assert app.screen.query_one(TabBar) not in app.screen.focus_chain
+        await press(pilot, "tab", "tab")
+        assert focused(app) == "trace-pane"
 
 
 # -- the command palette ----------------------------------------------------------------------------------
@@ -397,3 +430,41 @@ async def test_a_shorter_terminal_keeps_the_current_neuron_in_the_network_pane(t
         await pilot.resize_terminal(70, 16)
         await settle(pilot)
         assert any(line.lstrip().startswith("n68 ") for line in pane_text(app, pane)), pane_text(app, pane)
+
+
+async def test_the_trace_keeps_its_newest_step_in_view_when_the_focus_border_takes_two_rows():
+    """The focus border narrows a view by two rows without a Resize: a trace
+    that filled the pane exactly must scroll to keep its newest step shown."""
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "1")  # the narrow layout shows the Trace in place of the Arrays pane
+        trace = app.screen.query_one("#trace-pane")
+        while trace.line_count < trace.size.height:
+            await press(pilot, "n")
+        assert int(trace.scroll_y) == 0  # it fits: nothing scrolled
+        app.screen.set_focus(trace)
+        await settle(pilot)
+        assert trace.size.height < trace.line_count  # the border took its rows
+        assert int(trace.scroll_y) + trace.size.height == trace.line_count  # the newest step on its last row
+        await assert_nothing_stale(pilot, "focus on the Trace")
+        app.screen.set_focus(app.screen.query_one(NetworkPane))
+        await settle(pilot)
+        assert int(trace.scroll_y) == 0
+        await assert_nothing_stale(pilot, "focus back on the Network pane")
+
+
+async def test_a_trace_scrolled_back_by_the_user_stays_there_until_the_trace_changes():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=WIDE) as pilot:
+        trace = app.screen.query_one("#trace-pane")
+        await press(pilot, "G")
+        newest = trace.line_count - 1
+        assert int(trace.scroll_y) + trace.size.height > newest  # the newest step shown
+        app.screen.set_focus(trace)
+        await press(pilot, "pageup", "pageup")
+        top = int(trace.scroll_y)
+        assert top + trace.size.height <= newest  # scrolled back past it
+        await press(pilot, "ctrl+l")  # a redraw keeps what the user scrolled to
+        assert int(trace.scroll_y) == top
+        await press(pilot, "p")  # a step back: the trace changed, its newest step is shown again
+        assert int(trace.scroll_y) + trace.size.height >= trace.line_count == newest

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
 from textual.notifications import SeverityLevel
 from textual.widget import Widget
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ..engine import EditError, Layer, Session
@@ -121,19 +121,13 @@ class DebuggerScreen(SavingScreen):
                 yield OperationPane(id="operation")
                 with Horizontal(id="bottom"):
                     yield ArraysPane(id="arrays")
-                    with Views(id="views", initial="trace"):
-                        with TabPane("Trace", id="trace"):
-                            yield TracePane(id="trace-pane")
-                        with TabPane("Changes", id="changes"):
-                            yield ChangesView(id="changes-view")
-                        with TabPane("Journal", id="journal"):
-                            yield JournalView(id="journal-view")
-                        with TabPane("Problems", id="problems"):
-                            yield ProblemsView(id="problems-view")
-                        with TabPane("Code", id="code"):
-                            yield CodeView(id="code-view")
-                        with TabPane("Samples", id="samples"):
-                            yield SamplesView(id="samples-view")
+                    yield Views([("trace", "Trace", TracePane(id="trace-pane")),
+                                 ("changes", "Changes", ChangesView(id="changes-view")),
+                                 ("journal", "Journal", JournalView(id="journal-view")),
+                                 ("problems", "Problems", ProblemsView(id="problems-view")),
+                                 ("code", "Code", CodeView(id="code-view")),
+                                 ("samples", "Samples", SamplesView(id="samples-view"))],
+                                initial="trace", id="views")
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
 
@@ -225,7 +219,7 @@ class DebuggerScreen(SavingScreen):
         if self._scanning == s.edits_version or (self.scan_state is not None
                                                  and self.scan_state.version == s.edits_version):
             return
-        if s.rows is None and self.query_one(TabbedContent).active != "samples":
+        if s.rows is None and self.query_one(Views).active != "samples":
             return
         self._scanning = s.edits_version
         self.workers.cancel_group(self, "scan")
@@ -447,16 +441,16 @@ class DebuggerScreen(SavingScreen):
 
     def action_tab(self, tab: str) -> None:
         """Show a view; Problems, Changes and Samples take the keys (↑/↓ over their rows, Enter)."""
-        self.query_one(TabbedContent).active = tab  # Samples starts its scan on TabActivated (_tab_shown)
+        self.query_one(Views).active = tab  # Samples starts its scan on TabActivated (_tab_shown)
         self.add_class("show-views")
         if tab in ROW_VIEWS:
             # now, not after the next refresh: the keys typed after 4 are the view's
             self.set_focus(self.query_one(ROW_VIEWS[tab]))
 
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """A tab shown (a key, a click): the Samples view starts its scan."""
-        if self.alive and event.pane.id == "samples":
+    @on(Views.TabActivated)
+    def _tab_shown(self, event: Views.TabActivated) -> None:
+        """A view shown (a key, a click): the Samples view starts its scan."""
+        if self.alive and event.tab == "samples":
             self._start_scan()
 
     def action_show_arrays(self) -> None:
@@ -507,7 +501,7 @@ class DebuggerScreen(SavingScreen):
             if value is None or not made or not self.alive:
                 return
             if target.kind != TARGET:  # a label changes no value: nothing for Changes to show
-                self.query_one(TabbedContent).active = "changes"
+                self.query_one(Views).active = "changes"
             self.notify(self._summary(made[-1]), title="edited")
             self.after_edit()
 
@@ -564,7 +558,7 @@ class DebuggerScreen(SavingScreen):
         def done(value: tuple[float, int] | None) -> None:
             if value is None or not made or not self.alive:
                 return
-            self.query_one(TabbedContent).active = "changes"
+            self.query_one(Views).active = "changes"
             self.notify(made[-1].edit.describe(s.network), title="gradient descent")
             self.after_edit()
 

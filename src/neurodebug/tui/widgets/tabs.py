@@ -1,33 +1,183 @@
-"""The debugger's views, a tab each, with the underline in its first frame.
+"""The debugger's views, a tab each: their names on a bar over the view shown.
 
-Textual puts the underline beneath the active tab a frame after the tabs are
-first laid out (it reads the tab's place on screen), so the debugger's first
-screen took one more paint to be complete: a full frame of its launch. The
-tabs are plain labels in a row, so where the first active one sits is known
-before any layout; the underline is put there on mount, and Textual's own
-placement, a frame later, finds it there already and repaints nothing.
+One widget draws the bar: the names on one line and, under them, a rule
+marked beneath the view shown. Textual's TabbedContent draws the same with a
+widget per name, their underline, three containers and a TabPane around
+each view; each of those is styled when the screen is mounted and visited by
+the compositor on every frame that repaints the column, which cost every
+key that scrolls the Network pane about 3 ms of paint and the launch tens
+of milliseconds (``python -m benchmarks``). It reads as Textual's does: the
+names muted and the shown one bright over its mark; a click on a name shows
+its view; the names scroll when the column is too narrow for them all,
+keeping the shown one in sight. It takes no focus: ←/→ are the debugger's
+step keys, and 1-6 show the views (Textual's bar was a stop for Tab that no
+key could use).
 """
 
 from __future__ import annotations
 
-from textual.widgets import Tab, TabbedContent, TabPane
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher
+
+GAP = 1  # cells before each name
+RULE, RULE_END_LEFT, RULE_START_RIGHT = "━", "╸", "╺"  # as Textual's tab underline draws them
 
 
-class Views(TabbedContent):
-    def __init__(self, *, initial: str, id: str | None = None) -> None:
-        super().__init__(initial=initial, id=id)
-        self._first = initial
+class TabBar(Widget):
+    """The views' names and the rule under them (two lines, the Line API)."""
 
-    def on_mount(self) -> None:
-        panes = [pane.id for pane in self.query(TabPane)]
-        tabs = list(self.query(Tab))  # in the panes' order, in one row
-        if self._first not in panes or len(tabs) != len(panes):
-            return  # Textual places it, a frame later
-        start = 0
-        for tab in tabs[: panes.index(self._first)]:
-            start += tab.styles.gutter.width + tab.label.cell_length
-        tab = tabs[panes.index(self._first)]
-        start += tab.styles.gutter.left
-        underline = self.query_one("Underline")
-        underline.highlight_start = start  # type: ignore[attr-defined]
-        underline.highlight_end = start + tab.label.cell_length  # type: ignore[attr-defined]
+    DEFAULT_CSS = """
+    TabBar {
+        height: 2;
+    }
+    TabBar > .tab-bar--name {
+        color: $foreground 50%;
+    }
+    TabBar > .tab-bar--shown {
+        color: $foreground;
+    }
+    TabBar > .tab-bar--rule {
+        color: $foreground 10%;
+    }
+    TabBar > .tab-bar--mark {
+        color: $block-cursor-background;
+    }
+    """
+    COMPONENT_CLASSES = {"tab-bar--name", "tab-bar--shown", "tab-bar--rule", "tab-bar--mark"}
+
+    class Picked(Message):
+        """A name clicked: show that view."""
+
+        def __init__(self, tab: str) -> None:
+            super().__init__()
+            self.tab = tab
+
+    def __init__(self, tabs: Sequence[tuple[str, str]], shown: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tabs = tuple(tabs)  # (id, name), in order
+        self._shown = shown
+        self._drawn: dict[int, tuple[tuple, Strip]] = {}  # line → (what it was drawn from, strip)
+
+    @property
+    def shown(self) -> str:
+        return self._shown
+
+    @shown.setter
+    def shown(self, tab: str) -> None:
+        if tab != self._shown:
+            self._shown = tab
+            self.refresh()
+
+    def _layout(self) -> tuple[dict[str, tuple[int, int]], int]:
+        """Each name's (first cell, end) on the whole bar, and how far the bar
+        is scrolled: as little as shows the shown name whole."""
+        spans, x = {}, 0
+        for tab, name in self.tabs:
+            x += GAP
+            spans[tab] = (x, x + cell_len(name))
+            x += cell_len(name)
+        return spans, max(0, spans[self._shown][1] - self.size.width)
+
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Where each name is now: (first cell, end) from the bar's left edge."""
+        spans, offset = self._layout()
+        return {tab: (start - offset, end - offset) for tab, (start, end) in spans.items()}
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        styles = tuple(base + self.get_component_rich_style(name) for name in
+                       ("tab-bar--name", "tab-bar--shown", "tab-bar--rule", "tab-bar--mark"))
+        key = (width, self._shown, styles)
+        hit = self._drawn.get(y)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        name_style, shown_style, rule_style, mark_style = styles
+        spans, offset = self._layout()
+        if y == 0:
+            segments = []
+            for tab, name in self.tabs:
+                segments += [Segment(" " * GAP, base), Segment(name, shown_style if tab == self._shown else name_style)]
+            strip = Strip(segments).crop(offset, offset + width)
+        elif y == 1:
+            start, end = (max(0, min(width, x - offset)) for x in spans[self._shown])
+            segments = [Segment(RULE * max(0, start - 1), rule_style)]
+            if start > 0:
+                segments.append(Segment(RULE_END_LEFT, rule_style))
+            segments.append(Segment(RULE * (end - start), mark_style))
+            if end < width:
+                segments += [Segment(RULE_START_RIGHT, rule_style), Segment(RULE * (width - end - 1), rule_style)]
+            strip = Strip(segments)
+        else:
+            strip = Strip([])
+        strip = strip.extend_cell_length(width, base).crop(0, width)
+        self._drawn[y] = (key, strip)
+        return strip
+
+    def on_click(self, event: events.Click) -> None:
+        for tab, (start, end) in self.spans().items():
+            if start - GAP <= event.x < end:
+                self.post_message(self.Picked(tab))
+                return
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.clear()
+
+
+class Views(Vertical):
+    """A TabBar over a ContentSwitcher of the views, one shown at a time."""
+
+    DEFAULT_CSS = """
+    Views > ContentSwitcher {
+        height: 1fr;
+    }
+    """
+
+    class TabActivated(Message):
+        """A view shown (a key, a click on its name)."""
+
+        def __init__(self, tab: str) -> None:
+            super().__init__()
+            self.tab = tab
+
+    def __init__(self, views: Sequence[tuple[str, str, Widget]], *, initial: str, id: str | None = None) -> None:
+        """``views``: (tab id, name on the bar, the view widget, which has an id of its own)."""
+        super().__init__(id=id)
+        self._views = tuple(views)
+        self._active = initial
+        self._view_id = {tab: view.id for tab, _, view in views}
+
+    def compose(self) -> ComposeResult:
+        yield TabBar([(tab, name) for tab, name, _ in self._views], self._active)
+        yield ContentSwitcher(*(view for _, _, view in self._views), initial=self._view_id[self._active])
+
+    @property
+    def active(self) -> str:
+        """The id of the view shown."""
+        return self._active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        if tab not in self._view_id:
+            raise ValueError(f"no view {tab!r}")
+        if tab == self._active:
+            return
+        self._active = tab
+        self.query_one(ContentSwitcher).current = self._view_id[tab]
+        self.query_one(TabBar).shown = tab
+        self.post_message(self.TabActivated(tab))
+
+    @on(TabBar.Picked)
+    def _picked(self, message: TabBar.Picked) -> None:
+        message.stop()
+        self.active = message.tab

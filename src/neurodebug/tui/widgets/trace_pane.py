@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.strip import Strip
 
 from ...engine.numbers import fmt_fit
@@ -20,12 +21,35 @@ class TracePane(LineList):
     TracePane { overflow-y: scroll; }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._following = True  # the newest step kept in view, until the user scrolls it out of view
+
     def show(self, frame: Frame) -> None:
         super().show(frame)
         count = frame.trace.count
+        if count != self.line_count:
+            self._following = True  # a step taken or undone: the newest is shown again
         self.show_lines(count)
-        if count:
-            self.keep_visible(count - 1)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self._following and self.line_count:
+            self.keep_visible(self.line_count - 1)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        height = self.scrollable_content_region.height
+        if height > 0:  # (hidden, it has no view to scroll)
+            self._following = int(new_value) + height >= self.line_count
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Told its size in the layout pass, it keeps its newest step in view
+        # when shorter: after a resize, and when the focus border comes or
+        # goes (two rows, with no Resize event for them).
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._follow()
+        return changed
 
     def line_key(self, index: int) -> object:
         # A step's line changes with the values, the sample and the plan (the
