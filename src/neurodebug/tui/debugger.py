@@ -87,7 +87,8 @@ class DebuggerScreen(SavingScreen):
         self._toaster = Toaster()
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
-        self._panes: list[LineList] = []  # every pane, found once (the screen composes them once)
+        self._panes: list[LineList] = []  # every pane, and the status line: found once (composed once)
+        self._status: StatusLine | None = None
         self._shown = False  # has the screen been on screen yet?
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -176,7 +177,7 @@ class DebuggerScreen(SavingScreen):
         frame = self.frame = build_frame(s, self.selection, self.frame, name=name,
                                          selection_request=self._selection_request, fresh=fresh,
                                          scan=self.scan_state)
-        status = self.query_one(StatusLine)
+        status = self._status = self._status or self.query_one(StatusLine)
         status.show(frame.status)
         panes = self._panes = self._panes or list(self.query(LineList))
         for pane in panes:

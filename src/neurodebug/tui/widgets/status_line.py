@@ -28,15 +28,6 @@ class StatusLine(Widget):
         self._pieces: tuple[tuple[str, str], ...] = ()  # (text, Rich style name; "" for none)
         self._drawn: tuple[int, Strip] | None = None  # (width, strip) of the pieces as they are
 
-    @property
-    def pieces(self) -> tuple[tuple[str, str], ...]:
-        return self._pieces
-
-    @property
-    def plain(self) -> str:
-        """What it says at its width now, as plain text."""
-        return "".join(text for text, _ in fit_status(self._pieces, self.size.width))
-
     def show(self, pieces: tuple[tuple[str, str], ...]) -> None:
         if pieces != self._pieces:
             self._pieces = pieces

@@ -4,9 +4,9 @@ One widget draws the bar: the names on one line and, under them, a rule
 marked beneath the view shown. Textual's TabbedContent draws the same with a
 widget per name, their underline, three containers and a TabPane around
 each view; each of those is styled when the screen is mounted and visited by
-the compositor on every frame that repaints the column, which cost every
-key that scrolls the Network pane about 3 ms of paint and the launch tens
-of milliseconds (``python -m benchmarks``). It reads as Textual's does: the
+the compositor on every frame that repaints the column: about 1.8 ms of a
+key that repaints the whole screen (L, G), and more of the launch
+(``benchmarks/README.md``). It reads as Textual's does: the
 names muted and the shown one bright over its mark; a click on a name shows
 its view; the names scroll when the column is too narrow for them all,
 keeping the shown one in sight. It takes no focus: ←/→ are the debugger's
