@@ -111,3 +111,24 @@ async def test_the_first_frame_of_the_debugger_is_its_whole_first_screen(network
         final = screen_text(app)
     assert frames and frames[0] == final
     assert "n step" in final and ("Trace" in final or size[0] < 100)  # the views are hidden when narrow
+
+
+async def test_a_resize_to_the_size_laid_out_lays_nothing_out_again():
+    """The first layout sends the screen a Resize to the size it was just laid
+    out at; Textual would lay it all out again (a layout and a paint before the
+    first key is handled). A real resize still lays it out."""
+    app = NeurodebugApp(path=Path("coffee_roasting.json"),
+                        loader=lambda progress: Session(load_network(SAMPLES / "coffee_roasting.json")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DebuggerScreen)
+        layouts = []
+        laid_out = screen._refresh_layout
+        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(args), laid_out(*args, **kwargs))[1]
+        screen._screen_resized(screen._compositor.size)
+        assert layouts == []
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert layouts and screen._compositor.size == (100, 30)
