@@ -13,7 +13,6 @@ from ..frame import Frame
 from .lines import LineList, pieces_strip
 
 
-
 class TracePane(LineList):
     BORDER_TITLE = "Trace"
     # The scrollbar is always there: a trace that grows past the pane needs no layout pass.
