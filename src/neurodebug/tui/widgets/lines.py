@@ -361,6 +361,18 @@ class LineList(ScrollView, can_focus=True):
         self._cache.clear()
         self._set_virtual_height(self._count)  # the layout that resized the pane placed its scrollbar
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Textual tells a widget its new size in the layout pass, before it
+        # paints the frame; the Resize event comes after it, and none comes
+        # when the focus border narrows the content. What depends on the size
+        # is redone here, in time for that frame.
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self.laid_out()
+        return changed
+
+    def laid_out(self) -> None:
+        """The pane has its size for the frame about to be painted (subclasses)."""
+
 
 class TextBlock(LineList):
     """A block of Rich text wrapped to the pane's width, drawn line by line.
@@ -428,17 +440,13 @@ class TextBlock(LineList):
         self._cache.clear()
         self._draw()
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # Textual tells a widget its new size in the layout pass, before it
-        # paints the frame (Resize comes after): the text is wrapped to the
-        # new width now, so that the frame shows its scrollbar's thumb too.
-        # (Drawn lazily in render_lines instead, the thumb came a frame later:
-        # the first screen was complete a frame late.)
-        changed = super()._size_updated(size, virtual_size, container_size, layout)
+    def laid_out(self) -> None:
+        # The text wrapped to the new width now, so that the frame shows its
+        # scrollbar's thumb too. (Drawn lazily in render_lines instead, the
+        # thumb came a frame later: the first screen was complete a frame late.)
         width = self.scrollable_content_region.width
         if width > 0 and width != self._wrapped_width and self.is_mounted:
             self._draw()
-        return changed
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # A border that comes with focus narrows the text without a Resize

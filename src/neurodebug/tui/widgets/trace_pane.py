@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
 from textual.strip import Strip
 
 from ...engine.numbers import fmt_fit
@@ -42,13 +41,10 @@ class TracePane(LineList):
         if height > 0:  # (hidden, it has no view to scroll)
             self._following = int(new_value) + height >= self.line_count
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # Told its size in the layout pass, it keeps its newest step in view
-        # when shorter: after a resize, and when the focus border comes or
-        # goes (two rows, with no Resize event for them).
-        changed = super()._size_updated(size, virtual_size, container_size, layout)
+    def laid_out(self) -> None:
+        # Shorter, it keeps its newest step in view: after a resize, and when
+        # the focus border comes or goes (two rows, with no Resize for them).
         self._follow()
-        return changed
 
     def line_key(self, index: int) -> object:
         # A step's line changes with the values, the sample and the plan (the
