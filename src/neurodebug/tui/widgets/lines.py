@@ -213,8 +213,8 @@ class LineList(ScrollView, can_focus=True):
         # refresh would also render the border and every unchanged line again.
         for start, length in _runs(changed):
             self.refresh_lines(start, length)
-        for index in [i for i in self._cache if i >= count]:
-            del self._cache[index]
+        # Lines past the new end stay cached: their key is checked before one
+        # is used again, and the Trace's end comes back after every g, G.
 
     def _set_virtual_height(self, count: int) -> None:
         new = Size(self.size.width, count)
@@ -343,13 +343,13 @@ class LineList(ScrollView, can_focus=True):
 
     def stale_lines(self) -> list[int]:
         """Cached lines that would be used (their key is the line's key now)
-        but differ from a fresh drawing, or lie past the end (for tests: a key
-        that misses something the line shows leaves lines here)."""
+        but differ from a fresh drawing (for tests: a key that misses
+        something the line shows leaves lines here)."""
         style = self.rich_style
         return [
             index for index, (key, width, strip) in self._cache.items()
-            if index >= self._count
-            or (key == self.line_key(index) and list(strip) != list(self.draw_line(index, width, style)))
+            if index < self._count
+            and key == self.line_key(index) and list(strip) != list(self.draw_line(index, width, style))
         ]
 
     def notify_style_update(self) -> None:
