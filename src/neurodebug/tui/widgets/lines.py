@@ -10,7 +10,6 @@ the screen.
 from __future__ import annotations
 
 from collections import OrderedDict
-from math import ceil
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
@@ -21,6 +20,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+
+from .track_bar import TrackBar, bar_rows
 
 if TYPE_CHECKING:
     from ..frame import Frame
@@ -119,17 +120,10 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _thumb(bar: ScrollBar, count: int, position: float) -> list[Segment] | object:
-    """What ``bar`` shows for ``count`` lines scrolled to ``position``: the
-    cells Textual's scrollbar draws (``ScrollBar._render_bar``; its colours aside)."""
-    size = bar.size.height
-    window = bar.window_size if bar.window_size < count else 0  # no thumb while everything fits
-    try:
-        # the renderer may return more cells than the bar has: those are cropped
-        return bar.renderer.render_bar(
-            size=size, virtual_size=ceil(count), window_size=ceil(window), position=position,
-            thickness=bar.size.width, vertical=True).segments[:size]
-    except ZeroDivisionError:  # Textual's renderer has the same trouble: tell it apart
-        return object()
+    """What ``bar`` shows for ``count`` lines scrolled to ``position`` (its
+    colours aside): an object of its own where it cannot be drawn."""
+    rows = bar_rows(bar.size.height, count, bar.window_size, position, bar.size.width)
+    return object() if rows is None else rows
 
 
 class LineList(ScrollView, can_focus=True):
@@ -184,6 +178,15 @@ class LineList(ScrollView, can_focus=True):
     def line_key(self, index: int) -> object:
         """What line ``index`` is drawn from: equal keys, equal lines."""
         return None
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Textual's property, making a TrackBar (track_bar.py) instead of its ScrollBar.
+        if self._vertical_scrollbar is None:
+            self._vertical_scrollbar = TrackBar(thickness=self.scrollbar_size_vertical)
+            self._vertical_scrollbar.display = False
+            self.app._start_widget(self, self._vertical_scrollbar)
+        return self._vertical_scrollbar
 
     def line_text(self, index: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
