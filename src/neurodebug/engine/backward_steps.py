@@ -36,7 +36,7 @@ TERMS_SHOWN = 8  # of a neuron's Σ_k w·δ
 NAMED_SHOWN = 4  # neurons named in a layer's "cannot learn" note
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BackStep:
     title: str  # "layer 1 (layer1) · neuron 1 · ∂L/∂z"
     symbolic: str  # "∂L/∂z1_1 = ∂L/∂a1_1 · σ′(z1_1)"
@@ -49,7 +49,7 @@ class BackStep:
     cannot_learn: tuple[int, ...] = ()  # the neurons whose g′(z) lets almost nothing through
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Layer:
     """One layer of one sample's backward pass, and how its steps are named."""
 

@@ -10,7 +10,7 @@ from .activations import ACTIVATIONS, Params
 from .numbers import quiet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Curve:
     zs: np.ndarray  # sample points, evenly spaced over [lo, hi]
     gs: np.ndarray  # g(zs)
@@ -52,7 +52,7 @@ def activation_curve(name: str, z: float, points: int, params: Params | None = N
     return Curve(zs, gs, -reach, reach, g_lo, g_hi, column)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RankedTerms:
     """The largest-magnitude terms of a sum, for a bar chart."""
 

@@ -42,7 +42,7 @@ class DenseLayer(Protocol):
     norm_at: NormAt
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerForward:
     """Every intermediate vector of one layer, for every sample. ``zsum`` is
     ``z`` and ``g`` is ``a`` (the same arrays) where the layer has no norm."""
@@ -66,7 +66,7 @@ def forward(layer: DenseLayer, x: np.ndarray) -> LayerForward:
     return LayerForward(zdot, zsum, z, g, a)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerBackward:
     """∂L/∂ of everything in one layer: per sample (rows) for the vectors,
     summed over the samples for the parameters."""

@@ -233,7 +233,7 @@ class ValueChange:
             return float(self.new - self.old)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OutputChange:
     """One sample's outputs before and after an edit."""
 
@@ -254,7 +254,7 @@ def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     return ~same
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EditResult:
     """What an edit (or its undo) did: the current sample's z and a rows before
     and after, per recomputed layer, and every sample's outputs that moved."""

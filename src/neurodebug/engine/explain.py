@@ -56,7 +56,7 @@ class _Fields(TypedDict, total=False):
     shift_symbol: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """What an explanation says about every sample when its trace holds only
     a few of them (the worst rows of a streaming check, read again): how many

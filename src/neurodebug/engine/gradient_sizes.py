@@ -28,7 +28,7 @@ CHUNK_ROWS = 1024  # rows per backward pass: a chunk's activations (70 MB of a 7
 __all__ = ["CHUNK_ROWS", "GradientSums", "Gradients", "LayerGradient", "gradients_of"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerGradient:
     """One layer's gradient of the mean loss: ∂L/∂W and ∂L/∂b together."""
 
@@ -49,7 +49,7 @@ class LayerGradient:
                 "neurons": [json_number(v) for v in self.neurons.tolist()]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Gradients:
     """The gradients of the mean loss over the labelled rows of a trace."""
 

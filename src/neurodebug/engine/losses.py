@@ -90,7 +90,7 @@ def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[i
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Backward:
     """One backward pass: the loss (mean and per sample) and every layer's
     gradients, the parameters' summed over the batch of the mean loss (the

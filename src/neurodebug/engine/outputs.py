@@ -46,7 +46,7 @@ def predicted_class(net: Network, outputs: np.ndarray) -> int | None:
     return None if cls == NO_CLASS else cls
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Verdicts:
     """Per sample: whether it can be judged, and whether it is right."""
 

@@ -148,7 +148,7 @@ def forward(network: Network, x: np.ndarray | list[float]) -> np.ndarray:
     return out[0] if single else out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StepDetail:
     """Everything about one step, as plain data for any front end."""
 
