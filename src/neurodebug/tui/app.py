@@ -7,7 +7,7 @@ import gc
 import os
 import signal
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import events, work
@@ -18,13 +18,14 @@ from textual.css.query import NoMatches
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
 from ..engine import Session
 from ..io import NetworkFileError
 from ..io.errors import printable
 from ..io.files import allow_reads, cancel_reads
-from .commands import CommandPalette, SystemCommands
 from .debugger import DebuggerScreen
-from .dialogs import QuitDialog
 from .keymap import APP_BINDINGS
 
 # A load quicker than this shows no loading screen: a flash of one would only
@@ -54,6 +55,14 @@ class LoadingScreen(Screen):
             pass
 
 
+def system_commands() -> type[Provider]:
+    """Textual's own commands, as the palette lists them (commands.py),
+    imported when it first opens."""
+    from .commands import SystemCommands
+
+    return SystemCommands
+
+
 class NeurodebugApp(App[int]):
     """Give it a ready Session, or a loader that builds one in a worker thread."""
 
@@ -61,7 +70,7 @@ class NeurodebugApp(App[int]):
     TITLE = "neurodebug"
     ENABLE_COMMAND_PALETTE = True
     # Textual's own commands come after the debugger's in the palette (commands.py)
-    COMMANDS = {SystemCommands}
+    COMMANDS = {system_commands}
     # ctrl+q, ctrl+c and ctrl+p; every way out goes through action_quit (keymap.py)
     BINDINGS = APP_BINDINGS
 
@@ -135,6 +144,8 @@ class NeurodebugApp(App[int]):
         self.call_after_refresh(self._settle)
 
     def action_command_palette(self) -> None:
+        from .commands import CommandPalette
+
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[int] is an App
             self.push_screen(CommandPalette(id="--command-palette"))
 
@@ -149,6 +160,8 @@ class NeurodebugApp(App[int]):
         if not debugger.session.dirty:
             self.exit()
             return
+        from .dialogs import QuitDialog
+
         if any(isinstance(screen, QuitDialog) for screen in self.screen_stack):
             return  # already asking
         n = len(debugger.session.journal)

@@ -97,7 +97,7 @@ class SystemCommands(SystemCommandsProvider):
     its own."""
 
     def _listed_elsewhere(self) -> bool:
-        return JumpCommands in getattr(self.screen, "COMMANDS", ())
+        return bool(getattr(self.screen, "LISTS_TEXTUAL_COMMANDS", False))
 
     async def discover(self) -> Hits:
         if not self._listed_elsewhere():

@@ -33,8 +33,6 @@ from ..engine.numbers import fmt
 from ..engine.refs import NeuronRef
 from ..engine.sample_targets import sample_target
 from ..io.errors import NetworkFileError, printable
-from .commands import JumpCommands
-from .dialogs import DescentDialog, EditDialog, TextPage, as_in_file
 from .entries import place_of
 from .frame import Frame, Selection, build_frame
 from .keymap import SCREEN_BINDINGS, help_text
@@ -53,6 +51,8 @@ from .widgets.trace_pane import TracePane
 from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from ..engine.scan import DatasetScan, ScanState
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -70,8 +70,18 @@ START_OF_PASS = "start of the pass: n steps forward"
 ONE_SAMPLE = "only one sample; --inputs FILE adds more"
 
 
+def jump_commands() -> type[Provider]:
+    """The palette's jumps (commands.py), imported when it first opens: the
+    launch imports nothing the first screen does not need (as Textual's own
+    system commands are loaded)."""
+    from .commands import JumpCommands
+
+    return JumpCommands
+
+
 class DebuggerScreen(SavingScreen):
-    COMMANDS = {JumpCommands}
+    COMMANDS = {jump_commands}
+    LISTS_TEXTUAL_COMMANDS = True  # after its own (commands.SystemCommands stands aside)
     BINDINGS = SCREEN_BINDINGS  # keymap.py: the help and the README's table are written from them
 
     def __init__(self, session: Session, path: Path | None = None, save_dir: Path | None = None) -> None:
@@ -468,6 +478,8 @@ class DebuggerScreen(SavingScreen):
         self.set_focus(self.query_one(ArraysPane))
 
     def action_help(self) -> None:
+        from .dialogs import TextPage
+
         self.app.push_screen(TextPage("neurodebug keys", help_text()))
 
     # -- editing ------------------------------------------------------------------------
@@ -514,6 +526,8 @@ class DebuggerScreen(SavingScreen):
                 self.query_one(Views).active = "changes"
             self.notify(self._summary(made[-1]), title="edited")
             self.after_edit()
+
+        from .dialogs import EditDialog, as_in_file
 
         dialog = EditDialog(target.label(), target.describe(s.network), current, shown=as_in_file(current, dtype),
                             non_finite=True, hint=hint, apply=apply)
@@ -573,6 +587,7 @@ class DebuggerScreen(SavingScreen):
             self.after_edit()
 
         from ..engine.descent import MAX_STEPS
+        from .dialogs import DescentDialog
 
         dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
                                "W ← W − lr · ∂L/∂W, for the "
@@ -630,6 +645,8 @@ class DebuggerScreen(SavingScreen):
         else:
             neuron = step.neuron
         e = s.explain(step.layer, neuron)
+        from .dialogs import TextPage
+
         self.app.push_screen(TextPage(f"Explain {e.where}", "\n".join(e.lines)))
 
 

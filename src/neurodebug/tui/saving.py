@@ -11,7 +11,6 @@ from textual.screen import Screen
 from ..engine import Session
 from ..io import write_json_network
 from ..io.errors import printable
-from .dialogs import ConfirmDialog
 
 
 class SavingScreen(Screen):
@@ -42,6 +41,8 @@ class SavingScreen(Screen):
                     self._write(target, then)
                 else:
                     self.notify("not saved")
+
+            from .dialogs import ConfirmDialog
 
             shown = printable(str(target))
             self.app.push_screen(ConfirmDialog(f"{shown} exists. Overwrite it?", yes="Overwrite", no="Cancel"), answer)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..engine import ACTIVATE, DOT, NORM, PER_LAYER, Plan, SampleTrace, Session
-from ..engine.code import CodeView, code_view
 from ..engine.curves import Curve, activation_curve, rank_terms
 from ..engine.edits import ValueChange
 from ..engine.findings import Finding, HealthReport
@@ -24,6 +23,7 @@ from ..engine.report_text import gradient_lines
 from ..engine.settings import Settings
 
 if TYPE_CHECKING:
+    from ..engine.code import CodeView
     from ..engine.sample_ranking import RankedSamples
     from ..engine.scan import ScanState
 
@@ -325,6 +325,8 @@ class CodeFrame:
 
     @cached_property
     def view(self) -> CodeView:
+        from ..engine.code import code_view  # (imported with the first Code view)
+
         return code_view(self.plan, self.sample_trace, self.cursor)
 
 

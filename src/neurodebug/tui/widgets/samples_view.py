@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from ...engine.numbers import fmt
-from ...engine.sample_ranking import RankedSample, RankedSamples
 from ..sections import SamplesPart
 from .views import Entry, EntryView, entry
 
 if TYPE_CHECKING:
+    from ...engine.sample_ranking import RankedSample, RankedSamples
     from ..frame import Frame
 
 
