@@ -119,10 +119,11 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _thumb(bar: ScrollBar, count: int, position: float) -> list[Segment] | object:
-    """What ``bar`` shows for ``count`` lines scrolled to ``position`` (its
-    colours aside): an object of its own where it cannot be drawn."""
-    rows = bar_rows(bar.size.height, count, bar.window_size, position, bar.size.width)
+def _thumb(size: Size, window: int, count: int, position: float) -> list[Segment] | object:
+    """What a bar of ``size`` with ``window`` lines in view shows for
+    ``count`` lines scrolled to ``position`` (its colours aside): an object
+    of its own where it cannot be drawn."""
+    rows = bar_rows(size.height, count, window, position, size.width)
     return object() if rows is None else rows
 
 
@@ -244,11 +245,11 @@ class LineList(ScrollView, can_focus=True):
             self._move_thumb(count, self.vertical_scrollbar.position)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
-    def _thumb_of(self, bar: ScrollBar, count: int, position: float) -> object:
+    def _thumb_of(self, size: Size, window: int, count: int, position: float) -> object:
         """``_thumb``, remembering the last one (the next move compares with it)."""
-        key = (bar.size.height, bar.window_size, count, position)
+        key = (size, window, count, position)
         if self._thumb_last is None or self._thumb_last[0] != key:
-            self._thumb_last = (key, _thumb(bar, count, position))
+            self._thumb_last = (key, _thumb(size, window, count, position))
         return self._thumb_last[1]
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -267,19 +268,18 @@ class LineList(ScrollView, can_focus=True):
         position = bar.validate_position(position)
         if (count, position) == (bar.window_virtual_size, bar.position):
             return
-        shown = self._thumb_of(bar, bar.window_virtual_size, bar.position)
-        drawn = self._thumb_of(bar, count, position)
+        size = bar.size  # (worked out from the screen each time it is read)
+        shown = self._thumb_of(size, bar.window_size, bar.window_virtual_size, bar.position)
+        drawn = self._thumb_of(size, bar.window_size, count, position)
         bar.set_reactive(ScrollBar.window_virtual_size, count)
         bar.set_reactive(ScrollBar.position, position)
         if not isinstance(shown, list) or not isinstance(drawn, list) or len(shown) != len(drawn):
             bar.refresh()
             return
-        # Only the rows the thumb leaves or reaches: the bar is drawn again
-        # whole, but the rows that look the same keep their painted cells.
+        # Only the rows the thumb leaves or reaches (the TrackBar draws those alone).
         rows = [y for y, (old, new) in enumerate(zip(shown, drawn)) if old != new]
         if rows:  # (refresh() with no region repaints it all)
-            width = bar.size.width
-            bar.refresh(*(Region(0, start, width, length) for start, length in _runs(rows)))
+            bar.refresh(*(Region(0, start, size.width, length) for start, length in _runs(rows)))
 
     def set_subtitle(self, subtitle: str) -> None:
         """``border_subtitle``, repainting the bottom border row alone, and
