@@ -85,7 +85,7 @@ ENGINE_AND_READERS = ("numpy", "neurodebug.api", "neurodebug.engine", "neurodebu
 # Never on the debugger's way to its first screen: the headless commands' output,
 # the Python API, verify, the gradient check, gradient descent, the other readers,
 # the dialogs and the palette's commands, the Code view's writer, the Samples
-# view's ranking (the scan's).
+# view's ranking (the scan's), explain (the first screen explains nothing).
 NOT_AT_LAUNCH = (
     "neurodebug.api", "neurodebug.engine.serialize", "neurodebug.engine.trace_text",
     "neurodebug.engine.diagnosis", "neurodebug.engine.gradcheck", "neurodebug.engine.gradcheck_text",
@@ -93,7 +93,8 @@ NOT_AT_LAUNCH = (
     "neurodebug.io.learner_code", "neurodebug.io.convert", "neurodebug.io.numpy_export",
     "neurodebug.io.keras_format", "neurodebug.io.onnx_format", "neurodebug.io.safetensors_format",
     "neurodebug.tui.dialogs", "neurodebug.tui.commands", "textual.system_commands", "neurodebug.engine.code",
-    "neurodebug.engine.sample_ranking", "neurodebug.engine.scan",
+    "neurodebug.engine.sample_ranking", "neurodebug.engine.scan", "neurodebug.engine.explain",
+    "neurodebug.engine.explanation",
 )
 
 

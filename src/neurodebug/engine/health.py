@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from importlib import import_module
+from typing import TYPE_CHECKING
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from . import conditions
 from .activations import ACTIVATIONS
-from .explain import explain
-from .explanation import Explanation
 from .kinds import Severity
 from .findings import (
     DEAD, EXPLODING, KIND_TITLES, KINDS, NONFINITE, NOTE, PROBLEM, SATURATED, WRONG_OUTPUT, Finding,
@@ -35,13 +35,17 @@ from .gradient_sizes import Gradients, gradients_of
 from .kinds import LossKind
 from .layer_context import LayerContext, per_neuron
 from .learning import learning_findings
-from .nonfinite import NonFiniteCause
 from .numbers import fmt, json_number, quiet
 from .output_findings import check_outputs, judge_outputs
 from .report_text import report_lines, worst_findings
 from .settings import DEFAULT_CONFIG, HealthConfig
-from .terms import Term
 from .trace import Trace
+
+if TYPE_CHECKING:  # re-exported below, imported when first asked for (__getattr__)
+    from .explain import explain
+    from .explanation import Explanation
+    from .nonfinite import NonFiniteCause
+    from .terms import Term
 
 # Student's t, one-sided 99.9 % quantile, by degrees of freedom (1–30, then
 # 40, 60, 120 and ∞ as in the usual tables; in between, linear in 1/df).
@@ -381,6 +385,17 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG,
         findings += learning_findings(trace, grads, findings, config, names)
     findings.sort(key=finding_order)
     return HealthReport(tuple(findings), names, config, grads)
+
+
+# explain and its types: the first screen explains nothing, so they are
+# imported when first asked for (PEP 562), as the package's public names are.
+_LAZY = {"explain": ".explain", "Explanation": ".explanation", "NonFiniteCause": ".nonfinite", "Term": ".terms"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import conditions
-from .explain import explain
-from .explanation import Explanation
 from .findings import (
     CANNOT_LEARN, DEAD, EXPLODING, EXPLODING_GRADIENT, KINDS, NONFINITE, SATURATED, VANISHING, WRONG_OUTPUT, Finding,
     HealthReport,
@@ -19,6 +18,9 @@ from .network import Layer
 from .numbers import fmt
 from .settings import HealthConfig
 from .trace import Trace
+
+if TYPE_CHECKING:
+    from .explanation import Explanation
 
 GROUP_LIMIT = 10  # findings listed per group before "… and N more"
 
@@ -131,7 +133,12 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         lines.append("the worst neurons, explained:")
         for f in worst:
             assert f.neuron is not None
-            e = explainer(f) if explainer is not None else explain(trace, f.row, f.layer, f.neuron, report.config)
+            if explainer is not None:
+                e = explainer(f)
+            else:
+                from .explain import explain  # (imported with the first report that explains a neuron)
+
+                e = explain(trace, f.row, f.layer, f.neuron, report.config)
             lines.append(f"  {e.lines[0]}")
             lines += [f"    {line}" for line in e.lines[1:]]
     return lines

@@ -29,13 +29,12 @@ from . import backward_cursor as bc
 from .backward_steps import BackStep
 from .session_backward import BackwardPass, StopReason
 from .session_edits import Editing
-from .explain import explain
-from .explanation import Explanation
 from .health import check_health
 from .rows import RowSource, SamplesRows
 from .watch import Watch, first_firing
 
-if TYPE_CHECKING:  # annotations only: verify, the gradient check and the scan load them when used
+if TYPE_CHECKING:  # annotations only: verify, the gradient check, the scan and explain load them when used
+    from .explanation import Explanation
     from .diagnosis import VerifyReport
     from .gradcheck import NeuronCheck
     from .scan import DatasetScan
@@ -191,6 +190,8 @@ class Session(Editing, BackwardPass):
         key = (self.values_version, self.sample_index, layer, neuron, self.settings)
         cached = self._explained.get(key)
         if cached is None:
+            from .explain import explain  # (the first screen explains nothing)
+
             cached = explain(self.trace, self.sample_index, layer, neuron, self.settings)
             if len(self._explained) >= EXPLAINED_KEPT:
                 self._explained.pop(next(iter(self._explained)))

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine import ACTIVATE, DOT, NORM, Session
-from ..engine.explanation import Explanation
 from ..engine.kinds import StepKind, StopKind
 from ..engine.refs import NeuronRef
 from ..engine.numbers import fmt, fmt_operand
@@ -38,6 +37,7 @@ from .sections import (
 )
 
 if TYPE_CHECKING:
+    from ..engine.explanation import Explanation
     from ..engine.scan import ScanState
 
 __all__ = ["ArrayRow", "ArraysFrame", "Frame", "MatrixFrame", "Selection", "VectorRow", "build_frame",
