@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from neurodebug import NetworkFileError, load_network
 from neurodebug.cli import main
@@ -541,3 +543,32 @@ def test_normalization_may_give_the_variance_as_keras_stores_it(tmp_path):
         path.write_text(json.dumps(doc))
         with pytest.raises(NetworkFileError, match=re.escape(words)):
             load_network(path)
+
+
+# -- the fast paths read what the number-by-number reader reads -------------------------
+JSON_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**400), 10**400), st.booleans(),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1"]), st.none(),
+)
+
+
+@given(values=st.lists(JSON_NUMBERS, max_size=6), finite=st.booleans())
+def test_a_vector_read_at_numpys_speed_is_the_one_read_number_by_number(values, finite) -> None:
+    from neurodebug.io.json_format import _Reader
+
+    reader = _Reader("net.json")
+
+    def slow() -> np.ndarray:
+        out = [reader.number(x, f"b[{i}]", finite) for i, x in enumerate(values)]
+        if not out:
+            raise reader.fail("b", "is empty, expected at least one number")
+        return np.array(out, dtype=np.float64)
+
+    try:
+        expected = slow()
+    except NetworkFileError as exc:
+        with pytest.raises(NetworkFileError) as got:
+            reader.vector(values, "b", finite=finite)
+        assert str(got.value) == str(exc)
+        return
+    np.testing.assert_array_equal(reader.vector(values, "b", finite=finite), expected)
