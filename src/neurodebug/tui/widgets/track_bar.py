@@ -60,14 +60,16 @@ class TrackBar(ScrollBar):
 
     def rows(self) -> list[Segment] | None:
         """The bar's rows as it now stands, in its colours (worked out once per look)."""
-        drawn = self.render()  # Textual's renderer, in its colours: grabbed, hovered or neither
+        # What Textual's bar would draw (its renderer, not yet rendered): the
+        # colours for grabbed, hovered or neither, the thumb's size and place.
+        drawn = self.render()
         assert isinstance(drawn, ScrollBarRender)
         colours = drawn.style
         assert isinstance(colours, Style)
         size = self.size
-        key = (size, self.window_size, self.window_virtual_size, self.position, colours)
+        key = (size, drawn.virtual_size, drawn.window_size, drawn.position, colours)
         if self._drawn is None or self._drawn[0] != key:
-            self._drawn = (key, bar_rows(size.height, self.window_virtual_size, self.window_size, self.position,
+            self._drawn = (key, bar_rows(size.height, drawn.virtual_size, drawn.window_size, drawn.position,
                                          size.width, colours.bgcolor or BACK, colours.color or BAR))
         return self._drawn[1]
 
