@@ -136,6 +136,8 @@ async def test_panes_draw_from_the_frame_not_the_session():
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "n")
         screen = app.screen
+        assert len(screen.query(LineList)) == 4  # Network, Operation, Arrays, Trace: a view mounts when first shown
+        await press(pilot, "2", "3", "4", "5", "6", "1", "n")
         panes = list(screen.query(LineList))
         assert len(panes) == 9  # Network, Operation, Arrays and the six views
         for pane in panes:

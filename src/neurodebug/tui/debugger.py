@@ -98,7 +98,7 @@ class DebuggerScreen(SavingScreen):
         self._toaster = Toaster()
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
-        self._panes: list[LineList] = []  # every pane, and the status line: found once (composed once)
+        self._panes: list[LineList] = []  # every pane: found once, a view added as it is first shown
         self._status: StatusLine | None = None
         self._shown = False  # has the screen been on screen yet?
 
@@ -139,9 +139,16 @@ class DebuggerScreen(SavingScreen):
                                  ("problems", "Problems", ProblemsView(id="problems-view")),
                                  ("code", "Code", CodeView(id="code-view")),
                                  ("samples", "Samples", SamplesView(id="samples-view"))],
-                                initial="trace", id="views")
+                                initial="trace", id="views", first_shown=self._view_shown)
         yield Static("The terminal is too small for neurodebug: make it at least 60×16.", id="too-small")
         yield KeyBar(id="keys")
+
+    def _view_shown(self, view: Widget) -> None:
+        """A view mounted as it is first shown: it draws the frame the others do."""
+        if self._panes and isinstance(view, LineList) and view not in self._panes:  # (else the first refresh finds it)
+            self._panes.append(view)
+            if self.frame is not None:
+                view.show(self.frame)
 
     def _on_screen_resume(self, event: ScreenResume) -> None:
         # Textual styles every node of a screen again each time it comes to

@@ -16,7 +16,7 @@ key could use).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -135,7 +135,12 @@ class TabBar(Widget):
 
 
 class Views(Vertical):
-    """A TabBar over a ContentSwitcher of the views, one shown at a time."""
+    """A TabBar over a ContentSwitcher of the views, one shown at a time.
+
+    The view shown first is mounted with the bar; each other one when it is
+    first shown (``first_shown`` is told of it at once, to hand it what to
+    show): mounting the five others cost the launch about 10 ms, and a
+    session shows few of them."""
 
     DEFAULT_CSS = """
     Views > ContentSwitcher {
@@ -150,16 +155,24 @@ class Views(Vertical):
             super().__init__()
             self.tab = tab
 
-    def __init__(self, views: Sequence[tuple[str, str, Widget]], *, initial: str, id: str | None = None) -> None:
+    def __init__(self, views: Sequence[tuple[str, str, Widget]], *, initial: str, id: str | None = None,
+                 first_shown: Callable[[Widget], None] | None = None) -> None:
         """``views``: (tab id, name on the bar, the view widget, which has an id of its own)."""
         super().__init__(id=id)
         self._views = tuple(views)
         self._active = initial
-        self._view_id = {tab: view.id for tab, _, view in views}
+        self._view = {tab: view for tab, _, view in views}
+        self._first_shown = first_shown
 
     def compose(self) -> ComposeResult:
         yield TabBar([(tab, name) for tab, name, _ in self._views], self._active)
-        yield ContentSwitcher(*(view for _, _, view in self._views), initial=self._view_id[self._active])
+        view = self._view[self._active]
+        yield ContentSwitcher(view, initial=view.id)
+
+    @property
+    def mounted(self) -> list[Widget]:
+        """The views mounted so far: the first one and those shown since."""
+        return [view for _, _, view in self._views if view.parent is not None]
 
     @property
     def active(self) -> str:
@@ -168,12 +181,18 @@ class Views(Vertical):
 
     @active.setter
     def active(self, tab: str) -> None:
-        if tab not in self._view_id:
+        if tab not in self._view:
             raise ValueError(f"no view {tab!r}")
         if tab == self._active:
             return
         self._active = tab
-        self.query_one(ContentSwitcher).current = self._view_id[tab]
+        switcher = self.query_one(ContentSwitcher)
+        view = self._view[tab]
+        if view.parent is None:  # shown for the first time: in the DOM now, composed by the next frame
+            switcher.mount(view)
+            if self._first_shown is not None:
+                self._first_shown(view)
+        switcher.current = view.id
         self.query_one(TabBar).shown = tab
         self.post_message(self.TabActivated(tab))
 
