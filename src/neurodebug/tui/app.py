@@ -18,15 +18,15 @@ from textual.css.query import NoMatches
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-if TYPE_CHECKING:
-    from textual.command import Provider
-
 from ..engine import Session
 from ..io import NetworkFileError
 from ..io.errors import printable
 from ..io.files import allow_reads, cancel_reads
 from .debugger import DebuggerScreen
 from .keymap import APP_BINDINGS
+
+if TYPE_CHECKING:
+    from textual.command import Provider
 
 # A load quicker than this shows no loading screen: a flash of one would only
 # delay the debugger (a screen composed and painted, then replaced).

@@ -642,6 +642,8 @@ class DebuggerScreen(SavingScreen):
         self._moved()
 
     def action_explain(self) -> None:
+        from .dialogs import TextPage
+
         s = self.session
         step = s.step
         if step is None or step.layer < 0:
@@ -652,8 +654,6 @@ class DebuggerScreen(SavingScreen):
         else:
             neuron = step.neuron
         e = s.explain(step.layer, neuron)
-        from .dialogs import TextPage
-
         self.app.push_screen(TextPage(f"Explain {e.where}", "\n".join(e.lines)))
 
 

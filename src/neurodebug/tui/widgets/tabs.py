@@ -170,11 +170,6 @@ class Views(Vertical):
         yield ContentSwitcher(view, initial=view.id)
 
     @property
-    def mounted(self) -> list[Widget]:
-        """The views mounted so far: the first one and those shown since."""
-        return [view for _, _, view in self._views if view.parent is not None]
-
-    @property
     def active(self) -> str:
         """The id of the view shown."""
         return self._active
