@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from .track_bar import TrackBar, bar_rows
+from .track_bar import TrackBar
 
 if TYPE_CHECKING:
     from ..frame import Frame
@@ -119,14 +119,6 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _thumb(size: Size, window: int, count: int, position: float) -> list[Segment] | object:
-    """What a bar of ``size`` with ``window`` lines in view shows for
-    ``count`` lines scrolled to ``position`` (its colours aside): an object
-    of its own where it cannot be drawn."""
-    rows = bar_rows(size.height, count, window, position, size.width)
-    return object() if rows is None else rows
-
-
 class LineList(ScrollView, can_focus=True):
     """Lines drawn on demand from ``frame`` and cached by what they show.
 
@@ -153,7 +145,6 @@ class LineList(ScrollView, can_focus=True):
         self._paint: tuple[int, Style] | None = None  # (width, style) while render_lines runs
         self._wanted_width: int | None = None  # content_width() as last laid out
         self._subtitle: str | None = None  # as last set by set_subtitle
-        self._thumb_last: tuple[tuple, object] | None = None  # (inputs, picture) of the last _thumb_of
 
     # -- for subclasses ------------------------------------------------------------
     def show(self, frame: Frame) -> None:
@@ -181,12 +172,13 @@ class LineList(ScrollView, can_focus=True):
         return None
 
     @property
-    def vertical_scrollbar(self) -> ScrollBar:
+    def vertical_scrollbar(self) -> TrackBar:
         # Textual's property, making a TrackBar (track_bar.py) instead of its ScrollBar.
         if self._vertical_scrollbar is None:
             self._vertical_scrollbar = TrackBar(thickness=self.scrollbar_size_vertical)
             self._vertical_scrollbar.display = False
             self.app._start_widget(self, self._vertical_scrollbar)
+        assert isinstance(self._vertical_scrollbar, TrackBar)
         return self._vertical_scrollbar
 
     def line_text(self, index: int) -> Text:  # pragma: no cover - abstract
@@ -245,13 +237,6 @@ class LineList(ScrollView, can_focus=True):
             self._move_thumb(count, self.vertical_scrollbar.position)
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
-    def _thumb_of(self, size: Size, window: int, count: int, position: float) -> object:
-        """``_thumb``, remembering the last one (the next move compares with it)."""
-        key = (size, window, count, position)
-        if self._thumb_last is None or self._thumb_last[0] != key:
-            self._thumb_last = (key, _thumb(size, window, count, position))
-        return self._thumb_last[1]
-
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         # ScrollView's, with the thumb repainted only when it moves on screen.
         if self.show_vertical_scrollbar:
@@ -268,18 +253,18 @@ class LineList(ScrollView, can_focus=True):
         position = bar.validate_position(position)
         if (count, position) == (bar.window_virtual_size, bar.position):
             return
-        size = bar.size  # (worked out from the screen each time it is read)
-        shown = self._thumb_of(size, bar.window_size, bar.window_virtual_size, bar.position)
-        drawn = self._thumb_of(size, bar.window_size, count, position)
+        shown = bar.rows()  # as painted (the bar keeps its last look)
         bar.set_reactive(ScrollBar.window_virtual_size, count)
         bar.set_reactive(ScrollBar.position, position)
-        if not isinstance(shown, list) or not isinstance(drawn, list) or len(shown) != len(drawn):
+        drawn = bar.rows()  # worked out once, for this comparison and the paint
+        if shown is None or drawn is None or len(shown) != len(drawn):
             bar.refresh()
             return
         # Only the rows the thumb leaves or reaches (the TrackBar draws those alone).
         rows = [y for y, (old, new) in enumerate(zip(shown, drawn)) if old != new]
         if rows:  # (refresh() with no region repaints it all)
-            bar.refresh(*(Region(0, start, size.width, length) for start, length in _runs(rows)))
+            width = bar.size.width
+            bar.refresh(*(Region(0, start, width, length) for start, length in _runs(rows)))
 
     def set_subtitle(self, subtitle: str) -> None:
         """``border_subtitle``, repainting the bottom border row alone, and
