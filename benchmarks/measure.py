@@ -25,7 +25,7 @@ from time import perf_counter
 from typing import Any
 
 SIZE = (120, 40)
-PRESSES = 200  # timed presses of each of n, N and L
+PRESSES = 200  # timed presses of each of n, N and L (G: a quarter as many, each from the start)
 JUMPS = 10  # presses of G under cProfile (--profile)
 EDITS_UI = 8  # edits typed into the edit dialog
 EDITS_DIRECT = 20  # edits through Session.edit plus the screen refresh

@@ -432,14 +432,16 @@ class TextBlock(LineList):
         # The text wrapped to the new width now, so that the frame shows its
         # scrollbar's thumb too. (Drawn lazily in render_lines instead, the
         # thumb came a frame later: the first screen was complete a frame late.)
-        width = self.scrollable_content_region.width
-        if width > 0 and width != self._wrapped_width and self.is_mounted:
-            self._draw()
+        self._rewrap()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # A border that comes with focus narrows the text without a Resize
         # event: the width is checked where it is used.
+        self._rewrap()
+        return super().render_lines(crop)
+
+    def _rewrap(self) -> None:
+        """The text drawn again if the pane's width is not the one it was wrapped to."""
         width = self.scrollable_content_region.width
         if width > 0 and width != self._wrapped_width and self.is_mounted:
             self._draw()
-        return super().render_lines(crop)
