@@ -195,24 +195,37 @@ class NetworkPane(LineList, inherit_bindings=False):
         return index == self._cursor_row and self.has_focus
 
     def line_key(self, index: int) -> object:
-        """A row is drawn from the sample's values (their stamp), whether it
-        is the current row, and for a neuron: computed yet, flagged, a
-        breakpoint. (The rows themselves come with the values.)"""
+        """What a row is drawn from. A neuron's or an input's row: its own
+        numbers, so an edit repaints the rows whose numbers changed, not every
+        row of the pane (the values' stamp changes with any of them); whether
+        it is the current row, and for a neuron: computed yet, flagged, a
+        breakpoint. Other rows: the values' stamp. All of them: the frame's
+        epoch (a frame built from scratch draws everything again)."""
         assert self.frame is not None
         net = self.frame.network
-        rows = net.values.rows
+        values = net.values
+        rows = values.rows
         kind, l, j = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
-        key: tuple = (net.values.stamp, self._lit(index), self._cursor_on(index))
+        key: tuple = (self.frame.epoch, kind, l, j, self._lit(index), self._cursor_on(index))
         if kind == NEURON:
             where = (l, j)
-            return key + (bool(net.z_done[l][j]), bool(net.a_done[l][j]), where in net.values.failing,
-                          where in net.values.noted, where in net.breakpoints, net.values.verified.get(where))
+            z_done, a_done = bool(net.z_done[l][j]), bool(net.a_done[l][j])
+            below = index + 1
+            changed = below < rows.kind.size and rows.kind[below] == CHANGE
+            # (None, not False, for a number not computed: False == 0.0)
+            return key + (float(values.z[l][j]) if z_done else None, float(values.a[l][j]) if a_done else None,
+                          changed,
+                          where in values.failing, where in values.noted, where in net.breakpoints,
+                          values.verified.get(where), net.verifying, net.number_width, net.name_width)
+        if kind == INPUT_ROW:
+            normalised = float(values.x[j]) if net.normalised and net.x_done else None
+            was = values.input_was[1] if values.input_was is not None and values.input_was[0] == j else None
+            return key + (float(values.x_raw[j]), normalised, was, net.number_width, net.name_width)
+        key += (values.stamp,)
         if kind == LAYER:
             return key + ((l, None) in net.breakpoints,)
         if kind == THEIRS:
             return key + (bool(net.a_done[l][j]),)
-        if kind == INPUT_ROW:
-            return key + (net.x_done,)
         return key
 
     # -- drawing -------------------------------------------------------------------
