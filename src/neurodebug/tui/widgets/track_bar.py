@@ -55,8 +55,10 @@ class TrackBar(ScrollBar):
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
         self._drawn: tuple[tuple, list[Segment] | None] | None = None  # (inputs, rows) of the last look
-        self._paint: tuple[list[Segment] | None, int] | None = None  # (rows, width) while render_lines runs
-        self._strips: dict[tuple[Segment, int], Strip] = {}  # a row's Strip: the bar has three or four kinds of row
+        self._paint: tuple[list[Segment] | None, int] | None = None  # (rows, width) while a row is drawn
+        # Each kind of row (the bar has three or four), as Textual's styles drew it, for this context:
+        self._final: dict[Segment | None, Strip] = {}
+        self._styled_for: tuple | None = None  # (width, the line filters, the background colours)
 
     def rows(self) -> list[Segment] | None:
         """The bar's rows as it now stands, in its colours (worked out once per look)."""
@@ -74,23 +76,43 @@ class TrackBar(ScrollBar):
         return self._drawn[1]
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._paint = self.rows(), self.size.width  # once per paint, not once per row
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._paint = None
+        """The rows in ``crop``, each as Textual's styles draw it (its
+        filters, the widget's tint and opacity), drawn once per kind of row:
+        Textual's styles cache would draw every row of a bar again after a
+        whole-screen refresh (a dialog closed), at some 50 µs a row."""
+        rows, width = self.rows(), self.size.width
+        context = (width, tuple(map(id, self.get_line_filters())), self.background_colors)
+        if context != self._styled_for:
+            self._final.clear()
+            self._styled_for = context
+        strips = []
+        for y in crop.line_range:
+            row = rows[y] if rows is not None and 0 <= y < len(rows) else None
+            strip = self._final.get(row)
+            if strip is None:
+                line = Region(0, y, width, 1)
+                self._styles_cache.set_dirty(line)
+                self._paint = rows, width
+                try:
+                    strip = super().render_lines(line)[0]
+                finally:
+                    self._paint = None
+                if len(self._final) > 16:  # the colours changed (hover, a theme)
+                    self._final.clear()
+                self._final[row] = strip
+            strips.append(strip)
+        x1, x2 = crop.column_span
+        return strips if (x1, x2) == (0, width) else [strip.crop(x1, x2) for strip in strips]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._final.clear()  # drawn with the old styles
 
     def render_line(self, y: int) -> Strip:
         rows, width = self._paint or (self.rows(), self.size.width)
         if rows is None or not 0 <= y < len(rows):
             return Strip.blank(width, self.rich_style)
-        key = (rows[y], width)
-        strip = self._strips.get(key)
-        if strip is None:
-            if len(self._strips) > 16:  # the colours changed (hover, a theme)
-                self._strips.clear()
-            strip = self._strips[key] = Strip([rows[y]], width)
-        return strip
+        return Strip([rows[y]], width)
 
     async def _on_mouse_down(self, event: events.MouseDown) -> None:
         # The track has no mouse action of its own: a click above the thumb
