@@ -231,3 +231,44 @@ async def test_a_slow_health_report_comes_a_frame_after_the_edits_values(monkeyp
 async def test_a_quick_health_report_comes_with_the_edits_values(monkeypatch):
     events = await _edit_and_watch(monkeypatch, inline_s=60.0)
     assert not any(isinstance(e, tuple) for e in events) and "paint" in events
+
+
+async def test_an_edit_redraws_the_network_rows_whose_numbers_changed_and_no_others(tmp_path):
+    # A neuron's row is keyed on its own z and a: an edit of L1.N1.w1 at the
+    # first step changes L1.N1's z and nothing else computed yet, so the
+    # rows of the neurons not yet computed (and the inputs) stay as drawn.
+    from neurodebug.engine import Target
+    from neurodebug.engine.edits import WEIGHT
+    from neurodebug.io import write_json_network
+    from neurodebug.tui.widgets.network_pane import NetworkPane
+    from tui_helpers import pane_text
+
+    rng = np.random.default_rng(5)
+    net = Network([Layer("h", "relu", rng.normal(size=(4, 24)), rng.normal(size=24)),
+                   Layer("out", "sigmoid", rng.normal(size=(24, 2)), rng.normal(size=2))],
+                  [Sample("s1", rng.normal(size=4))])
+    path = write_json_network(net, tmp_path / "wide.json")
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n")  # step 1: L1.N1's dot product
+        screen, pane = app.screen, app.screen.query_one(NetworkPane)
+        drawn: list[int] = []
+        draw = pane.draw_line
+        pane.draw_line = lambda index, width, style: (drawn.append(index), draw(index, width, style))[1]
+        # The first edit adds L1.N1's "was" row, the second the outputs' (the
+        # edit changed them too, though they are not computed yet at this step):
+        # rows move down. The third keeps every row where it was.
+        for value in (-3.0, 2.0, 0.5):
+            before = pane_text(app, pane)
+            drawn.clear()
+            app.session.edit(Target(WEIGHT, 0, 0, 0), value)
+            screen.after_edit()
+            await settle(pilot)
+            after = pane_text(app, pane)
+            assert len(before) == len(after)
+            changed = {int(pane.scroll_y) + y for y, (a, b) in enumerate(zip(before, after)) if a != b}
+            assert changed, "the edit shows in the Network pane"
+            assert changed <= set(drawn)
+            if value == 0.5:
+                assert set(drawn) == changed, f"rows drawn again though they read the same: {sorted(set(drawn) - changed)}"
+        assert pane.stale_lines() == []

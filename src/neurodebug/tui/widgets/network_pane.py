@@ -195,18 +195,17 @@ class NetworkPane(LineList, inherit_bindings=False):
         return index == self._cursor_row and self.has_focus
 
     def line_key(self, index: int) -> object:
-        """What a row is drawn from. A neuron's or an input's row: its own
-        numbers, so an edit repaints the rows whose numbers changed, not every
-        row of the pane (the values' stamp changes with any of them); whether
-        it is the current row, and for a neuron: computed yet, flagged, a
-        breakpoint. Other rows: the values' stamp. All of them: the frame's
-        epoch (a frame built from scratch draws everything again)."""
+        """What a row is drawn from: its own numbers (not the values' stamp,
+        which changes with any of them), so an edit repaints only the rows
+        that read differently; whether it is the current row or has the
+        cursor; for a neuron: computed yet, flagged, a breakpoint. And the
+        frame's epoch: a frame built from scratch draws everything again."""
         assert self.frame is not None
         net = self.frame.network
         values = net.values
         rows = values.rows
         kind, l, j = int(rows.kind[index]), int(rows.layer[index]), int(rows.index[index])
-        key: tuple = (self.frame.epoch, kind, l, j, self._lit(index), self._cursor_on(index))
+        key: tuple = (self.frame.epoch, kind, l, j, self._lit(index), self._cursor_on(index), net.number_width)
         if kind == NEURON:
             where = (l, j)
             z_done, a_done = bool(net.z_done[l][j]), bool(net.a_done[l][j])
@@ -214,19 +213,19 @@ class NetworkPane(LineList, inherit_bindings=False):
             changed = below < rows.kind.size and rows.kind[below] == CHANGE
             # (None, not False, for a number not computed: False == 0.0)
             return key + (float(values.z[l][j]) if z_done else None, float(values.a[l][j]) if a_done else None,
-                          changed,
-                          where in values.failing, where in values.noted, where in net.breakpoints,
-                          values.verified.get(where), net.verifying, net.number_width, net.name_width)
+                          changed, where in values.failing, where in values.noted, where in net.breakpoints,
+                          values.verified.get(where), net.verifying, net.name_width)
         if kind == INPUT_ROW:
             normalised = float(values.x[j]) if net.normalised and net.x_done else None
             was = values.input_was[1] if values.input_was is not None and values.input_was[0] == j else None
-            return key + (float(values.x_raw[j]), normalised, was, net.number_width, net.name_width)
-        key += (values.stamp,)
+            return key + (float(values.x_raw[j]), normalised, was, net.name_width)
+        if kind == CHANGE:
+            return key + tuple(None if c is None else (c.old, c.delta) for c in values.was(l, j))
+        if kind == THEIRS:
+            return key + (bool(net.a_done[l][j]), values.theirs[(l, j)])
         if kind == LAYER:
             return key + ((l, None) in net.breakpoints,)
-        if kind == THEIRS:
-            return key + (bool(net.a_done[l][j]),)
-        return key
+        return key + (net.normalised,)  # the inputs' header
 
     # -- drawing -------------------------------------------------------------------
     def _style(self, name: str) -> Style:
