@@ -9,7 +9,7 @@ import pytest
 
 from neurodebug import load_network
 from neurodebug.engine import EditError, Layer, Network, Sample, Session, dense
-from neurodebug.engine.descent import sparkline
+from neurodebug.engine.descent import Descent, sparkline
 from neurodebug.engine.edits import DescentStep
 from neurodebug.engine.gradcheck import gradient_check, neuron_check
 from neurodebug.engine.gradcheck_text import LineKind, neuron_check_brief, neuron_check_lines
@@ -117,6 +117,30 @@ def test_n_steps_are_n_single_steps_bit_for_bit_and_undo_puts_every_number_back(
     assert _params(many.network) == before and not many.journal
     many.redo()
     assert _params(many.network) == _params(one.network)
+
+
+def test_descent_is_worked_out_apart_from_applied_and_progress_can_stop_it():
+    # The debugger works the steps out in a thread (Session.descent, on
+    # copies) and applies them on its own (Session.apply_descent): together,
+    # the same edit as descend; told to stop, nothing has changed.
+    from neurodebug.engine.descent import DescentStopped
+
+    worked, applied = Session(load_network(SAMPLES / "coffee_roasting.json")), \
+        Session(load_network(SAMPLES / "coffee_roasting.json"))
+    before = _params(worked.network)
+    told: list[int] = []
+    done = worked.descent(0.5, 5, lambda k: told.append(k) or True)
+    assert told == [1, 2, 3, 4, 5] and done.lr == 0.5 and len(done.losses) == 5 and done.rows == 8
+    assert _params(worked.network) == before and not worked.journal  # worked out, not applied
+    step = worked.apply_descent(done).edit
+    applied.descend(0.5, 5)
+    assert _params(worked.network) == _params(applied.network)
+    assert isinstance(step, DescentStep) and step.steps == 5 and len(worked.journal) == 1
+    again = Session(load_network(SAMPLES / "coffee_roasting.json"))
+    with pytest.raises(DescentStopped, match="stopped after 3 of 10 steps: nothing changed"):
+        again.descent(0.5, 10, lambda k: k < 3)
+    assert _params(again.network) == before and not again.journal
+    assert isinstance(again.descent(0.5, 3, lambda k: False), Descent)  # told to stop after the last: done
 
 
 def test_the_loss_falls_on_coffee_roasting_and_the_journal_says_so():

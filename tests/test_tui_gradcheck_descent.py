@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -100,3 +101,51 @@ async def test_D_refuses_a_diverging_step_in_the_dialog(tmp_path):
         assert _params(s.network) == before and not s.journal and np.isfinite(s.trace.outputs).all()
         await press(pilot, "escape")
         assert not isinstance(app.screen, DescentDialog) and not s.journal
+
+
+async def test_D_works_the_steps_out_in_a_thread_and_escape_stops_them(monkeypatch):
+    # Steps that take long (a big network's) are worked out in a worker
+    # thread: the dialog says how far they have got, Escape stops them with
+    # nothing changed and the dialog open, and Escape again closes it.
+    from neurodebug.engine.descent import DescentStopped
+    from neurodebug.tui import dialogs
+
+    monkeypatch.setattr(dialogs.DescentDialog, "PROGRESS_EVERY", 0.0)
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        before = _params(s.network)
+        taken: list[int] = []
+
+        def slow(lr, steps, progress):  # a step at a time until told to stop (or 20,000 of them)
+            for k in range(1, 20_001):
+                taken.append(k)
+                if not progress(k):
+                    raise DescentStopped(k, steps)
+                time.sleep(0.0005)
+            raise AssertionError("never stopped")
+
+        monkeypatch.setattr(s, "descent", slow)
+        await press(pilot, "D")
+        await pilot.press("enter")  # (press would wait for the worker: it runs until stopped)
+        dialog = app.screen
+        assert isinstance(dialog, DescentDialog)
+        for _ in range(10_000):  # until the dialog has said how far the steps got
+            if "working out step" in screen_text(app):
+                break
+            await pilot.pause()
+        assert "working out step" in screen_text(app) and dialog.running
+        assert all(box.disabled for box in dialog.query("Input"))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DescentDialog) and not dialog.running
+        assert "stopped after" in screen_text(app) and "nothing changed" in screen_text(app)
+        assert _params(s.network) == before and not s.journal
+        assert not any(box.disabled for box in dialog.query("Input"))
+        for _ in range(10_000):  # the thread saw it at its next step
+            if not any(w.is_running for w in app.workers):
+                break
+            await pilot.pause()
+        assert not any(w.is_running for w in app.workers)
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, DescentDialog) and not s.journal and _params(s.network) == before

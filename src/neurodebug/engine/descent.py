@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from .losses import backward_pass
 from .network import Layer, Network
 from .numbers import quiet
 
-__all__ = ["MAX_STEPS", "Descent", "DescentError", "descend", "sparkline"]
+__all__ = ["MAX_STEPS", "Descent", "DescentError", "DescentStopped", "descend", "sparkline"]
 
 MAX_STEPS = 10_000  # steps one edit takes at most (each is a forward and backward pass over the batch)
 BARS = "▁▂▃▄▅▆▇█"
@@ -27,6 +28,14 @@ BARS = "▁▂▃▄▅▆▇█"
 
 class DescentError(ValueError):
     """Steps that cannot be taken; the message says which and why (nothing changed)."""
+
+
+class DescentStopped(Exception):
+    """The steps were stopped (``progress`` said so) after ``done`` of them: nothing changed."""
+
+    def __init__(self, done: int, steps: int) -> None:
+        super().__init__(f"stopped after {done} of {steps} steps: nothing changed")
+        self.done, self.steps = done, steps
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +47,8 @@ class Descent:
     loss: LossKind
     loss_before: float
     losses: tuple[float, ...]  # the mean loss after each step
+    lr: float
+    rows: int  # the labelled samples the loss is the mean over
 
 
 def _params(net: Network) -> list[Layer]:
@@ -53,11 +64,13 @@ def _params(net: Network) -> list[Layer]:
 
 
 def descend(net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | None, lr: float,
-            steps: int = 1) -> Descent:
+            steps: int = 1, progress: Callable[[int], bool] | None = None) -> Descent:
     """``steps`` full-batch steps of gradient descent on the mean ``loss`` over
     ``x`` (the first layer's input, normalised) with targets ``y``. ``net``
-    is not touched. Raises ValueError (the step that went wrong) when the
-    loss does not fit the output or a step gives a NaN or ∞ weight."""
+    is not touched (it is read once, at the start). Raises ValueError (the
+    step that went wrong) when the loss does not fit the output or a step
+    gives a NaN or ∞ weight. ``progress(k)`` is told after each step k; when
+    it returns False the steps stop there (DescentStopped)."""
     if not (math.isfinite(lr) and lr > 0):
         raise DescentError(f"learning rate {lr:g}: give a number > 0, e.g. 0.1")
     if not 1 <= steps <= MAX_STEPS:
@@ -80,9 +93,11 @@ def descend(net: Network, x: np.ndarray, y: np.ndarray, loss: LossKind | str | N
                                    "nothing changed")
             back = backward_pass(net_copy, x, y, loss)
             losses.append(back.value)
+            if progress is not None and not progress(k) and k < steps:
+                raise DescentStopped(k, steps)
     norms = tuple({name: l.norm.param(name) for name in g.dnorm} if l.norm is not None else {}
                   for l, g in zip(net_copy.layers, back.layers))
-    return Descent(tuple((l.W, l.b) for l in net_copy.layers), norms, back.loss, before, tuple(losses))
+    return Descent(tuple((l.W, l.b) for l in net_copy.layers), norms, back.loss, before, tuple(losses), lr, len(x))
 
 
 def _finite(layer: Layer) -> bool:

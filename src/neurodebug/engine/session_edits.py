@@ -23,6 +23,9 @@ from .trace import SampleTrace, Trace
 from .rows import RowSource
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .descent import Descent
     from .gradcheck import NeuronCheck
 
 
@@ -136,6 +139,13 @@ class Editing:
         """``steps`` full-batch steps of gradient descent on the mean loss over
         the labelled samples (``self.loss``, else the output's), as one
         undoable edit; nothing changes when a step is not finite."""
+        return self.apply_descent(self.descent(lr, steps))
+
+    def descent(self, lr: float, steps: int = 1, progress: Callable[[int], bool] | None = None) -> Descent:
+        """The steps of ``descend`` worked out and not applied (EditError when
+        they cannot be taken): on copies of the weights, read at the start, so
+        it may run in a thread while nothing edits the session. ``progress``:
+        as ``descent.descend``'s (DescentStopped when it says stop)."""
         self.check_descent()
         targets = self.samples.targets()
         if targets is None:
@@ -143,16 +153,19 @@ class Editing:
         rows, y = targets
         from . import descent
 
-        net = self.network
         try:  # the trace's x: the raw inputs through the input normalisation, the first layer's input
-            done = descent.descend(net, self.trace.x[rows], y, self.loss, lr, steps)
+            return descent.descend(self.network, self.trace.x[rows], y, self.loss, lr, steps, progress)
         except ValueError as exc:
             raise EditError(str(exc)) from None
+
+    def apply_descent(self, done: Descent) -> EditResult:
+        """Apply what ``descent`` worked out, as one undoable edit."""
+        net = self.network
         old = tuple((layer.W.copy(), layer.b.copy()) for layer in net.layers)
         norms_old = tuple({p: layer.norm.param(p).copy() for p in new} if layer.norm is not None else {}
                           for layer, new in zip(net.layers, done.norms))
-        step = DescentStep(lr, old, done.new, done.loss, done.loss_before, done.losses[-1], len(rows),
-                           self.sample_index, steps, done.losses, norms_old, done.norms)
+        step = DescentStep(done.lr, old, done.new, done.loss, done.loss_before, done.losses[-1], done.rows,
+                           self.sample_index, len(done.losses), done.losses, norms_old, done.norms)
         result = self._apply(step)
         self.journal.append(step)
         self.redo_stack.clear()

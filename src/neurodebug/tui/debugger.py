@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from textual import on
@@ -52,6 +52,8 @@ from .widgets.views import ChangesView, CodeView, JournalView, ProblemsView
 
 if TYPE_CHECKING:
     from textual.command import Provider
+
+    from ..engine.descent import Descent
 
     from ..engine.scan import DatasetScan, ScanState
 
@@ -578,12 +580,17 @@ class DebuggerScreen(SavingScreen):
             return
         made = []
 
-        def apply(lr: float, steps: int) -> str | None:
+        def compute(lr: float, steps: int, progress: Callable[[int], bool]) -> Descent:
+            """In the dialog's worker thread: the steps, on copies of the
+            weights (the dialog is modal: nothing edits the session meanwhile)."""
+            return s.descent(lr, steps, progress)
+
+        def apply(done: Descent) -> str | None:
             try:
-                made.append(s.descend(lr, steps))
+                made.append(s.apply_descent(done))
             except EditError as exc:
                 return str(exc)
-            self._learning_rate, self._descent_steps = lr, steps
+            self._learning_rate, self._descent_steps = done.lr, len(done.losses)
             return None
 
         def done(value: tuple[float, int] | None) -> None:
@@ -599,7 +606,7 @@ class DebuggerScreen(SavingScreen):
         dialog = DescentDialog("Full-batch gradient descent on every weight and bias (and a batch norm's γ and β): "
                                "W ← W − lr · ∂L/∂W, for the "
                                "mean loss over the labelled samples, the steps one edit (u undoes them all).",
-                               self._learning_rate, self._descent_steps, MAX_STEPS, apply)
+                               self._learning_rate, self._descent_steps, MAX_STEPS, compute, apply)
         self.app.push_screen(dialog, done)
 
     def action_redraw(self) -> None:

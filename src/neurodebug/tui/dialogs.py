@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+import time
+from functools import partial
+from typing import Any, Callable
 
 import numpy as np
 from rich.text import Text
@@ -12,9 +14,12 @@ from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..engine.descent import DescentStopped
 from ..engine.numbers import parse_number
 
 
@@ -112,22 +117,41 @@ class EditDialog(Dialog):
         self.finish(None)
 
 
+class DescentProgress(Message):
+    """From the descent's worker thread: ``done`` of ``steps`` steps taken."""
+
+    def __init__(self, done: int, steps: int) -> None:
+        super().__init__()
+        self.done, self.steps = done, steps
+
+
 class DescentDialog(Dialog):
-    """Ask the learning rate and the number of steps of gradient descent.
-    A value refused (not a number; a rate ≤ 0; steps not a whole number in
-    range; what ``apply`` refuses, such as a step that is not finite) leaves
-    the dialog as it was, with the reason under the boxes."""
+    """Ask the learning rate and the number of steps of gradient descent, and
+    work them out in a thread while the dialog shows how far it has got
+    (a big network's steps take seconds): Escape stops them, nothing
+    changed, and the dialog stays; Escape again closes it. A value refused
+    (not a number; a rate ≤ 0; steps not a whole number in range; what
+    ``compute`` refuses, such as a step that is not finite) leaves the
+    dialog as it was, with the reason under the boxes."""
 
     AUTO_FOCUS = "#descent-lr"
+    PROGRESS_EVERY = 0.2  # seconds between the progress line's updates
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, description: str, lr: float, steps: int, max_steps: int,
-                 apply: Callable[[float, int], str | None]) -> None:
+                 compute: Callable[[float, int, Callable[[int], bool]], Any],
+                 apply: Callable[[Any], str | None]) -> None:
+        """``compute(lr, steps, progress)`` works the steps out (in a worker
+        thread; ValueError: refused, DescentStopped: ``progress`` said stop);
+        ``apply`` makes the edit from what it gave, or says why not."""
         super().__init__()
         self.description = description
         self.lr, self.steps, self.max_steps = lr, steps, max_steps
-        self.apply = apply
+        self.compute, self.apply = compute, apply
+        self._worker: Worker | None = None  # the steps being worked out
+        self._asked = (lr, steps)  # what they were asked with
+        self._done = 0  # steps taken, as last told
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -138,7 +162,11 @@ class DescentDialog(Dialog):
             yield Label(Text(f"steps (1 to {self.max_steps:,})"))
             yield Input(value=str(self.steps), id="descent-steps", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
-            yield Static("Enter applies · Tab moves between the boxes · Escape cancels", classes="dialog-help")
+            yield Static(HELP_IDLE, id="descent-help", classes="dialog-help")
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
 
     def values(self) -> tuple[float, int]:
         """The learning rate and the steps typed, or ValueError saying what is wrong."""
@@ -155,22 +183,89 @@ class DescentDialog(Dialog):
 
     @on(Input.Submitted)
     def submit(self) -> None:
+        if self.running or self._dismissed:
+            return
         try:
             lr, steps = self.values()
         except ValueError as exc:
             self.refuse(str(exc))
             return
-        refused = self.apply(lr, steps) if not self._dismissed else None
+        self._asked = lr, steps
+        self._set_running(True, steps)
+        self._worker = self.run_worker(partial(self._work, lr, steps), name="descent", group="descent",
+                                       thread=True, exit_on_error=False)
+
+    def _work(self, lr: float, steps: int) -> object:
+        """In the worker thread: the steps, their progress posted a few times a second."""
+        worker = get_current_worker()
+        shown = time.monotonic()
+
+        def progress(done: int) -> bool:
+            nonlocal shown
+            now = time.monotonic()
+            if now - shown >= self.PROGRESS_EVERY:
+                shown = now
+                self.post_message(DescentProgress(done, steps))
+            return not worker.is_cancelled
+
+        return self.compute(lr, steps, progress)
+
+    @on(DescentProgress)
+    def _progress(self, message: DescentProgress) -> None:
+        if self.running:
+            self._done = message.done
+            self.query_one("#descent-help", Static).update(Text(
+                f"working out step {message.done + 1:,} of {message.steps:,} … Escape stops (nothing changes)"))
+
+    @on(Worker.StateChanged)
+    def _worked(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker is not self._worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._worker = None
+        self._set_running(False)
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            if not isinstance(error, (ValueError, DescentStopped)):
+                raise error  # type: ignore[misc]  # a bug, not a refusal: Textual's error screen
+            self.refuse(str(error))
+            return
+        refused = self.apply(worker.result)
         if refused:
             self.refuse(refused)
             return
-        self.finish((lr, steps))
+        self.finish(self._asked)
+
+    def _set_running(self, running: bool, steps: int = 0) -> None:
+        for box in self.query(Input):
+            box.disabled = running
+        help_line = self.query_one("#descent-help", Static)
+        if running:
+            self._done = 0
+            self.query_one("#edit-error", Static).update("")
+            help_line.update(Text(f"working out {steps:,} step{'s' if steps != 1 else ''} … Escape stops "
+                                  "(nothing changes)"))
+        else:
+            help_line.update(HELP_IDLE)
+            self.query_one("#descent-lr", Input).focus()
 
     def refuse(self, reason: str) -> None:
         self.query_one("#edit-error", Static).update(Text(f"refused: {reason}"))
 
     def action_cancel(self) -> None:
-        self.finish(None)
+        """Escape: stop the steps being worked out (the dialog stays), else close."""
+        worker = self._worker
+        if worker is None:
+            self.finish(None)
+            return
+        worker.cancel()  # its next step sees it, and stops
+        self._worker = None
+        self._set_running(False)
+        self.query_one("#edit-error", Static).update(
+            Text(f"stopped after {self._done:,} step{'s' if self._done != 1 else ''}: nothing changed"))
+
+
+HELP_IDLE = "Enter applies · Tab moves between the boxes · Escape cancels"
 
 
 class ConfirmDialog(Dialog):
