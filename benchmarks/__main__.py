@@ -24,7 +24,7 @@ from . import checkrows, floor, measure, report
 from .networks import SPECS, write
 
 CHECK = "check-rows"  # the name --only knows the check over many rows by
-LAUNCHES = 3  # fresh launches of each network; the median one is its launch
+LAUNCHES = 5  # fresh launches of each network, each after one of the floor app: the medians are compared
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,8 +76,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name}: {spec.params:,} parameters, {path.name} "
                   f"({path.stat().st_size / 1e6:.1f} MB) …", end=" ", flush=True)
             t = perf_counter()
-            launches = []
+            launches, floor_launches = [], []
             for k in range(LAUNCHES):
+                floor_out = directory / f"{spec.name}.floor-launch{k + 1}.json"
+                done = subprocess.run([sys.executable, "-m", floor.__name__, str(floor_out), "--launch-only"], cwd=ROOT)
+                if done.returncode != 0:
+                    print(f"\nbenchmarks: launching the floor app failed (exit {done.returncode})", file=sys.stderr)
+                    return 2
+                floor_launches.append(json.loads(floor_out.read_text()))
                 launch_out = directory / f"{spec.name}.launch{k + 1}.json"
                 done = subprocess.run([sys.executable, "-m", "benchmarks.measure", str(path), str(launch_out),
                                        "--launch-only"], cwd=ROOT)
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nbenchmarks: measuring {spec.name} failed (exit {done.returncode})", file=sys.stderr)
                 return 2
             print(f"{perf_counter() - t:.0f} s", flush=True)
-            rows.append(with_launch(json.loads(out.read_text()), launches))
+            rows.append(with_launch(json.loads(out.read_text()), launches, floor_launches))
             if not args.keep:
                 path.unlink()
         if specs:
@@ -145,15 +151,18 @@ def compile_package() -> None:
     compileall.compile_dir(Path(neurodebug.__file__).parent, quiet=1)
 
 
-def with_launch(m: dict, launches: list[dict]) -> dict:
+def with_launch(m: dict, launches: list[dict], floor_launches: list[dict]) -> dict:
     """The measurement with the launch of the median fresh launch (imports →
     first complete screen): in the full run the loads and the NumPy
-    reference, before the app, have imported what the launch would have."""
+    reference, before the app, have imported what the launch would have.
+    And the floor app's launches made alternately with them, their median
+    what the launch is divided by."""
     ranked = sorted(launches, key=lambda r: r["import_s"] + r["launch_s"])
     median = ranked[(len(ranked) - 1) // 2]
     m["in_run"] = {k: m[k] for k in ("import_s", "launch_s", "launch_loader_s", "launch_last_frame_s")}
     m.update({k: median[k] for k in ("import_s", "launch_s", "launch_loader_s", "launch_last_frame_s")})
     m["launches_s"] = [r["import_s"] + r["launch_s"] for r in launches]
+    m["floor_launches_s"] = [r["import_s"] + r["launch_s"] for r in floor_launches]
     return m
 
 

@@ -12,7 +12,10 @@ Measured in a fresh interpreter with the probe the networks use
 shows the final screen, every frame rendered to escape codes), and its launch
 the way ``benchmarks.measure`` times the debugger's: the imports, then the app
 until its first complete frame. ``python -m benchmarks`` runs it before and
-after the networks and divides their figures by the mean of the two.
+after the networks and divides their keys' figures by the mean of the two;
+each network's launch it divides by the floor's launches made alternately
+with that network's (``--launch-only``), so that both see the same moment of
+a noisy machine.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def make_app() -> Any:
     return FloorApp()
 
 
-async def run(out: dict[str, Any], presses: int) -> None:
+async def run(out: dict[str, Any], presses: int, launch_only: bool = False) -> None:
     from .measure import summarise
     from .probe import Probe, time_key
 
@@ -91,6 +94,8 @@ async def run(out: dict[str, Any], presses: int) -> None:
         if missing:
             raise RuntimeError(f"the floor's first screen lacks {missing}; it shows:\n{final}")
         out["launch_s"] = next(t for t, _, text in frames if text == final) - t0
+        if launch_only:
+            return
         for name in ("_refresh_layout", "_compositor_refresh"):  # Textual's paint, as probe.watch times it
             probe._wrap_paint(app.screen, name)
         gc.freeze()  # as the debugger does once on screen (cli: freeze_gc=True)
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.floor", description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path)
     p.add_argument("--presses", type=int, default=PRESSES)
+    p.add_argument("--launch-only", action="store_true", help="only the imports and the first complete frame")
     args = p.parse_args(argv)
 
     t = perf_counter()
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     import textual.widgets  # noqa: F401
 
     out: dict[str, Any] = {"import_s": perf_counter() - t}
-    asyncio.run(run(out, args.presses))
+    asyncio.run(run(out, args.presses, args.launch_only))
     out["total_launch_s"] = out["import_s"] + out["launch_s"]
     args.out.write_text(json.dumps(out, indent=1))
     return 0

@@ -51,6 +51,9 @@ def summary(spec: Any, m: dict[str, Any], floor: dict[str, Any]) -> dict[str, An
                  "first_frame_p95": m[f"key_{k}"]["first_frame_ms"]["p95"]}
              for k in STEP_KEYS}
     launch_s = m["import_s"] + m["launch_s"]
+    # the floor's launches made alternately with this network's (their median), else its two runs' mean
+    paired = sorted(m.get("floor_launches_s", []))
+    floor_launch_s = paired[(len(paired) - 1) // 2] if paired else floor["launch_s"]
     floor_ms = floor["median_ms"]
     edit_ms, edit_ui_ms = m["edit_direct"]["complete_ms"]["median"], m["edit_ui"]["complete_ms"]["median"]
     return {
@@ -60,12 +63,15 @@ def summary(spec: Any, m: dict[str, Any], floor: dict[str, Any]) -> dict[str, An
         # the worst of n, N, L and G ÷ the floor app's median key, both medians; p95 ÷ that same median
         "step_ratio": max(s["median"] for s in steps.values()) / floor_ms,
         "step_p95_ratio": max(s["p95"] for s in steps.values()) / floor_ms,
-        "launch_ratio": launch_s / floor["launch_s"],
+        "launch_ratio": launch_s / floor_launch_s,
         # the direct edit (Session.edit + redraw) ÷ (NumPy from the edited layer + one floor frame)
         "edit_ratio": edit_ms / (numpy_from + floor_ms),
         "edit_ui_ratio": edit_ui_ms / (numpy_from + floor_ms),
         "load_s": m["load_s"],
         "launch_s": launch_s,
+        "floor_launch_s": floor_launch_s,  # the floor app's, launched alternately with this network
+        "launches_s": m.get("launches_s", [launch_s]),
+        "floor_launches_s": m.get("floor_launches_s", []),
         # the worst of n, N, L and G: key sent → the first frame showing the final screen
         "step_ms_median": max(s["median"] for s in steps.values()),
         "step_ms_p95": max(s["p95"] for s in steps.values()),
@@ -128,7 +134,8 @@ def targets(rows: list[dict[str, Any]], check: dict[str, Any] | None = None) -> 
         out.append((r["launch_ratio"] <= LAUNCH_RATIO,
                     f"launch {r['network']}: {r['launch_s']:.2f} s (imports {r['import_s']:.2f} s + app "
                     f"{r['launch_app_s']:.2f} s) = {r['launch_ratio']:.2f}× the floor app's "
-                    f"{r['floor']['launch_s']:.2f} s (≤ {LAUNCH_RATIO:g}×)"))
+                    f"{r['floor_launch_s']:.2f} s, launched alternately with it, medians of "
+                    f"{len(r['launches_s'])} (≤ {LAUNCH_RATIO:g}×)"))
     for r in rows:
         limit = MEMORY_FACTOR * r["param_mb"] + MEMORY_EXTRA_MB
         out.append((r["peak_rss_mb"] <= limit, f"memory {r['network']}: peak RSS {r['peak_rss_mb']:.0f} MB ≤ "

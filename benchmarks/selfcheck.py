@@ -59,6 +59,13 @@ def main() -> int:
     expect("just inside", [inside], None, [True] * steps + [True, True, True, True])
     expect("just outside", [outside], None, [False] * steps + [False, False, False, True])
     expect("p95 outside", [p95_out], None, [False] * steps + [True, True, True, True])
+    # The launch against the floor's launches made alternately with it (their median), not the two runs' mean
+    paired = _measure(12.0, 19.9, 0.79, 14.9, 0.0)
+    paired["floor_launches_s"] = [0.5, 0.39, 0.38]  # median 0.39: 0.79 s is 2.03×
+    paired_row = report.summary(spec, paired, floor)
+    if abs(paired_row["launch_ratio"] - 0.79 / 0.39) > 1e-9 or paired_row["floor_launch_s"] != 0.39:
+        problems.append(f"the paired launch ratio is off: {paired_row['launch_ratio']}")
+    expect("launch outside its paired floor", [paired_row], None, [True] * steps + [True, True, False, True])
     with_numpy = report.summary(spec, _measure(10.0, 10.0, 0.5, 1.5 * (10.0 + 20.0) - 0.1, 20.0), floor)
     expect("edit with NumPy 20 ms", [with_numpy], None, [True] * (steps + 4))
     check = {"network": "check-rows", "rows": 100, "check_s": 1.49, "numpy_s": 1.0, "peak_rss_mb": 301.0,
