@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -57,6 +57,8 @@ def wrap_hanging(line: Text, width: int, hang: int = HANG) -> list[Text]:
         start = end
         while start < n and plain[start] == " ":
             start += 1
+    if all(span.start == 0 and span.end == n for span in line.spans):
+        return _wrap_uniform(line, plain, spans, indent)
     offsets = sorted({offset for span in spans for offset in span} - {0, n})
     parts = line.divide(offsets)
     part_at = {offset: k for k, offset in enumerate((0, *offsets))}
@@ -65,6 +67,26 @@ def wrap_hanging(line: Text, width: int, hang: int = HANG) -> list[Text]:
         piece = parts[part_at[start]]
         piece.rstrip()
         out.append(piece if not out else Text(" " * indent) + piece)
+    return out
+
+
+def _wrap_uniform(line: Text, plain: str, pieces: list[tuple[int, int]], indent: int) -> list[Text]:
+    """``wrap_hanging``'s lines for a line in one style throughout (a row of
+    a view): each piece made from its plain text, the same Text that dividing
+    the line, ``rstrip`` and the indent's ``+`` would make, without them."""
+    styles = [span.style for span in line.spans]
+    out: list[Text] = []
+    for start, end in pieces:
+        text = plain[start:end].rstrip()
+        length = len(text)
+        own = [Span(0, length, style) for style in styles] if length else []
+        if not out:
+            out.append(Text(text, style=line.style, justify=line.justify, overflow=line.overflow, spans=own))
+            continue
+        # Text(" " * indent) + piece: the piece's style becomes a span, its spans move past the indent
+        moved = [Span(indent, indent + length, line.style)] if line.style else []
+        moved += [Span(indent, indent + length, style) for style in styles] if length else []
+        out.append(Text(" " * indent + text, spans=moved))
     return out
 
 
