@@ -8,6 +8,8 @@ tied to their entries however the text wraps.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -45,6 +47,7 @@ class TextView(TextBlock):
         self._draw()
 
 
+@lru_cache(maxsize=4096)  # a view drawn again after each edit asks for the same rows' styles
 def entry(section: str, index: int, style: str = "") -> Style:
     """The style of a row that stands for entry ``index`` of ``section``."""
     return (Style.parse(style) if style else Style()) + Style(meta={ENTRY: (section, index)})
