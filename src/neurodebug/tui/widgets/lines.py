@@ -409,6 +409,14 @@ class TextBlock(LineList):
         """The pane's text for ``frame`` at ``width`` cells (subclasses)."""
         return Text()
 
+    def text_lines(self, frame: Frame, width: int) -> list[Text]:
+        """The pane's lines before wrapping: ``render_text``'s, split. A view
+        of many rows builds them one by one instead (no Text of them all to
+        divide)."""
+        text = self.render_text(frame, width)
+        text.rstrip()
+        return list(text.split("\n", allow_blank=True))
+
     def show(self, frame: Frame) -> None:
         super().show(frame)
         self._draw()
@@ -420,11 +428,9 @@ class TextBlock(LineList):
         if width <= 0 or not self.is_mounted or self.frame is None:
             self._set_lines([], width)
             return
-        text = self.render_text(self.frame, width)
-        text.rstrip()
         # Most lines fit: only the long ones are wrapped, with a hanging indent.
         lines = []
-        for line in text.split("\n", allow_blank=True):
+        for line in self.text_lines(self.frame, width):
             if cell_len(line.plain) <= width:
                 lines.append(line)
             else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual import events
 from textual.binding import Binding
 from textual.strip import Strip
@@ -233,19 +233,16 @@ class ChangesView(EntryView):
         c = r.changed[index]
         return f"L{c.layer + 1}.N{c.neuron + 1} {c.quantity}"
 
-    def render_text(self, frame: Frame, width: int) -> Text:
+    def text_lines(self, frame: Frame, width: int) -> list[Text]:
         r = frame.changes
-        out = Text()
         if r.edit is None:
-            out.append("No edits yet.\n", "bold")
-            out.append("Select a weight, bias or input in the Arrays pane (↑/↓) and press e to change it;\n"
-                       "this view then lists every output that moved, old → new.", "dim")
-            return out
-        out.append(f"{'undone' if r.undone else 'edit'}: ", entry("edit", 0, "bold"))
-        out.append(r.edit + "\n", entry("edit", 0))
-        out.append("\noutputs, before → after\n", "bold")
+            return [Text("No edits yet.", spans=[Span(0, 13, "bold")]),
+                    _line(("Select a weight, bias or input in the Arrays pane (↑/↓) and press e to change it;", "dim")),
+                    _line(("this view then lists every output that moved, old → new.", "dim"))]
+        out = [_line((f"{'undone' if r.undone else 'edit'}: ", entry("edit", 0, "bold")), (r.edit, entry("edit", 0))),
+               Text(), _line(("outputs, before → after", "bold"))]
         if not r.outputs:
-            out.append("  no output changed\n", "dim")
+            out.append(_line(("  no output changed", "dim")))
         for k, oc in enumerate(r.outputs):
             if oc.delta is not None:
                 old, new = fmt(oc.old[0], 4), fmt(oc.new[0], 4)
@@ -256,19 +253,29 @@ class ChangesView(EntryView):
             # the numbers stay on one line: the name gives way
             name_w = max(4, min(18, width - 3 - len(numbers)))
             name = oc.name if len(oc.name) <= name_w else oc.name[:name_w - 1] + "…"
-            out.append(f"  {name:<{name_w}} {numbers}\n", entry("outputs", k))
+            out.append(_line((f"  {name:<{name_w}} {numbers}", entry("outputs", k))))
             if oc.flipped:
-                out.append(f"    decision flipped: {_class(oc.old_class)} → {_class(oc.new_class)}\n",
-                           entry("outputs", k, "bold red"))
-        out.append(f"\nvalues changed in sample \"{r.sample_name}\": {r.total}\n", "bold")
+                out.append(_line((f"    decision flipped: {_class(oc.old_class)} → {_class(oc.new_class)}",
+                                  entry("outputs", k, "bold red"))))
+        out += [Text(), _line((f"values changed in sample \"{r.sample_name}\": {r.total}", "bold"))]
         for k, c in enumerate(r.changed):
-            out.append(
-                f"  L{c.layer + 1}.N{c.neuron + 1} {c.quantity} {fmt(c.old, 5)} → {fmt(c.new, 5)}"
-                f"  Δ {fmt(c.delta, 3)}\n", entry("changed", k)
-            )
+            out.append(_line((f"  L{c.layer + 1}.N{c.neuron + 1} {c.quantity} {fmt(c.old, 5)} → {fmt(c.new, 5)}"
+                              f"  Δ {fmt(c.delta, 3)}", entry("changed", k))))
         if r.total > len(r.changed):
-            out.append(f"  … and {r.total - len(r.changed)} more\n", "dim")
+            out.append(_line((f"  … and {r.total - len(r.changed)} more", "dim")))
+        last = out[-1]
+        last.rstrip()
         return out
+
+
+def _line(*pieces: tuple[str, str | Style]) -> Text:
+    """One line of a view made of (text, style) pieces: each piece's style a
+    span over it, the Text that appending them and splitting at the line's end gives."""
+    spans, start = [], 0
+    for text, style in pieces:
+        spans.append(Span(start, start + len(text), style))
+        start += len(text)
+    return Text("".join(text for text, _ in pieces), spans=spans)
 
 
 def _class(k: int | None) -> str:
