@@ -140,7 +140,7 @@ def test_descent_is_worked_out_apart_from_applied_and_progress_can_stop_it():
     with pytest.raises(DescentStopped, match="stopped after 3 of 10 steps: nothing changed"):
         again.descent(0.5, 10, lambda k: k < 3)
     assert _params(again.network) == before and not again.journal
-    assert isinstance(again.descent(0.5, 3, lambda k: False), Descent)  # told to stop after the last: done
+    assert isinstance(again.descent(0.5, 3, lambda k: k < 3), Descent)  # told to stop after the last: done
 
 
 def test_the_loss_falls_on_coffee_roasting_and_the_journal_says_so():

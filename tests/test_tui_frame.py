@@ -78,6 +78,30 @@ def test_a_step_carries_over_what_it_does_not_change_and_an_edit_does_not():
     assert fresh.network.values.stamp == fresh.trace.lines.stamp == fresh.problems.stamp == fresh.version
 
 
+def test_the_journal_describes_each_edit_once(monkeypatch):
+    # An edit never changes: the next frame's Journal describes only the new
+    # ones (a long session's every edit would be described again after each).
+    from neurodebug.engine.edits import Edit
+    from neurodebug.tui.sections import journal_frame
+
+    described: list[float] = []
+    describe = Edit.describe
+    monkeypatch.setattr(Edit, "describe", lambda self, net: (described.append(self.new), describe(self, net))[1])
+    s = Session(load_network(SAMPLES / "seed_example.json"))
+    journal = None
+    for value in (0.1, 0.2, 0.3):
+        s.edit(Selection().target(), value)
+        described.clear()
+        journal = journal_frame(s, 1, (), journal)
+        assert described == [value]  # the new edit alone
+    s.undo()
+    described.clear()
+    journal = journal_frame(s, 2, (), journal)
+    assert described == [] and len(journal.edits) == 2 and "0.3" in journal.undone[0]
+    fresh = journal_frame(s, 3, (), None)  # from scratch (ctrl+l): every one described again, the same
+    assert described == [0.1, 0.2, 0.3] and (fresh.edits, fresh.undone) == (journal.edits, journal.undone)
+
+
 @pytest.mark.parametrize("granularity", ["neuron", "layer"])
 @pytest.mark.parametrize("make", [softmax_network, lambda: load_network(SAMPLES / "coffee_roasting.json")],
                          ids=["softmax", "normalising"])

@@ -91,7 +91,8 @@ def build_frame(session: Session, selection: Selection, previous: Frame | None =
         trace=TraceFrame(trace_lines or TraceLines(version, trace_basis, s.plan, s.sample_trace, s.settings),
                          s.cursor + 1, s.cursor),
         changes=old.changes if old and old.changes.basis == side else changes_frame(s, version, side),
-        journal=old.journal if old and old.journal.basis == side else journal_frame(s, version, side),
+        journal=(old.journal if old and old.journal.basis == side
+                 else journal_frame(s, version, side, old.journal if old else None)),
         problems=old.problems if old and old.problems.basis == checked else problems_frame(s, report, version, checked),
         code=code_frame(s, old.code if old else None),
         samples=old.samples if old and scan is not None and old.samples.basis is scan else samples_part(scan, s.n_rows),

@@ -7,7 +7,7 @@ align them), styles are Rich style names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine import ACTIVATE, DOT, NORM, PER_LAYER, Plan, SampleTrace, Session
 from ..engine.curves import Curve, activation_curve, rank_terms
-from ..engine.edits import ValueChange
+from ..engine.edits import DescentStep, Edit, ValueChange
 from ..engine.findings import Finding, HealthReport
 from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
@@ -237,12 +237,23 @@ class JournalFrame:
     edits: tuple[str, ...]  # the edits in force, in order
     undone: tuple[str, ...]  # the ones redo brings back, the next first
     dirty: bool
+    # each edit described (an edit never changes): the next frame's journal describes only the new ones
+    described: dict[int, tuple[Edit | DescentStep, str]] = field(default_factory=dict, repr=False)
 
 
-def journal_frame(s: Session, version: int, basis: tuple) -> JournalFrame:
+def journal_frame(s: Session, version: int, basis: tuple, old: JournalFrame | None = None) -> JournalFrame:
     net = s.network
-    return JournalFrame(version, basis, tuple(e.describe(net) for e in s.journal),
-                        tuple(e.describe(net) for e in reversed(s.redo_stack)), s.dirty)
+    known = old.described if old is not None else {}
+    described: dict[int, tuple[Edit | DescentStep, str]] = {}
+
+    def describe(edit: Edit | DescentStep) -> str:
+        hit = known.get(id(edit))
+        text = hit[1] if hit is not None and hit[0] is edit else edit.describe(net)
+        described[id(edit)] = (edit, text)
+        return text
+
+    edits = tuple(describe(e) for e in s.journal)
+    return JournalFrame(version, basis, edits, tuple(describe(e) for e in reversed(s.redo_stack)), s.dirty, described)
 
 
 @dataclass(frozen=True, eq=False)
