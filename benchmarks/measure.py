@@ -34,6 +34,7 @@ PROFILED = 40  # presses of each key run again under cProfile with --profile
 # Arrays, the Trace tab and the footer.
 MARKERS = ("step 0/", "Ready.", "Network", "inputs (", "Arrays", "w1_1[i]", "Trace", "n step")
 EDIT_VALUES = ("0.5", "-0.25")
+FLOOR_PRESSES = 100  # presses of the floor app's key in this process, before and after the network's
 
 
 def rss_mb() -> float:
@@ -268,6 +269,17 @@ class Run:
         self.out["samples"] = len(session.samples)
 
 
+def floor_keys() -> dict[str, Any]:
+    """The floor app's key (``benchmarks.floor``), timed here as in its own run; the app let go after."""
+    from . import floor
+
+    out: dict[str, Any] = {}
+    asyncio.run(floor.run(out, FLOOR_PRESSES))
+    gc.unfreeze()  # floor.run froze what was alive, as the debugger does once on screen
+    gc.collect()
+    return dict(out["key"])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.measure")
     p.add_argument("network", type=Path)
@@ -292,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run.app(launch_only=True))
         args.out.write_text(json.dumps(run.out, indent=1))
         return 0
+    # The floor app's key, in this process just before and just after the
+    # network's keys: what they are divided by sees the same moment of a noisy machine.
+    run.out["floor_keys_before"] = floor_keys()
     run.load()
     run.reference("numpy_before")
     asyncio.run(run.app())
@@ -301,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     run.out["peak_rss_mb"] = peak_rss_mb()
     gc.unfreeze()
     gc.collect()
+    run.out["floor_keys_after"] = floor_keys()
     run.reference("numpy_after")
     run.out["peak_rss_after_reference_mb"] = peak_rss_mb()
     args.out.write_text(json.dumps(run.out, indent=1))

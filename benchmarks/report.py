@@ -54,7 +54,10 @@ def summary(spec: Any, m: dict[str, Any], floor: dict[str, Any]) -> dict[str, An
     # the floor's launches made alternately with this network's (their median), else its two runs' mean
     paired = sorted(m.get("floor_launches_s", []))
     floor_launch_s = paired[(len(paired) - 1) // 2] if paired else floor["launch_s"]
-    floor_ms = floor["median_ms"]
+    # The floor's key measured in the network's own process just before and after its keys (the mean of
+    # the two medians), else the floor runs' (before and after all the networks)
+    paired_keys = [m[k]["complete_ms"]["median"] for k in ("floor_keys_before", "floor_keys_after") if k in m]
+    floor_ms = sum(paired_keys) / len(paired_keys) if paired_keys else floor["median_ms"]
     edit_ms, edit_ui_ms = m["edit_direct"]["complete_ms"]["median"], m["edit_ui"]["complete_ms"]["median"]
     return {
         "network": spec.name,
@@ -70,6 +73,7 @@ def summary(spec: Any, m: dict[str, Any], floor: dict[str, Any]) -> dict[str, An
         "load_s": m["load_s"],
         "launch_s": launch_s,
         "floor_launch_s": floor_launch_s,  # the floor app's, launched alternately with this network
+        "floor_keys_ms": paired_keys,  # the floor's median key just before and just after this network's
         "launches_s": m.get("launches_s", [launch_s]),
         "floor_launches_s": m.get("floor_launches_s", []),
         # the worst of n, N, L and G: key sent → the first frame showing the final screen

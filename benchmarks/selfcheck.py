@@ -66,6 +66,13 @@ def main() -> int:
     if abs(paired_row["launch_ratio"] - 0.79 / 0.39) > 1e-9 or paired_row["floor_launch_s"] != 0.39:
         problems.append(f"the paired launch ratio is off: {paired_row['launch_ratio']}")
     expect("launch outside its paired floor", [paired_row], None, [True] * steps + [True, True, False, True])
+    # The floor's key measured beside the network's (the mean of its two medians), not the floor runs'
+    beside = _measure(12.4, 19.9, 0.79, 14.9, 0.0)
+    beside["floor_keys_before"], beside["floor_keys_after"] = _key(9.0, 9.0), _key(10.0, 10.0)  # mean 9.5
+    beside_row = report.summary(spec, beside, floor)
+    if abs(beside_row["floor_ms"] - 9.5) > 1e-9:
+        problems.append(f"the floor beside the network is off: {beside_row['floor_ms']}")
+    expect("steps outside the floor beside them", [beside_row], None, [False] * steps + [False, False, True, True])
     with_numpy = report.summary(spec, _measure(10.0, 10.0, 0.5, 1.5 * (10.0 + 20.0) - 0.1, 20.0), floor)
     expect("edit with NumPy 20 ms", [with_numpy], None, [True] * (steps + 4))
     check = {"network": "check-rows", "rows": 100, "check_s": 1.49, "numpy_s": 1.0, "peak_rss_mb": 301.0,
