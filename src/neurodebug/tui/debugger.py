@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from ..engine.descent import Descent
-
     from ..engine.scan import DatasetScan, ScanState
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16

@@ -117,6 +117,9 @@ class EditDialog(Dialog):
         self.finish(None)
 
 
+HELP_IDLE = "Enter applies · Tab moves between the boxes · Escape cancels"  # the descent dialog's, while idle
+
+
 class DescentProgress(Message):
     """From the descent's worker thread: ``done`` of ``steps`` steps taken."""
 
@@ -215,7 +218,8 @@ class DescentDialog(Dialog):
         if self.running:
             self._done = message.done
             self.query_one("#descent-help", Static).update(Text(
-                f"working out step {message.done + 1:,} of {message.steps:,} … Escape stops (nothing changes)"))
+                f"working out step {min(message.done + 1, message.steps):,} of {message.steps:,} … "
+                "Escape stops (nothing changes)"))
 
     @on(Worker.StateChanged)
     def _worked(self, event: Worker.StateChanged) -> None:
@@ -263,9 +267,6 @@ class DescentDialog(Dialog):
         self._set_running(False)
         self.query_one("#edit-error", Static).update(
             Text(f"stopped after {self._done:,} step{'s' if self._done != 1 else ''}: nothing changed"))
-
-
-HELP_IDLE = "Enter applies · Tab moves between the boxes · Escape cancels"
 
 
 class ConfirmDialog(Dialog):

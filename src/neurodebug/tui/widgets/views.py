@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from rich.control import strip_control_codes
 from rich.style import Style
 from rich.text import Span, Text
 from textual import events
@@ -236,7 +237,7 @@ class ChangesView(EntryView):
     def text_lines(self, frame: Frame, width: int) -> list[Text]:
         r = frame.changes
         if r.edit is None:
-            return [Text("No edits yet.", spans=[Span(0, 13, "bold")]),
+            return [_line(("No edits yet.", "bold")),
                     _line(("Select a weight, bias or input in the Arrays pane (↑/↓) and press e to change it;", "dim")),
                     _line(("this view then lists every output that moved, old → new.", "dim"))]
         out = [_line((f"{'undone' if r.undone else 'edit'}: ", entry("edit", 0, "bold")), (r.edit, entry("edit", 0))),
@@ -270,12 +271,15 @@ class ChangesView(EntryView):
 
 def _line(*pieces: tuple[str, str | Style]) -> Text:
     """One line of a view made of (text, style) pieces: each piece's style a
-    span over it, the Text that appending them and splitting at the line's end gives."""
-    spans, start = [], 0
+    span over it, the Text that appending them and splitting at the line's
+    end gives (control codes stripped from each, as ``Text.append`` does)."""
+    spans, texts, start = [], [], 0
     for text, style in pieces:
+        text = strip_control_codes(text)
         spans.append(Span(start, start + len(text), style))
+        texts.append(text)
         start += len(text)
-    return Text("".join(text for text, _ in pieces), spans=spans)
+    return Text("".join(texts), spans=spans)
 
 
 def _class(k: int | None) -> str:
