@@ -1,9 +1,10 @@
 """python -m benchmarks [--quick] [--json FILE]: issue 7's benchmark suite, its targets as ratios (issue 19).
 
 Writes the networks to a temporary directory, measures the floor app
-(``benchmarks.floor``), each network (its launch alone, three times, then
-everything else; each in a fresh interpreter: ``benchmarks.measure``), the
-floor app again, then ``neurodebug check`` over many rows
+(``benchmarks.floor``), each network (its launch alone five times, each after
+a launch of the floor app, then everything else with the floor's key measured
+just before and after its keys; each in a fresh interpreter:
+``benchmarks.measure``), the floor app again, then ``neurodebug check`` over many rows
 against a bare chunked NumPy pass (``benchmarks.checkrows``); prints the
 results, the breakdown and PASS/FAIL for every target. Exits 1 when a target
 fails, 2 on an error.

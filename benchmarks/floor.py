@@ -12,10 +12,11 @@ Measured in a fresh interpreter with the probe the networks use
 shows the final screen, every frame rendered to escape codes), and its launch
 the way ``benchmarks.measure`` times the debugger's: the imports, then the app
 until its first complete frame. ``python -m benchmarks`` runs it before and
-after the networks and divides their keys' figures by the mean of the two;
-each network's launch it divides by the floor's launches made alternately
-with that network's (``--launch-only``), so that both see the same moment of
-a noisy machine.
+after the networks (for reference), and what it divides a network's figures
+by is measured beside that network, so that both see the same moment of a
+noisy machine: the floor's key in the network's own interpreter just before
+and just after its keys (``benchmarks.measure.floor_keys``), the floor's
+launches alternately with the network's (``--launch-only``).
 """
 
 from __future__ import annotations
