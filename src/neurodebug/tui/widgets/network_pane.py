@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from ..frame import Frame
 from ..messages import JumpTo, ToggleBreakpoint
-from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON, THEIRS, NetworkFrame
+from ..network_section import CHANGE, INPUT_ROW, INPUTS, LAYER, NEURON, THEIRS, NetworkFrame, NetworkRows
 from .lines import LineList, pieces_strip
 
 Place = tuple[int, int | None]  # (layer, neuron); neuron None: the layer's header row
@@ -209,11 +209,9 @@ class NetworkPane(LineList, inherit_bindings=False):
         if kind == NEURON:
             where = (l, j)
             z_done, a_done = bool(net.z_done[l][j]), bool(net.a_done[l][j])
-            below = index + 1
-            changed = below < rows.kind.size and rows.kind[below] == CHANGE
             # (None, not False, for a number not computed: False == 0.0)
             return key + (float(values.z[l][j]) if z_done else None, float(values.a[l][j]) if a_done else None,
-                          changed, where in values.failing, where in values.noted, where in net.breakpoints,
+                          _was_below(rows, index), where in values.failing, where in values.noted, where in net.breakpoints,
                           values.verified.get(where), net.verifying, net.name_width)
         if kind == INPUT_ROW:
             normalised = float(values.x[j]) if net.normalised and net.x_done else None
@@ -299,9 +297,7 @@ class NetworkPane(LineList, inherit_bindings=False):
         mark_w = 2 if net.verifying else 0
         name_w = max(3, min(net.name_width, width - 3 - 2 * (3 + num_w) - mark_w))
         pieces.append((f" {net.layers[l].neuron_name(j):<{name_w}.{name_w}}", None))
-        rows = values.rows
-        below = rows.row_of(l, j) + 1
-        changed = below < rows.kind.size and rows.kind[below] == CHANGE
+        changed = _was_below(values.rows, values.rows.row_of(l, j))
         for quantity, done, numbers in (("z", net.z_done, values.z), ("a", net.a_done, values.a)):
             if not done[l][j]:
                 pieces.append((f" {quantity} {'·':>{num_w}}", self._style("pending")))
@@ -360,3 +356,9 @@ class NetworkPane(LineList, inherit_bindings=False):
         if deltas:
             text.append("  " + " ".join(deltas), "dim")
         return text
+
+
+def _was_below(rows: NetworkRows, row: int) -> bool:
+    """Has the neuron on ``row`` a "was …" row under it (the last edit changed it)?"""
+    below = row + 1
+    return below < rows.kind.size and bool(rows.kind[below] == CHANGE)
