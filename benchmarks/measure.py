@@ -52,7 +52,8 @@ def peak_rss_mb() -> float:
 def summarise(timings) -> dict[str, Any]:
     """Median and p95 of every field of a list of KeyTiming."""
     out: dict[str, Any] = {"n": len(timings), "frames_per_key": sum(t.frames for t in timings) / len(timings)}
-    for name in ("complete_ms", "first_frame_ms", "last_frame_ms", "pilot_ms", "action_ms", "view_ms", "edit_ms", "paint_ms", "paint_first_ms"):
+    for name in ("complete_ms", "first_frame_ms", "last_frame_ms", "pilot_ms", "action_ms", "view_ms", "edit_ms",
+                 "paint_ms", "paint_first_ms", "health_ms"):
         out[name] = stats([getattr(t, name) for t in timings])
     return out
 
@@ -221,7 +222,7 @@ class Run:
             for ch in value:
                 await pilot.press(ch)
             before = len(session.journal)
-            timings.append(await time_key(pilot, probe, "enter"))
+            timings.append(await time_key(pilot, probe, "enter", screen))
             assert len(session.journal) == before + 1, "the edit was not applied"
             edit = session.journal[-1]
             assert edit.target == target and edit.new == float(value), edit
@@ -247,7 +248,7 @@ class Run:
                 session.edit(target, value)
                 screen.after_edit()
 
-            timings.append(await time_call(pilot, probe, edit))
+            timings.append(await time_call(pilot, probe, edit, screen))
         self.out["edit_direct"] = summarise(timings)
 
     def engine_only(self, session) -> None:

@@ -633,3 +633,32 @@ def test_a_layers_dead_neurons_share_one_array_of_rows() -> None:
     assert [f.neuron for f in dead] == [1, 2]
     assert tuple(dead[0].samples) == (0, 1, 2)
     assert dead[0].samples.array is dead[1].samples.array
+
+
+def test_a_health_job_reads_copies_that_later_edits_do_not_reach():
+    # The screen computes a big network's report in a worker thread while
+    # keys (and edits) go on: the job reads copies, and a report of values
+    # edited since is dropped.
+    from neurodebug.engine import Session, Target
+    from neurodebug.engine.edits import INPUT, TARGET, WEIGHT
+
+    s = Session(load_network(SAMPLES / "coffee_roasting.json"))
+    assert s.health_pending
+    expected = check_health(s.trace, s.settings, s.loss)
+    job = s.health_job()
+    w = s.network.layers[0].W[0, 0]
+    s.edit(Target(WEIGHT, 0, 0, 0), 40.0)  # written into the network's array
+    s.edit(Target(INPUT, -1, None, 0), 1e3)
+    s.edit(Target(TARGET, -1, None, -1), 1.0)
+    computed = job()
+    assert job.args[1].network.layers[0].W[0, 0] == w != s.network.layers[0].W[0, 0]
+    assert computed.version == 0 and s.values_version == 3
+    assert [(f.kind, f.layer, f.neuron, f.samples, f.message) for f in computed.report.findings] == \
+        [(f.kind, f.layer, f.neuron, f.samples, f.message) for f in expected.findings]
+    assert not s.take_health(computed) and s.health_pending  # of values since edited
+    now = s.health_job()()
+    assert s.take_health(now) and not s.health_pending and s.health() is now.report
+    assert not s.take_health(s.health_job()())  # a report is there already
+    fresh = check_health(s.trace, s.settings, s.loss)
+    assert [f.message for f in s.health().findings] == [f.message for f in fresh.findings]
+    assert [f.message for f in fresh.findings] != [f.message for f in expected.findings]

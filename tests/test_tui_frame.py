@@ -226,9 +226,9 @@ async def _edit_and_watch(monkeypatch, inline_s: float) -> list:
     events: list = []
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        paint, report = screen._compositor_refresh, screen._health_computed
+        paint, report = screen._compositor_refresh, screen._start_health
         monkeypatch.setattr(screen, "_compositor_refresh", lambda: (events.append("paint"), paint())[1])
-        monkeypatch.setattr(screen, "_health_computed",
+        monkeypatch.setattr(screen, "_start_health",
                             lambda: (events.append(("report", "checking…" in screen_text(app))), report())[1])
         await settle(pilot)
         events.clear()
@@ -250,6 +250,68 @@ async def test_a_slow_health_report_comes_a_frame_after_the_edits_values(monkeyp
     assert ("report", True) in events
     assert "paint" in events[: events.index(("report", True))]  # the values were painted first
     assert "paint" in events[events.index(("report", True)):]  # and the report after
+
+
+async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanwhile(monkeypatch):
+    # A big network's report takes longer than a frame: the edit's values are
+    # drawn with "checking…", a worker thread computes the report on copies,
+    # keys are handled meanwhile, a report of values edited since is dropped,
+    # and the report of the values on screen replaces "checking…".
+    import threading
+
+    from neurodebug.engine import Target
+    from neurodebug.engine.edits import WEIGHT
+    from neurodebug.engine.health import check_health
+    from neurodebug.tui import debugger
+
+    monkeypatch.setattr(debugger, "HEALTH_INLINE_S", -1.0)  # every report is slow
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        s, screen = app.session, app.screen
+        await settle(pilot)
+        gates: list[threading.Event] = []
+        job = s.health_job
+
+        def held_job():  # each report waits for its gate
+            compute, gate = job(), threading.Event()
+            gates.append(gate)
+            return lambda: (gate.wait(), compute())[1]
+
+        monkeypatch.setattr(s, "health_job", held_job)
+        taken: list[bool] = []
+        take = s.take_health
+        monkeypatch.setattr(s, "take_health", lambda computed: (taken.append(take(computed)), taken[-1])[1])
+
+        async def until(condition) -> None:  # (settle would wait for the held worker)
+            for _ in range(10_000):
+                if condition():
+                    return
+                await pilot.pause()
+            raise AssertionError("never happened")
+
+        weight = Target(WEIGHT, 0, 0, 0)
+        s.edit(weight, -7.5)
+        screen.after_edit()
+        await until(lambda: len(gates) == 1 and "checking…" in screen_text(app))
+        first = s.values_version
+        cursor = s.cursor
+        await pilot.press("n")
+        await until(lambda: s.cursor == cursor + 1)
+        assert "checking…" in screen_text(app) and s.health_pending
+        s.edit(weight, 3.25)  # a second edit while the first report is being computed
+        screen.after_edit()
+        await until(lambda: len(gates) == 2)
+        gates[0].set()  # the first report arrives: it is of values since edited, and is dropped
+        await until(lambda: taken == [False])
+        await pilot.pause()
+        assert s.health_pending and s.values_version == first + 1 and "checking…" in screen_text(app)
+        gates[1].set()
+        await until(lambda: taken == [False, True])
+        await settle(pilot)
+        assert "checking…" not in screen_text(app)
+        expected = check_health(s.trace, s.settings, s.loss)
+        assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+        assert not any(w.is_running for w in app.workers)
 
 
 async def test_a_quick_health_report_comes_with_the_edits_values(monkeypatch):

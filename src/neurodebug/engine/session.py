@@ -11,7 +11,8 @@ import bisect
 import copy
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ from .network import Network, Sample, Samples
 from .kinds import Granularity, LossKind, StepKind, StopKind
 from .norms import NormAt
 from .plan import DOT, NORMALIZE, PER_LAYER, PER_NEURON, Plan, Step
-from .trace import SampleTrace, StepDetail, trace_of
+from .trace import SampleTrace, StepDetail, Trace, trace_of
 from .refs import NeuronRef
 from . import backward_cursor as bc
 from .backward_steps import BackStep
@@ -38,6 +39,20 @@ if TYPE_CHECKING:  # annotations only: verify, the gradient check, the scan and 
     from .diagnosis import VerifyReport
     from .gradcheck import NeuronCheck
     from .scan import DatasetScan
+
+
+class ComputedHealth(NamedTuple):
+    """A health report and what it is of (``Session.health_job``)."""
+
+    version: int  # the session's values_version
+    report: HealthReport
+    seconds: float  # how long it took to compute
+
+
+def _computed_health(version: int, trace: Trace, settings: Settings, loss: LossKind | None) -> ComputedHealth:
+    start = time.perf_counter()
+    report = check_health(trace, settings, loss)
+    return ComputedHealth(version, report, time.perf_counter() - start)
 
 
 START = -1  # the cursor before the first step: inputs loaded, nothing computed
@@ -164,10 +179,25 @@ class Session(Editing, BackwardPass):
     def health(self) -> HealthReport:
         """The health report for the current values (recomputed after edits)."""
         if self._health is None or self._health[0] != self.values_version:
-            start = time.perf_counter()
-            self._health = (self.values_version, check_health(self.trace, self.settings, self.loss))
-            self.health_s = time.perf_counter() - start
+            self.take_health(_computed_health(self.values_version, self.trace, self.settings, self.loss))
+        assert self._health is not None
         return self._health[1]
+
+    def health_job(self) -> Callable[[], ComputedHealth]:
+        """The health report of the current values, to compute in another
+        thread: it reads copies (``Trace.detached``), so edits made meanwhile
+        do not reach it. ``take_health`` keeps what it computes if the values
+        are still those."""
+        return partial(_computed_health, self.values_version, self.trace.detached(), self.settings, self.loss)
+
+    def take_health(self, computed: ComputedHealth) -> bool:
+        """Keep a computed report if it is of the current values and none is
+        yet; else drop it (False)."""
+        if computed.version != self.values_version or not self.health_pending:
+            return False
+        self._health = (computed.version, computed.report)
+        self.health_s = computed.seconds
+        return True
 
     @property
     def health_pending(self) -> bool:

@@ -12,6 +12,7 @@ not with the number of steps.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,6 +110,18 @@ class Trace:
         x_raw = self.x_raw.copy()
         x_raw[row, feature] = value
         self.x_raw = x_raw
+
+    def detached(self) -> Trace:
+        """A copy that later edits do not reach, to read in another thread.
+        The network's numbers are copied (an edit writes into them); the
+        values and the samples' arrays are shared: a recomputation and an
+        edit of a sample replace those, they never write into them."""
+        network = self.network
+        samples = network.samples
+        twin = object.__new__(Trace)
+        twin.network = copy.deepcopy(network, {id(samples): copy.copy(samples)})
+        twin.x_raw, twin.x, twin.values = self.x_raw, self.x, list(self.values)
+        return twin
 
     # -- reading -------------------------------------------------------------
     @property

@@ -36,7 +36,7 @@ from ..io.errors import NetworkFileError, printable
 from .entries import place_of
 from .frame import Frame, Selection, build_frame
 from .keymap import SCREEN_BINDINGS, help_text
-from .messages import JumpTo, OpenEntry, PickSample, ScanProgress, SelectionChanged, ToggleBreakpoint
+from .messages import HealthComputed, JumpTo, OpenEntry, PickSample, ScanProgress, SelectionChanged, ToggleBreakpoint
 from .saving import SavingScreen
 from .toasts import Toaster
 from .widgets.arrays import ArraysPane
@@ -55,10 +55,12 @@ if TYPE_CHECKING:
 
     from ..engine.descent import Descent
     from ..engine.scan import DatasetScan, ScanState
+    from ..engine.session import ComputedHealth
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
-# An edit's health report slower than this (seconds; the last one's time) comes
-# a frame after the edit's values rather than holding them back.
+# An edit's health report slower than this (seconds; the last one's time) is
+# computed in a worker thread after the edit's values are drawn, rather than
+# holding them back.
 HEALTH_INLINE_S = 0.03
 SCAN_PROGRESS_EVERY = 0.25  # seconds between the scan's progress reports (and the Samples view's redraws)
 NARROW = 100  # below this many columns the bottom slot shows Arrays or a view
@@ -99,6 +101,7 @@ class DebuggerScreen(SavingScreen):
         self._toaster = Toaster()
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
+        self._health_job: int | None = None  # the values_version a worker is computing the health report of
         self._panes: list[LineList] = []  # every pane: found once, a view added as it is first shown
         self._status: StatusLine | None = None
         self._shown = False  # has the screen been on screen yet?
@@ -183,12 +186,13 @@ class DebuggerScreen(SavingScreen):
         part anew (new stamps: every line is drawn again). ``health_later``:
         the screen is painted before the health report of the new values is
         computed (the last one stands meanwhile, the status line says
-        "checking…"), and the report comes in a second frame."""
+        "checking…"); a worker thread computes it, and it comes in a later
+        frame (``_start_health``)."""
         if not self.alive:
             return
         s = self.session
-        if not health_later and s.health_pending:
-            s.health()
+        if not health_later and s.health_pending and self._health_job != s.values_version:
+            s.health()  # (the report being computed in a worker is not waited for: "checking…" meanwhile)
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
             # output, of the backward step's neuron). The selection made with
@@ -216,7 +220,7 @@ class DebuggerScreen(SavingScreen):
             # the callback, the edit's frame is painted before the report.
             for widget in (*panes, status):
                 widget._check_refresh()
-            self.call_after_refresh(self._health_computed)
+            self.call_after_refresh(self._start_health)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
@@ -226,15 +230,39 @@ class DebuggerScreen(SavingScreen):
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
         self.set_class(width < NARROW, "narrow")
 
-    def _health_computed(self) -> None:
-        """The health report of the values on screen, after their frame is
-        drawn; then the scan of every sample with them, in the background."""
+    def _start_health(self) -> None:
+        """After their frame is drawn: the health report of the values on
+        screen, in a worker thread (a key is not kept waiting for it); then
+        the scan of every sample with them."""
+        s = self.session
         if not self.alive:
             return
-        if self.session.health_pending:
-            self.session.health()
+        if not s.health_pending:
+            self._start_scan()
+        elif self._health_job != s.values_version:
+            self._health_job = s.values_version
+            self.run_worker(partial(self._compute_health, [s.health_job()]), name="health", group="health",
+                            thread=True)
+
+    def _compute_health(self, job: list[Callable[[], ComputedHealth]]) -> None:
+        """In the worker thread: the report, posted back. The job (a copy of
+        the network) is taken out of the list it came in, so that it is freed
+        when done rather than with the worker (which a full collection of
+        the garbage frees, long after)."""
+        self.post_message(HealthComputed(job.pop()()))
+
+    @on(HealthComputed)
+    def _health_computed(self, message: HealthComputed) -> None:
+        message.stop()
+        computed = message.computed
+        if self._health_job == computed.version:
+            self._health_job = None
+        if not self.alive:
+            return
+        if self.session.take_health(computed):
             self.refresh_view()
-        self._start_scan()
+        if computed.version == self.session.values_version:  # (else of values since edited: dropped)
+            self._start_scan()
 
     # -- the scan of every sample (the Samples view) ------------------------------------
     def _start_scan(self) -> None:
@@ -287,9 +315,10 @@ class DebuggerScreen(SavingScreen):
         """After an edit, its undo or redo: the new values and their health
         report in one frame, unless the report is slow to compute (the last
         one took longer than HEALTH_INLINE_S): then the values at once, the
-        report a frame later. Then the scan of every sample with them."""
+        report when a worker thread has computed it, keys going on meanwhile.
+        Then the scan of every sample with them."""
         if self.session.health_s > HEALTH_INLINE_S:
-            self.refresh_view(health_later=True)  # _health_computed starts the scan
+            self.refresh_view(health_later=True)  # _health_computed starts the scan when the report comes
         else:
             self.refresh_view()
             self._start_scan()

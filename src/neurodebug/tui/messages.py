@@ -13,6 +13,7 @@ from .frame import Selection
 
 if TYPE_CHECKING:
     from ..engine.scan import ScanState
+    from ..engine.session import ComputedHealth
 
 
 @dataclass
@@ -75,3 +76,10 @@ class ScanProgress(Message):
     """The scan of every sample (a worker thread) has got further, or ended."""
 
     state: ScanState
+
+
+@dataclass
+class HealthComputed(Message):
+    """The health report of an edit's values, computed in a worker thread."""
+
+    computed: ComputedHealth
