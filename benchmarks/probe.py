@@ -178,14 +178,23 @@ async def _timing(pilot: Pilot, probe: Probe, w: Window, screen: Any) -> KeyTimi
     if not frames:
         nan = math.nan
         return KeyTiming(nan, nan, nan, pilot_ms, 0, w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms)
-    final = frames[-1][2]
-    health = math.nan
-    checking = [text for _, _, text in frames if CHECKING in text]
-    if screen is not None and checking and CHECKING not in final:
-        health = (next(t for t, _, text in frames if text == final) - w.t0) * 1e3
-        final = checking[-1]  # the values, the report still to come
-    complete = next(t for t, _, text in frames if text == final)
+    complete, health = completed(frames, edited=screen is not None)
     return KeyTiming(
         (complete - w.t0) * 1e3, (frames[0][0] - w.t0) * 1e3, (frames[-1][0] - w.t0) * 1e3, pilot_ms, len(frames),
-        w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms, health,
+        w.action_ms, w.view_ms, w.edit_ms, w.paint_ms, w.paint_first_ms, (health - w.t0) * 1e3,
     )
+
+
+def completed(frames: list[tuple[float, Any, str]], edited: bool) -> tuple[float, float]:
+    """When the screen was complete: the stamp of the first frame showing the
+    last one's text, and NaN. After an edit whose health report came later
+    (frames saying ``CHECKING``, the last one not): the first frame showing
+    the last "checking" frame's text (the edit's values), and the first
+    showing the last frame's (the report)."""
+    final = frames[-1][2]
+    checking = [text for _, _, text in frames if CHECKING in text]
+    health = math.nan
+    if edited and checking and CHECKING not in final:
+        health = next(t for t, _, text in frames if text == final)
+        final = checking[-1]
+    return next(t for t, _, text in frames if text == final), health

@@ -9,17 +9,20 @@ issue names. Not part of the test suite (``tests/`` stays fast).
 
 from __future__ import annotations
 
+import math
 import sys
 from types import SimpleNamespace
 from typing import Any
 
 from . import report
+from .probe import completed
 
 
 def _key(median: float, p95: float) -> dict[str, Any]:
     one = {"median": median, "p95": p95}
     return {"complete_ms": one, "first_frame_ms": one, "last_frame_ms": one, "pilot_ms": one, "action_ms": one,
-            "view_ms": one, "edit_ms": one, "paint_ms": one, "frames_per_key": 1.0}
+            "view_ms": one, "edit_ms": one, "paint_ms": one, "frames_per_key": 1.0,
+            "health_ms": {"median": math.nan, "p95": math.nan}}
 
 
 def _floor(median: float, launch_s: float) -> dict[str, Any]:
@@ -75,6 +78,22 @@ def main() -> int:
     expect("steps outside the floor beside them", [beside_row], None, [False] * steps + [False, False, True, True])
     with_numpy = report.summary(spec, _measure(10.0, 10.0, 0.5, 1.5 * (10.0 + 20.0) - 0.1, 20.0), floor)
     expect("edit with NumPy 20 ms", [with_numpy], None, [True] * (steps + 4))
+    # An edit whose health report a worker thread computed after its values: the ratio is the values', the
+    # line says when the report came
+    later = _measure(10.0, 10.0, 0.5, 14.9, 0.0)
+    later["edit_direct"] = {**later["edit_direct"], "health_ms": {"median": 95.0, "p95": 99.0}}
+    later_row = report.summary(spec, later, floor)
+    expect("edit with its report later", [later_row], None, [True] * (steps + 4))
+    lines = [line for _, line in report.targets([later_row])]
+    if "its health report 95.0 ms" not in lines[steps] or "health report" in lines[steps + 1]:
+        problems.append(f"the edits' lines do not say when the report came: {lines[steps:steps + 2]}")
+    # The frames of an edit: its values with "checking…" (painted twice), then the report
+    frames = [(1.0, None, "v0 checking…"), (2.0, None, "v1 checking…"), (3.0, None, "v1 checking…"),
+              (4.0, None, "v1 ok"), (5.0, None, "v1 ok")]
+    if completed(frames, edited=True) != (2.0, 4.0) or completed(frames, edited=False)[0] != 4.0:
+        problems.append(f"an edit's frames are read wrong: {completed(frames, edited=True)}")
+    if completed(frames[:3], edited=True)[0] != 2.0 or not math.isnan(completed(frames[:3], edited=True)[1]):
+        problems.append(f"an edit still checking is read wrong: {completed(frames[:3], edited=True)}")
     check = {"network": "check-rows", "rows": 100, "check_s": 1.49, "numpy_s": 1.0, "peak_rss_mb": 301.0,
              "params": 13, "of_network": "x", "param_mb": 1.0, "input_mb": 1.0}
     expect("check inside", [], check, [True, True])
