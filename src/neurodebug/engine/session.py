@@ -185,9 +185,9 @@ class Session(Editing, BackwardPass):
 
     def health_job(self) -> Callable[[], ComputedHealth]:
         """The health report of the current values, to compute in another
-        thread: it reads copies (``Trace.detached``), so edits made meanwhile
-        do not reach it. ``take_health`` keeps what it computes if the values
-        are still those."""
+        thread (``Trace.detached``); ``take_health`` keeps what it computes
+        if the values are still those, and drops it after an edit (which may
+        have written into the weights it was reading)."""
         return partial(_computed_health, self.values_version, self.trace.detached(), self.settings, self.loss)
 
     def take_health(self, computed: ComputedHealth) -> bool:

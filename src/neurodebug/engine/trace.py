@@ -112,14 +112,23 @@ class Trace:
         self.x_raw = x_raw
 
     def detached(self) -> Trace:
-        """A copy that later edits do not reach, to read in another thread.
-        The network's numbers are copied (an edit writes into them); the
-        values and the samples' arrays are shared: a recomputation and an
-        edit of a sample replace those, they never write into them."""
+        """A trace to read in another thread while this one goes on. The
+        values and the samples' arrays are those of now: an edit replaces
+        them, it never writes into them. The network is a copy whose numbers
+        are this one's (no parameter is copied: a big network's are hundreds
+        of megabytes) and whose structure is its own. An edit writes into the
+        parameters, so what is read across an edit is of no one state: its
+        result is to be dropped (``Session.take_health`` does, by the
+        values' version)."""
         network = self.network
-        samples = network.samples
+        shared: dict[int, object] = {id(network.samples): copy.copy(network.samples)}
+        for norm in (network.normalization, *(layer.norm for layer in network.layers)):
+            if norm is not None:
+                shared.update((id(a), a) for a in norm.params().values())
+        for layer in network.layers:
+            shared.update(((id(layer.W), layer.W), (id(layer.b), layer.b)))
         twin = object.__new__(Trace)
-        twin.network = copy.deepcopy(network, {id(samples): copy.copy(samples)})
+        twin.network = copy.deepcopy(network, shared)
         twin.x_raw, twin.x, twin.values = self.x_raw, self.x, list(self.values)
         return twin
 

@@ -245,10 +245,10 @@ class DebuggerScreen(SavingScreen):
                             thread=True)
 
     def _compute_health(self, job: list[Callable[[], ComputedHealth]]) -> None:
-        """In the worker thread: the report, posted back. The job (a copy of
-        the network) is taken out of the list it came in, so that it is freed
-        when done rather than with the worker (which a full collection of
-        the garbage frees, long after)."""
+        """In the worker thread: the report, posted back. The job (the values
+        of its moment) is taken out of the list it came in, so that it is
+        freed when done rather than with the worker (which a full collection
+        of the garbage frees, long after)."""
         self.post_message(HealthComputed(job.pop()()))
 
     @on(HealthComputed)
