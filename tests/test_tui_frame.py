@@ -254,9 +254,10 @@ async def test_a_slow_health_report_comes_a_frame_after_the_edits_values(monkeyp
 
 async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanwhile(monkeypatch):
     # A big network's report takes longer than a frame: the edit's values are
-    # drawn with "checking…", a worker thread computes the report on copies,
-    # keys are handled meanwhile, a report of values edited since is dropped,
-    # and the report of the values on screen replaces "checking…".
+    # drawn with "checking…", a worker thread computes the report, keys are
+    # handled meanwhile, one report is computed at a time, a report of values
+    # edited since is dropped (and that of the values now computed next), and
+    # the report of the values on screen replaces "checking…".
     import threading
 
     from neurodebug.engine import Target
@@ -289,6 +290,10 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
                 await pilot.pause()
             raise AssertionError("never happened")
 
+        asked: list[int] = []  # the values_version of each call of _start_health
+        start = screen._start_health
+        monkeypatch.setattr(screen, "_start_health", lambda: (asked.append(s.values_version), start())[1])
+
         weight = Target(WEIGHT, 0, 0, 0)
         s.edit(weight, -7.5)
         screen.after_edit()
@@ -300,9 +305,10 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
         assert "checking…" in screen_text(app) and s.health_pending
         s.edit(weight, 3.25)  # a second edit while the first report is being computed
         screen.after_edit()
-        await until(lambda: len(gates) == 2)
+        await until(lambda: asked[-1:] == [s.values_version])
+        assert len(gates) == 1 and "checking…" in screen_text(app)  # one report at a time
         gates[0].set()  # the first report arrives: it is of values since edited, and is dropped
-        await until(lambda: taken == [False])
+        await until(lambda: taken == [False] and len(gates) == 2)  # then that of the values now starts
         await pilot.pause()
         assert s.health_pending and s.values_version == first + 1 and "checking…" in screen_text(app)
         gates[1].set()

@@ -101,7 +101,7 @@ class DebuggerScreen(SavingScreen):
         self._toaster = Toaster()
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
-        self._health_job: int | None = None  # the values_version a worker is computing the health report of
+        self._health_job: int | None = None  # the values_version a worker is computing the health report of, if any
         self._panes: list[LineList] = []  # every pane: found once, a view added as it is first shown
         self._status: StatusLine | None = None
         self._shown = False  # has the screen been on screen yet?
@@ -191,8 +191,8 @@ class DebuggerScreen(SavingScreen):
         if not self.alive:
             return
         s = self.session
-        if not health_later and s.health_pending and self._health_job != s.values_version:
-            s.health()  # (the report being computed in a worker is not waited for: "checking…" meanwhile)
+        if not health_later and s.health_pending and self._health_job is None:
+            s.health()  # (while a worker computes a report, "checking…": _health_computed sees to these values')
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
             # output, of the backward step's neuron). The selection made with
@@ -233,13 +233,16 @@ class DebuggerScreen(SavingScreen):
     def _start_health(self) -> None:
         """After their frame is drawn: the health report of the values on
         screen, in a worker thread (a key is not kept waiting for it); then
-        the scan of every sample with them."""
+        the scan of every sample with them. One report at a time: while one
+        of older values is being computed, this one waits for it to end
+        (edits made in a burst on a big network would otherwise start as
+        many reports at once, each as big as the network's gradients)."""
         s = self.session
         if not self.alive:
             return
         if not s.health_pending:
             self._start_scan()
-        elif self._health_job != s.values_version:
+        elif self._health_job is None:
             self._health_job = s.values_version
             self.run_worker(partial(self._compute_health, [s.health_job()]), name="health", group="health",
                             thread=True)
@@ -255,14 +258,15 @@ class DebuggerScreen(SavingScreen):
     def _health_computed(self, message: HealthComputed) -> None:
         message.stop()
         computed = message.computed
-        if self._health_job == computed.version:
-            self._health_job = None
+        self._health_job = None
         if not self.alive:
             return
         if self.session.take_health(computed):
             self.refresh_view()
-        if computed.version == self.session.values_version:  # (else of values since edited: dropped)
+        if computed.version == self.session.values_version:
             self._start_scan()
+        else:  # of values since edited, and dropped: now the report of these
+            self._start_health()
 
     # -- the scan of every sample (the Samples view) ------------------------------------
     def _start_scan(self) -> None:
