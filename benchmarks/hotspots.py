@@ -71,6 +71,7 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
     from neurodebug.tui.widgets.network_pane import NetworkPane
     from neurodebug.tui.widgets.operation import OperationPane
     from neurodebug.tui.widgets.trace_pane import TracePane
+    from neurodebug.tui.widgets.tabs import Views
     from neurodebug.tui.widgets.views import ChangesView, ProblemsView
 
     session = Session(load_network(path))
@@ -79,6 +80,10 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
+        views = screen.query_one(Views)
+        for view in ("problems", "changes", "trace"):  # a view is mounted when first shown
+            views.active = view
+            await pilot.pause()
         net = session.network
         report = session.health()
         failing = [j for l, j in report.failing_neurons(session.sample_index) if l == 0]
@@ -123,8 +128,8 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
                  lambda: screen.query_one(OperationPane).render_text(frame, screen.query_one(OperationPane).size.width)),
                 ("tui: ArraysPane.render_text(frame)",
                  lambda: screen.query_one(ArraysPane).render_text(frame, screen.query_one(ArraysPane).size.width)),
-                ("tui: ChangesView.render_text(frame)", lambda: screen.query_one(ChangesView).render_text(frame, 60)),
-                ("tui: ProblemsView.render_text(frame)", lambda: screen.query_one(ProblemsView).render_text(frame, 60)),
+                ("tui: ChangesView.text_lines(frame)", lambda: screen.query_one(ChangesView).text_lines(frame, 60)),
+                ("tui: ProblemsView.text_lines(frame)", lambda: screen.query_one(ProblemsView).text_lines(frame, 60)),
                 (f"tui: NetworkPane.line_text() × {network_pane.scrollable_content_region.height} visible",
                  lambda: [network_pane.line_text(i) for i in visible(network_pane)]),
                 (f"tui: TracePane.line_text() × {trace_pane.scrollable_content_region.height} visible",
@@ -153,9 +158,22 @@ async def measure(path: Path, repeat: int) -> list[tuple[str, str, float]]:
         rows.append(("after a layer-1 edit", "engine: check_health()", median_ms(lambda: _check_health(s), repeat)))
         rows.append(("after a layer-1 edit", "tui: build_frame(fresh=True)",
                      median_ms(lambda: build_frame(s, screen.selection, screen.frame, fresh=True), repeat)))
-        rows.append(("after a layer-1 edit", "tui: ChangesView.render_text(frame)",
-                     median_ms(lambda: screen.query_one(ChangesView).render_text(screen.frame, 60), repeat)))
+        rows.append(("after a layer-1 edit", "tui: ChangesView.text_lines(frame)",
+                     median_ms(lambda: screen.query_one(ChangesView).text_lines(screen.frame, 60), repeat)))
         rows.append(("after a layer-1 edit", "tui: DebuggerScreen.refresh_view() (health cached)", median_ms(screen.refresh_view, repeat)))
+        views.active = "changes"  # as the edit dialog leaves it
+        await pilot.pause()
+        rows.append(("after a layer-1 edit", "tui: refresh_view(fresh=True), the Changes view shown (health cached)",
+                     median_ms(lambda: screen.refresh_view(fresh=True), repeat)))
+        value = [0.5]
+
+        def edit_and_redraw() -> None:  # as the edit dialog's callback, the report included when it is quick
+            value[0] = -value[0]
+            s.edit(Target(WEIGHT, 0, 0, 0), value[0])
+            screen.after_edit()
+
+        rows.append(("after a layer-1 edit", "engine + tui: Session.edit + after_edit(), the Changes view shown",
+                     median_ms(edit_and_redraw, repeat)))
         await pilot.pause()
     return rows
 
