@@ -6,9 +6,12 @@ import random
 
 import pytest
 
+from neurodebug.engine.health import check_health
 from neurodebug.tui import debugger
 from neurodebug.tui.widgets.lines import LineList
-from tui_helpers import SAMPLES, assert_nothing_stale, make_app, pane_text, press, settle, storm, storm_keys, type_fast
+from tui_helpers import (
+    SAMPLES, assert_nothing_stale, make_app, pane_text, press, screen_text, settle, storm, storm_keys, type_fast,
+)
 
 KEYS = [
     "n", "p", "N", "L", "c", "G", "g", "b", "v", "e", "u", "U", "s", "f", "x", "a",
@@ -107,6 +110,11 @@ async def test_no_pane_is_ever_stale(name, size, late_report, tmp_path, monkeypa
                 assert_scrollbar_fresh(pane, f"{pane.id} after {keys!r} (move {k})")
             await assert_nothing_stale(pilot, f"{keys!r} (move {k})")
             assert trace.line_count == app.session.cursor + 1
+            if late_report:  # the report a worker thread computed is that of the values on screen
+                s = app.session
+                assert not s.health_pending and "checking…" not in screen_text(app), keys
+                fresh = check_health(s.trace, s.settings, s.loss)
+                assert [f.message for f in s.health().findings] == [f.message for f in fresh.findings], keys
         # Network, Operation, Arrays, Trace and the views the moves showed (2, 3, 4, an edit)
         assert {"network", "operation", "arrays", "trace-pane", "changes-view", "journal-view",
                 "problems-view"} <= checked
