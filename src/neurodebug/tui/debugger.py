@@ -192,7 +192,7 @@ class DebuggerScreen(SavingScreen):
             return
         s = self.session
         if not health_later and s.health_pending and self._health_job is None:
-            s.health()  # (while a worker computes a report, "checking…": _health_computed sees to these values')
+            s.health()  # (not while a worker computes one: "checking…" until _health_computed brings it)
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
             # output, of the backward step's neuron). The selection made with
