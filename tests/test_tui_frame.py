@@ -273,10 +273,10 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
         gates: list[threading.Event] = []
         job = s.health_job
 
-        def held_job():  # each report waits for its gate
+        def held_job():  # each report waits for its gate (a failing test opens them all: below)
             compute, gate = job(), threading.Event()
             gates.append(gate)
-            return lambda: (gate.wait(), compute())[1]
+            return lambda: (gate.wait(60), compute())[1]
 
         monkeypatch.setattr(s, "health_job", held_job)
         taken: list[bool] = []
@@ -284,7 +284,7 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
         monkeypatch.setattr(s, "take_health", lambda computed: (taken.append(take(computed)), taken[-1])[1])
 
         async def until(condition) -> None:  # (settle would wait for the held worker)
-            for _ in range(10_000):
+            for _ in range(2_000):  # each a turn of the app's loop: a broken screen fails in seconds
                 if condition():
                     return
                 await pilot.pause()
@@ -294,29 +294,33 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
         start = screen._start_health
         monkeypatch.setattr(screen, "_start_health", lambda: (asked.append(s.values_version), start())[1])
 
-        weight = Target(WEIGHT, 0, 0, 0)
-        s.edit(weight, -7.5)
-        screen.after_edit()
-        await until(lambda: len(gates) == 1 and "checking…" in screen_text(app))
-        first = s.values_version
-        cursor = s.cursor
-        await pilot.press("n")
-        await until(lambda: s.cursor == cursor + 1)
-        assert "checking…" in screen_text(app) and s.health_pending
-        s.edit(weight, 3.25)  # a second edit while the first report is being computed
-        screen.after_edit()
-        await until(lambda: asked[-1:] == [s.values_version])
-        assert len(gates) == 1 and "checking…" in screen_text(app)  # one report at a time
-        gates[0].set()  # the first report arrives: it is of values since edited, and is dropped
-        await until(lambda: taken == [False] and len(gates) == 2)  # then that of the values now starts
-        await pilot.pause()
-        assert s.health_pending and s.values_version == first + 1 and "checking…" in screen_text(app)
-        gates[1].set()
-        await until(lambda: taken == [False, True])
-        await settle(pilot)
-        assert "checking…" not in screen_text(app)
-        expected = check_health(s.trace, s.settings, s.loss)
-        assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+        try:
+            weight = Target(WEIGHT, 0, 0, 0)
+            s.edit(weight, -7.5)
+            screen.after_edit()
+            await until(lambda: len(gates) == 1 and "checking…" in screen_text(app))
+            first = s.values_version
+            cursor = s.cursor
+            await pilot.press("n")
+            await until(lambda: s.cursor == cursor + 1)
+            assert "checking…" in screen_text(app) and s.health_pending
+            s.edit(weight, 3.25)  # a second edit while the first report is being computed
+            screen.after_edit()
+            await until(lambda: asked[-1:] == [s.values_version])
+            assert len(gates) == 1 and "checking…" in screen_text(app)  # one report at a time
+            gates[0].set()  # the first report arrives: it is of values since edited, and is dropped
+            await until(lambda: taken == [False] and len(gates) == 2)  # then that of the values now starts
+            await pilot.pause()
+            assert s.health_pending and s.values_version == first + 1 and "checking…" in screen_text(app)
+            gates[1].set()
+            await until(lambda: taken == [False, True])
+            await settle(pilot)
+            assert "checking…" not in screen_text(app)
+            expected = check_health(s.trace, s.settings, s.loss)
+            assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+        finally:  # a worker left waiting would keep the app from closing
+            for gate in gates:
+                gate.set()
         assert not any(w.is_running for w in app.workers)
 
 
