@@ -160,8 +160,9 @@ def with_launch(m: dict, launches: list[dict], floor_launches: list[dict]) -> di
     what the launch is divided by."""
     ranked = sorted(launches, key=lambda r: r["import_s"] + r["launch_s"])
     median = ranked[(len(ranked) - 1) // 2]
-    m["in_run"] = {k: m[k] for k in ("import_s", "launch_s", "launch_loader_s", "launch_last_frame_s")}
-    m.update({k: median[k] for k in ("import_s", "launch_s", "launch_loader_s", "launch_last_frame_s")})
+    keys = ("import_s", "launch_s", "launch_health_s", "launch_loader_s", "launch_last_frame_s")
+    m["in_run"] = {k: m[k] for k in keys}
+    m.update({k: median[k] for k in keys})
     m["launches_s"] = [r["import_s"] + r["launch_s"] for r in launches]
     m["floor_launches_s"] = [r["import_s"] + r["launch_s"] for r in floor_launches]
     return m

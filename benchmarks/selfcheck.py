@@ -87,6 +87,17 @@ def main() -> int:
     lines = [line for _, line in report.targets([later_row])]
     if "its health report 95.0 ms" not in lines[steps] or "health report" in lines[steps + 1]:
         problems.append(f"the edits' lines do not say when the report came: {lines[steps:steps + 2]}")
+    # A first screen drawn before its health report: the launch is to the screen, the line says when the
+    # report came (and says nothing when it came with the screen)
+    first_later = _measure(10.0, 10.0, 0.79, 14.9, 0.0)
+    first_later["launch_health_s"] = 0.5  # after the imports (0.395 s): at 0.895 s
+    first_row = report.summary(spec, first_later, floor)
+    expect("launch with its report later", [first_row], None, [True] * (steps + 4))
+    launch_line = report.targets([first_row])[steps + 2][1]
+    if not launch_line.startswith("launch ") or "its health report at 0.90 s" not in launch_line:
+        problems.append(f"the launch line does not say when the report came: {launch_line}")
+    if "health report" in report.targets([inside])[steps + 2][1]:
+        problems.append("a launch whose report came with the screen says it came later")
     # The frames of an edit: its values with "checking…" (painted twice), then the report
     frames = [(1.0, None, "v0 checking…"), (2.0, None, "v1 checking…"), (3.0, None, "v1 checking…"),
               (4.0, None, "v1 ok"), (5.0, None, "v1 ok")]

@@ -252,14 +252,45 @@ async def test_a_slow_health_report_comes_a_frame_after_the_edits_values(monkeyp
     assert "paint" in events[events.index(("report", True)):]  # and the report after
 
 
+class HeldHealthJobs:
+    """Each health job of ``session`` waits for its gate (``release``) before
+    computing; ``release_all`` opens every gate (a test that fails must, or a
+    worker left waiting keeps the app from closing)."""
+
+    def __init__(self, monkeypatch, session) -> None:
+        import threading
+
+        self.gates: list[threading.Event] = []
+        job = session.health_job
+
+        def held_job():
+            compute, gate = job(), threading.Event()
+            self.gates.append(gate)
+            return lambda: (gate.wait(60), compute())[1]
+
+        monkeypatch.setattr(session, "health_job", held_job)
+
+    def release_all(self) -> None:
+        for gate in self.gates:
+            gate.set()
+
+
+async def until(pilot, condition) -> None:
+    """Until ``condition()``, a turn of the app's loop at a time (``settle``
+    would wait for a held worker): a broken screen fails in seconds."""
+    for _ in range(2_000):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("never happened")
+
+
 async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanwhile(monkeypatch):
     # A big network's report takes longer than a frame: the edit's values are
     # drawn with "checking…", a worker thread computes the report, keys are
     # handled meanwhile, one report is computed at a time, a report of values
     # edited since is dropped (and that of the values now computed next), and
     # the report of the values on screen replaces "checking…".
-    import threading
-
     from neurodebug.engine import Target
     from neurodebug.engine.edits import WEIGHT
     from neurodebug.engine.health import check_health
@@ -270,26 +301,11 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
     async with app.run_test(size=(120, 40)) as pilot:
         s, screen = app.session, app.screen
         await settle(pilot)
-        gates: list[threading.Event] = []
-        job = s.health_job
-
-        def held_job():  # each report waits for its gate (a failing test opens them all: below)
-            compute, gate = job(), threading.Event()
-            gates.append(gate)
-            return lambda: (gate.wait(60), compute())[1]
-
-        monkeypatch.setattr(s, "health_job", held_job)
+        held = HeldHealthJobs(monkeypatch, s)
+        gates = held.gates
         taken: list[bool] = []
         take = s.take_health
         monkeypatch.setattr(s, "take_health", lambda computed: (taken.append(take(computed)), taken[-1])[1])
-
-        async def until(condition) -> None:  # (settle would wait for the held worker)
-            for _ in range(2_000):  # each a turn of the app's loop: a broken screen fails in seconds
-                if condition():
-                    return
-                await pilot.pause()
-            raise AssertionError("never happened")
-
         asked: list[int] = []  # the values_version of each call of _start_health
         start = screen._start_health
         monkeypatch.setattr(screen, "_start_health", lambda: (asked.append(s.values_version), start())[1])
@@ -298,30 +314,88 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
             weight = Target(WEIGHT, 0, 0, 0)
             s.edit(weight, -7.5)
             screen.after_edit()
-            await until(lambda: len(gates) == 1 and "checking…" in screen_text(app))
+            await until(pilot, lambda: len(gates) == 1 and "checking…" in screen_text(app))
             first = s.values_version
             cursor = s.cursor
             await pilot.press("n")
-            await until(lambda: s.cursor == cursor + 1)
+            await until(pilot, lambda: s.cursor == cursor + 1)
             assert "checking…" in screen_text(app) and s.health_pending
             s.edit(weight, 3.25)  # a second edit while the first report is being computed
             screen.after_edit()
-            await until(lambda: asked[-1:] == [s.values_version])
+            await until(pilot, lambda: asked[-1:] == [s.values_version])
             assert len(gates) == 1 and "checking…" in screen_text(app)  # one report at a time
             gates[0].set()  # the first report arrives: it is of values since edited, and is dropped
-            await until(lambda: taken == [False] and len(gates) == 2)  # then that of the values now starts
+            await until(pilot, lambda: taken == [False] and len(gates) == 2)  # then that of the values now starts
             await pilot.pause()
             assert s.health_pending and s.values_version == first + 1 and "checking…" in screen_text(app)
             gates[1].set()
-            await until(lambda: taken == [False, True])
+            await until(pilot, lambda: taken == [False, True])
             await settle(pilot)
             assert "checking…" not in screen_text(app)
             expected = check_health(s.trace, s.settings, s.loss)
             assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
-        finally:  # a worker left waiting would keep the app from closing
-            for gate in gates:
-                gate.set()
+        finally:
+            held.release_all()
         assert not any(w.is_running for w in app.workers)
+
+
+async def test_a_big_networks_first_screen_comes_before_its_health_report(monkeypatch):
+    # A first report slower than a frame (a big network's) follows the first
+    # screen from a worker thread, as an edit's does: the screen says
+    # "checking…" and takes keys meanwhile, then shows the report of its values.
+    from neurodebug.engine.health import check_health
+    from neurodebug.tui import debugger
+
+    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", 0)  # every network is big
+    app = make_app("coffee_roasting.json")
+    s = app.session
+    held = HeldHealthJobs(monkeypatch, s)
+    async with app.run_test(size=(120, 40)) as pilot:
+        try:
+            await until(pilot, lambda: len(held.gates) == 1 and "checking…" in screen_text(app))
+            assert s.health_pending and "Ready." in screen_text(app)  # the first screen, complete but its report
+            cursor = s.cursor
+            await pilot.press("n")
+            await until(pilot, lambda: s.cursor == cursor + 1)
+            assert "checking…" in screen_text(app) and len(held.gates) == 1
+            held.gates[0].set()
+            await until(pilot, lambda: not s.health_pending)
+            await settle(pilot)
+            assert "checking…" not in screen_text(app)
+            expected = check_health(s.trace, s.settings, s.loss)
+            assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+            assert s.health_s is not None  # timed: the next report's way is the rule of edits
+        finally:
+            held.release_all()
+
+
+async def test_a_small_networks_first_screen_comes_with_its_health_report(monkeypatch):
+    from neurodebug.tui import debugger
+
+    started: list[int] = []
+    monkeypatch.setattr(debugger.DebuggerScreen, "_in_thread",
+                        lambda self, work, job, group, exit_on_error=True: started.append(group))
+    app = make_app("coffee_roasting.json")
+    assert app.session.health_s is None  # no report computed yet
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not app.session.health_pending and "health" not in started
+        assert "checking…" not in screen_text(app)
+
+
+def test_the_first_report_comes_later_from_a_million_parameters_on(monkeypatch):
+    from neurodebug.tui import debugger
+
+    screen = debugger.DebuggerScreen.__new__(debugger.DebuggerScreen)  # the rule alone, not mounted
+    session = Session(load_network(SAMPLES / "coffee_roasting.json"))
+    screen.session = session
+    params = session.network.param_count
+    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", params + 1)
+    assert not screen._health_later()
+    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", params)
+    assert screen._health_later()
+    session.health()  # once a report is timed, its time decides
+    assert session.health_s is not None and screen._health_later() == (session.health_s > debugger.HEALTH_INLINE_S)
 
 
 async def test_a_quick_health_report_comes_with_the_edits_values(monkeypatch):

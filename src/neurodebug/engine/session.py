@@ -96,7 +96,7 @@ class Session(Editing, BackwardPass):
         self.values_version = 0  # bumped by every edit, undo and redo, and by showing another of ``rows``
         self.edits_version = 0  # bumped by every edit, undo and redo alone
         self._health: tuple[int, HealthReport] | None = None
-        self.health_s = 0.0  # how long the last health report took to compute
+        self.health_s: float | None = None  # how long the last health report took to compute (None: none yet)
         # Session.explain's recent answers, by (values_version, sample_index, layer, neuron, settings)
         self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
         # Past the forward pass: the backward step the cursor stands on (None: in the forward pass)
