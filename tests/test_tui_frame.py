@@ -398,6 +398,33 @@ def test_the_first_report_comes_later_from_a_million_parameters_on(monkeypatch):
     assert session.health_s is not None and screen._health_later() == (session.health_s > debugger.HEALTH_INLINE_S)
 
 
+async def test_the_screen_is_resumed_once_each_time_it_comes_back_on_top(monkeypatch):
+    # Textual calls the resume handler of every class of the screen: the
+    # debugger's must not call Screen's again (two relayouts and repaints),
+    # and the first time it skips restyling nodes styled a moment before.
+    from textual.screen import Screen
+
+    resumed: list[tuple[str, bool]] = []
+    handler = Screen._on_screen_resume
+
+    def counted(self, event):
+        resumed.append((type(self).__name__, event.refresh_styles))
+        return handler(self, event)
+
+    monkeypatch.setattr(Screen, "_on_screen_resume", counted)
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert [r for r in resumed if r[0] == "DebuggerScreen"] == [("DebuggerScreen", False)]
+        resumed.clear()
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EditDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert [r[0] for r in resumed] == ["EditDialog", "DebuggerScreen"]
+
+
 async def test_a_quick_health_report_comes_with_the_edits_values(monkeypatch):
     events = await _edit_and_watch(monkeypatch, inline_s=60.0)
     assert not any(isinstance(e, tuple) for e in events) and "paint" in events

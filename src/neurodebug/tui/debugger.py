@@ -166,10 +166,11 @@ class DebuggerScreen(SavingScreen):
         # covered. The first time, its nodes were styled as they were mounted
         # a moment before (and again where on_mount changed a class or the
         # focus): once more took a tenth of the launch after the loader.
+        # (Textual calls Screen's own handler after this one, with this event:
+        # calling it here too would run it twice.)
         if not self._shown:
             self._shown = True
             event.refresh_styles = False
-        super()._on_screen_resume(event)
 
     def _screen_resized(self, size: Size) -> None:
         # Textual lays a screen out again on each Resize, the one its own first
