@@ -369,6 +369,34 @@ async def test_a_big_networks_first_screen_comes_before_its_health_report(monkey
             held.release_all()
 
 
+async def test_f_while_the_report_is_computed_answers_when_it_comes(monkeypatch):
+    # f needs the report: while a worker computes it, the presses wait for
+    # it (the report is not computed a second time on the event loop), then
+    # each goes to the next failing neuron as it would have.
+    from neurodebug.tui import debugger
+
+    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", 0)  # every network is big
+    app = make_app("coffee_unnormalized.json")
+    s = app.session
+    held = HeldHealthJobs(monkeypatch, s)
+    async with app.run_test(size=(120, 40)) as pilot:
+        try:
+            await until(pilot, lambda: len(held.gates) == 1 and "checking…" in screen_text(app))
+            cursor = s.cursor
+            await pilot.press("f", "f")
+            await pilot.pause()
+            assert s.health_pending and s.cursor == cursor  # not computed here, no move yet
+            held.gates[0].set()
+            await until(pilot, lambda: not s.health_pending and s.cursor != cursor)
+            await settle(pilot)
+        finally:
+            held.release_all()
+        failing = s.health().failing_neurons(s.sample_index)
+        first = min(j for l, j in failing if l == 0)
+        assert (s.step.layer, s.step.neuron) == (0, first + 1)  # the second failing neuron: two f presses
+        assert (0, first + 1) in failing
+
+
 async def test_a_small_networks_first_screen_comes_with_its_health_report(monkeypatch):
     from neurodebug.tui import debugger
 

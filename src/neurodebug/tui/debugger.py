@@ -108,6 +108,7 @@ class DebuggerScreen(SavingScreen):
         self.scan_state: ScanState | None = None  # the scan of every sample: how far it has got
         self._scanning: int | None = None  # the edits_version the running scan is of
         self._health_job: int | None = None  # the values_version a worker is computing the health report of, if any
+        self._failing_asked = 0  # f presses waiting for the report a worker is computing
         self._panes: list[LineList] = []  # every pane: found once, a view added as it is first shown
         self._status: StatusLine | None = None
         self._shown = False  # has the screen been on screen yet?
@@ -275,6 +276,9 @@ class DebuggerScreen(SavingScreen):
             return
         if self.session.take_health(computed):
             self.refresh_view()
+            asked, self._failing_asked = self._failing_asked, 0
+            for _ in range(asked):
+                self.action_next_failing()
         if computed.version == self.session.values_version:
             self._start_scan()
         else:  # of values since edited, and dropped: now the report of these
@@ -680,6 +684,11 @@ class DebuggerScreen(SavingScreen):
         s = self.session
         if s.verified is not None and s.verified.mismatches():
             self._next_mismatch()
+            return
+        if s.health_pending and self._health_job is not None:
+            # A worker is computing the report ("checking…"): f answers when
+            # it comes (_health_computed), rather than compute it here again.
+            self._failing_asked += 1
             return
         stop = s.next_failing()
         if stop is None:
