@@ -414,16 +414,15 @@ async def test_a_small_networks_first_screen_comes_with_its_health_report(monkey
 def test_the_first_report_comes_later_from_a_million_parameters_on(monkeypatch):
     from neurodebug.tui import debugger
 
-    screen = debugger.DebuggerScreen.__new__(debugger.DebuggerScreen)  # the rule alone, not mounted
     session = Session(load_network(SAMPLES / "coffee_roasting.json"))
-    screen.session = session
     params = session.network.param_count
     monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", params + 1)
-    assert not screen._health_later()
+    assert not debugger.report_later(session)
     monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", params)
-    assert screen._health_later()
+    assert debugger.report_later(session)
     session.health()  # once a report is timed, its time decides
-    assert session.health_s is not None and screen._health_later() == (session.health_s > debugger.HEALTH_INLINE_S)
+    assert session.health_s is not None
+    assert debugger.report_later(session) == (session.health_s > debugger.HEALTH_INLINE_S)
 
 
 async def test_the_screen_is_resumed_once_each_time_it_comes_back_on_top(monkeypatch):

@@ -88,6 +88,15 @@ def jump_commands() -> type[Provider]:
     return JumpCommands
 
 
+def report_later(session: Session) -> bool:
+    """Is the next health report of ``session`` slower to compute than a
+    frame? The last one's time says (HEALTH_INLINE_S); before the first, the
+    network's size (FIRST_REPORT_LATER_PARAMS)."""
+    if session.health_s is None:
+        return session.network.param_count >= FIRST_REPORT_LATER_PARAMS
+    return session.health_s > HEALTH_INLINE_S
+
+
 class DebuggerScreen(SavingScreen):
     COMMANDS = {jump_commands}
     LISTS_TEXTUAL_COMMANDS = True  # after its own (commands.SystemCommands stands aside)
@@ -276,6 +285,7 @@ class DebuggerScreen(SavingScreen):
             return
         if self.session.take_health(computed):
             self.refresh_view()
+        if not self.session.health_pending:  # the f presses made while it was computed
             asked, self._failing_asked = self._failing_asked, 0
             for _ in range(asked):
                 self.action_next_failing()
@@ -340,23 +350,14 @@ class DebuggerScreen(SavingScreen):
         """Draw values not drawn before (the first, an edit's) and their
         health report: in one frame when the report is quick to compute,
         else the values at once and the report from a worker thread
-        (``_health_later``). Then the scan of every sample with them (of a
+        (``report_later``). Then the scan of every sample with them (of a
         dataset read a row at a time, always; of the session's own samples,
         while the Samples view is shown)."""
-        if self._health_later():
+        if report_later(self.session):
             self.refresh_view(health_later=True)  # _health_computed starts the scan when the report comes
         else:
             self.refresh_view()
             self._start_scan()
-
-    def _health_later(self) -> bool:
-        """Is the next health report slower to compute than a frame? The
-        last one's time says (HEALTH_INLINE_S); before the first, the
-        network's size (FIRST_REPORT_LATER_PARAMS)."""
-        s = self.session
-        if s.health_s is None:
-            return s.network.param_count >= FIRST_REPORT_LATER_PARAMS
-        return s.health_s > HEALTH_INLINE_S
 
     def after_save(self) -> None:
         self.refresh_view()
