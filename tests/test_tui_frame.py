@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
@@ -285,6 +286,31 @@ async def until(pilot, condition) -> None:
     raise AssertionError("never happened")
 
 
+@asynccontextmanager
+async def first_screen_checking(monkeypatch, name: str):
+    """The app on sample ``name`` read as a big network, on its first
+    screen while its first report is held ("checking…"): (app, pilot,
+    held jobs), every job released at the end."""
+    from neurodebug.tui import debugger
+
+    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", 0)  # every network is big
+    app = make_app(name)
+    held = HeldHealthJobs(monkeypatch, app.session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        try:
+            await until(pilot, lambda: len(held.gates) == 1 and "checking…" in screen_text(app))
+            yield app, pilot, held
+        finally:
+            held.release_all()
+
+
+def assert_report_of_the_values_now(s) -> None:
+    from neurodebug.engine.health import check_health
+
+    expected = check_health(s.trace, s.settings, s.loss)
+    assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+
+
 async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanwhile(monkeypatch):
     # A big network's report takes longer than a frame: the edit's values are
     # drawn with "checking…", a worker thread computes the report, keys are
@@ -293,7 +319,6 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
     # the report of the values on screen replaces "checking…".
     from neurodebug.engine import Target
     from neurodebug.engine.edits import WEIGHT
-    from neurodebug.engine.health import check_health
     from neurodebug.tui import debugger
 
     monkeypatch.setattr(debugger, "HEALTH_INLINE_S", -1.0)  # every report is slow
@@ -332,8 +357,7 @@ async def test_a_slow_health_report_is_computed_in_a_thread_and_keys_go_on_meanw
             await until(pilot, lambda: taken == [False, True])
             await settle(pilot)
             assert "checking…" not in screen_text(app)
-            expected = check_health(s.trace, s.settings, s.loss)
-            assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
+            assert_report_of_the_values_now(s)
         finally:
             held.release_all()
         assert not any(w.is_running for w in app.workers)
@@ -343,54 +367,34 @@ async def test_a_big_networks_first_screen_comes_before_its_health_report(monkey
     # A first report slower than a frame (a big network's) follows the first
     # screen from a worker thread, as an edit's does: the screen says
     # "checking…" and takes keys meanwhile, then shows the report of its values.
-    from neurodebug.engine.health import check_health
-    from neurodebug.tui import debugger
-
-    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", 0)  # every network is big
-    app = make_app("coffee_roasting.json")
-    s = app.session
-    held = HeldHealthJobs(monkeypatch, s)
-    async with app.run_test(size=(120, 40)) as pilot:
-        try:
-            await until(pilot, lambda: len(held.gates) == 1 and "checking…" in screen_text(app))
-            assert s.health_pending and "Ready." in screen_text(app)  # the first screen, complete but its report
-            cursor = s.cursor
-            await pilot.press("n")
-            await until(pilot, lambda: s.cursor == cursor + 1)
-            assert "checking…" in screen_text(app) and len(held.gates) == 1
-            held.gates[0].set()
-            await until(pilot, lambda: not s.health_pending)
-            await settle(pilot)
-            assert "checking…" not in screen_text(app)
-            expected = check_health(s.trace, s.settings, s.loss)
-            assert [f.message for f in s.health().findings] == [f.message for f in expected.findings]
-            assert s.health_s is not None  # timed: the next report's way is the rule of edits
-        finally:
-            held.release_all()
+    async with first_screen_checking(monkeypatch, "coffee_roasting.json") as (app, pilot, held):
+        s = app.session
+        assert s.health_pending and "Ready." in screen_text(app)  # the first screen, complete but its report
+        cursor = s.cursor
+        await pilot.press("n")
+        await until(pilot, lambda: s.cursor == cursor + 1)
+        assert "checking…" in screen_text(app) and len(held.gates) == 1
+        held.gates[0].set()
+        await until(pilot, lambda: not s.health_pending)
+        await settle(pilot)
+        assert "checking…" not in screen_text(app)
+        assert_report_of_the_values_now(s)
+        assert s.health_s is not None  # timed: the next report's way is the rule of edits
 
 
 async def test_f_while_the_report_is_computed_answers_when_it_comes(monkeypatch):
     # f needs the report: while a worker computes it, the presses wait for
     # it (the report is not computed a second time on the event loop), then
     # each goes to the next failing neuron as it would have.
-    from neurodebug.tui import debugger
-
-    monkeypatch.setattr(debugger, "FIRST_REPORT_LATER_PARAMS", 0)  # every network is big
-    app = make_app("coffee_unnormalized.json")
-    s = app.session
-    held = HeldHealthJobs(monkeypatch, s)
-    async with app.run_test(size=(120, 40)) as pilot:
-        try:
-            await until(pilot, lambda: len(held.gates) == 1 and "checking…" in screen_text(app))
-            cursor = s.cursor
-            await pilot.press("f", "f")
-            await pilot.pause()
-            assert s.health_pending and s.cursor == cursor  # not computed here, no move yet
-            held.gates[0].set()
-            await until(pilot, lambda: not s.health_pending and s.cursor != cursor)
-            await settle(pilot)
-        finally:
-            held.release_all()
+    async with first_screen_checking(monkeypatch, "coffee_unnormalized.json") as (app, pilot, held):
+        s = app.session
+        cursor = s.cursor
+        await pilot.press("f", "f")
+        await pilot.pause()
+        assert s.health_pending and s.cursor == cursor  # not computed here, no move yet
+        held.gates[0].set()
+        await until(pilot, lambda: not s.health_pending and s.cursor != cursor)
+        await settle(pilot)
         failing = s.health().failing_neurons(s.sample_index)
         first = min(j for l, j in failing if l == 0)
         assert (s.step.layer, s.step.neuron) == (0, first + 1)  # the second failing neuron: two f presses
