@@ -207,7 +207,7 @@ class DebuggerScreen(SavingScreen):
         if not self.alive:
             return
         s = self.session
-        if not health_later and s.health_pending and self._health_job is None:
+        if not health_later and s.health_pending and not self._checking:
             s.health()  # (not while a worker computes one: "checking…" until _health_computed brings it)
         if (s.cursor, s.back_cursor) != self._followed:
             # The cursor moved: select an operand of the new step (past the
@@ -261,6 +261,13 @@ class DebuggerScreen(SavingScreen):
         elif self._health_job is None:
             self._health_job = s.values_version
             self._in_thread(self._compute_health, s.health_job(), "health")
+
+    @property
+    def _checking(self) -> bool:
+        """Is the report of the values on screen still to come from a worker
+        ("checking…"): one is running, of them or of values before an edit
+        (then theirs starts next)?"""
+        return self.session.health_pending and self._health_job is not None
 
     def _in_thread(self, work: Callable[[_Job], None], job: _Job, group: str, exit_on_error: bool = True) -> None:
         """``work(job)`` in a thread worker of ``group``. The job is handed
@@ -686,9 +693,9 @@ class DebuggerScreen(SavingScreen):
         if s.verified is not None and s.verified.mismatches():
             self._next_mismatch()
             return
-        if s.health_pending and self._health_job is not None:
-            # A worker is computing the report ("checking…"): f answers when
-            # it comes (_health_computed), rather than compute it here again.
+        if self._checking:
+            # f answers when the report comes (_health_computed), rather than
+            # compute it here again.
             self._failing_asked += 1
             return
         stop = s.next_failing()

@@ -80,6 +80,7 @@ class ScanProgress(Message):
 
 @dataclass
 class HealthComputed(Message):
-    """The health report of an edit's values, computed in a worker thread."""
+    """A health report computed in a worker thread: a big network's first,
+    or one slow to compute after an edit."""
 
     computed: ComputedHealth
