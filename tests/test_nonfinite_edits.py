@@ -63,3 +63,28 @@ def test_an_assignment_takes_nan_only_when_asked():
     assert target == Target(WEIGHT, 0, 0, 0) and math.isnan(value)
     with pytest.raises(EditError, match="not a finite number"):
         parse_assignment("L1.N1.w1=nan")  # --set: a typo more often than a purpose
+
+
+def test_a_value_the_target_already_holds_is_unchanged_as_its_array_keeps_it(tmp_path):
+    """The edit box shows a value as the file keeps it; Enter on it (or the
+    same number typed again) changes nothing and makes no edit."""
+    s = Session(load_network(SAMPLES / "seed_example.json"))
+    w, b, x = Target(WEIGHT, 0, 0, 0), Target(BIAS, 0, 0), Target(INPUT, index=0)
+    assert s.unchanged(w, s.value_of(w)) and s.unchanged(x, s.value_of(x))
+    assert not s.unchanged(w, s.value_of(w) + 1e-12)
+    s.edit(b, math.nan)
+    assert s.unchanged(b, math.nan) and not s.unchanged(b, 0.0)
+    s.edit(b, math.inf)
+    assert s.unchanged(b, math.inf) and not s.unchanged(b, -math.inf)
+    assert s.dtype_of(w) == np.float64 and s.dtype_of(x) == s.trace.x_raw.dtype
+
+    net = load_network(SAMPLES / "seed_example.json")
+    net.layers[0].W = net.layers[0].W.astype(np.float32)
+    net.layers[0].W[0, 0] = np.float32(0.17)
+    s32 = Session(net)
+    assert s32.dtype_of(w) == np.float32
+    assert s32.unchanged(w, 0.17)  # the 0.17 it shows is the float32 it holds
+    assert not s32.unchanged(w, 0.1700001)
+    s32.edit(w, math.inf)
+    assert s32.unchanged(w, math.inf)
+    assert not s32.unchanged(w, 1e39)  # past float32: the edit refuses it, saying so

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from tui_helpers import SAMPLES, make_app, press, screen_text, settle
+from tui_helpers import SAMPLES, make_app, press, screen_text, settle, type_fast
 
 from neurodebug.engine import dense
 from neurodebug.tui.dialogs import DescentDialog
@@ -84,6 +84,15 @@ async def test_D_takes_ten_steps_as_one_edit_and_u_undoes_them():
         assert _params(s.network) == before and not s.journal
         await press(pilot, "U")
         assert len(s.journal) == 1 and s.journal[0].steps == 10
+
+
+async def test_a_learning_rate_typed_right_after_D_goes_into_its_box():
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_fast(pilot, ["D", *"0.5", "enter"])  # faster than the dialog comes up
+        s = app.session
+        assert not isinstance(app.screen, DescentDialog)
+        assert len(s.journal) == 1 and s.journal[0].lr == 0.5 and s.journal[0].steps == 1
 
 
 async def test_D_refuses_a_diverging_step_in_the_dialog(tmp_path):

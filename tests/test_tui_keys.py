@@ -14,7 +14,7 @@ from neurodebug.engine import START
 from neurodebug.tui.app import NeurodebugApp
 from neurodebug.tui.dialogs import ConfirmDialog, EditDialog, QuitDialog, TextPage
 from neurodebug.engine.trace import trace_of
-from tui_helpers import SAMPLES, make_app, press, screen_text, settle
+from tui_helpers import SAMPLES, make_app, press, screen_text, settle, type_fast
 
 SIZE = (100, 30)
 
@@ -630,6 +630,60 @@ async def test_nan_typed_into_a_bias_is_taken_and_into_an_input_refused_with_the
         assert app.screen.query_one("#edit-value").value == "nan"
         await press(pilot, "escape")
         assert app.session.sample.x[0] == 200
+
+
+async def test_a_value_typed_right_after_e_goes_into_the_box():
+    """e0.5⏎ typed faster than the dialog comes up (a fast typist, tmux
+    send-keys): the keys after e went to the pane that had the focus and were
+    lost, and the Enter applied the value the box started with."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n")  # L1.N1's dot product: e edits w1
+        await type_fast(pilot, ["e", *"0.5", "enter"])
+        s = app.session
+        assert [(e.target.label(), e.new) for e in s.journal] == [("L1.N1.w1", 0.5)]
+        assert s.network.layers[0].W[0, 0] == 0.5
+        assert not isinstance(app.screen, EditDialog)
+
+
+async def test_a_refused_value_typed_ahead_stays_in_the_box_with_the_reason():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n")
+        await type_fast(pilot, ["e", *"0.5x", "backspace", "backspace", "y", "enter"])
+        assert isinstance(app.screen, EditDialog)
+        assert app.screen.query_one("#edit-value").value == "0.y"
+        assert "refused: '0.y' is not a number" in screen_text(app)
+        assert not app.session.journal
+        await press(pilot, "backspace", "5", "enter")
+        assert app.session.network.layers[0].W[0, 0] == 0.5
+
+
+async def test_keys_held_before_the_box_has_the_focus_go_in_when_it_gets_it():
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        answers = []
+        dialog = EditDialog("w1", "a weight", 1.0, apply=lambda value: None)
+        app.push_screen(dialog, answers.append)  # not mounted yet: nothing has the focus
+        assert dialog.focused is None
+        held = [dialog.hold(events.Key(key, char)) for key, char in
+                [("minus", "-"), ("2", "2"), ("enter", "\r"), ("3", "3")]]
+        assert held == [True, True, True, False]  # what follows the Enter is not the box's
+        await settle(pilot)
+        assert answers == [-2.0]
+
+
+async def test_enter_on_the_value_it_has_makes_no_edit():
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press(pilot, "n", "e", "enter")
+        assert not app.session.journal and not app.session.dirty
+        assert not isinstance(app.screen, EditDialog)
+        assert toasts(app) == ["L1.N1.w1 unchanged: it is 1"]
+        await press(pilot, "e", "ctrl+a", "ctrl+k", *"1.0", "enter")  # the same number typed again
+        assert not app.session.journal
 
 
 # -- help and README, written from the bindings -----------------------------------------------------------

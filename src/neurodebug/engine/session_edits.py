@@ -17,6 +17,7 @@ import numpy as np
 from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
 from .kinds import LossKind, TargetKind
 from .network import Network, Sample, Samples
+from .numbers import quiet
 from .outputs import predicted_class
 from .sample_targets import set_target, target_value
 from .trace import SampleTrace, Trace
@@ -85,6 +86,26 @@ class Editing:
         if t.kind == TargetKind.BIAS:
             return layer.b, (t.neuron,)
         return layer.W, (t.index, t.neuron)
+
+    def dtype_of(self, target: Target) -> np.dtype:
+        """The dtype ``target``'s value is kept in: its array's (an input's,
+        the samples'); a label or expected output is a float64."""
+        if target.kind == TargetKind.TARGET:
+            return np.dtype(np.float64)
+        if target.kind == TargetKind.INPUT:
+            return self.trace.x_raw.dtype
+        return self.array_of(target)[0].dtype
+
+    def unchanged(self, target: Target, value: float) -> bool:
+        """Would ``value`` leave ``target`` as it is? Compared as its array
+        keeps it (a float32 weight typed back as the 0.1 it shows is the
+        float32 it holds), NaN as NaN. A finite value its dtype cannot hold
+        is a change (that ``edit`` refuses), not the ∞ it would round to."""
+        with quiet():
+            old, new = np.array([self.value_of(target), float(value)]).astype(self.dtype_of(target))
+        if math.isfinite(value) and not np.isfinite(new):
+            return False
+        return bool(old == new or (np.isnan(old) and np.isnan(new)))
 
     def check_editable(self, target: Target) -> None:
         """Raise EditError when ``target`` cannot be edited in this session: a

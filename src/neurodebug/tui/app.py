@@ -6,6 +6,7 @@ import asyncio
 import gc
 import os
 import signal
+from weakref import WeakKeyDictionary
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -24,6 +25,7 @@ from ..io.errors import printable
 from ..io.files import allow_reads, cancel_reads
 from .debugger import DebuggerScreen
 from .keymap import APP_BINDINGS
+from .type_ahead import TypeAhead
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -113,6 +115,7 @@ class NeurodebugApp(App[int]):
         self.save_dir = save_dir
         self.catch_hangup = catch_hangup
         self.recovered: Path | None = None  # where terminal_closed wrote unsaved edits
+        self._typed_at: WeakKeyDictionary[events.Key, Screen] = WeakKeyDictionary()  # the screen on top as each key came
         self.stopped = False  # asked to stop by a signal (SIGTERM)
         self.debugger: DebuggerScreen | None = None
         self.progress_text: str | None = None  # the loader's last word, for a loading screen shown later
@@ -191,10 +194,21 @@ class NeurodebugApp(App[int]):
         self.exit()
 
     async def on_event(self, event: events.Event) -> None:
-        # Keys typed ahead of q are still queued while the screens are torn down.
-        if isinstance(event, events.Key) and self._exit:
-            return
+        if isinstance(event, events.Key):
+            if self._exit:  # keys typed ahead of q are still queued while the screens are torn down
+                return
+            if not event.is_forwarded:
+                self._typed_at[event] = self.screen
+            elif self._typed_ahead(event):
+                return
         await super().on_event(event)
+
+    def _typed_ahead(self, key: events.Key) -> bool:
+        """Is ``key`` one typed for a dialog's box before the dialog was up,
+        come back unhandled from the screen it was typed at (it went to the
+        widget that had the focus then)? Given to the box (type_ahead.py)."""
+        screen = self.screen
+        return isinstance(screen, TypeAhead) and self._typed_at.get(key) not in (None, screen) and screen.hold(key)
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:

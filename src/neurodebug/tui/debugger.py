@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-import numpy as np
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -582,17 +581,18 @@ class DebuggerScreen(SavingScreen):
             self.notify(str(exc), severity="error")
             return
         if target.kind == TARGET:
-            dtype = np.dtype(np.float64)
             hint = "a class index; nan takes the label away" if target.index < 0 else "nan: none expected"
         elif target.kind == INPUT:
-            dtype, hint = s.trace.x_raw.dtype, ""
+            hint = ""
         else:
-            dtype = s.array_of(target)[0].dtype
             hint = "nan, inf or -inf break it on purpose"
         made = []
 
         def apply(value: float) -> str | None:
-            """Make the edit while the dialog is up: a refusal keeps it open, saying why."""
+            """Make the edit while the dialog is up: a refusal keeps it open,
+            saying why; the value it has already closes it, with no edit."""
+            if s.unchanged(target, value):
+                return None
             try:
                 made.append(s.edit(target, value))
             except EditError as exc:
@@ -600,7 +600,10 @@ class DebuggerScreen(SavingScreen):
             return None
 
         def done(value: float | None) -> None:
-            if value is None or not made or not self.alive:
+            if value is None or not self.alive:
+                return
+            if not made:  # Enter on the value it had (or typed it again): nothing to undo, nothing unsaved
+                self.notify(f"{target.label()} unchanged: it is {fmt(s.value_of(target))}")
                 return
             if target.kind != TARGET:  # a label changes no value: nothing for Changes to show
                 self.query_one(Views).active = "changes"
@@ -609,8 +612,8 @@ class DebuggerScreen(SavingScreen):
 
         from .dialogs import EditDialog, as_in_file
 
-        dialog = EditDialog(target.label(), target.describe(s.network), current, shown=as_in_file(current, dtype),
-                            non_finite=True, hint=hint, apply=apply)
+        dialog = EditDialog(target.label(), target.describe(s.network), current,
+                            shown=as_in_file(current, s.dtype_of(target)), non_finite=True, hint=hint, apply=apply)
         self.app.push_screen(dialog, done)
 
     def _summary(self, result) -> str:

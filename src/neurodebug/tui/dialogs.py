@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..engine.descent import DescentStopped
 from ..engine.numbers import parse_number
+from .type_ahead import TypeAhead
 
 
 def as_in_file(value: float, dtype: np.dtype | type = np.float64) -> str:
@@ -36,6 +37,33 @@ def as_in_file(value: float, dtype: np.dtype | type = np.float64) -> str:
     if np.dtype(dtype) == np.float32:
         return str(np.float32(value))
     return repr(value)
+
+
+class HeldKeysInput(Input):
+    """A dialog's box that takes the keys its ``TypeAhead`` screen held for
+    it (type_ahead.py): when it gets the focus, after Input's own focus
+    handling (which selects the text: the first key replaces it, as typing
+    into the box does), before the next key sent to it."""
+
+    def _on_focus(self, event: events.Focus) -> None:
+        if isinstance(self.screen, TypeAhead):
+            self.call_next(self.replay, self.screen.take_held())
+
+    def replay(self, keys: list[events.Key]) -> None:
+        """Each key as the box takes it when typed: a character replaces the
+        selection or goes in at the cursor, Backspace deletes, Enter submits."""
+        for key in keys:
+            if key.key == "enter":
+                result = self.validate(self.value) if "submitted" in self.validate_on else None
+                self.post_message(self.Submitted(self, self.value, result))  # as Input.action_submit
+            elif key.key == "backspace":
+                self.action_delete_left()
+            elif key.character is not None:
+                selection = self.selection
+                if selection.is_empty:
+                    self.insert_text_at_cursor(key.character)
+                else:
+                    self.replace(key.character, *selection)
 
 
 class DismissedOnce:
@@ -61,7 +89,7 @@ class Dialog(DismissedOnce, ModalScreen):
         self.dismiss(result)
 
 
-class EditDialog(Dialog):
+class EditDialog(TypeAhead, Dialog):
     """Ask for a new value. What is refused (not a number; NaN or ∞ where
     they cannot go; what ``apply`` refuses) leaves the dialog as it was,
     with the reason under the box."""
@@ -92,7 +120,7 @@ class EditDialog(Dialog):
             yield Label(Text.assemble(("Edit ", "bold"), (self.label, "bold cyan")))
             yield Static(Text(self.description), classes="dialog-help")
             yield Static(Text(f"current value: {self.shown}"), id="edit-current", classes="dialog-help")
-            yield Input(value=self.shown, id="edit-value", select_on_focus=True)
+            yield HeldKeysInput(value=self.shown, id="edit-value", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
             yield Static("Enter applies · Escape cancels" + (f" · {self.hint}" if self.hint else ""),
                          classes="dialog-help")
@@ -128,7 +156,7 @@ class DescentProgress(Message):
         self.done, self.steps = done, steps
 
 
-class DescentDialog(Dialog):
+class DescentDialog(TypeAhead, Dialog):
     """Ask the learning rate and the number of steps of gradient descent, and
     work them out in a thread while the dialog shows how far it has got
     (a big network's steps take seconds): Escape stops them, nothing
@@ -161,7 +189,7 @@ class DescentDialog(Dialog):
             yield Label(Text("Gradient descent", "bold"))
             yield Static(Text(self.description), classes="dialog-help")
             yield Label(Text("learning rate"))
-            yield Input(value=as_in_file(self.lr), id="descent-lr", select_on_focus=True)
+            yield HeldKeysInput(value=as_in_file(self.lr), id="descent-lr", select_on_focus=True)
             yield Label(Text(f"steps (1 to {self.max_steps:,})"))
             yield Input(value=str(self.steps), id="descent-steps", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
