@@ -659,7 +659,7 @@ async def test_a_refused_value_typed_ahead_stays_in_the_box_with_the_reason():
         assert app.session.network.layers[0].W[0, 0] == 0.5
 
 
-async def test_keys_held_before_the_box_has_the_focus_go_in_when_it_gets_it():
+async def test_keys_that_come_before_the_box_has_the_focus_go_in_when_it_gets_it():
     from textual import events
 
     app = make_app()
@@ -668,11 +668,31 @@ async def test_keys_held_before_the_box_has_the_focus_go_in_when_it_gets_it():
         dialog = EditDialog("w1", "a weight", 1.0, apply=lambda value: None)
         app.push_screen(dialog, answers.append)  # not mounted yet: nothing has the focus
         assert dialog.focused is None
-        held = [dialog.hold(events.Key(key, char)) for key, char in
-                [("minus", "-"), ("2", "2"), ("enter", "\r"), ("3", "3")]]
-        assert held == [True, True, True, False]  # what follows the Enter is not the box's
+        taken = [await dialog.arrived(events.Key(key, char)) for key, char in
+                 [("minus", "-"), ("2", "2"), ("x", "x"), ("backspace", None), ("enter", "\r"), ("n", "n")]]
+        assert taken == [True] * 6  # held for the box; the n kept for after the Enter
         await settle(pilot)
         assert answers == [-2.0]
+
+
+async def test_editing_keys_typed_fast_apply_in_the_order_typed():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "n")
+        await type_fast(pilot, ["e", "ctrl+a", "ctrl+k", "2", "home", "1", "end", "backspace", "3", "enter"])
+        assert [e.new for e in app.session.journal] == [13.0]
+
+
+async def test_keys_typed_right_after_the_enter_or_escape_go_to_the_debugger():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        s = app.session
+        await press(pilot, "n")
+        await type_fast(pilot, ["e", *"0.5", "enter", "n", "n"])
+        assert [e.new for e in s.journal] == [0.5] and s.cursor == 2
+        await type_fast(pilot, ["e", *"0.7", "escape", "p"])
+        assert [e.new for e in s.journal] == [0.5] and s.cursor == 1
+        assert not isinstance(app.screen, EditDialog)
 
 
 async def test_enter_on_the_value_it_has_makes_no_edit():

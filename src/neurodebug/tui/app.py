@@ -197,18 +197,21 @@ class NeurodebugApp(App[int]):
         if isinstance(event, events.Key):
             if self._exit:  # keys typed ahead of q are still queued while the screens are torn down
                 return
-            if not event.is_forwarded:
-                self._typed_at[event] = self.screen
-            elif self._typed_ahead(event):
+            if await self._typed_for_a_dialog(event):
                 return
         await super().on_event(event)
 
-    def _typed_ahead(self, key: events.Key) -> bool:
-        """Is ``key`` one typed for a dialog's box before the dialog was up,
-        come back unhandled from the screen it was typed at (it went to the
-        widget that had the focus then)? Given to the box (type_ahead.py)."""
+    async def _typed_for_a_dialog(self, key: events.Key) -> bool:
+        """Is ``key`` the edit or descent dialog's, taken by it in the order
+        typed (type_ahead.py)? Yes: a key that comes while it is on top, and
+        a key typed before it opened that comes back unhandled from the screen
+        it was typed at (it went to the pane that had the focus then)."""
         screen = self.screen
-        return isinstance(screen, TypeAhead) and self._typed_at.get(key) not in (None, screen) and screen.hold(key)
+        if not key.is_forwarded:
+            self._typed_at[key] = screen
+        elif self._typed_at.get(key) in (None, screen):
+            return False  # typed at this screen, back from its widgets: Textual's bindings have it
+        return isinstance(screen, TypeAhead) and await screen.arrived(key)
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:

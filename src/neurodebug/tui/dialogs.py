@@ -40,30 +40,35 @@ def as_in_file(value: float, dtype: np.dtype | type = np.float64) -> str:
 
 
 class HeldKeysInput(Input):
-    """A dialog's box that takes the keys its ``TypeAhead`` screen held for
-    it (type_ahead.py): when it gets the focus, after Input's own focus
-    handling (which selects the text: the first key replaces it, as typing
-    into the box does), before the next key sent to it."""
+    """A ``TypeAhead`` dialog's box (type_ahead.py): it takes the keys the
+    dialog hands it as they arrive, and those it held for it before it had
+    the focus once it gets it (after Input's own focus handling, which
+    selects the text: the first character replaces it, as when typed)."""
 
     def _on_focus(self, event: events.Focus) -> None:
-        if isinstance(self.screen, TypeAhead):
-            self.call_next(self.replay, self.screen.take_held())
+        self.call_next(self._take_held)
 
-    def replay(self, keys: list[events.Key]) -> None:
-        """Each key as the box takes it when typed: a character replaces the
-        selection or goes in at the cursor, Backspace deletes, Enter submits."""
-        for key in keys:
-            if key.key == "enter":
-                result = self.validate(self.value) if "submitted" in self.validate_on else None
-                self.post_message(self.Submitted(self, self.value, result))  # as Input.action_submit
-            elif key.key == "backspace":
-                self.action_delete_left()
-            elif key.character is not None:
-                selection = self.selection
-                if selection.is_empty:
-                    self.insert_text_at_cursor(key.character)
-                else:
-                    self.replace(key.character, *selection)
+    async def _take_held(self) -> None:
+        screen = self.screen
+        while isinstance(screen, TypeAhead) and (key := screen.take_held()) is not None:
+            await self.take(key)  # (keys that come meanwhile are held behind it: the order stays)
+
+    async def take(self, key: events.Key) -> bool:
+        """Handle ``key`` now, as when typed into the box: a character goes
+        in (over the selection), a key of the box's bindings (Backspace,
+        Enter, ctrl+u …) runs its action. False: not the box's."""
+        if key.is_printable and key.character is not None:
+            selection = self.selection  # as Input._on_key
+            if selection.is_empty:
+                self.insert_text_at_cursor(key.character)
+            else:
+                self.replace(key.character, *selection)
+            return True
+        bindings = self._bindings.key_to_bindings.get(key.key)
+        if not bindings:
+            return False
+        await self.run_action(bindings[0].action)
+        return True
 
 
 class DismissedOnce:
@@ -131,18 +136,20 @@ class EditDialog(TypeAhead, Dialog):
             value = parse_number(event.value, non_finite=self.non_finite)
         except ValueError as exc:
             self.refuse(str(exc))
-            return
-        refused = self.apply(value) if self.apply is not None and not self._dismissed else None
-        if refused:
-            self.refuse(refused)
-            return
-        self.finish(value)
+        else:
+            refused = self.apply(value) if self.apply is not None and not self._dismissed else None
+            if refused:
+                self.refuse(refused)
+            else:
+                self.finish(value)
+        self.release()  # the keys typed after the Enter: into the box again, or to the screen below
 
     def refuse(self, reason: str) -> None:
         self.query_one("#edit-error", Static).update(Text(f"refused: {reason}"))
 
     def action_cancel(self) -> None:
         self.finish(None)
+        self.release()
 
 
 HELP_IDLE = "Enter applies · Tab moves between the boxes · Escape cancels"  # the descent dialog's, while idle
@@ -191,7 +198,7 @@ class DescentDialog(TypeAhead, Dialog):
             yield Label(Text("learning rate"))
             yield HeldKeysInput(value=as_in_file(self.lr), id="descent-lr", select_on_focus=True)
             yield Label(Text(f"steps (1 to {self.max_steps:,})"))
-            yield Input(value=str(self.steps), id="descent-steps", select_on_focus=True)
+            yield HeldKeysInput(value=str(self.steps), id="descent-steps", select_on_focus=True)
             yield Static("", id="edit-error", classes="dialog-error")
             yield Static(HELP_IDLE, id="descent-help", classes="dialog-help")
 
@@ -214,6 +221,12 @@ class DescentDialog(TypeAhead, Dialog):
 
     @on(Input.Submitted)
     def submit(self) -> None:
+        try:
+            self._start()
+        finally:
+            self.release()  # the keys typed after the Enter: Escape stops the steps
+
+    def _start(self) -> None:
         if self.running or self._dismissed:
             return
         try:
@@ -289,12 +302,13 @@ class DescentDialog(TypeAhead, Dialog):
         worker = self._worker
         if worker is None:
             self.finish(None)
-            return
-        worker.cancel()  # its next step sees it, and stops
-        self._worker = None
-        self._set_running(False)
-        self.query_one("#edit-error", Static).update(
-            Text(f"stopped after {self._done:,} step{'s' if self._done != 1 else ''}: nothing changed"))
+        else:
+            worker.cancel()  # its next step sees it, and stops
+            self._worker = None
+            self._set_running(False)
+            self.query_one("#edit-error", Static).update(
+                Text(f"stopped after {self._done:,} step{'s' if self._done != 1 else ''}: nothing changed"))
+        self.release()
 
 
 class ConfirmDialog(Dialog):
