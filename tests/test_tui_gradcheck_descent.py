@@ -93,6 +93,8 @@ async def test_a_learning_rate_typed_right_after_D_goes_into_its_box():
         s = app.session
         assert not isinstance(app.screen, DescentDialog)
         assert len(s.journal) == 1 and s.journal[0].lr == 0.5 and s.journal[0].steps == 1
+        await type_fast(pilot, ["D", *"0.2", "tab", *"12", "enter"])  # Tab: on to the steps, its text replaced
+        assert len(s.journal) == 2 and s.journal[1].lr == 0.2 and s.journal[1].steps == 12
 
 
 async def test_D_refuses_a_diverging_step_in_the_dialog(tmp_path):
@@ -158,3 +160,19 @@ async def test_D_works_the_steps_out_in_a_thread_and_escape_stops_them(monkeypat
         assert not any(w.is_running for w in app.workers)
         await press(pilot, "escape")
         assert not isinstance(app.screen, DescentDialog) and not s.journal and _params(s.network) == before
+
+
+async def test_keys_held_for_the_descent_dialog_follow_a_tab_to_the_steps_box():
+    from textual import events
+
+    app = make_app("coffee_roasting.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.action_descend()  # the dialog is pushed, not mounted yet: nothing has the focus
+        dialog = app.screen
+        assert isinstance(dialog, DescentDialog) and dialog.focused is None
+        for key, char in [("0", "0"), ("full_stop", "."), ("3", "3"), ("tab", "\t"), ("7", "7"), ("enter", "\r")]:
+            assert await dialog.arrived(events.Key(key, char))  # held for the boxes
+        await settle(pilot)
+        s = app.session
+        assert not isinstance(app.screen, DescentDialog)
+        assert [(d.lr, d.steps) for d in s.journal] == [(0.3, 7)]

@@ -46,12 +46,9 @@ class HeldKeysInput(Input):
     selects the text: the first character replaces it, as when typed)."""
 
     def _on_focus(self, event: events.Focus) -> None:
-        self.call_next(self._take_held)
-
-    async def _take_held(self) -> None:
         screen = self.screen
-        while isinstance(screen, TypeAhead) and (key := screen.take_held()) is not None:
-            await self.take(key)  # (keys that come meanwhile are held behind it: the order stays)
+        if isinstance(screen, TypeAhead):
+            self.call_next(screen.take_held, self)
 
     async def take(self, key: events.Key) -> bool:
         """Handle ``key`` now, as when typed into the box: a character goes
