@@ -22,6 +22,12 @@ or Escape it has not answered yet,
 keeps it for after (``release``: once answered, on to the box if the dialog
 stays, to the screen under it if it closed). Escape and keys the box does
 not take go on to Textual.
+
+Left alone: a key the debugger binds with priority (→, ←: they step
+whatever pane has the focus) typed in the same burst right after ``e`` acts
+as it arrives, before ``e`` has come back to open the dialog. Holding every
+key after a dialog's key until it had opened one would hang the keyboard
+for good the day a pane kept that key for itself.
 """
 
 from __future__ import annotations
