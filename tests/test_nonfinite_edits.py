@@ -65,7 +65,7 @@ def test_an_assignment_takes_nan_only_when_asked():
         parse_assignment("L1.N1.w1=nan")  # --set: a typo more often than a purpose
 
 
-def test_a_value_the_target_already_holds_is_unchanged_as_its_array_keeps_it(tmp_path):
+def test_a_value_the_target_already_holds_is_unchanged_as_its_array_keeps_it():
     """The edit box shows a value as the file keeps it; Enter on it (or the
     same number typed again) changes nothing and makes no edit."""
     s = Session(load_network(SAMPLES / "seed_example.json"))

@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+from textual import events
 
 from tui_helpers import SAMPLES, make_app, press, screen_text, settle, type_fast
 
@@ -163,8 +164,6 @@ async def test_D_works_the_steps_out_in_a_thread_and_escape_stops_them(monkeypat
 
 
 async def test_keys_held_for_the_descent_dialog_follow_a_tab_to_the_steps_box():
-    from textual import events
-
     app = make_app("coffee_roasting.json")
     async with app.run_test(size=(120, 40)) as pilot:
         app.screen.action_descend()  # the dialog is pushed, not mounted yet: nothing has the focus

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textual import events
 
 from neurodebug import Session, load_network
 from neurodebug.engine import START
@@ -660,8 +661,6 @@ async def test_a_refused_value_typed_ahead_stays_in_the_box_with_the_reason():
 
 
 async def test_keys_that_come_before_the_box_has_the_focus_go_in_when_it_gets_it():
-    from textual import events
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         answers = []

@@ -6,9 +6,9 @@ import asyncio
 import gc
 import os
 import signal
-from weakref import WeakKeyDictionary
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual import events, work
