@@ -61,7 +61,7 @@ class HeldKeysInput(Input):
             else:
                 self.replace(key.character, *selection)
             return True
-        bindings = self._bindings.key_to_bindings.get(key.key)
+        bindings = self._bindings.key_to_bindings.get(key.key)  # Input's own (Textual keeps them there)
         if not bindings:
             return False
         await self.run_action(bindings[0].action)
