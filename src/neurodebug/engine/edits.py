@@ -248,7 +248,7 @@ class OutputChange:
         return self.old_class != self.new_class
 
 
-def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+def differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """Element-wise 'changed', where NaN staying NaN is no change."""
     same: npt.NDArray[np.bool_] = (old == new) | (np.isnan(old) & np.isnan(new))
     return ~same
@@ -270,14 +270,14 @@ class EditResult:
         if layer not in self.before:
             return None
         q = 0 if quantity == "z" else 1
-        return _differs(self.before[layer][q], self.after[layer][q])
+        return differs(self.before[layer][q], self.after[layer][q])
 
     def changed(self, layer: int, neuron: int, quantity: str) -> ValueChange | None:
         if layer not in self.before:
             return None
         q = 0 if quantity == "z" else 1
         old, new = float(self.before[layer][q][neuron]), float(self.after[layer][q][neuron])
-        if not _differs(np.asarray(old), np.asarray(new)):
+        if not differs(np.asarray(old), np.asarray(new)):
             return None
         return ValueChange(layer, neuron, quantity, old, new)
 

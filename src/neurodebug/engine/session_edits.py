@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target
+from .edits import DescentStep, Edit, EditError, EditResult, OutputChange, Target, differs
 from .kinds import LossKind, TargetKind
 from .network import Network, Sample, Samples
 from .numbers import quiet
@@ -96,16 +96,21 @@ class Editing:
             return self.trace.x_raw.dtype
         return self.array_of(target)[0].dtype
 
+    def _stored(self, target: Target, value: float) -> float:
+        """``value`` as ``target``'s array would keep it (a float32 weight's
+        0.1 is the float32 nearest it; past float32, ∞)."""
+        with quiet():
+            return float(self.dtype_of(target).type(value))
+
     def unchanged(self, target: Target, value: float) -> bool:
         """Would ``value`` leave ``target`` as it is? Compared as its array
         keeps it (a float32 weight typed back as the 0.1 it shows is the
         float32 it holds), NaN as NaN. A finite value its dtype cannot hold
         is a change (that ``edit`` refuses), not the ∞ it would round to."""
-        with quiet():
-            old, new = np.array([self.value_of(target), float(value)]).astype(self.dtype_of(target))
-        if math.isfinite(value) and not np.isfinite(new):
+        stored = self._stored(target, value)
+        if math.isfinite(value) and not math.isfinite(stored):
             return False
-        return bool(old == new or (np.isnan(old) and np.isnan(new)))
+        return not bool(differs(np.asarray(self.value_of(target)), np.asarray(stored)))
 
     def check_editable(self, target: Target) -> None:
         """Raise EditError when ``target`` cannot be edited in this session: a
@@ -238,17 +243,14 @@ class Editing:
             return self._applied(EditResult(edit, undone, row, {}, {}, ()))
         old_outputs = self.trace.outputs
         if t.kind == TargetKind.INPUT:
-            with np.errstate(over="ignore"):
-                stored_x = float(self.trace.x_raw.dtype.type(edit.new))
-            if not np.isfinite(stored_x):
+            if not math.isfinite(self._stored(t, edit.new)):
                 raise EditError(f"{t.label()}: {edit.new:g} does not fit in {self.trace.x_raw.dtype}")
             self.trace.set_input(row, t.index, edit.new)
             self.network.samples.with_input(row, t.index, edit.new)
             stored = float(self.trace.x_raw[row, t.index])
         else:
             arr, idx = self.array_of(t)
-            with np.errstate(over="ignore"):
-                stored = float(arr.dtype.type(edit.new))  # what float32 weights really hold
+            stored = self._stored(t, edit.new)  # what float32 weights really hold
             if math.isfinite(edit.new) and not np.isfinite(stored):
                 raise EditError(f"{t.label()}: {edit.new:g} does not fit in {arr.dtype} (it would be {stored})")
             arr[idx] = stored
@@ -275,8 +277,7 @@ class Editing:
     def _output_changes(self, old_outputs: np.ndarray) -> tuple[OutputChange, ...]:
         new_outputs = self.trace.outputs
         changes = []
-        with np.errstate(invalid="ignore"):
-            moved = ~((old_outputs == new_outputs) | (np.isnan(old_outputs) & np.isnan(new_outputs)))
+        moved = differs(old_outputs, new_outputs)
         for i in np.flatnonzero(moved.any(axis=1)):
             o, n = old_outputs[i], new_outputs[i]
             changes.append(

@@ -54,12 +54,8 @@ class HeldKeysInput(Input):
         """Handle ``key`` now, as when typed into the box: a character goes
         in (over the selection), a key of the box's bindings (Backspace,
         Enter, ctrl+u …) runs its action. False: not the box's."""
-        if key.is_printable and key.character is not None:
-            selection = self.selection  # as Input._on_key
-            if selection.is_empty:
-                self.insert_text_at_cursor(key.character)
-            else:
-                self.replace(key.character, *selection)
+        if key.is_printable:
+            await self._on_key(key)  # Input's own: over the selection, else at the cursor
             return True
         bindings = self._bindings.key_to_bindings.get(key.key)  # Input's own (Textual keeps them there)
         if not bindings:
