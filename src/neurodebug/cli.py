@@ -11,7 +11,6 @@ import re
 import signal
 import sys
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -45,6 +44,8 @@ def bundled_sample(name: str = DEFAULT_SAMPLE) -> Path:
 
     An editable install has no copy inside the package: use the checkout's.
     """
+    from importlib import resources  # here: a network named on the command line does not need it (3 ms at launch)
+
     packaged = resources.files("neurodebug") / "samples" / name
     if packaged.is_file():
         return Path(str(packaged))
