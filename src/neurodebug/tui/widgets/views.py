@@ -58,10 +58,20 @@ def entry_of(text: Text) -> Entry | None:
     """The entry a drawn line belongs to, if any."""
     for span in text.spans:
         style = span.style
-        if isinstance(style, Style) and style.meta and ENTRY in style.meta:
-            section, index = style.meta[ENTRY]
-            return section, index
+        if isinstance(style, Style):
+            found = _entry_of_style(style)
+            if found is not None:
+                return found
     return None
+
+
+@lru_cache(maxsize=4096)  # Style.meta unpickles its dict at every read; a row's style is read at every paint
+def _entry_of_style(style: Style) -> Entry | None:
+    meta = style.meta
+    if ENTRY not in meta:
+        return None
+    section, index = meta[ENTRY]
+    return section, index
 
 
 class EntryView(TextView, inherit_bindings=False):
@@ -186,7 +196,7 @@ class EntryView(TextView, inherit_bindings=False):
         index = None if offset is None else int(self.scroll_y) + offset.y
         if index is None or not 0 <= index < self.line_count:
             return
-        found = entry_of(super().line_text(index))
+        found = entry_of(self._lines[index])
         if found is not None:
             event.stop()
             self._set_cursor(found)
@@ -205,7 +215,7 @@ class EntryView(TextView, inherit_bindings=False):
 
     def _cursor_on(self, index: int) -> bool:
         return (self._cursor is not None and self.has_focus and index < self.line_count
-                and entry_of(super().line_text(index)) == self._cursor)
+                and entry_of(self._lines[index]) == self._cursor)  # read, not drawn: no copy
 
     def line_key(self, index: int) -> object:
         return (super().line_key(index), self._cursor_on(index))
