@@ -548,6 +548,19 @@ def test_saturated_in_some_samples_is_a_note():
     assert f.kind == SATURATED and f.severity == "note" and 0 < len(f.samples) < 41
 
 
+def test_saturated_in_every_sample_on_both_sides_is_a_switch_not_some_samples():
+    # tanh(100·x) over x = ±0.1…±2: past ±5.3 in all 40 samples, half on each side
+    layer = Layer("h", "tanh", np.array([[100.0]]), np.zeros(1))
+    xs = np.concatenate([np.linspace(-2, -0.1, 20), np.linspace(0.1, 2, 20)])[:, None].tolist()
+    (f,) = report_of(net_of([layer], xs)).findings
+    assert f.kind == SATURATED and f.severity == "note" and len(f.samples) == 40
+    assert "each side" in f.message and "some samples" not in f.message
+    # One raw input (|x| > 10, nothing normalises it) driving it there is the lesson's problem, whatever the side.
+    raw = [[-200.0 + 20 * k] for k in range(21) if k != 10]
+    (f,) = report_of(net_of([Layer("h", "tanh", np.array([[1.0]]), np.zeros(1))], raw)).findings
+    assert f.severity == "problem" and "raw, unnormalised input" in f.message
+
+
 def test_a_confidently_right_output_is_a_note_and_a_wrong_one_a_problem():
     layer = Layer("out", "sigmoid", np.array([[20.0]]), np.zeros(1))
     right = report_of(net_of([layer], [[1.0], [-1.0], [1.0]], labels=[1, 0, 1]))

@@ -152,13 +152,16 @@ def saturation_verdict(n: int, count: int, below: bool, above: bool, flat: tuple
     if confidently_right:
         return NOTE, "confidently right: the labels agree, and a trained classifier is meant to be sure"
     lo, hi = flat
-    if count == n and (below or above):
-        if on_every_sample(n, stats, lo if below else hi, below, config) == PROBLEM:
-            return PROBLEM, "stuck on one side: it no longer responds to its inputs"
-        if raw_dominates():
-            return PROBLEM, "driven there by a raw, unnormalised input: normalise the inputs"
+    if count < n:
+        return NOTE, "only in some samples, as a confident neuron is"
+    if (below or above) and on_every_sample(n, stats, lo if below else hi, below, config) == PROBLEM:
+        return PROBLEM, "stuck on one side: it no longer responds to its inputs"
+    if raw_dominates():
+        return PROBLEM, "driven there by a raw, unnormalised input: normalise the inputs"
+    if below or above:
         return NOTE, f"too few samples ({n}) to call it stuck"
-    return NOTE, "only in some samples, as a confident neuron is"
+    # In every sample, some on each side: it still answers its inputs, as a switch.
+    return NOTE, "some on each side: a switch, still responding to its inputs, its slope near 0 in all of them"
 
 
 def saturated_finding(ctx: LayerContext, j: int, rows: np.ndarray, worst: int, value: float,
