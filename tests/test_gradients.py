@@ -154,14 +154,53 @@ def test_the_loss_is_inferred_and_bad_targets_are_refused():
     soft = Network([Layer("o", "softmax", np.ones((2, 3)), np.zeros(3))])
     lin = Network([Layer("o", "linear", np.ones((2, 2)), np.zeros(2))])
     assert (infer_loss(sig), infer_loss(soft), infer_loss(lin)) == ("bce", "ce", "mse")
+    # Class indices for several linear units: they are logits, the softmax is the loss's.
+    assert infer_loss(lin, labelled=True) == "ce"
     with pytest.raises(ValueError, match="class index is out of range"):
         soft.gradients([[1.0, 2.0]], [3])
     with pytest.raises(ValueError, match="between 0 and 1"):
         sig.gradients([[1.0, 2.0]], [2])
+    one = Network([Layer("o", "linear", np.ones((2, 1)), np.zeros(1))])
+    assert infer_loss(one, labelled=True) == "mse"  # one linear unit: a regression unless told bce
     with pytest.raises(ValueError, match="ce needs a softmax"):
-        lin.gradients([[1.0, 2.0]], [0], loss="ce")
+        one.gradients([[1.0, 2.0]], [0], loss="ce")
+    with pytest.raises(ValueError, match="bce needs one sigmoid"):
+        lin.gradients([[1.0, 2.0]], [0], loss="bce")
     with pytest.raises(ValueError, match="2 target values per sample"):
         lin.gradients([[1.0, 2.0]], [0.5])
+
+
+@pytest.mark.parametrize("loss, head, units", [("ce", "softmax", 3), ("bce", "sigmoid", 1)])
+def test_logits_give_what_the_same_network_with_its_softmax_or_sigmoid_gives(loss: str, head: str, units: int):
+    """A linear output trained with CrossEntropyLoss (BCEWithLogitsLoss): the
+    loss takes its softmax (sigmoid) itself, so its gradients are those of the
+    same weights ending in that activation, and the loss is inferred from
+    class indices (ce: several units)."""
+    rng = np.random.default_rng(5)
+    hidden = Layer("h", "tanh", rng.standard_normal((4, 5)), rng.standard_normal(5))
+    W, b = rng.standard_normal((5, units)) * 3, rng.standard_normal(units)
+    logits = Network([hidden, Layer("o", "linear", W, b)])
+    activated = Network([hidden, Layer("o", head, W, b)])
+    X = rng.standard_normal((7, 4)) * 2
+    y = rng.integers(0, max(units, 2), 7)
+    given = None if units > 1 else loss
+    for (dW, db), (eW, eb) in zip(logits.gradients(X, y, given), activated.gradients(X, y, loss)):
+        np.testing.assert_allclose(dW, eW, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(db, eb, rtol=1e-10, atol=1e-14)
+    # and against finite differences of the loss itself
+    from neurodebug.engine.losses import backward_pass
+
+    def value(net: Network) -> float:
+        return backward_pass(net, X, y, loss).value
+
+    h = 1e-6
+    k = (2, 0) if units > 1 else (3, 0)
+    up, down = W.copy(), W.copy()
+    up[k] += h
+    down[k] -= h
+    numeric = (value(Network([hidden, Layer("o", "linear", up, b)]))
+               - value(Network([hidden, Layer("o", "linear", down, b)]))) / (2 * h)
+    assert numeric == pytest.approx(logits.gradients(X, y, loss)[1][0][k], rel=1e-6, abs=1e-9)
 
 
 def test_column_norms_of_zero_tiny_and_non_finite_columns():

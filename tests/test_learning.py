@@ -178,6 +178,25 @@ def test_one_sample_makes_a_layer_finding_a_note() -> None:
     assert layers and all(f.severity == "note" and "measured on 1 labelled sample" in f.message for f in layers)
 
 
+def test_a_logits_classifier_gets_its_gradient_findings() -> None:
+    """The usual PyTorch classifier ends in a Linear layer (CrossEntropyLoss
+    takes the softmax): with class labels its gradients are ce's on the
+    logits, the same as with the softmax written out, and a dead unit is
+    found unable to learn (before, no loss fitted: no gradient, no finding)."""
+    rng = np.random.default_rng(3)
+    b1 = np.zeros(6)
+    b1[[1, 4]] = -50.0  # two dead units
+    hidden = Layer("fc1", "relu", rng.standard_normal((4, 6)), b1)
+    W2, b2 = rng.standard_normal((6, 3)), rng.standard_normal(3)
+    samples = Samples(rng.standard_normal((60, 4)), labels=rng.integers(0, 3, 60))
+    logits = report_of(Network([hidden, Layer("fc2", "linear", W2, b2)], samples=samples))
+    written = report_of(Network([hidden, Layer("fc2", "softmax", W2, b2)], samples=samples))
+    assert logits.gradients is not None and str(logits.gradients.loss) == "ce"
+    for ours, theirs in zip(logits.gradients.layers, written.gradients.layers, strict=True):
+        assert ours.norm == pytest.approx(theirs.norm, rel=1e-12)
+    assert [(f.layer, f.neuron) for f in learning(logits) if f.kind == CANNOT_LEARN] == [(0, 1), (0, 4)]
+
+
 def test_cannot_learn_takes_the_forward_checks_evidence() -> None:
     """Saturated in both of two samples: too few to call it stuck, so only a note."""
     net = load_network(SAMPLES / "coffee_lab.json")

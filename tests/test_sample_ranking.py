@@ -130,6 +130,10 @@ def _brute(net: Network, top: int) -> dict[str, object]:
                 loss[r] = float(m + np.log(np.sum(np.exp(z[r] - m))) - z[r, y])
             elif act == "log_softmax" and 0 <= y < k:
                 loss[r] = float(-a[r, y])
+            elif act == "linear" and k > 1 and s.labels is not None:  # logits with a label column: ce
+                if 0 <= y < k:
+                    m = np.max(a[r])
+                    loss[r] = float(m + np.log(np.sum(np.exp(a[r] - m))) - a[r, y])
             elif act not in ("sigmoid", "softmax", "log_softmax"):
                 if s.expected is not None and np.isfinite(s.expected[r]).all():
                     loss[r] = float(np.mean((a[r] - s.expected[r]) ** 2))

@@ -78,8 +78,8 @@ class _Layer:
     @property
     def combined(self) -> bool:
         """Is ∂L/∂z written with the loss, a − y, one step?"""
-        kind = self.back.loss
-        return self.last and (kind == LossKind.BCE or (kind == LossKind.CE and self.layer.activation == "softmax"))
+        kind, act = self.back.loss, self.layer.activation
+        return self.last and ((kind == LossKind.BCE and act == "sigmoid") or (kind == LossKind.CE and act == "softmax"))
 
     def of(self, values: np.ndarray, j: int | None) -> np.ndarray:
         """This layer's ``da``, ``dz``… for the sample: neuron j's, or the vector."""
@@ -116,7 +116,9 @@ def _da(c: _Layer, j: int | None) -> BackStep | None:
         return None
     da = c.of(c.back.layers[c.l].da, j)
     if c.last:
-        source, numbers = "∂ℓ/∂a", ""
+        source = {LossKind.BCE: "σ(a) − y", LossKind.CE: "softmax(a) − onehot(y)"}.get(c.back.loss, "∂ℓ/∂a") \
+            if c.layer.activation == "linear" else "∂ℓ/∂a"  # logits: the loss's own sigmoid or softmax
+        numbers = ""
     elif j is not None:  # what the next layer sends back: its weights on this neuron times its δ
         w_next, d_next = c.net.layers[c.l + 1].W[j, :], c.back.layers[c.l + 1].dzsum[0]
         source = f"Σ_k w{c.l + 2}_k[{j + 1}] · δ{c.l + 2}_k"
@@ -235,8 +237,12 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
     back = backward_pass(net, np.asarray(st.x, dtype=np.float64)[None, :], target[None, ...], loss)
     last = len(net.layers) - 1
     kind = back.loss
-    loss_text = {LossKind.BCE: "ℓ = −[y·log a + (1 − y)·log(1 − a)]", LossKind.CE: "ℓ = −log a_y",
-                 LossKind.MSE: "ℓ = mean((a − y)²)"}[kind]
+    if net.layers[last].activation == "linear" and kind != LossKind.MSE:  # the outputs are logits
+        loss_text = {LossKind.BCE: "ℓ = log(1 + eᵃ) − y·a  (σ inside the loss: a is the logit)",
+                     LossKind.CE: "ℓ = log Σ_k e^(a_k) − a_y  (softmax inside the loss: a are the logits)"}[kind]
+    else:
+        loss_text = {LossKind.BCE: "ℓ = −[y·log a + (1 − y)·log(1 − a)]", LossKind.CE: "ℓ = −log a_y",
+                     LossKind.MSE: "ℓ = mean((a − y)²)"}[kind]
     y_text = fmt_vector(target) if target.ndim else fmt(float(target))
     steps = [BackStep(f"loss ({kind})", loss_text, f"ℓ = {fmt(back.value)}  (a = {fmt_vector(st.a(last))}, y = {y_text})",
                       np.asarray(back.value), last, None)]

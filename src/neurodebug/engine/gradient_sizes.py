@@ -18,7 +18,7 @@ import numpy as np
 
 from .dense import LayerBackward
 from .kinds import LossKind
-from .losses import backward_pass, infer_loss
+from .losses import backward_pass, class_indices, infer_loss
 from .numbers import json_number, quiet
 from .network import Network
 from .trace import Trace
@@ -77,7 +77,7 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
     if targets is None:
         return None
     rows, y = targets
-    sums = GradientSums(net, loss, chunk, one_chunk=rows.size <= chunk)
+    sums = GradientSums(net, loss, chunk, one_chunk=rows.size <= chunk, labelled=class_indices(y))
     for start in range(0, rows.size, chunk):
         sums.add(trace.x[rows[start:start + chunk]], y[start:start + chunk])
     return sums.result(rows)
@@ -90,13 +90,14 @@ class GradientSums:
     the result does not depend on how they were handed over."""
 
     def __init__(self, net: Network, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS,
-                 one_chunk: bool = False) -> None:
+                 one_chunk: bool = False, labelled: bool = False) -> None:
         """``one_chunk``: every row comes in one chunk (the debugger's samples):
         each layer's ΣdW is cut down to its column norms as soon as it is made,
         so the layers' float64 gradients (twice a float32 model's bytes) are
-        never all held at once."""
+        never all held at once. ``labelled``: the targets are class indices
+        (``infer_loss``: on logits, ce)."""
         self.net = net
-        self.kind = infer_loss(net) if loss is None else LossKind(loss)
+        self.kind = infer_loss(net, labelled) if loss is None else LossKind(loss)
         self.chunk = chunk
         self.one_chunk = one_chunk
         # Per layer (ΣdW, Σdb, scale): the sums are scale × the arrays held. The

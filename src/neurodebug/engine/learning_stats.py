@@ -60,7 +60,8 @@ class LearningStats:
         self.top: list[np.ndarray] = []
         self.top_row: list[np.ndarray] = []
         for l, layer in enumerate(network.layers):
-            with_loss = l == last and (loss == LossKind.BCE or (loss == LossKind.CE and layer.activation == "softmax"))
+            with_loss = l == last and ((loss == LossKind.BCE and layer.activation == "sigmoid")
+                                       or (loss == LossKind.CE and layer.activation == "softmax"))
             self.judged.append(not (ACTIVATIONS[layer.activation].per_layer or with_loss))
             self.stuck.append(np.ones(layer.units, dtype=bool))
             for run in (self.slope, self.top, self.slope_z):

@@ -10,6 +10,11 @@ PyTorch, so ``gradients`` gives what one optimiser step uses:
 * ``ce`` — a softmax output and class indices: ℓ = log Σ e^z − z_y
   (``CrossEntropyLoss`` on the logits), ∂ℓ/∂z = a − onehot(y), one step;
   a log_softmax output: ℓ = −a_y (``NLLLoss``);
+* on a linear output the logits are the outputs, and the softmax (or the
+  sigmoid) is the loss's: ``ce`` is ℓ = log Σ e^a − a_y, ∂ℓ/∂a = softmax(a) −
+  onehot(y) — a PyTorch classifier trained with ``CrossEntropyLoss``, a Keras
+  one with ``from_logits=True`` — and ``bce`` on one linear unit
+  softplus(a) − y·a, ∂ℓ/∂a = σ(a) − y (``BCEWithLogitsLoss``);
 * ``mse`` — expected vectors: ℓ = mean over the outputs of (a − y)²
   (``MSELoss``, Keras's ``mean_squared_error``), ∂ℓ/∂a = 2(a − y)/k.
 
@@ -30,7 +35,7 @@ from .kinds import LossKind
 from .norms import Norm, NormAt
 from .numbers import quiet
 
-__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "infer_loss", "loss_targets"]
+__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "class_indices", "infer_loss", "loss_targets"]
 
 LOSSES = tuple(LossKind)
 
@@ -43,26 +48,47 @@ class DenseNetwork(Protocol):
     def normalization(self) -> Norm | None: ...
 
 
-def infer_loss(net: DenseNetwork) -> LossKind:
+def infer_loss(net: DenseNetwork, labelled: bool = False) -> LossKind:
     """The loss an output activation implies: one sigmoid unit → bce, softmax
-    or log_softmax → ce, anything else → mse."""
+    or log_softmax → ce, anything else → mse; ``labelled`` (the targets are
+    class indices): several linear units are logits → ce."""
     last = net.layers[-1]
     if last.norm is None or last.norm_at == NormAt.Z:
         if last.activation == "sigmoid" and last.W.shape[1] == 1:
             return LossKind.BCE
         if last.activation in ("softmax", "log_softmax"):
             return LossKind.CE
+    if labelled and _logits(net) and last.W.shape[1] > 1:
+        return LossKind.CE
     return LossKind.MSE
+
+
+def class_indices(y: np.ndarray | Sequence[float] | Sequence[int]) -> bool:
+    """Are targets ``y`` one class index per sample (whole numbers, one axis)?"""
+    arr = np.asarray(y)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        return False
+    return bool(arr.dtype.kind in "iu" or np.all(np.isfinite(arr) & (arr == np.round(arr))))
+
+
+def _logits(net: DenseNetwork) -> bool:
+    """Are the outputs logits: a linear output layer with no norm after it?"""
+    last = net.layers[-1]
+    return last.activation == "linear" and (last.norm is None or last.norm_at == NormAt.Z)
 
 
 def check_output(net: DenseNetwork, loss: LossKind) -> None:
     """Raise ValueError (saying which loss fits) when ``loss`` does not fit the output layer."""
     last = net.layers[-1]
     after = last.norm is not None and last.norm_at == NormAt.A
-    if loss == LossKind.BCE and (last.activation != "sigmoid" or last.W.shape[1] != 1 or after):
-        raise ValueError("bce needs one sigmoid output unit (no norm after it); use mse, or ce for a softmax")
-    if loss == LossKind.CE and (last.activation not in ("softmax", "log_softmax") or after):
-        raise ValueError("ce needs a softmax (or log_softmax) output layer; use bce for one sigmoid unit, or mse")
+    units = last.W.shape[1]
+    if loss == LossKind.BCE and (units != 1 or after or last.activation not in ("sigmoid", "linear")):
+        raise ValueError("bce needs one sigmoid output unit (or one linear unit: a logit), no norm after it; "
+                         "use mse, or ce for a softmax")
+    if loss == LossKind.CE and (after or not (last.activation in ("softmax", "log_softmax")
+                                              or (last.activation == "linear" and units > 1))):
+        raise ValueError("ce needs a softmax (or log_softmax) output layer, or several linear units (logits); "
+                         "use bce for one sigmoid unit, or mse")
 
 
 def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[int], loss: LossKind,
@@ -108,6 +134,8 @@ def _output_gradient(net: DenseNetwork, loss: LossKind, out: dense.LayerForward,
     """(ℓ per sample, ∂ℓ/∂a, ∂ℓ/∂z when the loss is written on the logits) for one sample each."""
     last = net.layers[-1]
     with quiet():
+        if last.activation == "linear" and loss != LossKind.MSE:  # logits: the loss's own sigmoid or softmax
+            return _from_logits(loss, out.a.astype(np.float64), y)
         if loss == LossKind.BCE:
             z = out.z.astype(np.float64)
             per = (np.logaddexp(0.0, z) - y * z).reshape(-1)
@@ -137,7 +165,7 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
     ``taken``: called with each layer's gradients as they are made (the last
     layer first); what it returns is kept, so a caller that needs only a
     summary of a layer's ∂L/∂W can let that array go before the next is made."""
-    kind = infer_loss(net) if loss is None else LossKind(loss)
+    kind = infer_loss(net, labelled=class_indices(y)) if loss is None else LossKind(loss)
     check_output(net, kind)
     n = int(x.shape[0])
     targets = loss_targets(net, y, kind, n)
@@ -159,6 +187,21 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
         back.append(step if taken is None else taken(l, step))
         del step
     return Backward(kind, float(np.mean(per)), per, tuple(reversed(back)), tuple(forwards))
+
+
+def _from_logits(loss: LossKind, a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+    """(ℓ per sample, ∂ℓ/∂a) of bce or ce on outputs ``a`` that are logits."""
+    if loss == LossKind.BCE:
+        p = 0.5 * (1.0 + np.tanh(0.5 * a))  # σ(a), no overflow for any a
+        return (np.logaddexp(0.0, a) - y * a).reshape(-1), p - y, None
+    rows = np.arange(y.size)
+    amax = np.max(a, axis=1, keepdims=True)
+    e = np.exp(a - amax)
+    total = np.sum(e, axis=1, keepdims=True)
+    onehot = np.zeros(a.shape, dtype=np.float64)
+    onehot[rows, y] = 1.0
+    lse = (amax + np.log(total)).reshape(-1)
+    return lse - a[rows, y], e / total - onehot, None
 
 
 def _f64(f: dense.LayerForward) -> dense.LayerForward:

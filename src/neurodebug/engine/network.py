@@ -195,9 +195,10 @@ class Network:
                   loss: LossKind | str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """∂L/∂W and ∂L/∂b of every layer, in the weights' layout, for the
         mean ``loss`` over the batch ``X`` (the reduction Keras and PyTorch
-        use by default): ``bce`` (one sigmoid output, labels 0/1), ``ce``
-        (softmax, class indices), ``mse`` (expected vectors); None infers
-        it from the output activation. Computed in float64."""
+        use by default): ``bce`` (one sigmoid output, or one linear unit: a
+        logit; labels 0/1), ``ce`` (softmax, or several linear units: logits;
+        class indices), ``mse`` (expected vectors); None infers it from the
+        output activation (and, on logits, from class indices). Computed in float64."""
         batch, _ = self.as_batch(X)
         x = self.normalization.apply(batch) if self.normalization is not None else batch
         back = backward_pass(self, x, y, loss)

@@ -122,8 +122,9 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
     ``a`` given. The formulas of ``losses.py`` (the mean's terms): bce on the
     logit, the label (0 or 1) else an expected value in [0, 1]; ce, a label
     among the classes (a log_softmax: −a_y); mse, the expected vector (all
-    finite), else the label where the output is one unit. A row with
-    nothing the loss takes has none (NaN, False)."""
+    finite), else the label where the output is one unit; a linear
+    output's values are the logits bce and ce take. A row with nothing the
+    loss takes has none (NaN, False)."""
     n = z.shape[0]
     loss = np.full(n, np.nan)
     has = np.zeros(n, dtype=bool)
@@ -133,6 +134,8 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
     z, a = z.astype(np.float64), a.astype(np.float64)
     k = a.shape[1]
     with quiet():
+        if network.layers[-1].activation == "linear":
+            z = a  # logits: the outputs themselves (a norm before the activation included)
         if kind == LossKind.BCE:
             y = np.full(n, np.nan)
             if expected is not None:
@@ -228,12 +231,11 @@ class SampleRanking:
         self.network = network
         self.settings = settings
         self.top = top
-        kind = infer_loss(network) if loss is None else LossKind(loss)
-        try:
-            check_output(network, kind)
-            self.loss_kind: LossKind | None = kind
-        except ValueError:
-            self.loss_kind = None  # bce asked of a softmax: no row has a loss
+        self.loss_kind: LossKind | None = None  # None: the loss does not fit the output (bce asked of a softmax)
+        self._loss_asked = loss
+        self._loss_settled = False  # a loss not asked for is inferred from the first rows' targets
+        if loss is not None:
+            self._settle_loss(labelled=False)
         self.confidence: str | None = _confidences(network, np.zeros((0, network.n_outputs)))[1]
         self.rows = self.judged = self.wrong = self.loss_rows = self.finite_losses = 0
         self.loss_sum = 0.0
@@ -241,6 +243,17 @@ class SampleRanking:
         # per list: [(sort key, sample)], first first, at most ``top``
         self.held: dict[str, list[tuple[tuple[float | int, ...], RankedSample]]] = {
             name: [] for name in ("wrong", "unsure", "loss", "finding", "finding_or_wrong")}
+
+    def _settle_loss(self, labelled: bool) -> None:
+        """The loss the rows are ranked by; ``labelled``: their targets are class indices."""
+        asked = self._loss_asked
+        kind = infer_loss(self.network, labelled) if asked is None else LossKind(asked)
+        try:
+            check_output(self.network, kind)
+            self.loss_kind = kind
+        except ValueError:
+            self.loss_kind = None
+        self._loss_settled = True
 
     def add(self, chunk_samples: Samples, chunk_trace: Trace, offset: int,
             findings: Iterable[Finding] | None = None) -> None:
@@ -263,6 +276,8 @@ class SampleRanking:
         verdicts = judge(net, outputs, settings.output_tolerance, samples)
         judged, wrong = verdicts.judged, verdicts.judged & ~verdicts.right
         conf, _ = _confidences(net, outputs)
+        if not self._loss_settled:
+            self._settle_loss(labelled=samples.labels is not None)
         loss, has_loss = row_losses(net, samples, z_out, outputs, self.loss_kind)
         # the per-sample conditions, layer by layer: first non-finite layer, largest exploding |z|
         bad_at = np.full(n, -1, dtype=np.int64)

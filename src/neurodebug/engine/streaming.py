@@ -155,7 +155,7 @@ class StreamingCheck:
         if not local.size:
             return
         if self.sums is None:
-            self.sums = GradientSums(self.network, self.loss)
+            self.sums = GradientSums(self.network, self.loss, labelled=chunk.labels is not None)
             self.learning = LearningStats(self.network, self.sums.kind, self.config)
         assert self.learning is not None
         self.sums.add(trace.x[local], y)
