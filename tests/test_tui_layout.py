@@ -70,6 +70,15 @@ def test_fmt_fit_is_the_most_precise_form_that_fits(value, width, expected):
     assert "…" not in fmt_fit(value, width)
 
 
+@pytest.mark.parametrize("value,expected", [
+    (166.0, "166"), (-2.0, "−2"), (999999.0, "999999"), (2635000.5, "2.635e06"),
+    # large whole numbers (every float32 past 2^24 is one) written like the rest of their size
+    (21588324.0, "2.15883e07"), (6202604544.0, "6.2026e09"),
+])
+def test_fmt_writes_numbers_of_one_size_alike(value, expected):
+    assert fmt(value) == expected
+
+
 def test_fmt_fit_never_cuts_and_never_lies():
     for value in [0.0012345678, -98765.4321, 1e-300, -1.2e308, 42, -0.000999]:
         for width in range(1, 14):

@@ -116,8 +116,9 @@ def _da(c: _Layer, j: int | None) -> BackStep | None:
         return None
     da = c.of(c.back.layers[c.l].da, j)
     if c.last:
-        source = {LossKind.BCE: "σ(a) − y", LossKind.CE: "softmax(a) − onehot(y)"}.get(c.back.loss, "∂ℓ/∂a") \
-            if c.layer.activation == "linear" else "∂ℓ/∂a"  # logits: the loss's own sigmoid or softmax
+        source = "∂ℓ/∂a"
+        if c.layer.activation == "linear":  # logits: the loss's own sigmoid or softmax
+            source = {LossKind.BCE: "σ(a) − y", LossKind.CE: "softmax(a) − onehot(y)"}.get(c.back.loss, source)
         numbers = ""
     elif j is not None:  # what the next layer sends back: its weights on this neuron times its δ
         w_next, d_next = c.net.layers[c.l + 1].W[j, :], c.back.layers[c.l + 1].dzsum[0]

@@ -55,7 +55,7 @@ def fmt(v: float, digits: int = 6) -> str:
         return "NaN"
     if math.isinf(v):
         return "∞" if v > 0 else f"{MINUS}∞"
-    if v == int(v) and abs(v) < 1e15:
+    if v == int(v) and abs(v) < 10 ** max(digits, 6):  # larger: as the rest of its size are (2.15883e07, not 21588324)
         text = str(int(v))
     else:
         text = f"{v:.{digits}g}".replace("e+", "e")

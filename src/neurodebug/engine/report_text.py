@@ -115,7 +115,8 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         origins = [f for f in found if f.origin]
         passons = [f for f in found if not f.origin]
         if origins:
-            lines.append("NaN/Inf produced here from finite operands (the origin: start here):")
+            lines.append("NaN/Inf starts here, from finite operands or a weight or bias that is not finite "
+                         "(the origin: start here):")
             lines += _capped([f"  {f.message}" for f in origins], limit)
         if passons:
             lines.append("NaN/Inf passed on from an earlier non-finite value:")
