@@ -34,10 +34,11 @@ def test_the_seed_neuron_cannot_learn_its_slope_is_4_9e_73():
 
 
 @pytest.mark.parametrize("output, loss, y", [("sigmoid", "bce", 0), ("softmax", "ce", 2), ("log_softmax", "ce", 1),
-                                             ("tanh", "mse", np.array([0.5, -0.2, 0.1]))])
+                                             ("tanh", "mse", np.array([0.5, -0.2, 0.1])),
+                                             ("linear", "ce", 2), ("linear", "bce", 1)])
 def test_every_gradient_step_equals_network_gradients(output, loss, y):
     rng = np.random.default_rng(5)
-    k = 1 if output == "sigmoid" else 3
+    k = 1 if loss == "bce" else 3
     norm = BatchNorm(rng.normal(1, 0.2, 4), rng.normal(0, 0.3, 4), rng.normal(0, 0.3, 4), rng.uniform(0.5, 2, 4))
     net = Network([Layer("h", "gelu", rng.normal(size=(2, 4)), rng.normal(size=4), norm=norm, norm_at="z"),
                    Layer("out", output, rng.normal(size=(4, k)), rng.normal(size=k))])
@@ -50,6 +51,20 @@ def test_every_gradient_step_equals_network_gradients(output, loss, y):
         np.testing.assert_allclose(np.stack([s.value for s in ws], axis=1), dW, rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose([float(s.value) for s in bs], db, rtol=1e-12, atol=1e-300)
     assert any("through the batch norm" in s.title for s in steps)
+
+
+def test_the_backward_steps_of_logits_take_the_softmax_in_the_loss():
+    rng = np.random.default_rng(8)
+    net = Network([Layer("h", "relu", rng.normal(size=(2, 4)), rng.normal(size=4)),
+                   Layer("out", "linear", rng.normal(size=(4, 3)), rng.normal(size=3))])
+    st = trace_of(net, rng.normal(size=2)).sample(0)
+    steps = backward_steps(st, 1, granularity="layer")  # the loss inferred from the class index: ce on the logits
+    assert steps[0].title == "loss (ce)" and "softmax inside the loss" in steps[0].symbolic
+    a = np.asarray(st.a(1), dtype=np.float64)
+    expected = np.exp(a - a.max()) / np.exp(a - a.max()).sum() - np.eye(3)[1]
+    (da,) = [s for s in steps if s.title.startswith("layer 2 ") and s.title.endswith("∂L/∂a")]
+    assert "softmax(a2) − onehot(y)" in da.symbolic
+    np.testing.assert_allclose(da.value, expected, rtol=1e-12)
 
 
 def test_trace_backward_on_the_command_line(capsys):

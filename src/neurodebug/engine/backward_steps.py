@@ -118,7 +118,9 @@ def _da(c: _Layer, j: int | None) -> BackStep | None:
     if c.last:
         source = "∂ℓ/∂a"
         if c.layer.activation == "linear":  # logits: the loss's own sigmoid or softmax
-            source = {LossKind.BCE: "σ(a) − y", LossKind.CE: "softmax(a) − onehot(y)"}.get(c.back.loss, source)
+            k = "" if j is None else f"_{j + 1}"
+            source = {LossKind.BCE: f"σ({c.sym('a', None)}) − y",
+                      LossKind.CE: f"softmax({c.sym('a', None)}){k} − onehot(y){k}"}.get(c.back.loss, source)
         numbers = ""
     elif j is not None:  # what the next layer sends back: its weights on this neuron times its δ
         w_next, d_next = c.net.layers[c.l + 1].W[j, :], c.back.layers[c.l + 1].dzsum[0]
