@@ -473,11 +473,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
     crash = getattr(app, "_exception", None)
     if crash is not None and app.error is None:
         # Textual printed the traceback above; say plainly that this was a crash.
-        import traceback
-
-        frame = traceback.extract_tb(crash.__traceback__)[-1] if crash.__traceback__ else None
-        where = f" at {Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else ""
-        print(f"neurodebug: internal error: {type(crash).__name__}{where}; please report it", file=sys.stderr)
+        print(internal_error(crash), file=sys.stderr)
         return 3
     if app.recovered is not None:
         try:
@@ -628,3 +624,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug (or memory a file made us ask for): one line, exit 3, not "found a problem"
+        print(internal_error(exc), file=sys.stderr)
+        return 3
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line a crash is reported in: what and where, no traceback (docs/security.md)."""
+    import traceback
+
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else ""
+    return f"neurodebug: internal error: {type(exc).__name__}{where}; please report it"

@@ -54,7 +54,15 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> byt
         return _read_pipe(p, limit)
     try:
         with open(p, "rb") as fh:
-            data = fh.read(limit + 1)  # one byte past the limit: the file may have grown
+            # What it holds, and one byte more (read() sets aside all it is asked for: asking
+            # for the limit took 2 GiB for any file). Grown since: read on, up to past the limit.
+            held = min(os.fstat(fh.fileno()).st_size, limit)
+            chunks = [fh.read(held + 1)]
+            total = len(chunks[0])
+            while held < total <= limit and chunks[-1]:
+                chunks.append(fh.read(min(1 << 20, limit + 1 - total)))
+                total += len(chunks[-1])
+            data = b"".join(chunks) if len(chunks) > 1 else chunks[0]
     except OSError as exc:
         raise NetworkFileError(p, "", f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > limit:

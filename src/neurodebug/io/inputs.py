@@ -391,13 +391,20 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _some(names: list[str], shown: int = 12) -> str:
+    """The first names of a list, for a message: a header of 100,000 columns is not one line."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", … ({more:,} more)" if more > 0 else "")
+
+
 def _columns(path: Path, line: int, names: list[str], net: Network) -> tuple[list[int], int | None, int | None]:
     """Which columns are the features (in the network's order), the label and the name."""
     place = f"line {line} (header)"
+    at: dict[str, int] = {}  # each name's column (a dictionary: a header can have a million)
     for i, name in enumerate(names):
         if not name:
             raise NetworkFileError(path, place, f"column {i + 1} has no name")
-        if names.index(name) != i:
+        if at.setdefault(name, i) != i:
             raise NetworkFileError(path, place, f"column '{name}' appears twice")
     features = net.feature_names or []
     special = {n.lower(): i for i, n in enumerate(names) if n.lower() in (LABEL_COLUMN, NAME_COLUMN) and n not in features}
@@ -405,24 +412,25 @@ def _columns(path: Path, line: int, names: list[str], net: Network) -> tuple[lis
     rest = [i for i in range(len(names)) if i not in (label_col, name_col)]
     n = net.n_inputs
     if net.feature_names:
-        missing = [f for f in features if f not in names]
+        missing = [f for f in features if f not in at]
         if missing:
             raise NetworkFileError(
                 path, place,
-                f"no column for feature{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the network's features: {', '.join(features)})",
+                f"no column for feature{'s' if len(missing) > 1 else ''} {_some(missing)} "
+                f"(the network's features: {_some(features)})",
             )
-        extra = [names[i] for i in rest if names[i] not in features]
+        known = set(features)
+        extra = [names[i] for i in rest if names[i] not in known]
         if extra:
             raise NetworkFileError(
                 path, place,
-                f"unknown column '{extra[0]}' (the network's features: {', '.join(features)}; "
+                f"unknown column '{extra[0]}' (the network's features: {_some(features)}; "
                 f"optional columns: {LABEL_COLUMN}, {NAME_COLUMN})",
             )
-        return [names.index(f) for f in features], label_col, name_col
+        return [at[f] for f in features], label_col, name_col
     if len(rest) != n:
         raise NetworkFileError(
             path, place,
-            f"{len(rest)} feature columns ({', '.join(names[i] for i in rest)}) but the network takes {n} inputs",
+            f"{len(rest)} feature columns ({_some([names[i] for i in rest])}) but the network takes {n} inputs",
         )
     return rest, label_col, name_col

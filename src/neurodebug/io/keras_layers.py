@@ -22,6 +22,7 @@ Keras 2 as clip(0.2·x + 0.5, 0, 1): the file's Keras version decides.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..engine.activations import KERAS_NAMES
 from ..engine.network import Layer, Network, Norm, NormAt, Normalization, ShapeError
-from .arrays import check_chain, make_layer, make_network, numeric
+from .arrays import check_chain, check_declared, make_layer, make_network, numeric
 from .errors import NetworkFileError, printable
 from .keras_config import KerasLayer, KerasModel
 from .keras_norms import batch_norm, rescaling, resized
@@ -133,7 +134,7 @@ class Builder:
         if layer.config.get("data_format") == "channels_first":
             raise self.fail(layer, "Flatten with data_format channels_first is not supported")
         known = _known(self.shape)
-        self.shape = (int(np.prod(known)),) if known is not None else (None,)
+        self.shape = (math.prod(known),) if known is not None else (None,)  # (Python ints: no int64 overflow to 0)
 
     def normalization(self, layer: KerasLayer) -> None:
         if self.layers:
@@ -209,8 +210,10 @@ class Builder:
         if 0 in keep:
             raise self.fail(layer, "normalising over the batch axis is not supported")
         dims = tuple(d if i + 1 in keep else 1 for i, d in enumerate(shape))
-        if values.size != int(np.prod(dims)):
+        if values.size != math.prod(dims):
             raise self.fail(layer, f"has {values.size} values per parameter, which do not fit its input's shape {self.shape}")
+        # spread over the shape the file declares: refused past the array limit before it is made
+        check_declared(self.path, layer.label, tuple(shape), np.dtype(np.float64))
         return np.broadcast_to(values.reshape(dims), shape).ravel()
 
     def input_normalization(self) -> Norm | None:

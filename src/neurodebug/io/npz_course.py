@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.network import Layer, Network, Normalization, Sample
+from ..engine.network import Layer, Network, Normalization
+from ..engine.samples import Samples
 from .arrays import check_chain, make_layer, make_network, numeric
 from .errors import NetworkFileError
 from .safetensors_format import example_activations, parse_activations
 
-_W = re.compile(r"[Ww](0|[1-9][0-9]*)")
-_B = re.compile(r"[Bb](0|[1-9][0-9]*)")
+_W = re.compile(r"[Ww](0|[1-9][0-9]{0,8})")  # (layer numbers of at most 9 digits)
+_B = re.compile(r"[Bb](0|[1-9][0-9]{0,8})")
 SAMPLE_KEYS = ("X", "x", "X_tstn")
 TARGET_KEYS = ("y", "Y")
 NORM_KEYS = ("mean", "variance", "std")
@@ -78,7 +79,7 @@ class _CourseReader:
         base = min(weights)
         if base not in (0, 1):
             raise self.fail(weights[base], "the first layer's weights must be W1 (or W0)")
-        order = list(range(base, max(weights) + 1))
+        order = list(range(base, base + len(weights)))  # a gap: one of these is missing (none past the last)
         for i in order:
             if i not in weights:
                 raise self.fail(f"W{i}", f"missing, but W{max(weights)} exists; number the layers without gaps")
@@ -150,11 +151,11 @@ class _CourseReader:
             raise self.fail(key, f"expected samples × inputs, got shape {'×'.join(map(str, x.shape)) or 'a single number'}")
         return x
 
-    def samples(self, x: np.ndarray, n_out: int) -> list[Sample]:
+    def samples(self, x: np.ndarray, n_out: int) -> Samples:
+        """The samples as one table of arrays (a row costs its numbers, not a Python object each)."""
         key = next(k for k in SAMPLE_KEYS if k in self.a)
         m = x.shape[0]
-        labels: list[int | None] = [None] * m
-        expected: list[np.ndarray | None] = [None] * m
+        labels = expected = None
         targets = [k for k in TARGET_KEYS if k in self.a]
         if len(targets) > 1:
             raise self.fail(targets[1], f"given with {targets[0]}; keep one")
@@ -166,18 +167,19 @@ class _CourseReader:
                     raise self.fail(t, f"holds integers, so class labels: expected {m} (one per sample of {key}), "
                                     f"got shape {'×'.join(map(str, raw.shape))}")
                 n_classes = 2 if n_out == 1 else n_out
-                for i, v in enumerate(raw.reshape(m).tolist()):
-                    if v != -1 and not 0 <= v < n_classes:
-                        raise self.fail(f"{t}[{i}]", f"class {v} out of range, expected 0..{n_classes - 1} or -1 for none")
-                    labels[i] = None if v == -1 else int(v)
+                flat = raw.reshape(m).astype(np.int64)
+                wrong = np.flatnonzero((flat != -1) & ((flat < 0) | (flat >= n_classes)))
+                if wrong.size:
+                    i = int(wrong[0])
+                    raise self.fail(f"{t}[{i}]", f"class {int(flat[i])} out of range, expected 0..{n_classes - 1} or -1 for none")
+                labels = flat  # -1: no label, as in Samples
             else:
                 e = numeric(self.path, t, raw, None)
                 if e.size != m * n_out or not (e.ndim <= 1 or e.shape == (m, n_out) or (e.ndim == 2 and 1 in e.shape and 1 in (m, n_out))):
                     raise self.fail(t, f"holds floats, so expected outputs: expected {m}×{n_out} (samples × outputs), "
                                     f"got shape {'×'.join(map(str, e.shape))}; save class labels as integers")
-                rows = e.reshape(m, n_out).astype(np.float64)
-                expected = list(rows)
-        return [Sample(f"sample {i + 1}", x[i], labels[i], expected[i]) for i in range(m)]
+                expected = e.reshape(m, n_out).astype(np.float64)
+        return Samples(x, labels, expected)
 
     def normalization(self, n_in: int) -> Normalization | None:
         given = [k for k in NORM_KEYS if k in self.a]

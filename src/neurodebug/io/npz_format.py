@@ -46,6 +46,7 @@ import numpy as np
 
 from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
 from ..engine.network import BatchNorm, Layer, Network, Norm, NormAt, Normalization, Rescaling, Sample
+from ..engine.samples import Samples
 from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
 from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
@@ -60,7 +61,7 @@ TOP_KEYS = ("format", "version", "name", "description", "features", "outputs",
             "samples/x", "samples/names", "samples/labels", "samples/expected")
 LAYER_FIELDS = ("W", "b", "activation", "name", *PARAM_NAMES, "neuron_names",
                 *(f"norm/{f}" for f in NORM_FIELDS if f != "std"), "norm/at")
-_LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]*)/((?:norm/)?[A-Za-z_]+)")
+_LAYER_KEY = re.compile(r"layers/(0|[1-9][0-9]{0,8})/((?:norm/)?[A-Za-z_]+)")  # (a number of at most 9 digits)
 
 
 def _known_keys(n_layers: int) -> list[str]:
@@ -88,9 +89,10 @@ class _NpzReader:
         self.header()
         if not layer_keys:
             raise self.fail("", "no layers: expected arrays layers/0/W, layers/0/b and layers/0/activation")
-        missing = [i for i in range(max(layer_keys) + 1) if i not in layer_keys]
-        if missing:
-            raise self.fail(f"layers/{missing[0]}", f"missing, but layers/{max(layer_keys)} exists; number layers 0, 1, 2, … without gaps")
+        if max(layer_keys) >= len(layer_keys):  # a gap (looked for among as many numbers as there are layers)
+            first = next(i for i in range(len(layer_keys)) if i not in layer_keys)
+            raise self.fail(f"layers/{first}",
+                            f"missing, but layers/{max(layer_keys)} exists; number layers 0, 1, 2, … without gaps")
         layers: list[Layer] = []
         for i in range(len(layer_keys)):
             layers.append(self.layer(i, layer_keys[i], layers[-1] if layers else None))
@@ -216,7 +218,8 @@ class _NpzReader:
             raise self.fail(f"normalization/std[{i}]", f"is {std[i]:g}, expected a positive number")
         return Normalization(mean, std)
 
-    def samples(self, n_in: int, n_out: int) -> list[Sample]:
+    def samples(self, n_in: int, n_out: int) -> Samples | list[Sample]:
+        """The samples as one table of arrays (a row costs its numbers, not a Python object each)."""
         a = self.arrays
         if "samples/x" not in a:
             others = [k for k in ("samples/names", "samples/labels", "samples/expected") if k in a]
@@ -227,28 +230,33 @@ class _NpzReader:
         if x.shape[1] != n_in:
             raise self.fail("samples/x", f"has {x.shape[1]} columns but the network takes {n_in} inputs")
         n = x.shape[0]
-        names = texts(self.path, "samples/names", a["samples/names"], n, "samples") if "samples/names" in a else [f"sample {i + 1}" for i in range(n)]
-        labels: list[int | None] = [None] * n
+        names = texts(self.path, "samples/names", a["samples/names"], n, "samples") if "samples/names" in a else None
+        labels = None
         if "samples/labels" in a:
             raw = np.asarray(a["samples/labels"])
             if raw.dtype.kind not in "iu" or raw.shape != (n,):
                 raise self.fail("samples/labels", f"expected {n} integers (-1 for none), got dtype {raw.dtype}, shape {raw.shape}")
             n_classes = 2 if n_out == 1 else n_out
-            for i, v in enumerate(raw.tolist()):
-                if v == -1:
-                    continue
-                if not 0 <= v < n_classes:
-                    raise self.fail(f"samples/labels[{i}]", f"class {v} out of range, expected 0..{n_classes - 1} or -1 for none")
-                labels[i] = int(v)
-        expected: list[np.ndarray | None] = [None] * n
+            wrong = np.flatnonzero((raw != -1) & ((raw < 0) | (raw >= n_classes)))
+            if wrong.size:
+                i = int(wrong[0])
+                raise self.fail(f"samples/labels[{i}]", f"class {int(raw[i])} out of range, expected 0..{n_classes - 1} or -1 for none")
+            labels = raw.astype(np.int64)  # -1: no label, as in Samples
+        expected = None
         if "samples/expected" in a:
             e = np.asarray(a["samples/expected"])
             if e.dtype.kind != "f" or e.shape != (n, n_out):
                 raise self.fail("samples/expected", f"expected {n}×{n_out} numbers (samples × outputs), got dtype {e.dtype}, shape {e.shape}")
-            for i in range(n):
-                if not np.isnan(e[i]).all():
-                    expected[i] = numeric(self.path, f"samples/expected[{i}]", e[i], 1)
-        return [Sample(names[i], x[i], labels[i], expected[i]) for i in range(n)]
+            given = ~np.isnan(e).all(axis=1)  # a row of NaN: no expected output
+            bad = np.flatnonzero(given & ~np.isfinite(e).all(axis=1))
+            if bad.size:
+                i = int(bad[0])
+                numeric(self.path, f"samples/expected[{i}]", e[i], 1)  # says which value, and raises
+            expected = e.astype(np.float64) if given.any() else None
+        try:
+            return Samples(x, labels, expected, names)
+        except ValueError as exc:
+            raise self.fail("samples", str(exc)) from None
 
 
 def _check_archive(path: str | os.PathLike[str], limit: int) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,6 +51,7 @@ _SHAPE_STEPS = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Reshape")  # the bat
 
 
 class Reader(Protocol):
+    path: Path
     graph: Any
     constants: dict[str, Any]
     folded: dict[str, np.ndarray]
@@ -65,6 +67,17 @@ class Reader(Protocol):
 def node_key(node: Any) -> str:
     """A node's first output, which names it for good (protobuf's wrappers come and go, and their ids)."""
     return str(node.output[0]) if node.output else f"#{node.name}"
+
+
+def _fold_budget(reader: Reader) -> int:
+    """The most bytes a joined constant may take: what the file itself holds
+    (at least 1 MiB). Exporters leave shapes and small constants to join;
+    joining stored tensors can make no more than the file stores unless a
+    tensor is joined to itself again and again, 1 KB doubling into gigabytes."""
+    try:
+        return max(reader.path.stat().st_size, 1 << 20)
+    except OSError:
+        return 1 << 20
 
 
 def _known(reader: Reader, name: str) -> bool:
@@ -94,9 +107,12 @@ def fold_constants(reader: Reader) -> set[str]:
                 continue
             reader.folded[out] = value
         elif op == "Concat" and ins and all(_known(reader, i) for i in ins):  # a shape, left unfolded
+            read: dict[str, np.ndarray] = {}  # each input read once, however often it is joined
+            parts = [read[i] if i in read else read.setdefault(i, np.atleast_1d(reader.const(node, i))) for i in ins]
+            if sum(part.nbytes for part in parts) > _fold_budget(reader):
+                continue  # more than the file holds (a tensor joined to itself over and over): refused on the walk
             try:
-                reader.folded[out] = np.concatenate([np.atleast_1d(reader.const(node, i)) for i in ins],
-                                                    axis=int(reader.attr(node, "axis", 0)))
+                reader.folded[out] = np.concatenate(parts, axis=int(reader.attr(node, "axis", 0)))
             except (ValueError, np.exceptions.AxisError):
                 continue  # left on the walk, to be refused there by name
         elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
