@@ -173,3 +173,18 @@ def test_reading_a_small_file_sets_aside_what_it_holds_not_the_limit(tmp_path: P
     path.write_bytes(b"0123456789")
     data, peak = peak_bytes(lambda: read_bytes(path))
     assert data == b"0123456789" and peak < MB  # was 2 GiB (read(limit + 1)), refused outright under a memory cap
+
+
+def test_characters_that_reorder_or_hide_text_are_shown_escaped() -> None:
+    from neurodebug.io.errors import printable
+
+    assert printable("evil\u202etxt.json") == "evil\\u202etxt.json"  # a right-to-left override
+    assert printable("a\u200bb\u2028c\u2066d\ufeff") == "a\\u200bb\\u2028c\\u2066d\\ufeff"
+    assert printable("café · 200 °C ✓ σ′") == "café · 200 °C ✓ σ′"  # printable text is left alone
+
+
+def test_a_batch_norm_whose_variance_and_epsilon_overflow_reads_without_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "norm.json"  # σ² + ε = ∞: allowed (a broken layer is what the debugger is for), silently
+    path.write_text('{"layers":[{"activation":"relu","W":[[1]],"b":[1],'
+                    '"norm":{"kind":"batchnorm","mean":[0],"variance":[1e308],"epsilon":1e308}}]}')
+    assert load_network(path).layers[0].norm is not None  # the suite turns a RuntimeWarning into an error

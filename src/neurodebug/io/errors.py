@@ -7,9 +7,12 @@ import os
 import re
 
 # C0 and C1 control characters and DEL: an escape sequence in a file name or
-# a cell of a CSV must be shown, never sent to the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# a cell of a CSV must be shown, never sent to the terminal. And the invisible
+# characters that reorder or hide text (bidi overrides and isolates, zero-width
+# characters, line and paragraph separators, the BOM), as in "Trojan Source" names.
+_INVISIBLE = "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
+_CONTROL_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
 
 
 def printable(text: str, newlines: bool = False) -> str:

@@ -383,7 +383,8 @@ class _Reader:
             eps = self.number(v.get("epsilon", 1e-3), f"{place}.epsilon")
             if eps < 0:
                 raise self.fail(f"{place}.epsilon", f"is {eps:g}, expected a number ≥ 0")
-            bad = np.flatnonzero(var + eps <= 0)
+            with np.errstate(over="ignore"):  # σ² + ε past float64 is ∞ > 0: allowed, not a warning on stderr
+                bad = np.flatnonzero(var + eps <= 0)
             if bad.size:
                 k = int(bad[0])
                 raise self.fail(f"{place}.variance[{k}]", f"is {var[k]:g}, expected a variance ≥ 0 (with σ² + ε > 0)")
