@@ -22,7 +22,7 @@ import numpy as np
 from . import conditions
 from .activations import ACTIVATIONS, Activation
 from .kinds import BackKind, Granularity, LossKind
-from .losses import Backward, backward_pass
+from .losses import Backward, backward_pass, on_logits
 from .network import Layer, Network
 from .norms import NormAt
 from .numbers import fmt, fmt_operand, fmt_vector, quiet
@@ -117,7 +117,7 @@ def _da(c: _Layer, j: int | None) -> BackStep | None:
     da = c.of(c.back.layers[c.l].da, j)
     if c.last:
         source = "∂ℓ/∂a"
-        if c.layer.activation == "linear":  # logits: the loss's own sigmoid or softmax
+        if on_logits(c.net, c.back.loss):
             k = "" if j is None else f"_{j + 1}"
             source = {LossKind.BCE: f"σ({c.sym('a', None)}) − y",
                       LossKind.CE: f"softmax({c.sym('a', None)}){k} − onehot(y){k}"}.get(c.back.loss, source)
@@ -240,7 +240,7 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
     back = backward_pass(net, np.asarray(st.x, dtype=np.float64)[None, :], target[None, ...], loss)
     last = len(net.layers) - 1
     kind = back.loss
-    if net.layers[last].activation == "linear" and kind != LossKind.MSE:  # the outputs are logits
+    if on_logits(net, kind):
         loss_text = {LossKind.BCE: "ℓ = log(1 + eᵃ) − y·a  (σ inside the loss: a is the logit)",
                      LossKind.CE: "ℓ = log Σ_k e^(a_k) − a_y  (softmax inside the loss: a are the logits)"}[kind]
     else:

@@ -35,7 +35,8 @@ from .kinds import LossKind
 from .norms import Norm, NormAt
 from .numbers import quiet
 
-__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "class_indices", "infer_loss", "loss_targets"]
+__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "class_indices", "infer_loss", "loss_targets",
+           "on_logits"]
 
 LOSSES = tuple(LossKind)
 
@@ -69,6 +70,12 @@ def class_indices(y: np.ndarray | Sequence[float] | Sequence[int]) -> bool:
     if arr.ndim != 1 or arr.dtype.kind not in "iuf":
         return False
     return bool(arr.dtype.kind in "iu" or np.all(np.isfinite(arr) & (arr == np.round(arr))))
+
+
+def on_logits(net: DenseNetwork, loss: LossKind) -> bool:
+    """Does ``loss`` take the outputs as logits, its own sigmoid or softmax
+    applied to them: bce or ce on a linear output?"""
+    return loss != LossKind.MSE and net.layers[-1].activation == "linear"
 
 
 def _logits(net: DenseNetwork) -> bool:
@@ -134,7 +141,7 @@ def _output_gradient(net: DenseNetwork, loss: LossKind, out: dense.LayerForward,
     """(ℓ per sample, ∂ℓ/∂a, ∂ℓ/∂z when the loss is written on the logits) for one sample each."""
     last = net.layers[-1]
     with quiet():
-        if last.activation == "linear" and loss != LossKind.MSE:  # logits: the loss's own sigmoid or softmax
+        if on_logits(net, loss):
             return _from_logits(loss, out.a.astype(np.float64), y)
         if loss == LossKind.BCE:
             z = out.z.astype(np.float64)

@@ -58,7 +58,7 @@ from . import conditions
 from .activations import ACTIVATIONS
 from .findings import EXPLODING, NONFINITE, WRONG_OUTPUT, Finding, Rows, where_text
 from .kinds import LossKind
-from .losses import check_output, infer_loss
+from .losses import check_output, infer_loss, on_logits
 from .network import Network, NormAt
 from .numbers import fmt, quiet
 from .output_findings import output_severity
@@ -134,8 +134,8 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
     z, a = z.astype(np.float64), a.astype(np.float64)
     k = a.shape[1]
     with quiet():
-        if network.layers[-1].activation == "linear":
-            z = a  # logits: the outputs themselves (a norm before the activation included)
+        if on_logits(network, kind):
+            z = a  # the outputs themselves (a norm before the activation included)
         if kind == LossKind.BCE:
             y = np.full(n, np.nan)
             if expected is not None:

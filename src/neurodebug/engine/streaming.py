@@ -37,6 +37,7 @@ from .kinds import FindingKind, LossKind
 from .layer_context import LayerContext
 from .learning import learning_findings
 from .learning_stats import LearningStats
+from .losses import class_indices
 from .network import Network
 from .numbers import quiet
 from .output_findings import expected_errors, expected_finding, output_severity, with_label_finding
@@ -155,7 +156,7 @@ class StreamingCheck:
         if not local.size:
             return
         if self.sums is None:
-            self.sums = GradientSums(self.network, self.loss, labelled=chunk.labels is not None)
+            self.sums = GradientSums(self.network, self.loss, labelled=class_indices(y))
             self.learning = LearningStats(self.network, self.sums.kind, self.config)
         assert self.learning is not None
         self.sums.add(trace.x[local], y)
