@@ -64,6 +64,20 @@ def text(path: Path, place: str, value: Any) -> str:
     return printable(item.decode("utf-8", errors="replace") if isinstance(item, bytes) else str(item), newlines=True)
 
 
+def class_labels(path: Path, key: str, labels: np.ndarray, n_outputs: int) -> np.ndarray:
+    """Integer labels of a file's samples as int64, each a class of an output
+    of ``n_outputs`` units (two classes for one unit) or -1 for none; the first
+    that is neither refused by its index, ``key[i]``."""
+    n_classes = 2 if n_outputs == 1 else n_outputs
+    flat = labels.astype(np.int64)
+    wrong = np.flatnonzero((flat != -1) & ((flat < 0) | (flat >= n_classes)))
+    if wrong.size:
+        i = int(wrong[0])
+        raise NetworkFileError(path, f"{key}[{i}]",
+                               f"class {int(flat[i])} out of range, expected 0..{n_classes - 1} or -1 for none")
+    return flat  # -1: no label, as in Samples
+
+
 def texts(path: Path, place: str, value: Any, length: int, of: str) -> list[str]:
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.dtype.kind not in "US":

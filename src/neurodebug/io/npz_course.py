@@ -29,7 +29,7 @@ import numpy as np
 
 from ..engine.network import Layer, Network, Normalization
 from ..engine.samples import Samples
-from .arrays import check_chain, make_layer, make_network, numeric
+from .arrays import check_chain, class_labels, make_layer, make_network, numeric
 from .errors import NetworkFileError
 from .safetensors_format import example_activations, parse_activations
 
@@ -166,13 +166,7 @@ class _CourseReader:
                 if raw.size != m or raw.ndim > 2 or (raw.ndim == 2 and 1 not in raw.shape):
                     raise self.fail(t, f"holds integers, so class labels: expected {m} (one per sample of {key}), "
                                     f"got shape {'×'.join(map(str, raw.shape))}")
-                n_classes = 2 if n_out == 1 else n_out
-                flat = raw.reshape(m).astype(np.int64)
-                wrong = np.flatnonzero((flat != -1) & ((flat < 0) | (flat >= n_classes)))
-                if wrong.size:
-                    i = int(wrong[0])
-                    raise self.fail(f"{t}[{i}]", f"class {int(flat[i])} out of range, expected 0..{n_classes - 1} or -1 for none")
-                labels = flat  # -1: no label, as in Samples
+                labels = class_labels(self.path, t, raw.reshape(m), n_out)
             else:
                 e = numeric(self.path, t, raw, None)
                 if e.size != m * n_out or not (e.ndim <= 1 or e.shape == (m, n_out) or (e.ndim == 2 and 1 in e.shape and 1 in (m, n_out))):

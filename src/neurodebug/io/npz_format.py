@@ -47,7 +47,7 @@ import numpy as np
 from ..engine.activations import PARAM_NAMES, SUPPORTED_ACTIVATIONS, takers
 from ..engine.network import BatchNorm, Layer, Network, Norm, NormAt, Normalization, Rescaling, Sample
 from ..engine.samples import Samples
-from .arrays import check_chain, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
+from .arrays import check_chain, class_labels, make_layer, make_network, numeric, numpy_load, takers_text, text, texts
 from .errors import NetworkFileError, over_limit
 from .files import MAX_FILE_BYTES, atomic_write, check_readable
 from .npz_course import is_course_layout, read_course_npz
@@ -236,12 +236,7 @@ class _NpzReader:
             raw = np.asarray(a["samples/labels"])
             if raw.dtype.kind not in "iu" or raw.shape != (n,):
                 raise self.fail("samples/labels", f"expected {n} integers (-1 for none), got dtype {raw.dtype}, shape {raw.shape}")
-            n_classes = 2 if n_out == 1 else n_out
-            wrong = np.flatnonzero((raw != -1) & ((raw < 0) | (raw >= n_classes)))
-            if wrong.size:
-                i = int(wrong[0])
-                raise self.fail(f"samples/labels[{i}]", f"class {int(raw[i])} out of range, expected 0..{n_classes - 1} or -1 for none")
-            labels = raw.astype(np.int64)  # -1: no label, as in Samples
+            labels = class_labels(self.path, "samples/labels", raw, n_out)
         expected = None
         if "samples/expected" in a:
             e = np.asarray(a["samples/expected"])
