@@ -229,7 +229,7 @@ def test_check_loss_must_fit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(LEARNING / "blobs_tanh.json"), "--loss", "bce"]) == 2
     assert "--loss bce: bce needs one sigmoid output unit" in capsys.readouterr().err
     assert main(["check", str(LEARNING / "blobs_tanh.json"), "--loss", "mse"]) == 2
-    assert "--loss mse: mse needs 4 target values per sample" in capsys.readouterr().err
+    assert "--loss mse: mse needs an expected output of 4 values per sample, not a class label" in capsys.readouterr().err
     assert main(["check", str(LEARNING / "blobs_tanh.json"), "--loss", "ce"]) == 0
 
 

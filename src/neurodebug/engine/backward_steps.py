@@ -22,7 +22,7 @@ import numpy as np
 from . import conditions
 from .activations import ACTIVATIONS, Activation
 from .kinds import BackKind, Granularity, LossKind
-from .losses import Backward, backward_pass, on_logits
+from .losses import Backward, backward_pass, ce_classes, on_logits
 from .network import Layer, Network
 from .norms import NormAt
 from .numbers import fmt, fmt_operand, fmt_vector, quiet
@@ -247,6 +247,9 @@ def backward_steps(st: SampleTrace, y: int | float | np.ndarray, loss: LossKind 
         loss_text = {LossKind.BCE: "ℓ = −[y·log a + (1 − y)·log(1 − a)]", LossKind.CE: "ℓ = −log a_y",
                      LossKind.MSE: "ℓ = mean((a − y)²)"}[kind]
     y_text = fmt_vector(target) if target.ndim else fmt(float(target))
+    if kind == LossKind.CE and target.ndim:  # a one-hot expected output: the class of its 1, as the loss takes it
+        target = np.asarray(float(ce_classes(target[None, :], 1, net.layers[last].units)[0]))
+        y_text += f", class {int(target)}"
     steps = [BackStep(f"loss ({kind})", loss_text, f"ℓ = {fmt(back.value)}  (a = {fmt_vector(st.a(last))}, y = {y_text})",
                       np.asarray(back.value), last, None)]
     with quiet():

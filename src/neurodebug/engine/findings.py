@@ -230,6 +230,9 @@ class HealthReport:
     sample_names: Sequence[str]  # the checked samples' names (made when read, for a big table)
     config: HealthConfig
     gradients: Gradients | None = None  # over the labelled samples; None when none has a target
+    # Why there are none although samples have targets: no loss fits them and the output
+    # (the loss inferred from the output activation, or the one asked for)
+    gradients_refused: str | None = None
 
     @property
     def n_samples(self) -> int:
@@ -349,4 +352,5 @@ class HealthReport:
             "note_counts": self.counts(NOTE),
             "findings": [f.to_dict() for f in self.findings],
             "gradients": None if self.gradients is None else self.gradients.to_dict(),
+            "gradients_refused": self.gradients_refused,
         }

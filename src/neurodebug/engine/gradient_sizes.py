@@ -18,7 +18,7 @@ import numpy as np
 
 from .dense import LayerBackward
 from .kinds import LossKind
-from .losses import backward_pass, class_indices, infer_loss
+from .losses import backward_pass, class_indices, infer_loss, no_loss_fits
 from .numbers import json_number, quiet
 from .network import Network
 from .trace import Trace
@@ -69,7 +69,8 @@ class Gradients:
 
 def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = CHUNK_ROWS) -> Gradients | None:
     """The gradients over the trace's samples that have a target; None when
-    none has one, or the loss does not fit the output (bce on a softmax)."""
+    none has one. ValueError, saying why, when the loss does not fit the
+    output (bce on a softmax) or the targets (class labels on tanh outputs)."""
     net = trace.network
     if len(net.samples) != trace.n_samples:
         return None
@@ -80,7 +81,10 @@ def gradients_of(trace: Trace, loss: LossKind | str | None = None, chunk: int = 
     sums = GradientSums(net, loss, chunk, one_chunk=rows.size <= chunk, labelled=class_indices(y))
     for start in range(0, rows.size, chunk):
         sums.add(trace.x[rows[start:start + chunk]], y[start:start + chunk])
-    return sums.result(rows)
+    result = sums.result(rows)
+    if sums.refused is not None:
+        raise ValueError(sums.refused)
+    return result
 
 
 class GradientSums:
@@ -97,6 +101,7 @@ class GradientSums:
         never all held at once. ``labelled``: the targets are class indices
         (``infer_loss``: on logits, ce)."""
         self.net = net
+        self.inferred = loss is None
         self.kind = infer_loss(net, labelled) if loss is None else LossKind(loss)
         self.chunk = chunk
         self.one_chunk = one_chunk
@@ -108,12 +113,12 @@ class GradientSums:
         self.column_norms: list[tuple[np.ndarray, int, float] | None] = [None] * len(net.layers)
         self.deltas = np.zeros(len(net.layers))  # Σ over samples of mean_j δ², δ of one sample's own loss
         self.total = 0.0
-        self.failed = False  # the loss does not fit the output
+        self.refused: str | None = None  # why the loss cannot be taken of these targets (ValueError's words)
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []
         self.waiting = 0
 
     def add(self, x: np.ndarray, y: np.ndarray) -> None:
-        if self.failed or not len(x):
+        if self.refused is not None or not len(x):
             return
         self.pending.append((x, y))
         self.waiting += len(x)
@@ -124,7 +129,7 @@ class GradientSums:
         xs, ys = np.concatenate([p[0] for p in self.pending]), np.concatenate([p[1] for p in self.pending])
         self.pending = [(xs[count:], ys[count:])] if count < len(xs) else []
         self.waiting = len(xs) - count
-        if not self.failed:
+        if self.refused is None:
             self._sum(xs[:count], ys[:count])
 
     def _sum(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -140,8 +145,8 @@ class GradientSums:
         with quiet():
             try:
                 back = backward_pass(self.net, x, y, self.kind, taken if self.one_chunk else None)
-            except ValueError:
-                self.failed = True
+            except ValueError as exc:
+                self.refused = no_loss_fits(self.net, self.kind, exc) if self.inferred else str(exc)
                 return
             self.total += float(np.sum(back.per_sample))
             for l, g in enumerate(back.layers):
@@ -161,11 +166,12 @@ class GradientSums:
                 self.sums[l] = (dW, db, 1.0)
 
     def result(self, rows: np.ndarray) -> Gradients | None:
-        """The gradients over ``rows`` (every labelled row added, 0-based); None if none or the loss did not fit."""
+        """The gradients over ``rows`` (every labelled row added, 0-based);
+        None if none, or the loss did not fit (``refused`` says why)."""
         if self.waiting:
             self._flush(self.waiting)
         n = rows.size
-        if self.failed or not n:
+        if self.refused is not None or not n:
             return None
         layers = []
         with quiet():

@@ -383,11 +383,15 @@ def check_health(trace: Trace, config: HealthConfig = DEFAULT_CONFIG,
         for l in range(len(trace.network.layers)):
             findings += _check_layer(trace, l, config, names, right)
         findings += check_outputs(trace, config, names)
-    grads = gradients_of(trace, loss)
+    refused = None
+    try:
+        grads = gradients_of(trace, loss)
+    except ValueError as exc:
+        grads, refused = None, str(exc)
     if grads is not None:
         findings += learning_findings(trace, grads, findings, config, names)
     findings.sort(key=finding_order)
-    return HealthReport(tuple(findings), names, config, grads)
+    return HealthReport(tuple(findings), names, config, grads, refused)
 
 
 # explain and its types: the first screen explains nothing, so they are

@@ -7,8 +7,10 @@ PyTorch, so ``gradients`` gives what one optimiser step uses:
   ℓ = −[y log p + (1 − y) log(1 − p)], computed from the logit z as
   softplus(z) − y·z (PyTorch's ``BCEWithLogitsLoss``), so ∂ℓ/∂z = p − y
   even where p rounds to 1;
-* ``ce`` — a softmax output and class indices: ℓ = log Σ e^z − z_y
-  (``CrossEntropyLoss`` on the logits), ∂ℓ/∂z = a − onehot(y), one step;
+* ``ce`` — a softmax output and class indices (or expected outputs that are
+  one-hot: Keras's ``categorical_crossentropy`` targets, read as the class
+  of their 1): ℓ = log Σ e^z − z_y (``CrossEntropyLoss`` on the logits),
+  ∂ℓ/∂z = a − onehot(y), one step;
   a log_softmax output: ℓ = −a_y (``NLLLoss``);
 * on a linear output the logits are the outputs, and the softmax (or the
   sigmoid) is the loss's: ``ce`` is ℓ = log Σ e^a − a_y, ∂ℓ/∂a = softmax(a) −
@@ -33,10 +35,10 @@ import numpy as np
 from . import dense
 from .kinds import LossKind
 from .norms import Norm, NormAt
-from .numbers import quiet
+from .numbers import fmt_vector, quiet
 
-__all__ = ["Backward", "LOSSES", "backward_pass", "check_output", "class_indices", "infer_loss", "loss_targets",
-           "on_logits"]
+__all__ = ["Backward", "LOSSES", "backward_pass", "ce_classes", "check_output", "class_indices", "infer_loss",
+           "loss_targets", "on_logits", "no_loss_fits", "one_hot_rows"]
 
 LOSSES = tuple(LossKind)
 
@@ -63,6 +65,11 @@ def infer_loss(net: DenseNetwork, labelled: bool = False) -> LossKind:
         return LossKind.CE
     return LossKind.MSE
 
+
+def no_loss_fits(net: DenseNetwork, kind: LossKind, refused: ValueError) -> str:
+    """Why no loss is taken when none was asked for: the one the output
+    implies (``infer_loss``), and why it does not fit (``refused``)."""
+    return f"no loss fits: the {net.layers[-1].activation} output implies {kind}, and {refused}"
 
 def class_indices(y: np.ndarray | Sequence[float] | Sequence[int]) -> bool:
     """Are targets ``y`` one class index per sample (whole numbers, one axis)?"""
@@ -105,13 +112,11 @@ def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[i
     k = int(net.layers[-1].W.shape[1])
     arr = np.asarray(y, dtype=np.float64)
     if loss == LossKind.CE:
-        flat = arr.reshape(-1)
-        if flat.shape != (n,) or not np.all(np.isfinite(flat)) or np.any(flat != np.round(flat)):
-            raise ValueError(f"ce needs {n} class indices (integers 0..{k - 1}), got shape {np.shape(y)}")
-        if flat.size and (flat.min() < 0 or flat.max() > k - 1):
-            raise ValueError(f"a class index is out of range 0..{k - 1}")
-        return flat.astype(np.int64)
+        return ce_classes(arr, n, k)
     want = (n, 1) if loss == LossKind.BCE else (n, k)
+    if loss == LossKind.MSE and k > 1 and arr.shape == (n,) and class_indices(arr):
+        raise ValueError(f"mse needs an expected output of {k} values per sample, not a class label; class labels "
+                         "go with ce on a softmax or linear (logits) output")
     if arr.size != n * want[1]:
         raise ValueError(f"{loss} needs {want[1]} target value{'s' if want[1] > 1 else ''} per sample "
                          f"({n} samples), got shape {np.shape(y)}")
@@ -121,6 +126,38 @@ def loss_targets(net: DenseNetwork, y: np.ndarray | Sequence[float] | Sequence[i
     if loss == LossKind.BCE and (out.min() < 0 or out.max() > 1):
         raise ValueError("bce needs labels (or probabilities) between 0 and 1")
     return out
+
+
+def ce_classes(y: np.ndarray | Sequence[float] | Sequence[int], n: int, k: int) -> np.ndarray:
+    """The class of each of ``n`` targets of ce over ``k`` outputs: class
+    indices 0..k−1 (one per sample), or expected outputs of ``k`` values
+    that are one-hot (a single 1, the rest 0), read as the class of their 1.
+    Anything else is refused (ValueError): a spread of probabilities is not
+    a class, mse takes it."""
+    arr = np.asarray(y, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape == (n, k) and k > 1:
+        one_hot = one_hot_rows(arr)
+        if not one_hot.all():
+            bad = arr[np.flatnonzero(~one_hot)[0]]
+            raise ValueError(f"ce takes a class index or a one-hot expected output (a single 1, the rest 0) per "
+                             f"sample; one expected output is {fmt_vector(bad)}: mse takes expected outputs like it")
+        classes: np.ndarray = np.argmax(arr, axis=1).astype(np.int64)
+        return classes
+    flat = arr.reshape(-1)
+    if flat.shape != (n,) or not np.all(np.isfinite(flat)) or np.any(flat != np.round(flat)):
+        each = "one class index" if arr.ndim <= 1 else f"a class index or a one-hot vector of {k} values"
+        raise ValueError(f"ce needs {each} per sample (integers 0..{k - 1}; {n} sample{'s' if n != 1 else ''}), "
+                         f"got shape {arr.shape}")
+    if flat.size and (flat.min() < 0 or flat.max() > k - 1):
+        raise ValueError(f"a class index is out of range 0..{k - 1}")
+    return flat.astype(np.int64)
+
+
+def one_hot_rows(e: np.ndarray) -> np.ndarray:
+    """Which rows of ``e`` (samples × outputs) are one-hot: a single 1, the rest 0."""
+    ones = e == 1
+    rows: np.ndarray = np.all(ones | (e == 0), axis=1) & (ones.sum(axis=1) == 1)
+    return rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,13 +206,20 @@ def backward_pass(net: DenseNetwork, x: np.ndarray, y: np.ndarray | Sequence[flo
                   taken: Callable[[int, dense.LayerBackward], dense.LayerBackward] | None = None) -> Backward:
     """Forward then backward over the batch ``x`` (already normalised: the
     first layer's input), for the mean ``loss`` (inferred when None).
+    ValueError, saying why, when the loss does not fit the output or ``y``
+    (for an inferred loss: which one the output implies, first).
     ``taken``: called with each layer's gradients as they are made (the last
     layer first); what it returns is kept, so a caller that needs only a
     summary of a layer's ∂L/∂W can let that array go before the next is made."""
     kind = infer_loss(net, labelled=class_indices(y)) if loss is None else LossKind(loss)
-    check_output(net, kind)
     n = int(x.shape[0])
-    targets = loss_targets(net, y, kind, n)
+    try:
+        check_output(net, kind)
+        targets = loss_targets(net, y, kind, n)
+    except ValueError as exc:
+        if loss is not None:
+            raise
+        raise ValueError(no_loss_fits(net, kind, exc)) from None
     inputs, forwards = [], []
     h = x
     for layer in net.layers:

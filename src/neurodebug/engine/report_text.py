@@ -125,9 +125,10 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
         lines.append("")
         lines.append("notes (worth knowing, not problems):")
         lines += _capped([f"  {f.message}" for f in report.notes], limit)
-    if report.gradients is not None:
+    gradients = gradient_section(report, trace)
+    if gradients:
         lines.append("")
-        lines += gradient_lines(report.gradients, trace)
+        lines += gradients
     worst = worst_findings(report, explain_count)
     if worst:
         lines.append("")
@@ -143,6 +144,17 @@ def report_lines(report: HealthReport, trace: Trace, explain_count: int = 3,
             lines.append(f"  {e.lines[0]}")
             lines += [f"    {line}" for line in e.lines[1:]]
     return lines
+
+
+def gradient_section(report: HealthReport, trace: Trace) -> list[str]:
+    """The report's gradients (``gradient_lines``), or why there are none
+    although samples have targets (a heading and the reason); [] when no
+    sample has a target."""
+    if report.gradients is not None:
+        return gradient_lines(report.gradients, trace)
+    if report.gradients_refused is not None:
+        return ["gradients: not computed, no loss taken of the samples' targets:", f"  {report.gradients_refused}"]
+    return []
 
 
 def gradient_lines(grads: Gradients, trace: Trace) -> list[str]:

@@ -58,7 +58,7 @@ from . import conditions
 from .activations import ACTIVATIONS
 from .findings import EXPLODING, NONFINITE, WRONG_OUTPUT, Finding, Rows, where_text
 from .kinds import LossKind
-from .losses import check_output, infer_loss, on_logits
+from .losses import check_output, infer_loss, on_logits, one_hot_rows
 from .network import Network, NormAt
 from .numbers import fmt, quiet
 from .output_findings import output_severity
@@ -121,7 +121,7 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
     """(each row's loss, which rows have one), the output layer's ``z`` and
     ``a`` given. The formulas of ``losses.py`` (the mean's terms): bce on the
     logit, the label (0 or 1) else an expected value in [0, 1]; ce, a label
-    among the classes (a log_softmax: −a_y); mse, the expected vector (all
+    among the classes, else a one-hot expected vector (a log_softmax: −a_y); mse, the expected vector (all
     finite), else the label where the output is one unit; a linear
     output's values are the logits bce and ce take. A row with nothing the
     loss takes has none (NaN, False)."""
@@ -148,9 +148,14 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
             has = ~np.isnan(y)
             loss = np.logaddexp(0.0, z[:, 0]) - np.where(has, y, 0.0) * z[:, 0]
         elif kind == LossKind.CE:
+            y = np.zeros(n, dtype=np.int64)
+            if expected is not None and expected.shape[1] == k:  # one-hot: the class of its 1
+                has = one_hot_rows(expected)
+                y[has] = np.argmax(expected[has], axis=1)
             if labels is not None:
-                has = (labels >= 0) & (labels < k)
-            y = np.where(has, labels if labels is not None else 0, 0)
+                ok = (labels >= 0) & (labels < k)
+                y[ok] = labels[ok]
+                has = has | ok
             rows = np.arange(n)
             if network.layers[-1].activation == "log_softmax":
                 loss = -a[rows, y]

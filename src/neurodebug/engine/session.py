@@ -101,7 +101,8 @@ class Session(Editing, BackwardPass):
         self._explained: dict[tuple[int, int, int, int, Settings], Explanation] = {}
         # Past the forward pass: the backward step the cursor stands on (None: in the forward pass)
         self.back_cursor: int | None = None
-        self._backward: tuple[tuple[object, ...], list[BackStep]] | None = None
+        # (what it is of, the steps, why there are none although the sample has a target)
+        self._backward: tuple[tuple[object, ...], list[BackStep], str | None] | None = None
         # Session.neuron_check's recent answers, by (values_version, sample_index, loss, layer, neuron)
         self._checked: dict[tuple[object, ...], NeuronCheck | str] = {}
 

@@ -44,7 +44,7 @@ class BackwardPass:
     loss: LossKind | None
     values_version: int
     back_cursor: int | None
-    _backward: tuple[tuple[object, ...], list[BackStep]] | None
+    _backward: tuple[tuple[object, ...], list[BackStep], str | None] | None
 
     if TYPE_CHECKING:
         @property
@@ -59,17 +59,27 @@ class BackwardPass:
         """The backward pass of the current sample, for its label or expected
         output (empty when it has neither, or the loss does not fit the
         output), per neuron or per layer as the forward pass is."""
+        return self._backward_pass()[1]
+
+    def backward_refused(self) -> str | None:
+        """Why the current sample has no backward pass although it has a
+        label or an expected output (no loss fits them and the output);
+        None when it has one, or nothing to take a loss against."""
+        return self._backward_pass()[2]
+
+    def _backward_pass(self) -> tuple[tuple[object, ...], list[BackStep], str | None]:
         key = (self.values_version, self.sample_index, self.loss, self.settings, self.granularity)
         if self._backward is None or self._backward[0] != key:
             target = self.sample.target
             steps: list[BackStep] = []
+            refused = None
             if target is not None:
                 try:
                     steps = backward_steps(self.sample_trace, target, self.loss, self.settings, self.granularity)
-                except ValueError:
-                    steps = []
-            self._backward = (key, steps)
-        return self._backward[1]
+                except ValueError as exc:
+                    refused = str(exc)
+            self._backward = (key, steps, refused)
+        return self._backward
 
     @property
     def in_backward(self) -> bool:

@@ -186,13 +186,13 @@ class StreamingCheck:
             r, outputs, label, cls = self.first_wrong
             out = with_label_finding(ctx, out, rows_of(self.wrong_rows).array, r, outputs, label, cls)
         findings += output_severity(self.total, self.wrong, config, out)
-        grads = None
+        grads = refused = None
         if self.sums is not None:
-            grads = self.sums.result(rows_of(self.grad_rows).array)
+            grads, refused = self.sums.result(rows_of(self.grad_rows).array), self.sums.refused
         if grads is not None:
             findings += learning_findings(trace, grads, findings, config, names, self.learning, n)
         findings.sort(key=finding_order)
-        return HealthReport(tuple(findings), names, config, grads)
+        return HealthReport(tuple(findings), names, config, grads, refused)
 
 
     def needs_spread(self, findings: Iterable[Finding]) -> bool:

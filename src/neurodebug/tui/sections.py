@@ -19,7 +19,7 @@ from ..engine.edits import DescentStep, Edit, ValueChange
 from ..engine.findings import Finding, HealthReport
 from ..engine.numbers import fmt_vector
 from ..engine.pass_end import PassEnd, pass_end
-from ..engine.report_text import gradient_lines
+from ..engine.report_text import gradient_section
 from ..engine.settings import Settings
 
 if TYPE_CHECKING:
@@ -122,7 +122,10 @@ def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
     elif step.kind == ACTIVATE and step.neuron is not None:
         layer = net.layers[step.layer]
         plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), tuple(layer.params.items()))
-    return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, tuple(d.notes),
+    notes = tuple(d.notes)
+    if s.at_end and s.backward_refused() is not None:  # a target, but no loss takes it: say so where it would begin
+        notes += (f"no backward pass: {s.backward_refused()}",)
+    return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, notes,
                           why, terms, plot, end_of_pass(s) if s.at_end else None)
 
 
@@ -271,7 +274,7 @@ class ProblemsFrame:
     others_count: int
     notes: tuple[str, ...]  # findings that are notes, not problems
     notes_count: int
-    gradients: tuple[str, ...] = ()  # each layer's gradient over the labelled samples (a heading, then a line each)
+    gradients: tuple[str, ...] = ()  # each layer's gradient over the labelled samples, or why none (a heading, then lines)
 
 
 def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple) -> ProblemsFrame:
@@ -283,7 +286,7 @@ def problems_frame(s: Session, report: HealthReport, version: int, basis: tuple)
         tuple(f.message for f in mine[:MAX_PROBLEMS]), len(mine),
         tuple(f.message for f in others[: MAX_PROBLEMS // 2]), len(others),
         tuple(f.message for f in notes[: MAX_PROBLEMS // 2]), len(notes),
-        () if report.gradients is None else tuple(gradient_lines(report.gradients, s.trace)),
+        tuple(gradient_section(report, s.trace)),
     )
 
 
