@@ -390,3 +390,29 @@ async def test_names_with_markup_and_escape_sequences_are_shown_as_text(tmp_path
         assert "[/x] hidden" in text or "[red]a[/]" in text
         await press(pilot, "s")  # save and quit
     assert app.return_code == 0
+
+
+def test_a_huge_value_or_name_quoted_in_an_error_is_shown_by_its_ends(tmp_path, capsys):
+    """A label cell of 5,000 digits, a column name of 100,000 characters: the error stays one short line."""
+    net = tmp_path / "net.json"
+    net.write_text(json.dumps({"layers": [{"activation": "sigmoid", "W": [[1.0], [2.0]], "b": [0.0]}]}))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x1,x2,label\n1,2," + "7" * 5000 + "\n")
+    assert main(["check", str(net), "--inputs", str(rows)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(": line 2, column 'label': class " + "7" * 48 + "…(5,000 characters)…" + "7" * 12
+                        + " out of range, expected 0..1")
+    rows.write_text("x1," + "y" * 100_000 + "\n1,abc\n")
+    assert main(["check", str(net), "--inputs", str(rows)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(": line 2, column '" + "y" * 47 + "…(100,002 characters)…" + "y" * 11 + "': 'abc' is not a number")
+    assert len(err) < 500
+
+
+def test_a_long_message_is_cut_and_counted():
+    from neurodebug.io.errors import MESSAGE_CHARS
+
+    words = " ".join(f"n{i}" for i in range(2000))
+    text = str(NetworkFileError("net.json", "layers[0]", f"expected one of {words}"))
+    assert text.startswith("net.json: layers[0]: expected one of n0 n1 ")
+    assert text.endswith(" more characters)") and len(text) < MESSAGE_CHARS + 100

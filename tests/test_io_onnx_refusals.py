@@ -57,3 +57,18 @@ def test_a_zipmap_inside_the_network_is_refused(tmp_path: Path) -> None:
     err = refused(tmp_path, nodes, {"W": np.ones((2, 2), dtype=np.float32)}, ["N", 2],
                   extra_opsets=[helper.make_opsetid("ai.onnx.ml", 3)])
     assert err.place == "node 'zip' (ZipMap)" and "of domain 'ai.onnx.ml' is not supported" in str(err)
+
+
+@pytest.mark.parametrize("dims", [(-2, 1), (-1, -2)])
+def test_an_initializer_with_a_negative_dimension_is_refused(tmp_path: Path, dims: tuple[int, int]) -> None:
+    """Dims of −2 × 1 (or −1 × −2, whose product is positive) hold no array: refused by name, whatever the data."""
+    W = numpy_helper.from_array(np.ones((2, 1), dtype=np.float32), "W")
+    del W.dims[:]
+    W.dims.extend(dims)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [W])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "neg.onnx")
+    with pytest.raises(NetworkFileError) as err:
+        load_network(tmp_path / "neg.onnx")
+    assert err.value.place == "initializer 'W'" and "a negative size" in str(err.value)

@@ -166,6 +166,8 @@ def check_declared(path: Path, place: str, shape: tuple[int, ...], dtype: np.dty
     """The bytes an array declared as ``shape`` × ``dtype`` takes once read and
     converted, refused past ``limit`` or past what the file really stores
     (``stored`` bytes), before anything is allocated. Returns that size."""
+    if any(d < 0 for d in shape):
+        raise NetworkFileError(path, place, f"declares a negative size ({'×'.join(map(str, shape))}), which no array has")
     count = math.prod(shape)
     if dtype.hasobject:
         raise NetworkFileError(path, place, "holds Python objects, which are never unpickled")

@@ -43,10 +43,29 @@ def over_limit(what: str, n_bytes: float, limit: float) -> str:
     return f"{what} {size}, over the {most} limit"
 
 
+# A value quoted from a file into a message (a cell of 5,000 digits, a name of
+# a million characters) is shown by its ends, so that the message stays a line.
+_LONG_WORD = re.compile(r"\S{120,}")
+MESSAGE_CHARS = 1000  # a message's length past which the rest is counted, not shown
+
+
+def _clipped(message: str) -> str:
+    def ends(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return f"{word[:48]}…({len(word):,} characters)…{word[-12:]}"
+
+    message = _LONG_WORD.sub(ends, message)
+    if len(message) > MESSAGE_CHARS:
+        message = f"{message[:MESSAGE_CHARS]}… ({len(message) - MESSAGE_CHARS:,} more characters)"
+    return message
+
+
 class NetworkFileError(Exception):
     """A bad network or input file: names the file, the place and the problem.
 
     ``str(err)`` is one printable line: ``net.json: layers[1] (layer2).W: 3 rows, expected 2``.
+    What the place and the message quote from the file is shown by its ends
+    when long (``_clipped``); the file's path is shown whole.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None, place: str, message: str) -> None:
@@ -56,7 +75,7 @@ class NetworkFileError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [p for p in (self.path, self.place, self.message) if p]
+        parts = [p for p in (self.path, _clipped(self.place), _clipped(self.message)) if p]
         return printable(": ".join(parts))
 
 
