@@ -227,7 +227,10 @@ def test_a_dead_relu_behind_a_batch_norm_is_fixed_through_beta():
     net = Network([layer], [Sample(f"s{i}", np.array([float(v)])) for i, v in enumerate(np.linspace(0, 5, 100))])
     e = explain(trace_of(net), 3, 0, 0)
     assert e.bias_target == "L1.N1.beta" and e.zsum == pytest.approx(5 / 99 * 3)
-    assert any(line.startswith("fix: raise the batch norm's β L1.N1.beta") for line in e.lines)
+    assert any(line.startswith("fix: raise the batch norm's β L1.N1.beta") and " gives z' = " in line
+               for line in e.lines)
+    assert any("makes z' > 0 in all 100 samples" in line for line in e.lines)  # what β moves is z', not z
+    assert any(line.startswith("dead ReLU: z' ≤ 0 in all 100 samples (largest z' = −6)") for line in e.lines)
     assert "z' = batch norm(z) = " in e.lines[1]
     s = Session(net)
     s.set_sample(3)

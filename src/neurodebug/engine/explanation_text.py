@@ -158,13 +158,13 @@ def _bias(e: Explanation) -> tuple[list[str], list[str]]:
         return [], []
     at = fmt(e.dies_at)
     who = "ReLU" if e.activation == "relu" else ACTIVATIONS[e.activation].symbol
-    out = [f"dead {who}: z ≤ {at} in all {e.n_samples} samples (largest z = {fmt(e.largest_z, 4)}), so it outputs 0 "
+    z = "z" if e.shift is None else "z'"  # what the activation takes: behind a norm, its output
+    out = [f"dead {who}: {z} ≤ {at} in all {e.n_samples} samples (largest {z} = {fmt(e.largest_z, 4)}), so it outputs 0 "
            "and passes no gradient back"]
     fix = e.bias_fix
     if fix is None or e.z > e.dies_at:
         return out, []
     what, sym, old = ("the bias", "b", e.bias) if e.shift is None else (f"the {e.norm_title}'s {e.shift_symbol}", e.shift_symbol, e.shift)
-    z = "z" if e.shift is None else "z'"
     line = (f"fix: raise {what} {e.bias_target} by more than {fmt(e.dies_at - e.z, 4)}: +{fmt(fix)} "
             f"({sym} = {fmt(old, 4)} → {fmt(old + fix, 4)}) gives {z} = {fmt(e.z + fix, 3)} > {at} for this sample")
     out.append(line)
@@ -172,7 +172,7 @@ def _bias(e: Explanation) -> tuple[list[str], list[str]]:
     if e.bias_fix_any is not None and e.bias_fix_any != fix:
         more.append(f"+{fmt(e.bias_fix_any)} makes it fire in at least one sample (no longer dead)")
     if e.bias_fix_all is not None and e.bias_fix_all != fix and e.n_samples > 1:
-        more.append(f"+{fmt(e.bias_fix_all)} makes z > {at} in all {e.n_samples} samples")
+        more.append(f"+{fmt(e.bias_fix_all)} makes {z} > {at} in all {e.n_samples} samples")
     return out, ([line, "     " + "; ".join(more)] if more else [])
 
 
