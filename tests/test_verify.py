@@ -89,6 +89,7 @@ BUGS = [
     ("bug_integer.py", COFFEE, 1, 1, "integer_output"),
     ("bug_transposed.py", SEED, 1, 2, "w_transposed"),
     ("bug_overwrite.py", SEED, 1, 2, "input_overwritten"),
+    ("bug_exp_sign.py", COFFEE, 1, 1, "z_sign_flipped"),
 ]
 
 
@@ -101,6 +102,26 @@ def test_each_bug_is_found_and_diagnosed(capsys, fixture, net, layer, neuron, ke
     assert first["sample"] == 1 and first["sample_name"]
     assert doc["diagnosis"]["key"] == key
     assert doc["functions"][0]["status"] == "differs"
+
+
+def test_the_labs_my_dense_without_g_is_called_without_one_and_says_so(capsys, tmp_path):
+    """The course's NumPy lab writes my_dense(a_in, W, b) and applies a global g."""
+    code, out, _ = verify(capsys, str(FIX / "lab_own_g.py"), COFFEE)
+    assert code == 0, out
+    assert ("✓ my_dense (one sample, one layer): matches (my_dense(a_in, W, b) takes no g: called without one, "
+            "it applies its own activation to every layer)") in out
+    assert "✓ my_sequential (the whole network): matches" in out and "✓ my_predict" in out
+    # On a network whose layers are not all σ, its own g is what is checked: the ReLU layer differs.
+    relu_first = load_network(COFFEE)
+    relu_first.layers[0].activation = "relu"
+    path = tmp_path / "relu_first.json"
+    from neurodebug.io import write_json_network
+
+    write_json_network(relu_first, path)
+    code, doc = verify_json(capsys, str(FIX / "lab_own_g.py"), str(path))
+    assert code == 1
+    assert doc["first_divergence"]["layer"] == 1 and doc["diagnosis"]["key"] == "wrong_activation:sigmoid"
+    assert doc["functions"][0]["note"].startswith("my_dense(a_in, W, b) takes no g")
 
 
 def test_the_text_names_the_neuron_the_numbers_and_the_diagnosis(capsys):

@@ -234,14 +234,15 @@ Hypothesis = Callable[[Layer, np.ndarray], "np.ndarray | None"]
 
 
 def _layer_out(layer: Layer, x: np.ndarray, W: np.ndarray | None = None, bias: float = 1.0,
-               activation: str | None = None, bias_after: bool = False) -> np.ndarray:
-    """a for inputs x, the way the engine computes it, with one thing changed."""
+               activation: str | None = None, bias_after: bool = False, sign: float = 1.0) -> np.ndarray:
+    """a for inputs x, the way the engine computes it, with one thing changed
+    (``sign`` −1: g is given −z)."""
     act = ACTIVATIONS[activation or layer.activation]
     params = layer.params if activation is None else None
     norm = layer.norm
     with quiet():
         zsum = x @ (layer.W if W is None else W) + (0.0 if bias_after else bias * layer.b)
-        z = norm.apply(zsum) if norm is not None and layer.norm_at == NormAt.Z else zsum
+        z = sign * (norm.apply(zsum) if norm is not None and layer.norm_at == NormAt.Z else zsum)
         g = act(z, params) if not act.per_layer else act(np.atleast_2d(z), params)
         if bias_after:
             g = g + layer.b
@@ -286,6 +287,9 @@ HYPOTHESES: list[tuple[str, str, Hypothesis]] = [
      lambda layer, x: _layer_out(layer, x, bias_after=True)),
     ("activation_missing", "activation missing: a = z = w·a_in + b, g never applied",
      lambda layer, x: None if layer.activation == "linear" else _layer_out(layer, x, activation="linear")),
+    ("z_sign_flipped", "the sign of z lost inside the activation: a = g(−z), as 1 / (1 + np.exp(z)) computes "
+     "for σ (σ(z) = 1 / (1 + np.exp(−z)))",
+     lambda layer, x: None if layer.activation == "linear" else _layer_out(layer, x, sign=-1.0)),
     ("per_neuron_activation", "a whole-layer activation applied one neuron at a time: softmax needs every z of "
      "the layer (softmax of one number is 1)", _per_neuron),
 ]
@@ -298,7 +302,8 @@ NOT_TESTABLE = {"w_transposed": "W transposed: not testable on {where}: W is {n}
 SHORT = {"integer_output": "integer output array", "last_neuron_skipped": "last neuron never computed",
          "w_transposed": "W transposed", "bias_missing": "bias missing", "bias_twice": "bias added twice",
          "activation_before_bias": "activation before the bias", "activation_missing": "activation missing",
-         "per_neuron_activation": "softmax applied one neuron at a time", "input_overwritten": "input overwritten"}
+         "per_neuron_activation": "softmax applied one neuron at a time", "input_overwritten": "input overwritten",
+         "z_sign_flipped": "the sign of z lost in g"}
 
 
 def short(key: str, own: str = "the layer's") -> str:
@@ -578,7 +583,7 @@ def report_lines(report: VerifyReport) -> list[str]:
     lines = [f"{report.source} against {net.name} ({net.shape_summary()}), {n} sample{'' if n == 1 else 's'}:"]
     for f in report.functions:
         what = {OK: "matches", DIFFERS: "differs", ERROR: "fails", NOT_CHECKED: "not checked"}[f.status]
-        extra = f": {f.note}" if f.status == NOT_CHECKED and f.note else ""
+        extra = "" if not f.note else f": {f.note}" if f.status == NOT_CHECKED else f" ({f.note})"
         lines.append(f"  {MARK[f.status]} {f.name} ({f.kind}): {what}{extra}")
     bad = report.first_problem
     if bad is None:

@@ -43,6 +43,7 @@ PRINTED_KEPT = 4000  # characters of their output kept for the report
 LAYER_FUNCTIONS = ("my_dense", "my_dense_v")
 NETWORK_FUNCTIONS = ("my_sequential", "my_predict")
 LOOKED_FOR = LAYER_FUNCTIONS + NETWORK_FUNCTIONS
+OWN_ACTIVATION = "{name}({args}, W, b) takes no g: called without one, it applies its own activation to every layer"
 
 
 class LearnerCodeError(Exception):
@@ -58,6 +59,7 @@ class LearnerRuns:
     network_runs: dict[str, LayerRun] = field(default_factory=dict)
     printed: str = ""
     stopped: str | None = None  # the time limit ran out, or the child died: where it was
+    own_activation: set[str] = field(default_factory=set)  # layer functions that take no g: (a_in, W, b)
 
 
 # -- the child --------------------------------------------------------------------------
@@ -143,8 +145,18 @@ def as_values(r, shape, what):
         raise Returned(f"it returned shape {arr.shape}, expected {what}")
     return arr.reshape(shape).astype(np.float64), str(arr.dtype)
 
+def takes_g(fn):
+    """my_dense(a_in, W, b, g), or the course's other lab's my_dense(a_in, W, b) with its own g?"""
+    try:
+        ps = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 4 or any(p.kind == p.VAR_POSITIONAL for p in ps)
+
 def run_layers(fname, fn, batch):
     params = list(inspect.signature(fn).parameters) if callable(fn) else []
+    with_g = takes_g(fn)
     runs = []
     m = job["samples"]
     for l, spec in enumerate(job["layers"]):
@@ -165,7 +177,7 @@ def run_layers(fname, fn, batch):
             a_in, Wc, bc = x.copy(), W.copy(), b_arg.copy()
             progress(f"{fname}, layer {l + 1}" + (f", sample {i + 1}" if i is not None else ""))
             try:
-                r = fn(a_in, Wc, bc, g)
+                r = fn(a_in, Wc, bc, g) if with_g else fn(a_in, Wc, bc)
                 shape = (m, units) if batch else (units,)
                 vals, dtype = as_values(r, shape, f"({m}, {units})" if batch else f"({units},)")
             except Exception as exc:
@@ -183,9 +195,9 @@ def run_layers(fname, fn, batch):
         np.save(os.path.join(job_dir, f"out_{fname}_{l}.npy"), out)
         np.save(os.path.join(job_dir, f"ret_{fname}_{l}.npy"), returned)
         runs.append(run)
-        result["functions"][fname] = {"layers": runs}
+        result["functions"][fname] = {"layers": runs, "own_activation": not with_g}
         save()
-    result["functions"][fname] = {"layers": runs}
+    result["functions"][fname] = {"layers": runs, "own_activation": not with_g}
     save()
 
 def run_network(fname, fn, batch):
@@ -426,6 +438,8 @@ def _collect(job_dir: Path, result: dict[str, Any], trace: Trace, runs: LearnerR
                 layers.append(_run_of(li, _load(job_dir / f"out_{name}_{l}.npy", shape, "float64"),
                                       _load(job_dir / f"ret_{name}_{l}.npy", (m,), "bool"), shape))
             runs.layer_runs[name] = layers
+            if info.get("own_activation") is True:
+                runs.own_activation.add(name)
         else:
             net_info = info.get("network")
             if not isinstance(net_info, dict):
@@ -495,6 +509,9 @@ def verify_file(code: Path, net: Network, timeout: float = DEFAULT_TIMEOUT,
         tol = Tolerance.for_dtypes(net.compute_dtype, rel=rtol)
         kinds = {"my_dense": "one sample, one layer", "my_dense_v": "a batch, one layer"}
         functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
+        for f in functions:
+            if f.name in runs.own_activation:  # the course's first lab: my_dense(a_in, W, b) and a global g
+                f.note = OWN_ACTIVATION.format(name=f.name, args="A_in" if f.name == "my_dense_v" else "a_in")
         functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
         printed = runs.printed
     return VerifyReport(printable(code.name), net, names, functions, printed, tol)
