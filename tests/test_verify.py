@@ -265,7 +265,42 @@ def _run(values: np.ndarray, dtype: str = "float64", changed: Changed | None = N
     return LayerRun(np.asarray(values, dtype=np.float64), np.ones(values.shape[0], bool), dtype, changed=changed)
 
 
-@pytest.mark.parametrize("key", [k for k, _, _ in HYPOTHESES if k != "per_neuron_activation"]
+ON_THEIR_OWN = ("per_neuron_activation", "naive_softmax", "thresholded", "tiny_lost")  # need a layer of their kind
+
+
+def _one_layer(activation: str, W: list[list[float]], b: list[float], X: list[list[float]]) -> Network:
+    from neurodebug.engine.samples import Samples
+
+    return Network([Layer("l1", activation, np.array(W), np.array(b))], samples=Samples(np.array(X)))
+
+
+@pytest.mark.parametrize("key, net", [
+    ("naive_softmax", _one_layer("softmax", [[400.0, 1.0, -3.0]], [0.0, 0.0, 0.0], [[1.0], [2.0], [0.5]])),
+    ("thresholded", _one_layer("sigmoid", [[2.0], [-1.0]], [0.1], [[1.0, 0.5], [-1.0, 2.0], [0.3, 0.2]])),
+    ("tiny_lost", _one_layer("sigmoid", [[30.0, -1.0]], [0.0, 0.5], [[-2.0], [1.0], [-0.1]])),
+])
+def test_the_mistakes_of_one_kind_of_layer_are_named(key, net):
+    t = trace_of(net)
+    theirs = dict((k, h) for k, _, h in HYPOTHESES)[key](net.layers[0], t.x)
+    assert theirs is not None
+    result = check_layers("my_dense", "one sample, one layer", t, [_run(theirs)], Tolerance(), list(net.samples.names))
+    assert result.status == DIFFERS
+    assert result.diagnosis is not None and result.diagnosis.key == key, result.diagnosis
+
+
+def test_an_integer_dtype_is_named_unless_a_mistake_gives_the_very_values():
+    net = _one_layer("sigmoid", [[2.0], [-1.0]], [0.1], [[1.0, 0.5], [-1.0, 2.0], [0.3, 0.2]])
+    t = trace_of(net)
+    names = list(net.samples.names)
+    truncated = check_layers("my_dense", "k", t, [_run(np.trunc(t.values[0].a), "int64")], Tolerance(), names)
+    assert truncated.diagnosis is not None and truncated.diagnosis.key == "integer_output"
+    decisions = (t.values[0].a >= 0.5).astype(np.float64)
+    thresholded = check_layers("my_dense", "k", t, [_run(decisions, "int64")], Tolerance(), names)
+    assert thresholded.diagnosis is not None and thresholded.diagnosis.key == "thresholded"
+    assert "integer output array" in thresholded.diagnosis.also
+
+
+@pytest.mark.parametrize("key", [k for k, _, _ in HYPOTHESES if k not in ON_THEIR_OWN]
                          + ["wrong_activation:relu", "wrong_activation:softsign"])
 def test_every_hypothesis_is_named_when_it_reproduces_the_values(key):
     net = _square_net()
@@ -275,8 +310,7 @@ def test_every_hypothesis_is_named_when_it_reproduces_the_values(key):
         from neurodebug.engine.diagnosis import WRONG
         hyp.update((k, h) for k, _, h in WRONG)
     theirs = hyp[key](net.layers[0], t.x)
-    dtype = "int64" if key == "integer_output" else "float64"
-    runs = [_run(theirs, dtype), _run(t.values[1].a)]
+    runs = [_run(theirs), _run(t.values[1].a)]
     result = check_layers("my_dense", "one sample, one layer", t, runs, Tolerance(), t.network.samples.names[:])
     assert result.status == DIFFERS
     assert result.divergence is not None and result.divergence.layer == 0
@@ -296,7 +330,7 @@ def test_a_value_off_by_rounding_matches_and_one_off_by_1e_6_does_not():
     far = check_layers("f", "k", t, [_run(off), None], Tolerance(), names)
     assert far.status == DIFFERS and far.divergence is not None
     assert (far.divergence.neuron, far.divergence.sample) == (1, 2)
-    assert far.diagnosis is not None and far.diagnosis.key == "unknown"
+    assert far.diagnosis is not None and far.diagnosis.key == "imprecise"  # ours to 6 digits, not within rounding
     assert far.layers[0].mismatch.sum() == 1  # per sample × neuron, for a front end's ✓/✗
 
 

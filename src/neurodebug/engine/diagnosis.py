@@ -42,16 +42,19 @@ STOPPED = ("stopped", "the child process")  # how io/learner_code.py words a chi
 @dataclass(frozen=True)
 class Tolerance:
     """``rel``: relative tolerance; ``eps``: the rounding unit of the coarser
-    of the two computations (float64: 2.2e−16, float32: 1.2e−7)."""
+    of the two computations (float64: 2.2e−16, float32: 1.2e−7); ``floor``:
+    its smallest normal number, under which it holds no digits to compare
+    (float32: 1.2e−38, so a float32 0 agrees with σ(−600) ≈ 3e−261)."""
 
     rel: float = REL_TOL
     eps: float = float(np.finfo(np.float64).eps)
+    floor: float = float(np.finfo(np.float64).tiny)
 
     @classmethod
     def for_dtypes(cls, *dtypes: Any, rel: float | None = None) -> Tolerance:
-        eps = max([float(np.finfo(np.dtype(d)).eps) for d in dtypes if np.dtype(d).kind == "f"]
-                  + [float(np.finfo(np.float64).eps)])
-        return cls(rel if rel is not None else max(REL_TOL, 4 * eps), eps)
+        floats = [np.finfo(np.dtype(d)) for d in dtypes if np.dtype(d).kind == "f"] + [np.finfo(np.float64)]
+        eps = max(float(f.eps) for f in floats)
+        return cls(rel if rel is not None else max(REL_TOL, 4 * eps), eps, max(float(f.tiny) for f in floats))
 
 
 @dataclass(frozen=True)
@@ -217,14 +220,28 @@ def tolerances(layer: Layer, x: np.ndarray, z: np.ndarray, a: np.ndarray, tol: T
         if x_tol is not None:
             tz = tz + x_tol @ np.abs(W)
         tz = tz * _norm_scale(layer, NormAt.Z) + tol.rel * np.abs(z)
-        ta = tol.rel * np.abs(a) + _slope(layer, z, a, tz) * tz * _norm_scale(layer, NormAt.A) + TINY
+        ta = tol.rel * np.abs(a) + _slope(layer, z, a, tz) * tz * _norm_scale(layer, NormAt.A) + TINY + tol.floor
+        if layer.activation == "sigmoid" and not layer.norm_step_at(NormAt.A):
+            # The course's own sigmoid clips z to ±500 first (its lab_utils_common.py): below
+            # σ(−500) ≈ 7e−218 its values are that instead of ours; they agree.
+            ta = ta + np.abs(_sigmoid(np.clip(z, -COURSE_CLIP, COURSE_CLIP)) - a)
     return np.nan_to_num(tz, nan=np.inf), np.nan_to_num(ta, nan=np.inf)
 
 
+COURSE_CLIP = 500.0
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out: np.ndarray = ACTIVATIONS["sigmoid"](z, None)
+    return out
+
+
 def agree(theirs: np.ndarray, ours: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """Elementwise: equal within ``tol``; NaN equals NaN, ±∞ itself."""
+    """Elementwise: equal within ``tol`` where both are finite; NaN equals
+    NaN, and ±∞ only itself (a tolerance that grew infinite with an infinite
+    value would otherwise let any number through)."""
     with quiet():
-        close = np.abs(theirs - ours) <= tol
+        close = np.isfinite(theirs) & np.isfinite(ours) & (np.abs(theirs - ours) <= tol)
         same: np.ndarray = (theirs == ours) | close | (np.isnan(theirs) & np.isnan(ours))
     return same
 
@@ -269,14 +286,41 @@ def _per_neuron(layer: Layer, x: np.ndarray) -> np.ndarray | None:
         return np.vectorize(lambda v: float(act(np.asarray([v]), layer.params)[0]))(z)  # type: ignore[no-any-return]
 
 
+def _tiny_lost(layer: Layer, x: np.ndarray) -> np.ndarray | None:
+    a = np.array(_layer_out(layer, x), dtype=np.float64)
+    tiny = np.abs(a) < TINY_LOST
+    if not tiny.any() or not np.any(a[tiny] != 0):
+        return None  # nothing tiny to lose: it would only repeat our values
+    a[tiny] = 0.0
+    return a
+
+
+def _thresholded(layer: Layer, x: np.ndarray) -> np.ndarray | None:
+    if layer.activation != "sigmoid" or layer.units != 1:
+        return None
+    with quiet():
+        return (_layer_out(layer, x) >= 0.5).astype(np.float64)
+
+
+def _naive_softmax(layer: Layer, x: np.ndarray) -> np.ndarray | None:
+    if layer.activation != "softmax" or layer.norm is not None:
+        return None
+    z = _layer_out(layer, x, activation="linear")
+    with quiet():
+        e = np.exp(z)
+        out: np.ndarray = e / np.sum(e, axis=-1, keepdims=True)
+    return out
+
+
+TINY_LOST = 1e-15  # below float64's resolution at 1: what a formula like 0.5·(1 + tanh(z/2)) rounds to 0
+IMPRECISE_ABS = TINY_LOST  # near 0, how far off values still count as ours to about 6 digits
+
+
 def _wrong(name: str) -> Hypothesis:
     return lambda layer, x: None if name == layer.activation else _layer_out(layer, x, activation=name)
 
 
 HYPOTHESES: list[tuple[str, str, Hypothesis]] = [
-    ("integer_output", "integer output array: the values are ours truncated to whole numbers, "
-     "as when a_out = np.zeros(units, dtype=int) receives them",
-     lambda layer, x: np.trunc(_layer_out(layer, x))),
     ("last_neuron_skipped", "last neuron never computed: its value stays 0 from np.zeros "
      "(a loop bound of range(units − 1)?)", _last_skipped),
     ("w_transposed", "W transposed: neuron j uses W[j, :] (a row) instead of W[:, j] (column j); "
@@ -292,6 +336,13 @@ HYPOTHESES: list[tuple[str, str, Hypothesis]] = [
      lambda layer, x: None if layer.activation == "linear" else _layer_out(layer, x, sign=-1.0)),
     ("per_neuron_activation", "a whole-layer activation applied one neuron at a time: softmax needs every z of "
      "the layer (softmax of one number is 1)", _per_neuron),
+    ("naive_softmax", "softmax without subtracting the max: np.exp(z) overflows to ∞ past z ≈ 709 and ∞/∞ is NaN; "
+     "np.exp(z − np.max(z)) / np.sum(…) is the same softmax without the overflow", _naive_softmax),
+    ("thresholded", "0/1 decisions instead of the activation: you returned (a ≥ 0.5), the prediction; return a, "
+     "the probability, and threshold it where you predict", _thresholded),
+    ("tiny_lost", "values below 1e−15 lost: yours are 0 where ours are tiny (σ written 0.5·(1 + tanh(z/2)), "
+     "or an e^z that underflows); under float64's resolution at 1 and harmless to the outputs, but not the same "
+     "numbers", _tiny_lost),
 ]
 WRONG = [(f"wrong_activation:{name}", f"wrong activation: {name} instead of the layer's", _wrong(name))
          for name in ACTIVATIONS if name != "linear"]
@@ -303,7 +354,8 @@ SHORT = {"integer_output": "integer output array", "last_neuron_skipped": "last 
          "w_transposed": "W transposed", "bias_missing": "bias missing", "bias_twice": "bias added twice",
          "activation_before_bias": "activation before the bias", "activation_missing": "activation missing",
          "per_neuron_activation": "softmax applied one neuron at a time", "input_overwritten": "input overwritten",
-         "z_sign_flipped": "the sign of z lost in g"}
+         "z_sign_flipped": "the sign of z lost in g", "naive_softmax": "softmax without subtracting the max",
+         "thresholded": "0/1 decisions returned", "tiny_lost": "tiny values lost", "imprecise": "digits lost"}
 
 
 def short(key: str, own: str = "the layer's") -> str:
@@ -320,6 +372,8 @@ def _closeness(pred: np.ndarray | None, theirs: np.ndarray, rows: np.ndarray, sl
         return None
     pred = np.broadcast_to(np.asarray(pred, dtype=np.float64), theirs.shape)[rows]
     t = theirs[rows]
+    # Where our own value is ±∞ (or NaN) its tolerance is infinite: there a hypothesis must give theirs exactly.
+    slack = np.where(np.isfinite(slack), slack, 0.0)
     if not agree(t, pred, HYPOTHESIS_REL * np.abs(pred) + slack[rows]).all():
         return None
     with quiet():
@@ -359,12 +413,21 @@ def diagnose(network: Network, layer_index: int | None, inputs: np.ndarray, thei
                 found.append((close > HYPOTHESIS_REL, priority, key, text.replace("the layer's", _own(layers, only))
                               + where))
                 break
-    if dtype[:3] in ("int", "uin", "boo"):  # what they returned says so
-        found = [f for f in found if f[2] != "integer_output"]
-        found.insert(0, (False, -1, "integer_output", f"integer output array: your function returned {dtype} "
-                         "values (a_out = np.zeros(units, dtype=int)?), which truncates every activation"))
+    if dtype[:3] in ("int", "uin", "boo"):  # what they returned says so (a float array never held integers only)
+        # first, unless they are 0/1 decisions: integers that are no truncation (then those come first)
+        decisions = [f for f in found if f[2] == "thresholded" and not f[0]]
+        found = [(False, -2, *f[2:]) if f in decisions else f for f in found]
+        found.append((False, len(HYPOTHESES) + len(WRONG) if decisions else -1, "integer_output",
+                      f"integer output array: your function returned {dtype} values "
+                      "(a_out = np.zeros(units, dtype=int)?), which truncates every activation"))
     found.sort(key=lambda f: (f[0], f[1]))
     tried_names = tuple(dict.fromkeys(tried))
+    if not found and _closeness(_predict(layers, inputs, _layer_out, None), theirs, returned,
+                                slack + IMPRECISE_ABS) is not None:
+        return Diagnosis("imprecise", "your values are ours to about 6 digits (within 1e−6 relative, or 1e−15 near "
+                         "0) but not within rounding: a formula that loses digits, like σ written "
+                         "0.5·(1 + tanh(z/2)) or 1 − σ(−z), or float32 somewhere",
+                         untestable=tuple(untestable), tried=tried_names)
     if not found:
         listed = ", ".join(dict.fromkeys(k.split(":")[0] for k in tried))
         return Diagnosis("unknown", f"none of the usual mistakes reproduces your values (tried: {listed})",
@@ -583,7 +646,7 @@ def report_lines(report: VerifyReport) -> list[str]:
     lines = [f"{report.source} against {net.name} ({net.shape_summary()}), {n} sample{'' if n == 1 else 's'}:"]
     for f in report.functions:
         what = {OK: "matches", DIFFERS: "differs", ERROR: "fails", NOT_CHECKED: "not checked"}[f.status]
-        extra = "" if not f.note else f": {f.note}" if f.status == NOT_CHECKED else f" ({f.note})"
+        extra = "" if not f.note or f.status == ERROR else f": {f.note}" if f.status == NOT_CHECKED else f" ({f.note})"
         lines.append(f"  {MARK[f.status]} {f.name} ({f.kind}): {what}{extra}")
     bad = report.first_problem
     if bad is None:
@@ -608,6 +671,9 @@ def report_lines(report: VerifyReport) -> list[str]:
         if "not aligned" in bad.error or "shapes" in bad.error:
             lines.append("  hint: W is inputs × units, so neuron j's weights are the column W[:, j]; "
                          "W[j] or W[j, :] is row j")
+        if "setting an array element with a sequence" in bad.error:
+            lines.append("  hint: an array of one value does not go into one element (NumPy 2 refuses what older "
+                         "versions allowed): p[i, 0] = my_sequential(…)[0], or .item()")
     g = bad.diagnosis
     if g is not None:
         lines.append(f"diagnosis: {g.text}")

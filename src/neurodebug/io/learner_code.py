@@ -134,29 +134,46 @@ def changed(name, before, after, sample):
     k = int(np.flatnonzero(~((after == before) | (np.isnan(after) & np.isnan(before)))).ravel()[0])
     return {"argument": name, "sample": sample, "index": k, "before": float(before.ravel()[k]), "after": float(after.ravel()[k])}
 
-def as_values(r, shape, what):
+def as_values(r, shape, what, batch=False):
+    if r is None:
+        raise Returned(f"it returned None (no return statement?), expected the activations, {what}")
+    if isinstance(r, tuple) and len(r) > 1 and all(isinstance(v, np.ndarray) for v in r):
+        raise Returned(f"it returned a tuple of {len(r)} values (return a, z?), expected the activations alone, {what}")
     try:
         arr = np.asarray(r)
     except Exception as exc:
         raise Returned(f"what it returned is not an array ({type(exc).__name__}: {exc})") from None
     if arr.dtype.kind not in "fiub":
         raise Returned(f"it returned {type(r).__name__} of dtype {arr.dtype}, expected numbers")
-    if arr.shape != shape and np.squeeze(arr).shape != np.squeeze(np.empty(shape)).shape:
-        raise Returned(f"it returned shape {arr.shape}, expected {what}")
+    if arr.shape != shape:
+        m, units = shape if batch else (1, shape[0])
+        # One sample: (units,), (1, units) or (units, 1) all hold its values. A batch: rows are
+        # samples, so (units, m) is transposed; (m,) holds one output per sample.
+        if batch and m > 1:
+            fits = units == 1 and arr.shape == (m,)
+        else:
+            fits = arr.size == m * units and np.squeeze(arr).shape == np.squeeze(np.empty(shape)).shape
+        if not fits:
+            raise Returned(f"it returned shape {arr.shape}, expected {what}"
+                           + (" (rows are samples: transposed?)" if batch and arr.shape == shape[::-1] else ""))
     return arr.reshape(shape).astype(np.float64), str(arr.dtype)
 
-def takes_g(fn):
-    """my_dense(a_in, W, b, g), or the course's other lab's my_dense(a_in, W, b) with its own g?"""
+def g_kind(fn):
+    """How my_dense takes its activation: "function" (my_dense(a_in, W, b, g)), "name" (a
+    fourth parameter whose default is a string: activation="sigmoid"), or None (the course's
+    other lab: my_dense(a_in, W, b) and a g of its own)."""
     try:
         ps = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        return True
+        return "function"
     positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 4 or any(p.kind == p.VAR_POSITIONAL for p in ps)
+    if len(positional) >= 4:
+        return "name" if isinstance(positional[3].default, str) else "function"
+    return "function" if any(p.kind == p.VAR_POSITIONAL for p in ps) else None
 
 def run_layers(fname, fn, batch):
     params = list(inspect.signature(fn).parameters) if callable(fn) else []
-    with_g = takes_g(fn)
+    how = g_kind(fn)
     runs = []
     m = job["samples"]
     for l, spec in enumerate(job["layers"]):
@@ -177,9 +194,9 @@ def run_layers(fname, fn, batch):
             a_in, Wc, bc = x.copy(), W.copy(), b_arg.copy()
             progress(f"{fname}, layer {l + 1}" + (f", sample {i + 1}" if i is not None else ""))
             try:
-                r = fn(a_in, Wc, bc, g) if with_g else fn(a_in, Wc, bc)
+                r = fn(a_in, Wc, bc) if how is None else fn(a_in, Wc, bc, spec["activation"] if how == "name" else g)
                 shape = (m, units) if batch else (units,)
-                vals, dtype = as_values(r, shape, f"({m}, {units})" if batch else f"({units},)")
+                vals, dtype = as_values(r, shape, f"({m}, {units})" if batch else f"({units},)", batch)
             except Exception as exc:
                 run["error"], run["error_sample"] = describe(exc), i
                 break
@@ -195,9 +212,9 @@ def run_layers(fname, fn, batch):
         np.save(os.path.join(job_dir, f"out_{fname}_{l}.npy"), out)
         np.save(os.path.join(job_dir, f"ret_{fname}_{l}.npy"), returned)
         runs.append(run)
-        result["functions"][fname] = {"layers": runs, "own_activation": not with_g}
+        result["functions"][fname] = {"layers": runs, "own_activation": how is None}
         save()
-    result["functions"][fname] = {"layers": runs, "own_activation": not with_g}
+    result["functions"][fname] = {"layers": runs, "own_activation": how is None}
     save()
 
 def run_network(fname, fn, batch):
@@ -206,7 +223,11 @@ def run_network(fname, fn, batch):
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         params = []
-    names = [p.name for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [p for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in positional]
+    required = [p.name for p in positional if p.default is p.empty]
+    if len(names) != 2 * L and len(required) == 2 * L:  # my_sequential(x, W1, b1, W2, b2, g=sigmoid)
+        names = required
     info = {"skipped": None, "dtype": None, "error": None, "error_sample": None, "changed": None}
     result["functions"][fname] = {"network": info}
     if job["network_skip"]:
@@ -237,7 +258,7 @@ def run_network(fname, fn, batch):
         try:
             r = fn(xc, *[a.copy() for a in ordered])
             shape = (m, n_out) if batch else (n_out,)
-            vals, dtype = as_values(r, shape, f"({m}, {n_out})" if batch else f"({n_out},)")
+            vals, dtype = as_values(r, shape, f"({m}, {n_out})" if batch else f"({n_out},)", batch)
         except Exception as exc:
             info["error"], info["error_sample"] = describe(exc), i
             break
@@ -321,7 +342,7 @@ def run_learner_code(path: str | os.PathLike[str], trace: Trace, timeout: float 
         _write_job(job_dir, p, trace)
         out_path, err_path = job_dir / "stdout.txt", job_dir / "stderr.txt"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-I", "-c", CHILD, str(job_dir)], cwd=p.parent,
+            proc = subprocess.Popen([sys.executable, "-I", "-B", "-c", CHILD, str(job_dir)], cwd=p.parent,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=_child_env(),
                                     start_new_session=True)
             stopped = None
@@ -340,7 +361,11 @@ def run_learner_code(path: str | os.PathLike[str], trace: Trace, timeout: float 
             last = (runs.printed.strip().splitlines() or [""])[-1]
             stopped = f"the child process {how}" + (f" ({last})" if last and code else "")
         if result.get("import_error"):
-            raise LearnerCodeError(f"{p.name}: cannot be imported: {printable(str(result['import_error']))}")
+            error = str(result["import_error"])
+            missing = (f"; it runs with neurodebug's own Python ({printable(sys.executable)}): install the module "
+                       "there, or keep your functions in a file that does not import it") \
+                if error.startswith("ModuleNotFoundError") else ""
+            raise LearnerCodeError(f"{p.name}: cannot be imported: {printable(error)}{missing}")
         if "found" not in result:
             raise LearnerCodeError(f"{p.name}: {stopped or 'did not finish'} while being imported"
                                    + (": an endless loop?" if stopped and stopped.startswith("stopped") else ""))
@@ -451,6 +476,22 @@ def _collect(job_dir: Path, result: dict[str, Any], trace: Trace, runs: LearnerR
                                               _load(job_dir / f"ret_{name}_net.npy", (m,), "bool"), shape)
 
 
+def _returned_tolerance(net: Network, runs: list[LayerRun | None], rtol: float | None) -> tuple[Tolerance, str]:
+    """The tolerance for what a function returned: within the rounding of
+    its own dtype when coarser than the network's (float32 values from a
+    float64 network), and the note that says so ('' when not coarser)."""
+    returned = {r.dtype for r in runs if r is not None and r.skipped is None and r.returned.any()}
+    floats = sorted(d for d in returned if d in _FLOATS)
+    tol = Tolerance.for_dtypes(net.compute_dtype, *floats, rel=rtol)
+    coarser = [d for d in floats if np.finfo(np.dtype(d)).eps > np.finfo(net.compute_dtype).eps]
+    if not coarser:
+        return tol, ""
+    return tol, f"it returned {', '.join(coarser)}: compared within its rounding ({tol.rel:.2g} relative)"
+
+
+_FLOATS = ("float16", "float32", "float64")
+
+
 # -- recorded values ----------------------------------------------------------------------
 def read_reference_values(path: str | os.PathLike[str], trace: Trace
                           ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], list[np.dtype[Any]]]:
@@ -508,10 +549,22 @@ def verify_file(code: Path, net: Network, timeout: float = DEFAULT_TIMEOUT,
         runs = run_learner_code(code, trace, timeout=timeout)
         tol = Tolerance.for_dtypes(net.compute_dtype, rel=rtol)
         kinds = {"my_dense": "one sample, one layer", "my_dense_v": "a batch, one layer"}
-        functions = [check_layers(n, kinds[n], trace, r, tol, names) for n, r in runs.layer_runs.items()]
-        for f in functions:
-            if f.name in runs.own_activation:  # the course's first lab: my_dense(a_in, W, b) and a global g
-                f.note = OWN_ACTIVATION.format(name=f.name, args="A_in" if f.name == "my_dense_v" else "a_in")
-        functions += [check_outputs(n, trace, r, tol, names) for n, r in runs.network_runs.items()]
+        functions = []
+        for n, layer_runs in runs.layer_runs.items():
+            f_tol, coarser = _returned_tolerance(net, layer_runs, rtol)
+            f = check_layers(n, kinds[n], trace, layer_runs, f_tol, names)
+            notes = [coarser] if coarser else []
+            if n in runs.own_activation:  # the course's first lab: my_dense(a_in, W, b) and a global g
+                notes.append(OWN_ACTIVATION.format(name=n, args="A_in" if n == "my_dense_v" else "a_in"))
+            f.note = "; ".join(notes + ([f.note] if f.note else [])) or None
+            functions.append(f)
+            tol = max(tol, f_tol, key=lambda t: t.rel)
+        for n, run in runs.network_runs.items():
+            f_tol, coarser = _returned_tolerance(net, [run], rtol)
+            f = check_outputs(n, trace, run, f_tol, names)
+            if coarser and f.note is None:
+                f.note = coarser
+            functions.append(f)
+            tol = max(tol, f_tol, key=lambda t: t.rel)
         printed = runs.printed
     return VerifyReport(printable(code.name), net, names, functions, printed, tol)
