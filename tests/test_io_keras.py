@@ -344,10 +344,10 @@ def test_convolution_is_refused(tmp_path: Path) -> None:
 
 
 def test_unsupported_activation_is_refused(tmp_path: Path) -> None:
-    err = refused(tmp_path, [dense_layer("d", 2, "celu")], {"dense": ("d", [f32(2, 2), f32(2)])})
+    err = refused(tmp_path, [dense_layer("d", 2, "tanh_shrink")], {"dense": ("d", [f32(2, 2), f32(2)])})
     assert err.place == "layer 'd' (Dense)"
-    assert ("activation 'celu' is not supported; supported: sigmoid, relu, leaky_relu, tanh, linear, softmax, "
-            "gelu, silu, swish, mish, elu, selu, softplus, softsign, hard_sigmoid, hard_silu, hard_swish, "
+    assert ("activation 'tanh_shrink' is not supported; supported: sigmoid, relu, leaky_relu, tanh, linear, softmax, "
+            "gelu, silu, swish, mish, elu, celu, selu, softplus, softsign, hard_sigmoid, hard_silu, hard_swish, "
             "exponential, relu6, hard_tanh, log_softmax") in str(err)
 
 

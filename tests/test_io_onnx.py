@@ -153,6 +153,8 @@ def test_reshape_at_the_input(tmp_path: Path, as_constant_node: bool) -> None:
 ONNX_ACTIVATIONS = [  # op, attributes, constant inputs, opset, engine activation, its parameters
     ("Elu", {}, {}, 17, "elu", {"alpha": 1.0}),
     ("Elu", {"alpha": 0.5}, {}, 17, "elu", {"alpha": 0.5}),
+    ("Celu", {}, {}, 17, "elu", {"alpha": 1.0}),  # PyTorch's nn.CELU(): α = 1, an ELU
+    ("PRelu", {}, {"slope": 0.25}, 17, "leaky_relu", {"alpha": 0.25}),  # nn.PReLU(): one learned slope
     ("Selu", {}, {}, 17, "selu", {}),
     ("Softplus", {}, {}, 17, "softplus", {}),
     ("Softsign", {}, {}, 17, "softsign", {}),
@@ -231,7 +233,10 @@ def test_unknown_op_is_refused(tmp_path: Path) -> None:
     ("HardSigmoid", {"alpha": -0.2}, {}, 17, "hard_sigmoid needs a slope alpha > 0, got -0.2"),
     ("Elu", {"alpha": float("inf")}, {}, 17, "alpha = inf is not a finite number"),
     ("LogSoftmax", {"axis": 0}, {}, 17, "LogSoftmax over axis 0 is not supported (only over the units)"),
-], ids=["clip-one-bound", "clip-nan", "clip-reversed", "selu", "gelu", "hard-sigmoid", "elu", "log-softmax"])
+    ("Celu", {"alpha": 2.0}, {}, 17, "Celu with alpha = 2 is not supported (only alpha = 1, an ELU)"),
+    ("PRelu", {}, {"slope": [0.1, 0.2]}, 17, "PRelu with a slope per unit (2 slopes) is not supported"),
+], ids=["clip-one-bound", "clip-nan", "clip-reversed", "selu", "gelu", "hard-sigmoid", "elu", "log-softmax", "celu",
+        "prelu-per-unit"])
 def test_activation_nodes_no_activation_computes_are_refused(tmp_path: Path, op: str, attrs: dict[str, Any],
                                                              bounds: dict[str, float], opset: int, words: str) -> None:
     weights: dict[str, np.ndarray] = {"W": f32(2, 2)}
@@ -254,6 +259,30 @@ def test_mish_as_pytorch_exports_it_is_one_activation(tmp_path: Path) -> None:
     x = RNG.normal(size=(4, 2))
     z = x @ w["W"].astype(float)
     close(forward(net, x), z * np.tanh(np.logaddexp(0, z)))
+
+
+def test_softsign_as_pytorch_exports_it_is_one_activation(tmp_path: Path) -> None:
+    """nn.Softsign exports as x / (1 + |x|): Abs, Add, Div, the layer's output used twice."""
+    w = {"W": f32(2, 2), "one": np.array(1.0, dtype=np.float32)}
+    nodes = [node("MatMul", ["x", "W"], "m"), node("Abs", ["m"], "a"), node("Add", ["a", "one"], "d"),
+             node("Div", ["m", "d"], "y")]
+    net = load_network(save(tmp_path / "softsign.onnx", nodes, w, ["N", 2]))
+    assert [l.activation for l in net.layers] == ["softsign"]
+    x = RNG.normal(size=(4, 2))
+    z = x @ w["W"].astype(float)
+    close(forward(net, x), z / (1 + np.abs(z)))
+
+
+@pytest.mark.parametrize("via", ["Identity", "Reshape"])
+def test_a_prelu_slope_passed_on_by_identity_or_reshape_is_read(tmp_path: Path, via: str) -> None:
+    """A tied slope reaches its second PRelu through an Identity (the TorchScript export), the
+    unoptimised dynamo export reshapes each slope: both are the stored number."""
+    w = {"W1": f32(2, 3), "W2": f32(3, 2), "s": np.array([0.2], dtype=np.float32), "shape": np.array([-1], np.int64)}
+    step = node(via, ["s"] + (["shape"] if via == "Reshape" else []), "s2")
+    nodes = [step, node("MatMul", ["x", "W1"], "m1"), node("PRelu", ["m1", "s2"], "h"),
+             node("MatMul", ["h", "W2"], "m2"), node("PRelu", ["m2", "s2"], "y", "/4/PRelu")]
+    net = load_network(save(tmp_path / "prelu.onnx", nodes, w, ["N", 2]))
+    assert [(l.activation, l.params) for l in net.layers] == [("leaky_relu", {"alpha": float(np.float32(0.2))})] * 2
 
 
 def test_a_recombination_that_is_no_activation_is_a_branching_graph(tmp_path: Path) -> None:

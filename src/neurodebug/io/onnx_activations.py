@@ -69,6 +69,19 @@ def _clip(reader: GraphReader, node: Any) -> tuple[str, dict[str, float]]:
     return "clip", {"min": lo, "max": hi}
 
 
+def _prelu_slope(reader: GraphReader, node: Any) -> float:
+    """PRelu's learned slope: one for the layer (PyTorch's nn.PReLU() by default) is a leaky ReLU's α."""
+    if len(node.input) < 2 or not node.input[1]:
+        raise reader.fail(node, "PRelu has no slope input")
+    slope = np.asarray(reader.const(node, node.input[1]), dtype=np.float64).ravel()
+    if slope.size == 0 or not np.all(np.isfinite(slope)):
+        raise reader.fail(node, "PRelu's slope is empty or not finite")
+    if np.any(slope != slope[0]):
+        raise reader.fail(node, f"PRelu with a slope per unit ({slope.size} slopes) is not supported "
+                          "(one slope for the layer, nn.PReLU(): a leaky ReLU)")
+    return float(slope[0])
+
+
 def _per_layer_axis(reader: GraphReader, node: Any, feature_major: bool) -> None:
     default = -1 if reader.opset >= 13 else 1
     axis = int(reader.attr(node, "axis", default))
@@ -88,6 +101,13 @@ def activation_of(reader: GraphReader, node: Any, feature_major: bool) -> tuple[
         return "leaky_relu", {"alpha": _number(reader, node, "alpha", ONNX_LEAKY_RELU_ALPHA)}
     if op == "Elu":
         return "elu", {"alpha": _number(reader, node, "alpha", ONNX_ELU_ALPHA)}
+    if op == "Celu":  # max(0, z) + min(0, α·(e^(z/α) − 1)): an ELU when α = 1 (PyTorch's CELU by default)
+        alpha = _number(reader, node, "alpha", ONNX_ELU_ALPHA)
+        if alpha != 1.0:
+            raise reader.fail(node, f"Celu with alpha = {alpha:g} is not supported (only alpha = 1, an ELU)")
+        return "elu", {"alpha": 1.0}
+    if op == "PRelu":
+        return "leaky_relu", {"alpha": _prelu_slope(reader, node)}
     if op == "HardSigmoid":
         return "hard_sigmoid", {k: _number(reader, node, k, v) for k, v in ONNX_HARD_SIGMOID.items()}
     if op == "Selu":

@@ -1,8 +1,8 @@
 """The patterns exporters write for one activation or for nothing at all.
 
 ``torch.onnx.export`` writes GELU as Div(x, √2), Erf, Add(1), Mul(x), Mul(0.5),
-its tanh form as nine Mul/Add/Tanh nodes, SiLU as Mul(x, Sigmoid(x)) and Mish
-as Mul(x, Tanh(Softplus(x))). Such a group branches only to recombine the
+its tanh form as nine Mul/Add/Tanh nodes, SiLU as Mul(x, Sigmoid(x)), Mish
+as Mul(x, Tanh(Softplus(x))) and Softsign as Div(x, Add(Abs(x), 1)). Such a group branches only to recombine the
 same tensor, so it is one activation. :func:`activation_group` grows the group
 from the layer's output one elementwise node at a time (in the graph's
 order) and, each time nothing but one tensor leaves it, evaluates it with
@@ -37,13 +37,14 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
     "Neg": np.negative,
     "Sqrt": np.sqrt,
     "Identity": lambda z: z,
+    "Abs": np.abs,
 }
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
     "Greater": np.greater, "Less": np.less,
 }
 GROUP_OPS = frozenset(_UNARY) | frozenset(_BINARY) | {"Where", "Cast"}
-CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus")
+CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus", "softsign")  # softsign: Div(x, Add(Abs(x), 1))
 _PROBE = np.concatenate([np.linspace(-12.0, 12.0, 241), [-30.0, -0.3, 0.0, 1e-3, 0.7, 30.0]])
 _RTOL = 1e-5  # the float32 constants exporters write (√2, 0.044715, √(2/π)) agree to about 1e-7
 _NO_OP_CASTS = (1, 11)  # TensorProto.FLOAT, DOUBLE
@@ -87,6 +88,7 @@ def _known(reader: Reader, name: str) -> bool:
 def fold_constants(reader: Reader) -> set[str]:
     """Fill ``reader.folded``; the keys of the nodes it computed (left off the walk)."""
     done: set[str] = set()
+    reshaped: set[str] = set()  # Reshapes of a stored parameter: values, not shape steps
     shapes: dict[str, tuple[str, str]] = {}  # tensor -> ("shape" | "batch" | "batch1", of which tensor)
     for node in reader.graph.node:
         op = node.op_type
@@ -96,7 +98,8 @@ def fold_constants(reader: Reader) -> set[str]:
             perm = reader.attr(node, "perm", None)
             reader.folded[out] = np.transpose(reader.const(node, ins[0]), perm)
             reader.origin[out] = reader.origin.get(ins[0], ins[0])  # "fc.weight" names the layer as without it
-        elif op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS:
+        elif (op == "Cast" and ins and _known(reader, ins[0]) and int(reader.attr(node, "to", 0)) in _NO_OP_CASTS) \
+                or (op == "Identity" and ins and _known(reader, ins[0])):  # a tied parameter, another name for it
             reader.folded[out] = reader.const(node, ins[0])
             reader.origin[out] = reader.origin.get(ins[0], ins[0])
         elif op == "CastLike" and len(ins) == 2 and _known(reader, ins[0]):
@@ -115,6 +118,18 @@ def fold_constants(reader: Reader) -> set[str]:
                 reader.folded[out] = np.concatenate(parts, axis=int(reader.attr(node, "axis", 0)))
             except (ValueError, np.exceptions.AxisError):
                 continue  # left on the walk, to be refused there by name
+        elif op == "Reshape" and len(ins) == 2 and _known(reader, ins[0]) and _known(reader, ins[1]):
+            # a stored parameter reshaped (the unoptimised dynamo export's PRelu slope): the same numbers
+            value = reader.const(node, ins[0])
+            dims = [int(d) for d in np.asarray(reader.const(node, ins[1])).ravel()]
+            if not int(reader.attr(node, "allowzero", 0)):  # 0 copies the input's size there
+                dims = [value.shape[k] if d == 0 and k < value.ndim else d for k, d in enumerate(dims)]
+            try:
+                reader.folded[out] = value.reshape(dims)
+            except ValueError:
+                continue  # left on the walk, to be refused there by name
+            reader.origin[out] = reader.origin.get(ins[0], ins[0])
+            reshaped.add(node_key(node))
         elif op == "Unsqueeze" and ins and _known(reader, ins[0]):  # a constant, left unfolded by the exporter
             axes = reader.attr(node, "axes", None)
             if axes is None and len(ins) > 1 and _known(reader, ins[1]):
@@ -164,7 +179,7 @@ def fold_constants(reader: Reader) -> set[str]:
     # one that ends anywhere else is left on it, to be refused there.
     used = {i for n in reader.graph.node if node_key(n) not in done for i in n.input}
     for node in reversed(list(reader.graph.node)):
-        if node_key(node) in done and node.op_type in _SHAPE_STEPS and node.output[0] in used:
+        if node_key(node) in done - reshaped and node.op_type in _SHAPE_STEPS and node.output[0] in used:
             done.discard(node_key(node))
             used.update(node.input)
     return done
