@@ -29,7 +29,7 @@ def expected(name: str) -> dict[str, Any]:
 
 
 def test_every_fixture_is_tested() -> None:
-    assert len(FIXTURES) == 8 and all((HERE / f"{name}.expected.json").exists() for name in FIXTURES)
+    assert len(FIXTURES) == 9 and all((HERE / f"{name}.expected.json").exists() for name in FIXTURES)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -76,6 +76,44 @@ def test_the_scaler_is_the_input_normalisation(name: str) -> None:
     np.testing.assert_allclose(net.normalization.std, 1 / attrs["scale"].astype(float), rtol=1e-7)
     x = np.array(expected(name)["x"], dtype=np.float32)
     np.testing.assert_allclose(trace_of(net, x).x, (x - attrs["offset"]) * attrs["scale"], rtol=1e-6, atol=1e-6)
+
+
+def test_a_min_max_scaler_is_the_inputs_rescaling() -> None:
+    """skl2onnx writes MinMaxScaler as Mul then Add by stored numbers: x' = x·scale + offset."""
+    model = onnx.load(HERE / "pipeline_minmax.onnx")
+    mul, add = by_op(model, "Mul"), by_op(model, "Add")
+    stored = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    scale = next(stored[i] for i in mul.input if i in stored).astype(np.float64).ravel()
+    offset = next(stored[i] for i in add.input if i in stored).astype(np.float64).ravel()
+    net = load_network(HERE / "pipeline_minmax.onnx")
+    assert net.normalization is not None and net.normalization.kind == "rescaling"
+    np.testing.assert_allclose(net.normalization.scale, scale, rtol=1e-7)
+    np.testing.assert_allclose(net.normalization.offset, offset * np.ones(4), rtol=1e-7)
+    x = np.array(expected("pipeline_minmax.onnx")["x"], dtype=np.float32)
+    np.testing.assert_allclose(trace_of(net, x).x, x * scale + offset, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("ops, want", [
+    ([("Sub", "c", False), ("Div", "d", False)], lambda x, c, d: (x - c) / d),  # a StandardScaler written out
+    ([("Mul", "c", True), ("Sub", "d", True)], lambda x, c, d: d - c * x),
+])
+def test_an_input_scaled_by_stored_numbers_is_its_rescaling(tmp_path: Path, ops: list[tuple[str, str, bool]],
+                                                             want: Any) -> None:
+    consts = {"c": np.array([2.0, 4.0], dtype=np.float32), "d": np.array(0.5, dtype=np.float32),
+              "W": np.ones((2, 3), dtype=np.float32)}
+    nodes, data = [], "x"
+    for k, (op, const, const_first) in enumerate(ops):
+        nodes.append(helper.make_node(op, [const, data] if const_first else [data, const], [f"s{k}"], name=f"s{k}"))
+        data = f"s{k}"
+    nodes.append(helper.make_node("MatMul", [data, "W"], ["y"], name="fc"))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v, k) for k, v in consts.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "scaled.onnx")
+    net = load_network(tmp_path / "scaled.onnx")
+    x = np.array([[1.0, -2.0], [3.0, 0.5]])
+    np.testing.assert_allclose(trace_of(net, x).x, want(x, consts["c"].astype(float), 0.5), rtol=1e-6)
+    assert net.layers[0].n_inputs == 2 and len(net.layers) == 1
 
 
 # -- what is refused -----------------------------------------------------------------------------
@@ -189,3 +227,25 @@ def test_two_outputs_of_a_regressor_are_refused(tmp_path: Path) -> None:
         m.graph.output.append(helper.make_tensor_value_info("next_activations", TensorProto.FLOAT, None))
     err = refused(edited(tmp_path, "regressor_logistic.onnx", change))
     assert err.place == "graph" and "has 2 outputs ('variable', 'next_activations')" in str(err)
+
+
+@pytest.mark.parametrize("first, words", [
+    ("Scaler", "a second normalisation at the input (after node 'first') is not supported"),
+    ("Mul3", "scales the input by 3 scale values but the first layer takes 2 inputs"),
+])
+def test_an_input_scaling_that_does_not_fit_is_refused(tmp_path: Path, first: str, words: str) -> None:
+    consts = {"W": np.ones((2, 2), dtype=np.float32), "c": np.array([2.0, 3.0, 4.0] if first == "Mul3" else [2.0],
+                                                                     dtype=np.float32)}
+    if first == "Scaler":
+        head = helper.make_node("Scaler", ["x"], ["h"], name="first", domain="ai.onnx.ml", offset=[0.0], scale=[2.0])
+        nodes = [head, helper.make_node("Mul", ["h", "c"], ["s"], name="then")]
+    else:
+        nodes = [helper.make_node("Mul", ["x", "c"], ["s"], name="first")]
+    nodes.append(helper.make_node("MatMul", ["s", "W"], ["y"], name="fc"))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v, k) for k, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
+    onnx.save(model, tmp_path / "bad.onnx")
+    err = refused(tmp_path / "bad.onnx")
+    assert words in str(err)

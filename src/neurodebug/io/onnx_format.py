@@ -35,8 +35,8 @@ from .onnx_norms import batch_norm_of, norm_at, with_norm
 from .onnx_patterns import GROUP_OPS, activation_group, fold_constants, node_key
 from .onnx_shapes import Tensor as _Tensor
 from .onnx_shapes import reshape, squeeze
-from .onnx_sklearn import (DEFAULT_DOMAINS, ML, check_outputs, complement_columns, complement_layer, outputs_of,
-                           scaler_normalization, scaler_of)
+from .onnx_sklearn import (AFFINE_OPS, DEFAULT_DOMAINS, ML, Affine, affine_normalization, affine_step, check_outputs,
+                           complement_columns, complement_layer, outputs_of, scaler_normalization, scaler_of)
 
 ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
@@ -116,6 +116,7 @@ class _GraphReader:
         self.bias_open = False  # an Add may still fold into the last layer's bias
         self.scaler: tuple[Any, np.ndarray, np.ndarray] | None = None  # a Scaler at the input: (node, offset, scale)
         self.input_bn: tuple[Any, BatchNorm] | None = None  # a BatchNormalization at the input
+        self.input_affine: tuple[Any, Affine] | None = None  # Mul, Add… by stored numbers at the input (its first node)
 
     def fail(self, node: Any, message: str) -> NetworkFileError:
         return NetworkFileError(self.path, f"node '{node.name or node.op_type}' ({node.op_type})", message)
@@ -206,6 +207,9 @@ class _GraphReader:
         if self.scaler is not None:
             node, offset, scale = self.scaler
             normalization = scaler_normalization(self, node, offset, scale, self.layers[0].n_inputs)
+        if self.input_affine is not None:
+            node, affine = self.input_affine
+            normalization = affine_normalization(self, node, affine, self.layers[0].n_inputs)
         if self.input_bn is not None:
             node, normalization = self.input_bn
             if normalization.size != self.layers[0].n_inputs:
@@ -244,10 +248,19 @@ class _GraphReader:
             self.batch_norm(node, x)
             return _Tensor(out, x.dims, x.feature_major)
         if op == "Scaler":
-            if self.layers or self.scaler is not None or self.input_bn is not None or x.feature_major:
+            if self.layers or self.input_norm() is not None or x.feature_major:
                 raise self.fail(node, "a Scaler is supported only at the input, once, before the first layer")
             self.scaler = (node, *scaler_of(self, node))
             return _Tensor(out, x.dims, x.feature_major)
+        if op in AFFINE_OPS and not self.layers and not x.feature_major:  # MinMaxScaler: Mul, then Add
+            so_far = (np.ones(1), np.zeros(1)) if self.input_affine is None else self.input_affine[1]
+            affine = affine_step(self, node, x.name, so_far)
+            if affine is not None:
+                prior = self.input_norm()
+                if self.input_affine is None and prior is not None:  # after a Scaler or a BatchNormalization
+                    raise self.second_input_norm(node, prior)
+                self.input_affine = (node if self.input_affine is None else self.input_affine[0], affine)
+                return _Tensor(out, x.dims, x.feature_major)
         if op == "Cast":
             to = int(self.attr(node, "to", 0))
             if to not in (self.onnx.TensorProto.FLOAT, self.onnx.TensorProto.DOUBLE):
@@ -280,16 +293,23 @@ class _GraphReader:
         activation); never folded into the weights."""
         norm = batch_norm_of(self, node, x.dims, x.feature_major)
         if not self.layers:
-            prior = [step[0] for step in (self.scaler, self.input_bn) if step is not None]
-            if prior:
-                first = prior[0]
-                raise self.fail(node, f"a second normalisation at the input (after node '{first.name or first.op_type}') "
-                                "is not supported")
+            prior = self.input_norm()
+            if prior is not None:
+                raise self.second_input_norm(node, prior)
             self.input_bn = (node, norm)
             return
         last = self.layers[-1]
         self.layers[-1] = with_norm(self.path, node, last, norm, norm_at(self, node, last))
         self.bias_open = False
+
+    def input_norm(self) -> Any | None:
+        """The node of the input's normalisation read so far (a Scaler, a BatchNormalization, the first
+        of a Mul, Add… scaling); None before one."""
+        return next((step[0] for step in (self.scaler, self.input_bn, self.input_affine) if step is not None), None)
+
+    def second_input_norm(self, node: Any, prior: Any) -> NetworkFileError:
+        return self.fail(node, f"a second normalisation at the input (after node '{prior.name or prior.op_type}') "
+                         "is not supported")
 
     def is_one(self, node: Any, data: str) -> bool:
         """``node`` is data·1, 1·data or data/1 with a stored 1: it changes nothing."""

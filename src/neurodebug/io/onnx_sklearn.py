@@ -17,9 +17,11 @@ and bias: softmax(0, z) = (1 − σ(z), σ(z)) for every z, so the network's two
 outputs are the file's two probability columns, whatever the weights are
 edited to, and the positive class's weights, bias and z are the model's own.
 
-A ``StandardScaler`` (or ``MinMaxScaler``) before the MLP is a ``Scaler``
-node (ai.onnx.ml), x' = (x − offset)·scale: the network's input
-normalisation, with mean = offset and std = 1/scale.
+A ``StandardScaler`` before the MLP is a ``Scaler`` node (ai.onnx.ml),
+x' = (x − offset)·scale: the network's input normalisation, with mean =
+offset and std = 1/scale. A ``MinMaxScaler`` is written as ``Mul`` then
+``Add`` by stored numbers (and a model's own ``x * 2 − 1`` as the same
+ops): x' = x·scale + offset, read as the input's ``Rescaling``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..engine.network import Layer, Normalization
+from ..engine.norms import Rescaling
 from .arrays import make_layer
 from .errors import NetworkFileError, printable
 
@@ -233,3 +236,50 @@ def scaler_normalization(reader: Reader, node: Any, offset: np.ndarray, scale: n
     mean = np.broadcast_to(offset, (n,)).copy()
     std = (1.0 / np.broadcast_to(scale, (n,)).astype(np.float64)).astype(np.float32)
     return Normalization(mean, std, name=node.name or "Scaler")
+
+
+# -- Mul, Div, Add, Sub by stored numbers at the input ----------------------------------------------
+AFFINE_OPS = ("Mul", "Div", "Add", "Sub")
+Affine = tuple[np.ndarray, np.ndarray]  # (scale, offset): x' = x·scale + offset, one value or one per feature
+
+
+def affine_step(reader: Reader, node: Any, data: str, affine: Affine) -> Affine | None:
+    """``affine`` followed by ``node`` when it is x·c, c·x, x/c, x + c, x − c
+    or c − x with a stored c (a number, or one per feature); None when not."""
+    ins = list(node.input)
+    if len(ins) != 2 or data not in ins or ins[0] == ins[1]:
+        return None
+    first = ins[0] == data
+    other = ins[1] if first else ins[0]
+    if not _known(reader, other):
+        return None
+    c = np.asarray(reader.const(node, other))
+    if c.dtype.kind not in "fiu" or c.ndim > 2 or (c.ndim == 2 and c.shape[0] != 1) or c.size == 0:
+        return None
+    c = c.astype(np.float64).ravel()
+    if not np.all(np.isfinite(c)):
+        raise reader.fail(node, "a value of its stored operand is not a finite number")
+    scale, offset = affine
+    op = node.op_type
+    if op == "Mul":
+        return scale * c, offset * c
+    if op == "Div":
+        if not first:
+            return None  # c / x scales nothing
+        if np.any(c == 0):
+            raise reader.fail(node, "divides the input by 0")
+        return scale / c, offset / c
+    if op == "Add":
+        return scale, offset + c
+    return (scale, offset - c) if first else (-scale, c - offset)
+
+
+def affine_normalization(reader: Reader, node: Any, affine: Affine, n: int) -> Rescaling:
+    """The input scaling as the network's ``Rescaling`` of its ``n`` features."""
+    scale, offset = affine
+    for name, values in (("scale", scale), ("offset", offset)):
+        if values.size not in (1, n):
+            raise reader.fail(node, f"scales the input by {values.size} {name} values but the first layer takes "
+                              f"{n} inputs")
+    return Rescaling(np.broadcast_to(scale, (n,)).astype(np.float32), np.broadcast_to(offset, (n,)).astype(np.float32),
+                     name=node.name or "input scaling")
