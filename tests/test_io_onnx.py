@@ -273,6 +273,18 @@ def test_softsign_as_pytorch_exports_it_is_one_activation(tmp_path: Path) -> Non
     close(forward(net, x), z / (1 + np.abs(z)))
 
 
+def test_hardswish_before_opset_14_is_one_activation(tmp_path: Path) -> None:
+    """nn.Hardswish exported at opset 11 or 13 (no HardSwish op yet): x · HardSigmoid(x) with α = 1/6."""
+    w = {"W": f32(2, 2)}
+    nodes = [node("MatMul", ["x", "W"], "m"), node("HardSigmoid", ["m"], "h", alpha=1 / 6),
+             node("Mul", ["m", "h"], "y")]
+    net = load_network(save(tmp_path / "hardswish.onnx", nodes, w, ["N", 2], opset=13))
+    assert [l.activation for l in net.layers] == ["hard_silu"]
+    x = RNG.normal(size=(4, 2)) * 4
+    z = x @ w["W"].astype(float)
+    close(forward(net, x), z * np.clip(z / 6 + 0.5, 0, 1))
+
+
 @pytest.mark.parametrize("via", ["Identity", "Reshape"])
 def test_a_prelu_slope_passed_on_by_identity_or_reshape_is_read(tmp_path: Path, via: str) -> None:
     """A tied slope reaches its second PRelu through an Identity (the TorchScript export), the

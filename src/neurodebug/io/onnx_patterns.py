@@ -2,7 +2,8 @@
 
 ``torch.onnx.export`` writes GELU as Div(x, √2), Erf, Add(1), Mul(x), Mul(0.5),
 its tanh form as nine Mul/Add/Tanh nodes, SiLU as Mul(x, Sigmoid(x)), Mish
-as Mul(x, Tanh(Softplus(x))) and Softsign as Div(x, Add(Abs(x), 1)). Such a group branches only to recombine the
+as Mul(x, Tanh(Softplus(x))), Softsign as Div(x, Add(Abs(x), 1)) and, before
+opset 14, HardSwish as Mul(x, HardSigmoid(x)). Such a group branches only to recombine the
 same tensor, so it is one activation. :func:`activation_group` grows the group
 from the layer's output one elementwise node at a time (in the graph's
 order) and, each time nothing but one tensor leaves it, evaluates it with
@@ -43,8 +44,9 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
     "Greater": np.greater, "Less": np.less,
 }
-GROUP_OPS = frozenset(_UNARY) | frozenset(_BINARY) | {"Where", "Cast"}
-CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus", "softsign")  # softsign: Div(x, Add(Abs(x), 1))
+GROUP_OPS = frozenset(_UNARY) | frozenset(_BINARY) | {"Where", "Cast", "HardSigmoid"}
+# softsign: Div(x, Add(Abs(x), 1)); hard_silu: Mul(x, HardSigmoid(x)), HardSwish before opset 14
+CANDIDATES = ("gelu", "gelu_tanh", "silu", "mish", "softplus", "softsign", "hard_silu")
 _PROBE = np.concatenate([np.linspace(-12.0, 12.0, 241), [-30.0, -0.3, 0.0, 1e-3, 0.7, 30.0]])
 _RTOL = 1e-5  # the float32 constants exporters write (√2, 0.044715, √(2/π)) agree to about 1e-7
 _NO_OP_CASTS = (1, 11)  # TensorProto.FLOAT, DOUBLE
@@ -203,6 +205,9 @@ def _evaluate(reader: Reader, nodes: list[Any], start: str, end: str) -> np.ndar
                 values[node.output[0]] = np.asarray(_UNARY[op](args[0]), dtype=np.float64)
             elif op in _BINARY and len(args) == 2:
                 values[node.output[0]] = np.asarray(_BINARY[op](args[0], args[1]), dtype=np.float64)
+            elif op == "HardSigmoid" and len(args) == 1:  # max(0, min(1, α·x + β)), ONNX's defaults 0.2, 0.5
+                alpha, beta = (float(reader.attr(node, k, d)) for k, d in (("alpha", 0.2), ("beta", 0.5)))
+                values[node.output[0]] = np.clip(alpha * args[0] + beta, 0.0, 1.0)
             elif op == "Where" and len(args) == 3:
                 values[node.output[0]] = np.where(args[0] != 0, args[1], args[2])
             elif op == "Cast" and len(args) == 1 and int(reader.attr(node, "to", 0)) in (*_NO_OP_CASTS, 9):
