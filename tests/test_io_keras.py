@@ -575,3 +575,14 @@ def test_newer_activations_saved_by_keras_give_keras_outputs() -> None:
     for values, want in zip(trace.values, expected["layers"]):  # every layer, as Keras computed it
         want = np.array(want)
         np.testing.assert_allclose(values.a, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_a_dense_with_lora_weights_in_an_h5_says_to_save_as_keras(tmp_path: Path) -> None:
+    """Keras 3 keeps LoRA's two matrices beside the kernel in an .h5 (a .keras file merges them)."""
+    config = sequential("m", [input_layer("in", [4]), dense_layer("d", 3, lora_rank=2, lora_alpha=2)])
+    arrays = [("d/bias", f32(3)), ("d/lora_kernel_a", f32(4, 2)), ("d/lora_kernel_b", f32(2, 3)), ("d/kernel", f32(4, 3))]
+    path = legacy_file(tmp_path / "lora.h5", config, {"d": arrays})
+    with pytest.raises(NetworkFileError) as err:
+        read_keras_network(path)
+    assert err.value.place == "layer 'd' (Dense)"
+    assert "holds LoRA weights (lora_rank = 2) apart from its kernel; save the model as .keras" in str(err.value)

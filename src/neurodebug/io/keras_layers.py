@@ -240,6 +240,9 @@ class Builder:
         stored = self.weights(layer)
         expected = 2 if use_bias else 1
         if len(stored) != expected:
+            if cfg.get("lora_rank"):  # Keras 3's .h5 keeps LoRA's two matrices beside the kernel; .keras merges them
+                raise self.fail(layer, f"holds LoRA weights (lora_rank = {cfg['lora_rank']}) apart from its kernel; "
+                                "save the model as .keras, which merges them into the kernel")
             raise self.fail(layer, f"has {len(stored)} stored arrays, expected {expected} ({'kernel and bias' if use_bias else 'kernel'})")
         if stored[0].dtype.kind not in "f":
             raise self.fail(layer, f"the kernel has dtype {stored[0].dtype}; only float weights are supported")
