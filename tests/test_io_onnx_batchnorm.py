@@ -115,6 +115,32 @@ def refused(tmp_path: Path, nodes: list[onnx.NodeProto], weights: dict[str, np.n
 W = {"W": np.array([[1.0, -1.0, 0.5], [2.0, 0.0, -0.5]], dtype=np.float32)}
 
 
+def test_an_affine_free_batch_norm_as_the_unoptimised_dynamo_export_writes_it(tmp_path: Path) -> None:
+    """BatchNorm1d(affine=False) with dynamo=True, optimize=False: γ and β are Expand(CastLike(1 or 0, z),
+    Shape(z)[1:2]), one stored number over the units; read as γ = 1, β = 0 for every unit."""
+    stats = {"m": np.array([0.5, -1.0, 2.0], dtype=np.float32), "v": np.array([1.0, 4.0, 0.25], dtype=np.float32)}
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["z"], name="fc")]
+    for k, value in enumerate((1.0, 0.0)):
+        nodes += [helper.make_node("Constant", [], [f"c{k}"], value_floats=[value]),
+                  helper.make_node("CastLike", [f"c{k}", "z"], [f"l{k}"]),
+                  helper.make_node("Shape", ["z"], [f"s{k}"], start=1, end=2),
+                  helper.make_node("Expand", [f"l{k}", f"s{k}"], [f"e{k}"])]
+    nodes += [helper.make_node("BatchNormalization", ["z", "e0", "e1", "m", "v"], ["n"], name="bn"),
+              helper.make_node("Sigmoid", ["n"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v, k) for k, v in {**W, **stats}.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), tmp_path / "noaffine.onnx")
+    net = load_network(tmp_path / "noaffine.onnx")
+    norm = net.layers[0].norm
+    assert isinstance(norm, BatchNorm)
+    assert norm.gamma.tolist() == [1.0] * 3 and norm.beta.tolist() == [0.0] * 3
+    x = np.array([[1.0, 2.0], [-0.5, 0.25]])
+    z = x @ W["W"].astype(float)
+    want = 1 / (1 + np.exp(-(z - stats["m"]) / np.sqrt(stats["v"] + 1e-5)))
+    np.testing.assert_allclose(forward(net, x), want, rtol=1e-6)
+
+
 def test_two_in_one_layer_are_refused(tmp_path: Path) -> None:
     nodes = [helper.make_node("MatMul", ["x", "W"], ["m"], name="fc"), bn("m", "n1", "bn1", "p"),
              helper.make_node("Relu", ["n1"], ["r"]), bn("r", "y", "bn2", "q")]

@@ -110,6 +110,7 @@ class _GraphReader:
                 self.constants[node.output[0]] = self.constant_value(node)
         self.folded: dict[str, np.ndarray] = {}
         self.origin: dict[str, str] = {}  # a folded weight's stored tensor
+        self.per_unit: set[str] = set()  # folded tensors of one number meant for every unit
         self.absorbed = fold_constants(self)  # nodes computed from stored tensors and the input's shape
         self.at_output = False  # after a Squeeze or Unsqueeze: only reshapes to the output
         self.layers: list[Layer] = []

@@ -32,6 +32,7 @@ ONNX_BN_EPSILON = 1e-5  # the spec's default
 class Reader(Protocol):
     path: Path
     opset: int
+    per_unit: set[str]  # tensors holding one number meant for every unit (an Expand over the units)
 
     def fail(self, node: Any, message: str) -> NetworkFileError: ...
 
@@ -74,6 +75,9 @@ def batch_norm_of(reader: Reader, node: Any, dims: list[int | None] | None, feat
         if value.ndim != 1:
             raise reader.fail(node, f"its {role} '{name}' has shape {value.shape}; one value per unit is expected")
         vectors.append(value)
+    units = max(v.size for v in vectors)
+    vectors = [np.full(units, v[0], dtype=v.dtype) if name in reader.per_unit and v.size == 1 else v
+               for v, name in zip(vectors, node.input[1:])]
     sizes = {v.size for v in vectors}
     if len(sizes) != 1 or (dims is not None and dims[0] is not None and dims[0] not in sizes):
         raise reader.fail(node, f"its scale, B, mean and var have {', '.join(str(v.size) for v in vectors)} values"

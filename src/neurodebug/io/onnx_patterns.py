@@ -59,6 +59,7 @@ class Reader(Protocol):
     constants: dict[str, Any]
     folded: dict[str, np.ndarray]
     origin: dict[str, str]
+    per_unit: set[str]
 
     def fail(self, node: Any, message: str) -> Exception: ...
 
@@ -139,6 +140,14 @@ def fold_constants(reader: Reader) -> set[str]:
             if axes is None:
                 continue
             reader.folded[out] = np.expand_dims(reader.const(node, ins[0]), tuple(int(k) for k in axes))
+        elif op == "Shape" and ins and int(reader.attr(node, "start", 0)) == 1 and reader.attr(node, "end", None) \
+                is not None and int(reader.attr(node, "end", 0)) == 2:
+            shapes[out] = ("units", ins[0])  # [units] of a (batch × units) tensor
+        elif (op == "Expand" and len(ins) == 2 and shapes.get(ins[1], ("",))[0] == "units" and _known(reader, ins[0])
+              and reader.const(node, ins[0]).size == 1):
+            # one stored number over every unit: the dynamo export's γ = 1, β = 0 of BatchNorm1d(affine=False)
+            reader.folded[out] = np.asarray(reader.const(node, ins[0])).reshape(1)
+            reader.per_unit.add(out)
         elif op == "Shape" and ins and int(reader.attr(node, "start", 0)) == 0:
             end = reader.attr(node, "end", None)
             if end is not None and int(end) != 1:
