@@ -586,3 +586,15 @@ def test_a_dense_with_lora_weights_in_an_h5_says_to_save_as_keras(tmp_path: Path
         read_keras_network(path)
     assert err.value.place == "layer 'd' (Dense)"
     assert "holds LoRA weights (lora_rank = 2) apart from its kernel; save the model as .keras" in str(err.value)
+
+
+def test_an_identity_layer_is_skipped(tmp_path: Path) -> None:
+    """keras.layers.Identity does nothing, at inference or ever: skipped like Dropout."""
+    k1, b1, k2, b2 = f32(2, 3), f32(3), f32(3, 1), f32(1)
+    config = sequential("s", [input_layer("in", [2]), dense_layer("first", 3, "tanh"), layer("Identity", "identity"),
+                              dense_layer("second", 1)])
+    weights = weights_h5({"dense": ("first", [k1, b1]), "identity": (None, []), "dense_1": ("second", [k2, b2])})
+    net = load_network(keras_file(tmp_path / "id.keras", config, weights))
+    assert [l.name for l in net.layers] == ["first", "second"]
+    x = RNG.normal(size=(3, 2))
+    close(forward(net, x), dense(act("tanh", dense(x, k1, b1)), k2, b2))

@@ -1,8 +1,8 @@
 """Keras layers, in chain order, as neurodebug layers.
 
 A Dense layer followed by an Activation (or ReLU, LeakyReLU, ELU, Softmax)
-layer becomes one neurodebug layer; Dropout-like layers do nothing at
-inference and are skipped; a Normalization before the first Dense becomes
+layer becomes one neurodebug layer; Dropout-like layers (and Identity) do
+nothing at inference and are skipped; a Normalization before the first Dense becomes
 the network's input normalisation.
 
 BatchNormalization and Rescaling (read in keras_norms.py) stay steps of their
@@ -37,11 +37,11 @@ from .keras_norms import batch_norm, rescaling, resized
 
 SUPPORTED_LAYERS = (
     "InputLayer", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
-    "Normalization (at the input)", "BatchNormalization", "Rescaling", "Flatten", "Dropout",
+    "Normalization (at the input)", "BatchNormalization", "Rescaling", "Flatten", "Dropout", "Identity",
 )
 # Keras names of the activations neurodebug computes the same way (each engine activation says its own).
 ACTIVATIONS = tuple(KERAS_NAMES)
-INFERENCE_NO_OPS = ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization")
+INFERENCE_NO_OPS = ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization", "Identity")
 LEAKY_RELU_FUNCTION_SLOPE = 0.2  # keras.activations.leaky_relu's default
 LEAKY_RELU_LAYER_SLOPE = 0.3  # keras.layers.LeakyReLU's default
 ELU_LAYER_ALPHA = 1.0  # keras.layers.ELU's default

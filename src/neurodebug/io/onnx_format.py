@@ -42,9 +42,10 @@ ACTIVATION_OPS = ONNX_OPS  # each engine activation names its ONNX ops
 SUPPORTED_OPS = (
     "Gemm", "MatMul", "Add (after Gemm or MatMul)", *ACTIVATION_OPS, "Identity", "Dropout",
     "Flatten or Reshape (at the input)", "Constant", "Cast (to float32 or float64)", "Mul or Div by a stored 1",
+    "Mul, Div, Add or Sub by stored numbers (at the input: a rescaling, as a MinMaxScaler)",
     "Squeeze, Unsqueeze or Flatten (at the output)", "Transpose (of a weight)",
     "Shape, Gather, Unsqueeze, Concat (the batch size of a Reshape)",
-    "GELU, GELU-tanh, SiLU, Mish and Softplus written as several elementwise ops",
+    "GELU, GELU-tanh, SiLU, Mish, Softplus, Softsign and HardSwish written as several elementwise ops",
     "Scaler (ai.onnx.ml, at the input)", "a classifier's label (ArgMax…) and ZipMap, left off",
     "Sub and Concat (1 − p, p) after a one-unit sigmoid layer",
     "BatchNormalization (at the input, or once in a layer: before or after its activation)",
