@@ -33,6 +33,7 @@ from .trace import FORMULA_TERMS, SampleTrace, Trace
 REL_TOL = 1e-9
 HYPOTHESIS_REL = 1e-6  # a hypothesis is computed in another order than theirs: a looser match
 TINY = 1e-300
+COURSE_CLIP = 500.0  # the course's sigmoid (lab_utils_common.py) clips z to ±500 first
 
 OK, DIFFERS, ERROR, NOT_CHECKED = "ok", "differs", "error", "not checked"
 RECORDED = "recorded values"
@@ -224,16 +225,8 @@ def tolerances(layer: Layer, x: np.ndarray, z: np.ndarray, a: np.ndarray, tol: T
         if layer.activation == "sigmoid" and not layer.norm_step_at(NormAt.A):
             # The course's own sigmoid clips z to ±500 first (its lab_utils_common.py): below
             # σ(−500) ≈ 7e−218 its values are that instead of ours; they agree.
-            ta = ta + np.abs(_sigmoid(np.clip(z, -COURSE_CLIP, COURSE_CLIP)) - a)
+            ta = ta + np.abs(ACTIVATIONS["sigmoid"](np.clip(z, -COURSE_CLIP, COURSE_CLIP)) - a)
     return np.nan_to_num(tz, nan=np.inf), np.nan_to_num(ta, nan=np.inf)
-
-
-COURSE_CLIP = 500.0
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    out: np.ndarray = ACTIVATIONS["sigmoid"](z, None)
-    return out
 
 
 def agree(theirs: np.ndarray, ours: np.ndarray, tol: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from .norms import Norm, NormAt
 from .numbers import fmt_vector, quiet
 
 __all__ = ["Backward", "LOSSES", "backward_pass", "ce_classes", "check_output", "class_indices", "infer_loss",
-           "loss_targets", "on_logits", "no_loss_fits", "one_hot_rows"]
+           "loss_targets", "no_loss_fits", "on_logits", "one_hot_rows"]
 
 LOSSES = tuple(LossKind)
 
@@ -70,6 +70,7 @@ def no_loss_fits(net: DenseNetwork, kind: LossKind, refused: ValueError) -> str:
     """Why no loss is taken when none was asked for: the one the output
     implies (``infer_loss``), and why it does not fit (``refused``)."""
     return f"no loss fits: the {net.layers[-1].activation} output implies {kind}, and {refused}"
+
 
 def class_indices(y: np.ndarray | Sequence[float] | Sequence[int]) -> bool:
     """Are targets ``y`` one class index per sample (whole numbers, one axis)?"""

@@ -121,10 +121,10 @@ def row_losses(network: Network, samples: Samples, z: np.ndarray, a: np.ndarray,
     """(each row's loss, which rows have one), the output layer's ``z`` and
     ``a`` given. The formulas of ``losses.py`` (the mean's terms): bce on the
     logit, the label (0 or 1) else an expected value in [0, 1]; ce, a label
-    among the classes, else a one-hot expected vector (a log_softmax: −a_y); mse, the expected vector (all
-    finite), else the label where the output is one unit; a linear
-    output's values are the logits bce and ce take. A row with nothing the
-    loss takes has none (NaN, False)."""
+    among the classes, else a one-hot expected vector (a log_softmax: −a_y);
+    mse, the expected vector (all finite), else the label where the output
+    is one unit; a linear output's values are the logits bce and ce take. A
+    row with nothing the loss takes has none (NaN, False)."""
     n = z.shape[0]
     loss = np.full(n, np.nan)
     has = np.zeros(n, dtype=bool)
