@@ -249,3 +249,17 @@ def test_an_input_scaling_that_does_not_fit_is_refused(tmp_path: Path, first: st
     onnx.save(model, tmp_path / "bad.onnx")
     err = refused(tmp_path / "bad.onnx")
     assert words in str(err)
+
+
+def test_an_input_scaling_of_two_sizes_is_refused(tmp_path: Path) -> None:
+    consts = {"W": np.ones((3, 2), dtype=np.float32), "c": np.array([2.0, 3.0, 4.0], dtype=np.float32),
+              "d": np.array([1.0, 2.0, 3.0, 4.0, 5.0], dtype=np.float32)}
+    nodes = [helper.make_node("Mul", ["x", "c"], ["s"], name="scale"),
+             helper.make_node("Add", ["s", "d"], ["t"], name="shift"),
+             helper.make_node("MatMul", ["t", "W"], ["y"], name="fc")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v, k) for k, v in consts.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "sizes.onnx")
+    err = refused(tmp_path / "sizes.onnx")
+    assert err.place == "node 'shift' (Add)" and "takes 5 values where the input's scaling so far has 3" in str(err)

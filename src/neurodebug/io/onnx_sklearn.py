@@ -260,6 +260,9 @@ def affine_step(reader: Reader, node: Any, data: str, affine: Affine) -> Affine 
     if not np.all(np.isfinite(c)):
         raise reader.fail(node, "a value of its stored operand is not a finite number")
     scale, offset = affine
+    sizes = {scale.size, offset.size, c.size} - {1}
+    if len(sizes) > 1:
+        raise reader.fail(node, f"takes {c.size} values where the input's scaling so far has {max(sizes - {c.size})}")
     op = node.op_type
     if op == "Mul":
         return scale * c, offset * c
