@@ -137,7 +137,7 @@ def changed(name, before, after, sample):
 def as_values(r, shape, what, batch=False):
     if r is None:
         raise Returned(f"it returned None (no return statement?), expected the activations, {what}")
-    if isinstance(r, tuple) and len(r) > 1 and all(isinstance(v, np.ndarray) for v in r):
+    if isinstance(r, tuple) and len(r) > 1 and all(isinstance(v, np.ndarray) and v.ndim > 0 for v in r):
         raise Returned(f"it returned a tuple of {len(r)} values (return a, z?), expected the activations alone, {what}")
     try:
         arr = np.asarray(r)
