@@ -2,8 +2,8 @@
 
 A Dense layer followed by an Activation (or ReLU, LeakyReLU, ELU, Softmax)
 layer becomes one neurodebug layer; Dropout-like layers (and Identity) do
-nothing at inference and are skipped; a Normalization before the first Dense becomes
-the network's input normalisation.
+nothing at inference and are skipped; a Normalization before the first
+Dense becomes the network's input normalisation.
 
 BatchNormalization and Rescaling (read in keras_norms.py) stay steps of their
 own: before the first Dense they are the network's input normalisation (one
