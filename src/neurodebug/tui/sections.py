@@ -123,8 +123,9 @@ def operation_frame(s: Session, why: tuple[Piece, ...]) -> OperationFrame:
         layer = net.layers[step.layer]
         plot = Plot(layer.activation, float(s.sample_trace.z(step.layer)[step.neuron]), tuple(layer.params.items()))
     notes = tuple(d.notes)
-    if s.at_end and s.backward_refused() is not None:  # a target, but no loss takes it: say so where it would begin
-        notes += (f"no backward pass: {s.backward_refused()}",)
+    refused = s.backward_refused() if s.at_end else None
+    if refused is not None:  # a target, but no loss takes it: say so where the backward pass would begin
+        notes += (f"no backward pass: {refused}",)
     return OperationFrame(None, step.index + 1, len(s.plan), d.title, d.symbolic, d.formula, notes,
                           why, terms, plot, end_of_pass(s) if s.at_end else None)
 
